@@ -1,0 +1,179 @@
+"""The extension points: the ``Connector`` and ``Renderer`` protocols, what they
+exchange, and the errors they may raise. The core depends only on this module and
+``auditor.model``; connectors and renderers are found through entry points
+(``auditor.registry``)."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any, BinaryIO, Protocol, runtime_checkable
+
+from auditor.model import AuditResult, Snapshot, SourceSnapshot
+
+# --- errors ----------------------------------------------------------------------------
+
+
+class AuditorError(Exception):
+    """Base of every error the CLI turns into a clear message and an exit code."""
+
+
+class SecretError(AuditorError):
+    """A secret reference could not be resolved. Never carries the secret's value."""
+
+
+class ConnectorError(AuditorError):
+    """Base for connector failures; adapters translate vendor errors with ``raise … from``."""
+
+
+class SettingsError(ConnectorError):
+    """A connector's settings are wrong. ``key`` is the path inside ``settings``
+    (e.g. ``tenant_id``); the config loader prefixes file and source position."""
+
+    def __init__(self, key: str, expected: str, got: str | None = None) -> None:
+        self.key = key
+        self.expected = expected
+        self.got = got
+        detail = f"{key}: expected {expected}" + (f", got {got}" if got is not None else "")
+        super().__init__(detail)
+
+
+class AuthenticationError(ConnectorError):
+    """Credentials were refused or a token could not be obtained."""
+
+
+class SourceUnavailable(ConnectorError):
+    """The source could not be read at all (as opposed to partially: that is a
+    SourceSnapshot with ``complete=False``)."""
+
+
+class RenderError(AuditorError):
+    """A renderer could not produce its output."""
+
+
+# --- secrets ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Secret:
+    """A reference to a secret (``{env: VAR}`` or ``{file: path}``), resolved only when
+    a connector needs the value. Its repr and str name the reference, never the value."""
+
+    env: str | None = None
+    file: Path | None = None
+
+    def reveal(self) -> str:
+        if self.env is not None:
+            value = os.environ.get(self.env)
+            if value is None or value == "":
+                raise SecretError(f"environment variable {self.env} is not set (secret reference)")
+            return value
+        if self.file is not None:
+            try:
+                return self.file.read_text(encoding="utf-8").strip()
+            except OSError as exc:
+                raise SecretError(f"secret file {self.file} cannot be read: {exc.strerror}") from None
+        raise SecretError("empty secret reference")
+
+    @property
+    def reference(self) -> str:
+        return f"env:{self.env}" if self.env is not None else f"file:{self.file}"
+
+    def __repr__(self) -> str:
+        return f"Secret({self.reference})"
+
+    __str__ = __repr__
+
+
+# --- connectors ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class CollectContext:
+    """What the pipeline hands a connector for one collection."""
+
+    source: str  # the source's name in the config
+    now: datetime
+    period_start: date
+    period_end: date
+    collect_sign_ins: bool = False
+    previous: SourceSnapshot | None = None  # for incremental collection
+    logger: logging.Logger = field(default_factory=lambda: logging.getLogger("mfa_auditor.collect"))
+
+
+@dataclass(frozen=True, slots=True)
+class PermissionCheck:
+    """One line of ``mfa-audit validate``: a permission / scope and whether it is granted."""
+
+    name: str
+    purpose: str
+    granted: bool | None  # None: could not be determined
+    detail: str = ""
+
+
+@runtime_checkable
+class Connector(Protocol):
+    """One source. Built by its factory from the source's ``settings`` mapping; read-only."""
+
+    def collect(self, ctx: CollectContext) -> SourceSnapshot:
+        """Read everything. Partial reads return ``complete=False`` with issues; only a
+        source that cannot be read at all raises ``SourceUnavailable``."""
+        ...
+
+    def check_access(self) -> tuple[PermissionCheck, ...]:
+        """For ``mfa-audit validate``: can we authenticate, and which permissions are granted."""
+        ...
+
+
+class ConnectorFactory(Protocol):
+    """The object an entry point of group ``mfa_auditor.connectors`` names (usually the
+    connector class). ``base_dir`` is the config file's folder, for relative paths.
+    Raises ``SettingsError`` for bad settings."""
+
+    def __call__(self, source: str, settings: Mapping[str, Any], base_dir: Path) -> Connector: ...
+
+
+# --- renderers -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ReportOptions:
+    title: str = "MFA coverage audit"
+    language: str = "en"  # en / fr
+    pseudonymise: bool = False
+    pseudonym_key: Secret | None = None
+    max_detail_rows: int = 200  # per rule in the PDF; full data goes to the CSV
+
+
+@dataclass(frozen=True, slots=True)
+class ReportContext:
+    """Everything a renderer may show. Renderers never collect or evaluate."""
+
+    organisation: str
+    contact: str
+    result: AuditResult
+    snapshot: Snapshot
+    options: ReportOptions
+    generated_at: datetime
+    config_digest: str
+    config_text: str = ""  # the effective config, secrets shown only as references
+    # Portal names and account principals, resolved once for all renderers.
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+
+@runtime_checkable
+class Renderer(Protocol):
+    """An entry point of group ``mfa_auditor.renderers`` names a class with a
+    no-argument constructor implementing this."""
+
+    extension: str  # file extension without the dot, e.g. "pdf"
+    media_type: str
+
+    def render(self, ctx: ReportContext, out: BinaryIO) -> None: ...
+
+
+ProgressCallback = Callable[[str], None]

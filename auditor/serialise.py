@@ -1,0 +1,132 @@
+"""Versioned JSON for the model: ``Snapshot`` and ``AuditResult`` to plain data and back
+without loss.
+
+Generic over the frozen dataclasses of ``auditor.model``: fields are read from type
+hints, so adding a field to the model needs no change here. Datetimes are ISO 8601
+with their offset; enums are their values; mappings keyed by enums keep the enum.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import types
+import typing
+from collections.abc import Mapping
+from datetime import date, datetime
+from enum import Enum
+from functools import cache
+from typing import Any, TypeVar, Union, get_args, get_origin
+
+from auditor import model
+from auditor.model import SNAPSHOT_SCHEMA_VERSION, AuditResult, Snapshot
+
+T = TypeVar("T")
+
+
+class SnapshotFormatError(ValueError):
+    """A snapshot document is not one this version can read; names the path inside it."""
+
+
+def to_data(value: Any) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: to_data(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Mapping):
+        return {str(to_data(k)): to_data(v) for k, v in sorted(value.items(), key=lambda kv: str(kv[0]))}
+    if isinstance(value, tuple | list):
+        return [to_data(v) for v in value]
+    return value
+
+
+@cache
+def _hints(cls: type) -> dict[str, Any]:
+    return typing.get_type_hints(cls, vars(model))
+
+
+def from_data(tp: Any, data: Any, path: str = "$") -> Any:
+    origin = get_origin(tp)
+    if origin in (Union, types.UnionType):
+        if data is None:
+            return None
+        non_null = [a for a in get_args(tp) if a is not type(None)]
+        return from_data(non_null[0], data, path)
+    if tp is Any:
+        return data
+    if isinstance(tp, type) and dataclasses.is_dataclass(tp):
+        if not isinstance(data, dict):
+            raise SnapshotFormatError(f"{path}: expected an object for {tp.__name__}")
+        hints = _hints(tp)
+        kwargs = {}
+        for f in dataclasses.fields(tp):
+            if f.name in data:
+                kwargs[f.name] = from_data(hints[f.name], data[f.name], f"{path}.{f.name}")
+            elif f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
+                raise SnapshotFormatError(f"{path}: missing field {f.name!r}")
+        return tp(**kwargs)
+    if origin is tuple:
+        args = get_args(tp)
+        if not isinstance(data, list):
+            raise SnapshotFormatError(f"{path}: expected a list")
+        return tuple(from_data(args[0], v, f"{path}[{i}]") for i, v in enumerate(data))
+    if origin in (Mapping, dict) or origin is typing.Mapping:
+        key_t, val_t = get_args(tp)
+        if not isinstance(data, dict):
+            raise SnapshotFormatError(f"{path}: expected an object")
+        return {from_data(key_t, k, path): from_data(val_t, v, f"{path}.{k}") for k, v in data.items()}
+    supertype = getattr(tp, "__supertype__", None)  # NewType
+    if supertype is not None:
+        return from_data(supertype, data, path)
+    try:
+        if isinstance(tp, type) and issubclass(tp, Enum):
+            return tp(data)
+        if tp is datetime:
+            return datetime.fromisoformat(data)
+        if tp is date:
+            return date.fromisoformat(data)
+    except (ValueError, TypeError) as exc:
+        raise SnapshotFormatError(f"{path}: {exc}") from None
+    if tp in (str, int, float, bool):
+        if tp is float and isinstance(data, int) and not isinstance(data, bool):
+            return float(data)
+        if not isinstance(data, tp) or (tp is int and isinstance(data, bool)):
+            raise SnapshotFormatError(f"{path}: expected {tp.__name__}, got {type(data).__name__}")
+        return data
+    raise SnapshotFormatError(f"{path}: unsupported type {tp!r}")
+
+
+def snapshot_to_json(snapshot: Snapshot, *, indent: int | None = None) -> str:
+    doc = {"format": "mfa-auditor.snapshot", **to_data(snapshot)}
+    return json.dumps(doc, ensure_ascii=False, indent=indent, sort_keys=True)
+
+
+def snapshot_from_json(text: str | bytes) -> Snapshot:
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise SnapshotFormatError(f"not JSON: {exc}") from None
+    if not isinstance(doc, dict) or doc.get("format") != "mfa-auditor.snapshot":
+        raise SnapshotFormatError("$.format: expected 'mfa-auditor.snapshot'")
+    version = doc.get("schema_version")
+    if version != SNAPSHOT_SCHEMA_VERSION:
+        raise SnapshotFormatError(
+            f"$.schema_version: this version reads {SNAPSHOT_SCHEMA_VERSION}, the document has {version!r}"
+        )
+    doc.pop("format")
+    result: Snapshot = from_data(Snapshot, doc)
+    return result
+
+
+def result_to_data(result: AuditResult) -> dict[str, Any]:
+    data: dict[str, Any] = to_data(result)
+    return data
+
+
+def result_from_data(data: Mapping[str, Any]) -> AuditResult:
+    result: AuditResult = from_data(AuditResult, dict(data))
+    return result
