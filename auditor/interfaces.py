@@ -51,6 +51,11 @@ class SourceUnavailable(ConnectorError):
     SourceSnapshot with ``complete=False``)."""
 
 
+class InputDataError(ConnectorError):
+    """Input the user supplied (an import file, a snapshot) is malformed. The message
+    names the file, the line / record and the column / field, and what was expected."""
+
+
 class RenderError(AuditorError):
     """A renderer could not produce its output."""
 
