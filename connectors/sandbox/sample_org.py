@@ -736,3 +736,43 @@ def generate(seed: int = 7, accounts: int = 2000, now: datetime = DEFAULT_NOW) -
 def iter_accounts(org: SampleOrg) -> Iterator[Account]:
     for snap in org.sources.values():
         yield from snap.accounts
+
+
+# Policies introduced during the current quarter: absent from the previous one.
+NEW_THIS_QUARTER = {"entra": ("ca-005",)}
+
+
+def previous_quarter(org: SampleOrg) -> SampleOrg:
+    """The same organisation one quarter earlier, with known differences: accounts
+    created since did not exist, about one account in twelve had not yet enrolled its
+    methods, the policies of ``NEW_THIS_QUARTER`` did not exist, and no sign-in log of
+    the current period. Deterministic in ``org.seed``."""
+    rng = random.Random(org.seed * 7919 + 1)
+    now = org.now - timedelta(days=92)
+    period, start, end = _quarter(now)
+    sources = {}
+    for name, snap in org.sources.items():
+        accounts = []
+        for a in snap.accounts:
+            if a.created is not None and a.created > now:
+                continue
+            methods = a.methods
+            if methods and rng.random() < 1 / 12:
+                methods = ()
+            last = a.last_sign_in
+            if last is not None and last > now:
+                last = now - (org.now - last) / 4
+            accounts.append(replace(a, methods=methods, last_sign_in=last))
+        kept = {a.id for a in accounts}
+        dropped = set(NEW_THIS_QUARTER.get(name, ()))
+        sources[name] = replace(
+            snap,
+            collected_at=now,
+            accounts=tuple(accounts),
+            access=tuple(x for x in snap.access if x.account_id in kept),
+            policies=tuple(p for p in snap.policies if p.id not in dropped),
+            sign_ins=(),
+            sign_ins_collected=False,
+        )
+    return replace(org, now=now, period=period, period_start=start, period_end=end, sources=sources,
+                   eligible_roles={k: tuple(v) for k, v in org.eligible_roles.items()})

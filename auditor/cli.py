@@ -1,0 +1,534 @@
+"""``mfa-audit``: a thin layer over the library. Only this module turns errors into
+exit codes:
+
+0  nothing at or above ``--fail-on``
+1  findings at or above ``--fail-on``
+2  usage, configuration or input-data error
+3  a source could not be read in full (coverage on it is unknown)
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, NoReturn, TypeVar
+
+import click
+from rich.console import Console
+
+from auditor import __version__
+from auditor.config_model import AuditConfig
+from auditor.interfaces import AuditorError, InputDataError
+from auditor.model import AuditResult, Severity, Snapshot
+from auditor.registry import CONNECTOR_GROUP, RENDERER_GROUP, Registry, UnknownPluginError
+
+EXIT_OK = 0
+EXIT_FINDINGS = 1
+EXIT_USAGE = 2
+EXIT_INCOMPLETE = 3
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+err_console = Console(stderr=True, highlight=False)
+
+
+def _fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
+    err_console.print(f"[bold red]error:[/] {message}", markup=True, highlight=False, soft_wrap=True)
+    sys.exit(code)
+
+
+@contextmanager
+def _user_errors() -> Iterator[None]:
+    """Every error a user can cause becomes a message and an exit code, never a traceback."""
+    from auditor.config import ConfigError
+
+    try:
+        yield
+    except ConfigError as exc:
+        _fail(str(exc))
+    except (InputDataError, UnknownPluginError) as exc:
+        _fail(str(exc))
+    except AuditorError as exc:
+        _fail(str(exc), EXIT_INCOMPLETE if "source" in type(exc).__name__.lower() else EXIT_USAGE)
+    except KeyboardInterrupt:
+        _fail("interrupted", 130)
+
+
+def _now(value: str | None) -> datetime:
+    if value is None:
+        return datetime.now(UTC).replace(microsecond=0)
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        _fail(f"--now: expected an ISO 8601 date-time such as 2026-11-15T09:00:00Z, got {value!r}")
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _load(config_path: Path, now: datetime) -> AuditConfig:
+    from auditor.config import load_config
+
+    return load_config(config_path, now=now)
+
+
+def _exit_code(result: AuditResult, fail_on: str) -> int:
+    if not result.complete:
+        return EXIT_INCOMPLETE
+    if fail_on == "never":
+        return EXIT_OK
+    threshold = Severity(fail_on).rank
+    if any(f.severity.rank >= threshold for f in result.findings):
+        return EXIT_FINDINGS
+    return EXIT_OK
+
+
+config_option = click.option(
+    "-c", "--config", "config_path", required=True, type=click.Path(path_type=Path, dir_okay=False),
+    help="The audit configuration (YAML).",
+)
+now_option = click.option(
+    "--now", "now_text", default=None, metavar="ISO-TIME",
+    help="Evaluate as of this time instead of the clock (reproducible runs).",
+)
+fail_on_option = click.option(
+    "--fail-on", type=click.Choice(["critical", "high", "medium", "low", "never"]), default="high",
+    show_default=True, help="Exit 1 when a finding at or above this severity exists.",
+)
+json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts instead of tables.")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="mfa-audit")
+@click.option("-v", "--verbose", count=True, help="More log output (to stderr).")
+def main(verbose: int) -> None:
+    """MFA-coverage compliance auditor: which accounts can reach sensitive data
+    without a second factor, per account and per portal."""
+    level = logging.WARNING if verbose == 0 else (logging.INFO if verbose == 1 else logging.DEBUG)
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+
+
+# --- run ---------------------------------------------------------------------------------
+
+
+def _store(config: AuditConfig) -> Any:
+    from auditor.store import EvidenceStore
+
+    path = config.store.path
+    if path is not None and not path.is_absolute():
+        path = config.path.parent / path
+    return EvidenceStore(path)
+
+
+def _history_extra(config: AuditConfig, store: Any, run_id: str) -> dict[str, object]:
+    """Trend and "since the last report" for the PDF, from the evidence store."""
+    from auditor import history
+
+    extra: dict[str, object] = {}
+    try:
+        runs = store.runs()
+        extra["trend"] = history.trend(runs)
+        current = store.load_run(run_id)
+        prev = store.previous(run_id)
+        if prev is not None:
+            extra["since_last"] = history.diff_runs(store.load_run(prev.run_id), current)
+    except AuditorError as exc:  # history is a bonus: never fail a report on it
+        logging.getLogger("mfa_auditor").warning("history unavailable: %s", exc)
+    return extra
+
+
+def run_audit(config: AuditConfig, *, now: datetime, formats: tuple[str, ...] | None, out: Path | None,
+              store: bool, console: Console, quiet: bool = False) -> tuple[AuditResult, list[Path]]:
+    from auditor import pipeline
+    from auditor.render.terminal import print_summary
+
+    registry = Registry()
+    progress = (lambda _m: None) if quiet else (lambda m: err_console.print(m, markup=False, highlight=False))
+    snapshot = pipeline.collect(config, registry=registry, now=now, progress=progress)
+    result = pipeline.evaluate_snapshot(config, snapshot, now=now)
+    extra: dict[str, object] = {}
+    if store:
+        ev = _store(config)
+        ev.save_run(result, snapshot, config.digest, config.text)
+        extra = _history_extra(config, ev, result.run_id)
+    ctx = pipeline.report_context(config, result, snapshot, generated_at=now, extra=extra)
+    files = pipeline.render_all(ctx, formats or config.report.formats, pipeline.output_dir(config, out),
+                                registry=registry, progress=progress)
+    if not quiet:
+        print_summary(ctx, console)
+    return result, files
+
+
+@main.command()
+@config_option
+@fail_on_option
+@now_option
+@click.option("-f", "--format", "formats", multiple=True, help="Output formats (default: the config's).")
+@click.option("-o", "--output", type=click.Path(path_type=Path, file_okay=False), help="Output directory.")
+@click.option("--no-store", is_flag=True, help="Do not record the run in the evidence store.")
+@json_option
+def run(config_path: Path, fail_on: str, now_text: str | None, formats: tuple[str, ...], output: Path | None,
+        no_store: bool, as_json: bool) -> None:
+    """Collect, evaluate and report: the full audit."""
+    now = _now(now_text)
+    console = Console()
+    with _user_errors():
+        config = _load(config_path, now)
+        result, files = run_audit(config, now=now, formats=formats or None, out=output, store=not no_store,
+                                  console=console, quiet=as_json)
+    if as_json:
+        click.echo(json.dumps(_run_json(result, files), indent=2, sort_keys=True))
+    else:
+        for f in files:
+            console.print(f"wrote {f}", markup=False, highlight=False)
+    sys.exit(_exit_code(result, fail_on))
+
+
+def _run_json(result: AuditResult, files: list[Path]) -> dict[str, Any]:
+    m = result.metrics
+    return {
+        "run_id": result.run_id,
+        "complete": result.complete,
+        "accounts_in_scope": m.accounts_in_scope,
+        "sensitive_accesses": m.sensitive_accesses,
+        "sensitive_protected": m.sensitive_protected,
+        "protected_ratio": m.protected_ratio,
+        "findings_by_severity": {str(k): v for k, v in m.findings_by_severity.items()},
+        "files": [str(f) for f in files],
+    }
+
+
+@main.command()
+@click.option("-o", "--output", type=click.Path(path_type=Path, file_okay=False), default=Path("demo-output"),
+              show_default=True, help="Where the demo writes its config, store and reports.")
+@click.option("--accounts", type=click.IntRange(50, 2_000_000), default=2000, show_default=True)
+@click.option("--seed", type=int, default=7, show_default=True)
+def demo(output: Path, accounts: int, seed: int) -> None:
+    """Audit the bundled sample organisation (served by local sandboxes) and write the PDF."""
+    from importlib.metadata import entry_points
+
+    points = {ep.name: ep for ep in entry_points(group="mfa_auditor.demo")}
+    if "sample" not in points:
+        _fail("the sample organisation is not installed (entry point mfa_auditor.demo:sample)")
+    prepare = points["sample"].load()
+    console = Console()
+    with _user_errors(), prepare(output.resolve(), accounts=accounts, seed=seed, progress=err_console.print) as runs:
+        result: AuditResult | None = None
+        files: list[Path] = []
+        for config_path, now in runs:
+            config = _load(config_path, now)
+            result, files = run_audit(config, now=now, formats=None, out=None, store=True, console=console,
+                                      quiet=True)
+    assert result is not None
+    from auditor import pipeline
+    from auditor.render.terminal import print_summary
+
+    print_summary(pipeline.report_context(config, result, _last_snapshot(config, result), generated_at=now),
+                  console)
+    console.print(f"\nReports written to {output.resolve() / 'reports'}:", markup=False, highlight=False)
+    for f in files:
+        console.print(f"  {f}", markup=False, highlight=False)
+
+
+def _last_snapshot(config: AuditConfig, result: AuditResult) -> Snapshot:
+    stored = _store(config).load_run(result.run_id)
+    snapshot: Snapshot = stored.snapshot
+    return snapshot
+
+
+# --- stages ------------------------------------------------------------------------------
+
+
+@main.command()
+@config_option
+@now_option
+@click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False), required=True,
+              help="Where to write the snapshot JSON.")
+@click.option("--source", "sources", multiple=True, help="Collect only these sources.")
+def collect(config_path: Path, now_text: str | None, output: Path, sources: tuple[str, ...]) -> None:
+    """Collect the sources into a snapshot file (no evaluation)."""
+    from auditor import pipeline
+    from auditor.serialise import snapshot_to_json
+
+    now = _now(now_text)
+    with _user_errors():
+        config = _load(config_path, now)
+        snapshot = pipeline.collect(config, registry=Registry(), now=now, only=sources or None,
+                                    progress=lambda m: err_console.print(m, markup=False, highlight=False))
+    output.write_text(snapshot_to_json(snapshot), encoding="utf-8")
+    click.echo(f"wrote {output}")
+    sys.exit(EXIT_OK if snapshot.complete else EXIT_INCOMPLETE)
+
+
+def _read_snapshot(path: Path) -> Snapshot:
+    from auditor.serialise import SnapshotFormatError, snapshot_from_json
+
+    try:
+        return snapshot_from_json(path.read_bytes())
+    except OSError as exc:
+        _fail(f"{path}: cannot read the snapshot: {exc.strerror}")
+    except SnapshotFormatError as exc:
+        _fail(f"{path}: not a valid snapshot: {exc}")
+
+
+@main.command()
+@config_option
+@now_option
+@fail_on_option
+@click.option("--snapshot", "snapshot_path", type=click.Path(path_type=Path, dir_okay=False), required=True)
+@click.option("--store/--no-store", default=True, help="Record the run in the evidence store.")
+@json_option
+def evaluate(config_path: Path, now_text: str | None, fail_on: str, snapshot_path: Path, store: bool,
+             as_json: bool) -> None:
+    """Evaluate a collected snapshot against the config's rules."""
+    from auditor import pipeline
+    from auditor.render.terminal import print_summary
+
+    now = _now(now_text)
+    with _user_errors():
+        config = _load(config_path, now)
+        snapshot = _read_snapshot(snapshot_path)
+        result = pipeline.evaluate_snapshot(config, snapshot, now=now)
+        if store:
+            _store(config).save_run(result, snapshot, config.digest, config.text)
+    if as_json:
+        click.echo(json.dumps(_run_json(result, []), indent=2, sort_keys=True))
+    else:
+        print_summary(pipeline.report_context(config, result, snapshot, generated_at=now), Console())
+        click.echo(f"run id: {result.run_id}")
+    sys.exit(_exit_code(result, fail_on))
+
+
+@main.command()
+@config_option
+@now_option
+@click.option("--run", "run_id", default=None, help="A stored run id (default: the latest).")
+@click.option("-f", "--format", "formats", multiple=True, help="Output formats (default: the config's).")
+@click.option("-o", "--output", type=click.Path(path_type=Path, file_okay=False), help="Output directory.")
+def report(config_path: Path, now_text: str | None, run_id: str | None, formats: tuple[str, ...],
+           output: Path | None) -> None:
+    """Re-render a stored run without collecting again."""
+    from auditor import pipeline
+
+    now = _now(now_text)
+    with _user_errors():
+        config = _load(config_path, now)
+        ev = _store(config)
+        if run_id is None:
+            latest = ev.latest()
+            if latest is None:
+                _fail("the evidence store holds no run for this config yet: run `mfa-audit run` first")
+            run_id = latest.run_id
+        stored = ev.load_run(run_id)
+        extra = _history_extra(config, ev, run_id)
+        ctx = pipeline.report_context(config, stored.result, stored.snapshot, generated_at=stored.result.evaluated_at,
+                                      extra=extra)
+        files = pipeline.render_all(ctx, formats or config.report.formats, pipeline.output_dir(config, output),
+                                    registry=Registry())
+    for f in files:
+        click.echo(f"wrote {f}")
+
+
+# --- questions ---------------------------------------------------------------------------
+
+
+@main.command()
+@config_option
+@now_option
+@click.option("--account", default=None, help="A principal (UPN, login or e-mail).")
+@click.option("--portal", default=None, help="A portal name or id.")
+@click.option("--live", is_flag=True, help="Collect now instead of answering from the latest stored run.")
+@json_option
+def check(config_path: Path, now_text: str | None, account: str | None, portal: str | None, live: bool,
+          as_json: bool) -> None:
+    """Answer for one account or one portal: which access, methods, policies, and why."""
+    from auditor import check as checks
+    from auditor import pipeline
+
+    if (account is None) == (portal is None):
+        _fail("give exactly one of --account or --portal")
+    now = _now(now_text)
+    console = Console()
+    with _user_errors():
+        config = _load(config_path, now)
+        ev = _store(config)
+        if live:
+            snapshot = pipeline.collect(config, registry=Registry(), now=now)
+            result = pipeline.evaluate_snapshot(config, snapshot, now=now)
+            ev.save_run(result, snapshot, config.digest, config.text)
+            stored = ev.load_run(result.run_id)
+        else:
+            latest = ev.latest()
+            if latest is None:
+                _fail("the evidence store holds no run for this config yet: run `mfa-audit run` or use --live")
+            stored = ev.load_run(latest.run_id)
+        if account is not None:
+            a_answer = checks.check_account(stored, account)
+            if as_json:
+                click.echo(json.dumps(checks.account_to_data(a_answer), indent=2, sort_keys=True))
+            else:
+                checks.print_account(a_answer, console)
+        else:
+            assert portal is not None
+            p_answer = checks.check_portal(stored, portal)
+            if as_json:
+                click.echo(json.dumps(checks.portal_to_data(p_answer), indent=2, sort_keys=True))
+            else:
+                checks.print_portal(p_answer, console)
+
+
+@main.command()
+@config_option
+@now_option
+@json_option
+def history(config_path: Path, now_text: str | None, as_json: bool) -> None:
+    """The stored runs of this config, with headline coverage and findings by severity."""
+    from auditor import history as hist
+
+    with _user_errors():
+        config = _load(config_path, _now(now_text))
+        runs = _store(config).runs()
+    if as_json:
+        click.echo(json.dumps([hist.summary_to_data(r) for r in runs], indent=2, sort_keys=True))
+    else:
+        hist.history_table(runs, Console())
+
+
+@main.command()
+@config_option
+@now_option
+@click.argument("run_a", required=False)
+@click.argument("run_b", required=False)
+@json_option
+def diff(config_path: Path, now_text: str | None, run_a: str | None, run_b: str | None, as_json: bool) -> None:
+    """New, resolved and persisting findings between two runs (default: the last two)."""
+    from auditor import history as hist
+
+    with _user_errors():
+        config = _load(config_path, _now(now_text))
+        ev = _store(config)
+        if run_a is None or run_b is None:
+            runs = ev.runs()
+            if len(runs) < 2:
+                _fail("the evidence store holds fewer than two runs of this config: nothing to compare")
+            run_a, run_b = runs[-2].run_id, runs[-1].run_id
+        d = hist.diff_runs(ev.load_run(run_a), ev.load_run(run_b))
+    if as_json:
+        click.echo(json.dumps(hist.diff_to_data(d), indent=2, sort_keys=True))
+    else:
+        hist.print_diff(d, Console())
+
+
+@main.command()
+@config_option
+@now_option
+@click.option("--dry-run", is_flag=True, help="Say what would be purged, change nothing.")
+def purge(config_path: Path, now_text: str | None, dry_run: bool) -> None:
+    """Remove account-level data of runs past the retention, keeping their aggregates."""
+    from auditor import retention
+
+    now = _now(now_text)
+    with _user_errors():
+        config = _load(config_path, now)
+        if config.store.retention_days is None:
+            _fail(f"{config.path}: store.retention_days is not set: nothing to purge by")
+        rep = retention.purge(_store(config), config.store.retention_days, now, dry_run)
+    click.echo(retention.describe(rep))
+
+
+@main.command()
+@click.argument("report_pdf", type=click.Path(path_type=Path, dir_okay=False, exists=True))
+@json_option
+def verify(report_pdf: Path, as_json: bool) -> None:
+    """Check a report's attachments, digests, signature, and re-evaluate its evidence."""
+    from auditor.verify import verify_report
+
+    with _user_errors():
+        outcome = verify_report(report_pdf)
+    if as_json:
+        click.echo(json.dumps(outcome.to_data(), indent=2, sort_keys=True))
+    else:
+        for line in outcome.lines():
+            click.echo(line)
+    sys.exit(EXIT_OK if outcome.ok else EXIT_FINDINGS)
+
+
+@main.command()
+@config_option
+@now_option
+@click.option("--size", type=click.IntRange(1, 10_000), default=25, show_default=True)
+@click.option("--seed", type=int, required=True, help="Seed of the draw: the same seed gives the same sample.")
+@click.option("--run", "run_id", default=None, help="A stored run id (default: the latest).")
+@click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="Write the sample as JSON here (default: stdout).")
+def sample(config_path: Path, now_text: str | None, size: int, seed: int, run_id: str | None,
+           output: Path | None) -> None:
+    """Draw a reproducible random sample of accounts with the raw evidence behind each verdict."""
+    from auditor.audit_sample import draw_sample
+
+    with _user_errors():
+        config = _load(config_path, _now(now_text))
+        ev = _store(config)
+        if run_id is None:
+            latest = ev.latest()
+            if latest is None:
+                _fail("the evidence store holds no run for this config yet: run `mfa-audit run` first")
+            run_id = latest.run_id
+        stored = ev.load_run(run_id)
+        doc = draw_sample(stored.snapshot, stored.result, size=size, seed=seed)
+    text = json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False)
+    if output is None:
+        click.echo(text)
+    else:
+        output.write_text(text + "\n", encoding="utf-8")
+        click.echo(f"wrote {output}")
+
+
+# --- setup -------------------------------------------------------------------------------
+
+
+@main.command()
+@config_option
+@now_option
+@click.option("--offline", is_flag=True, help="Check the config and settings only; do not contact the sources.")
+def validate(config_path: Path, now_text: str | None, offline: bool) -> None:
+    """Check the config, the credentials and each source's API permissions."""
+    from auditor import pipeline
+
+    console = Console()
+    registry = Registry()
+    with _user_errors():
+        config = _load(config_path, _now(now_text))
+        connectors = [(s, pipeline.build_connector(config, s, registry)) for s in config.sources]
+    console.print(f"config {config_path}: valid ({len(config.sources)} sources)", markup=False, highlight=False)
+    if offline:
+        return
+    problems = 0
+    for source, connector in connectors:
+        console.print(f"\n{source.name} ({source.type})", markup=False, highlight=False, style="bold")
+        try:
+            checks = connector.check_access()
+        except AuditorError as exc:
+            console.print(f"  cannot connect: {exc}", markup=False, highlight=False)
+            problems += 1
+            continue
+        for c in checks:
+            mark = "granted" if c.granted else ("MISSING" if c.granted is False else "unknown")
+            if c.granted is not True:
+                problems += 1
+            detail = f" ({c.detail})" if c.detail else ""
+            console.print(f"  {mark:8} {c.name}: {c.purpose}{detail}", markup=False, highlight=False)
+    sys.exit(EXIT_OK if problems == 0 else EXIT_INCOMPLETE)
+
+
+@main.command(name="connectors")
+def list_plugins() -> None:
+    """The installed connectors and renderers, with their versions."""
+    registry = Registry()
+    for title, group in (("connectors", CONNECTOR_GROUP), ("renderers", RENDERER_GROUP)):
+        click.echo(f"{title}:")
+        for info in registry.describe(group):
+            click.echo(f"  {info.name:18} {info.distribution} {info.version}  ({info.target})")

@@ -1,0 +1,193 @@
+"""The audit as library calls: collect → evaluate → render. The CLI is a thin layer over
+these; tests and benchmarks call them directly."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
+from datetime import datetime
+from pathlib import Path
+
+from auditor.config import ConfigError, source_settings_error
+from auditor.config_model import AuditConfig, SourceConfig
+from auditor.evaluate import evaluate
+from auditor.interfaces import (
+    CollectContext,
+    Connector,
+    ConnectorError,
+    InputDataError,
+    ReportContext,
+    SettingsError,
+)
+from auditor.model import AuditResult, Snapshot, SourceIssue, SourceName, SourceSnapshot
+from auditor.registry import Registry
+from auditor.serialise import snapshot_to_json
+
+log = logging.getLogger("mfa_auditor")
+
+Progress = Callable[[str], None]
+
+
+def _quiet(_: str) -> None:
+    pass
+
+
+def build_connector(config: AuditConfig, source: SourceConfig, registry: Registry) -> Connector:
+    factory = registry.connector(source.type)
+    try:
+        return factory(source.name, source.settings, config.path.parent)
+    except SettingsError as exc:
+        raise source_settings_error(config, source, exc) from None
+
+
+def collect_source(
+    config: AuditConfig, source: SourceConfig, registry: Registry, now: datetime, previous: SourceSnapshot | None
+) -> SourceSnapshot:
+    connector = build_connector(config, source, registry)
+    ctx = CollectContext(
+        source=source.name,
+        now=now,
+        period_start=config.period_start,
+        period_end=config.period_end,
+        collect_sign_ins=source.collect_sign_ins,
+        previous=previous,
+    )
+    try:
+        snap = connector.collect(ctx)
+    except SettingsError as exc:
+        raise source_settings_error(config, source, exc) from None
+    except InputDataError:
+        raise  # the user's input is wrong: a clear error, not an incomplete source
+    except ConnectorError as exc:
+        # Nothing could be read (unreachable, credentials refused…): the source is in the
+        # snapshot, empty and incomplete, so the report says so on page one and nothing
+        # is counted over it.
+        log.warning("source %s could not be read: %s", source.name, exc)
+        return SourceSnapshot(
+            source=SourceName(source.name),
+            connector=source.type,
+            collected_at=now,
+            complete=False,
+            issues=(SourceIssue(f"source.{type(exc).__name__}", str(exc), incomplete=True),),
+        )
+    # Names are the config's, whatever a connector put there.
+    return replace(snap, source=SourceName(source.name), connector=source.type)
+
+
+def collect(
+    config: AuditConfig,
+    *,
+    registry: Registry,
+    now: datetime,
+    previous: Snapshot | None = None,
+    progress: Progress = _quiet,
+    only: Iterable[str] | None = None,
+) -> Snapshot:
+    """Read every source of the config (or those named in ``only``)."""
+    wanted = set(only) if only is not None else None
+    sources = []
+    for source in config.sources:
+        if wanted is not None and source.name not in wanted:
+            continue
+        prev = None
+        if previous is not None:
+            prev = next((s for s in previous.sources if s.source == source.name), None)
+        progress(f"collecting {source.name} ({source.type})")
+        snap = collect_source(config, source, registry, now, prev)
+        state = "complete" if snap.complete else "INCOMPLETE"
+        progress(f"  {source.name}: {len(snap.accounts)} accounts, {len(snap.portals)} portals, {state}")
+        sources.append(snap)
+    return Snapshot(
+        period=config.period,
+        period_start=config.period_start,
+        period_end=config.period_end,
+        config_digest=config.digest,
+        sources=tuple(sources),
+    )
+
+
+def snapshot_digest(snapshot: Snapshot) -> str:
+    return hashlib.sha256(snapshot_to_json(snapshot).encode("utf-8")).hexdigest()
+
+
+def make_run_id(snapshot: Snapshot, now: datetime) -> str:
+    """Stable for the same snapshot and time: the report's document id derives from it."""
+    return f"{snapshot.period}-{now.strftime('%Y%m%dT%H%M%SZ')}-{snapshot_digest(snapshot)[:8]}"
+
+
+def evaluate_snapshot(config: AuditConfig, snapshot: Snapshot, *, now: datetime, run_id: str | None = None) -> AuditResult:
+    return evaluate(snapshot, config.evaluation, now=now, run_id=run_id or make_run_id(snapshot, now))
+
+
+def report_context(config: AuditConfig, result: AuditResult, snapshot: Snapshot, *, generated_at: datetime,
+                   extra: dict[str, object] | None = None) -> ReportContext:
+    return ReportContext(
+        organisation=config.organisation,
+        contact=config.contact,
+        result=result,
+        snapshot=snapshot,
+        options=config.report.options,
+        generated_at=generated_at,
+        config_digest=config.digest,
+        config_text=config.text,
+        extra=extra or {},
+    )
+
+
+def output_dir(config: AuditConfig, override: Path | None = None) -> Path:
+    if override is not None:
+        return override
+    out = config.report.output_dir
+    return out if out.is_absolute() else (config.path.parent / out)
+
+
+def render_all(ctx: ReportContext, formats: Iterable[str], out_dir: Path, *, registry: Registry,
+               progress: Progress = _quiet) -> list[Path]:
+    """Write each format to ``out_dir`` and return the paths. Each file is written to a
+    temporary name first and renamed, so a failed render leaves no half-written report."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    stem = f"mfa-audit-{ctx.result.run_id}"
+    written = []
+    for fmt in formats:
+        renderer = registry.renderer(fmt)
+        target = out_dir / f"{stem}.{renderer.extension}"
+        tmp = target.with_name(target.name + ".part")
+        progress(f"rendering {fmt}")
+        with tmp.open("wb") as fh:
+            renderer.render(ctx, fh)
+        tmp.replace(target)
+        written.append(target)
+        if fmt == "csv":
+            # The coverage matrix goes beside the findings CSV.
+            from auditor.render.csv_out import write_coverage_csv
+
+            matrix = out_dir / f"{stem}-coverage.csv"
+            tmp = matrix.with_name(matrix.name + ".part")
+            with tmp.open("wb") as fh:
+                write_coverage_csv(ctx, fh)
+            tmp.replace(matrix)
+            written.append(matrix)
+    return written
+
+
+@dataclass(frozen=True, slots=True)
+class RunOutcome:
+    snapshot: Snapshot
+    result: AuditResult
+    files: tuple[Path, ...]
+
+
+__all__ = [
+    "ConfigError",
+    "RunOutcome",
+    "build_connector",
+    "collect",
+    "evaluate_snapshot",
+    "make_run_id",
+    "output_dir",
+    "render_all",
+    "report_context",
+    "snapshot_digest",
+]

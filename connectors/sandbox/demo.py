@@ -1,0 +1,149 @@
+"""``mfa-audit demo``: the sample organisation served by the vendor sandboxes on
+loopback, audited through the real connectors, over two quarters (so the report shows
+a trend and a "since the last report" section).
+
+Entry point ``mfa_auditor.demo: sample``. The CLI calls ``prepare(out_dir, …)`` and gets,
+inside the context, an iterator of ``(config_path, now)``: one per quarter, each with
+its sandboxes running and their throwaway credentials in the environment.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import ExitStack, contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Protocol
+
+import yaml
+
+from auditor.model import AccountKind, MethodStatus
+from connectors.sandbox.sample_org import SampleOrg, generate, previous_quarter
+
+# Source name in the demo → (connector entry point, sandbox module).
+VENDORS = {
+    "entra": ("entra", "connectors.sandbox.graph"),
+    "google": ("google_workspace", "connectors.sandbox.google"),
+    "okta": ("okta", "connectors.sandbox.okta"),
+}
+
+
+class Sandbox(Protocol):
+    def settings(self) -> dict[str, Any]: ...
+    def environ(self) -> dict[str, str]: ...
+    def close(self) -> None: ...
+
+
+def _start(module: str, org: SampleOrg) -> Sandbox:
+    sandbox: Sandbox = importlib.import_module(module).start(org)
+    return sandbox
+
+
+PORTALS: list[dict[str, Any]] = [
+    {"match": {"source": "entra", "id": "app-claims"}, "sensitivity": "high", "data_categories": ["health", "payment"]},
+    {"match": {"source": "entra", "id": "app-admin-console"}, "sensitivity": "high", "data_categories": ["health"]},
+    {"match": {"source": "entra", "id": "app-payroll"}, "sensitivity": "sensitive", "data_categories": ["hr"]},
+    {"match": {"source": "entra", "id": "app-partner-billing"}, "sensitivity": "sensitive",
+     "data_categories": ["payment"], "sign_in_via": "okta"},
+    {"match": {"source": "okta", "id": "0oa-patient-portal"}, "sensitivity": "high", "data_categories": ["health"]},
+    {"match": {"source": "okta", "name_pattern": "Partner*"}, "sensitivity": "sensitive",
+     "data_categories": ["payment"]},
+    {"match": {"source": "google", "tag": "ou:/Medical advisers"}, "sensitivity": "high",
+     "data_categories": ["health"]},
+    {"match": {"source": "google", "tag": "ou:/Finance"}, "sensitivity": "sensitive", "data_categories": ["finance"]},
+]
+
+
+def _exceptions(org: SampleOrg) -> list[dict[str, Any]]:
+    """Two register entries on real accounts of the sample: one valid, one expired."""
+    entra = org.truth("entra")
+    claims = {a.account_id for a in entra.access if a.portal_id == "app-claims"}
+    unenrolled = [
+        a.principal for a in entra.accounts
+        if a.id in claims and a.enabled and a.kind is AccountKind.HUMAN and not a.privileged
+        and not any(m.status is MethodStatus.ACTIVE for m in a.methods)
+    ]
+    out: list[dict[str, Any]] = []
+    if unenrolled:
+        out.append({"id": "EXC-2026-014", "account": unenrolled[0], "portals": ["app-claims"],
+                    "reason": "Shared claims terminal in the Lyon branch; FIDO2 keys ordered",
+                    "approved_by": "RSSI (CISO), ticket SEC-4411", "expires": "2027-03-31"})
+    if len(unenrolled) > 1:
+        out.append({"id": "EXC-2026-003", "account": unenrolled[1], "portals": ["app-claims"],
+                    "reason": "Maternity leave return, enrolment pending",
+                    "approved_by": "DPO, ticket SEC-4102", "expires": "2026-09-30"})
+    return out
+
+
+def demo_config(org: SampleOrg, sources: Mapping[str, tuple[str, dict[str, Any]]]) -> dict[str, Any]:
+    return {
+        "organisation": {"name": "Mutuelle Exemple (sample organisation)", "contact": "dpo@mutuelle-exemple.fr"},
+        "period": org.period,
+        "sources": [
+            {"name": name, "type": ctype, "settings": settings, "collect_sign_ins": True}
+            for name, (ctype, settings) in sources.items()
+        ],
+        "portals": PORTALS,
+        "policy": {
+            "required": {"high": "strong", "sensitive": "weak", "normal": "none"},
+            "privileged": "phishing_resistant",
+            "dormant_after_days": 90,
+            "account_kinds": ["human", "guest"],
+        },
+        "exceptions": _exceptions(org),
+        "report": {"title": "MFA coverage audit", "language": "en",
+                   "formats": ["pdf", "html", "json", "csv", "ocsf"], "output_dir": "reports"},
+        "store": {"path": "evidence.sqlite3"},
+    }
+
+
+@contextmanager
+def _environ(values: Mapping[str, str]) -> Iterator[None]:
+    saved = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def _quarter(org: SampleOrg, out_dir: Path, progress: Callable[[str], object]) -> Iterator[tuple[Path, datetime]]:
+    with ExitStack() as stack:
+        sources: dict[str, tuple[str, dict[str, Any]]] = {}
+        env: dict[str, str] = {}
+        for name, (ctype, module) in VENDORS.items():
+            sandbox = _start(module, org)
+            stack.callback(sandbox.close)
+            sources[name] = (ctype, sandbox.settings())
+            env.update(sandbox.environ())
+        progress(f"{org.period}: sandboxes for {', '.join(VENDORS)} listening on 127.0.0.1")
+        config_path = out_dir / "config.yaml"
+        text = yaml.safe_dump(demo_config(org, sources), sort_keys=False, allow_unicode=True)
+        config_path.write_text("# Generated by `mfa-audit demo`: the sandboxes it names exist only during the demo.\n"
+                               + text, encoding="utf-8")
+        stack.enter_context(_environ(env))
+        yield config_path, org.now
+
+
+@contextmanager
+def prepare(out_dir: Path, *, accounts: int = 2000, seed: int = 7,
+            progress: Callable[[str], object] = print) -> Iterator[Iterator[tuple[Path, datetime]]]:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    store = out_dir / "evidence.sqlite3"
+    for leftover in (store, store.with_name(store.name + "-wal"), store.with_name(store.name + "-shm")):
+        leftover.unlink(missing_ok=True)  # the demo's history is its own two quarters
+    current = generate(seed=seed, accounts=accounts)
+    quarters = (previous_quarter(current), current)
+
+    def runs() -> Iterator[tuple[Path, datetime]]:
+        for org in quarters:
+            progress(f"auditing {org.period} of the sample organisation ({accounts} accounts)")
+            yield from _quarter(org, out_dir, progress)
+
+    yield runs()
