@@ -19,7 +19,7 @@ from functools import cache
 from typing import Any, TypeVar, Union, get_args, get_origin
 
 from auditor import model
-from auditor.model import SNAPSHOT_SCHEMA_VERSION, AuditResult, Snapshot
+from auditor.model import SNAPSHOT_SCHEMA_VERSION, AuditResult, Snapshot, SourceSnapshot
 
 T = TypeVar("T")
 
@@ -129,4 +129,36 @@ def result_to_data(result: AuditResult) -> dict[str, Any]:
 
 def result_from_data(data: Mapping[str, Any]) -> AuditResult:
     result: AuditResult = from_data(AuditResult, dict(data))
+    return result
+
+
+SOURCE_FORMAT = "mfa-auditor.source"
+
+
+def source_snapshot_to_json(snapshot: SourceSnapshot, *, indent: int | None = None) -> str:
+    """One source's snapshot as a document of its own (the ``file`` connector reads it)."""
+    doc = {"format": SOURCE_FORMAT, "schema_version": SNAPSHOT_SCHEMA_VERSION, **to_data(snapshot)}
+    return json.dumps(doc, ensure_ascii=False, indent=indent, sort_keys=True)
+
+
+def source_snapshot_from_json(text: str | bytes) -> SourceSnapshot:
+    """Raises ``SnapshotFormatError`` naming the place inside the document (``$.accounts[3].kind``)."""
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise SnapshotFormatError(f"not JSON: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise SnapshotFormatError(f"not UTF-8 text (byte {exc.start})") from None
+    if not isinstance(doc, dict) or doc.get("format") != SOURCE_FORMAT:
+        raise SnapshotFormatError(f"$.format: expected {SOURCE_FORMAT!r}")
+    version = doc.get("schema_version")
+    if version != SNAPSHOT_SCHEMA_VERSION:
+        raise SnapshotFormatError(
+            f"$.schema_version: this version reads {SNAPSHOT_SCHEMA_VERSION}, the document has {version!r}"
+        )
+    unknown = sorted(set(doc) - {"format", "schema_version"} - {f.name for f in dataclasses.fields(SourceSnapshot)})
+    if unknown:
+        raise SnapshotFormatError(f"$.{unknown[0]}: not a field of a source snapshot")
+    del doc["format"], doc["schema_version"]
+    result: SourceSnapshot = from_data(SourceSnapshot, doc)
     return result

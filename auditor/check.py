@@ -1,0 +1,777 @@
+"""Ad-hoc answers from a stored run: one account (``check --account``) or one portal
+(``check --portal``). Which portals or accounts, which methods, which policies, the
+coverage status and why (``Coverage.reason``), and the findings.
+
+An account is looked up by principal, case-insensitively, across every source: the
+same person's accounts in other sources (same normalised principal, or linked by the
+config's ``identity_links``) are part of the answer. An id works too.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from auditor.config_model import IdentityLink
+from auditor.identity import IdentityResolver, normalise
+from auditor.interfaces import AuditorError
+from auditor.model import (
+    Account,
+    AccountKind,
+    Coverage,
+    CoverageStatus,
+    Finding,
+    Policy,
+    Portal,
+    Scope,
+    Sensitivity,
+    Severity,
+    Strength,
+)
+from auditor.store import StoredRun
+
+MAX_SUGGESTIONS = 5
+
+
+class CheckError(AuditorError):
+    """The question cannot be answered from this run."""
+
+
+class NotFound(CheckError):
+    def __init__(self, what: str, query: str, suggestions: Sequence[str] = ()) -> None:
+        self.query = query
+        self.suggestions = tuple(suggestions)
+        hint = f"; close matches: {', '.join(self.suggestions)}" if self.suggestions else ""
+        super().__init__(f"no {what} matches {query!r} in the run{hint}")
+
+
+class AccountNotFound(NotFound):
+    def __init__(self, query: str, suggestions: Sequence[str] = ()) -> None:
+        super().__init__("account", query, suggestions)
+
+
+class PortalNotFound(NotFound):
+    def __init__(self, query: str, suggestions: Sequence[str] = ()) -> None:
+        super().__init__("portal", query, suggestions)
+
+
+class AmbiguousPortal(CheckError):
+    def __init__(self, query: str, candidates: Sequence[str]) -> None:
+        self.query = query
+        self.candidates = tuple(candidates)
+        super().__init__(f"{query!r} names several portals: {', '.join(candidates)}; give source/id")
+
+
+# --- answers ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class RunRef:
+    run_id: str
+    period: str
+    evaluated_at: datetime
+    complete: bool
+
+
+@dataclass(frozen=True, slots=True)
+class MethodView:
+    kind: str
+    label: str
+    status: str
+    strength: Strength
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyRef:
+    source: str
+    id: str
+    name: str  # the id when the snapshot does not hold the policy
+    state: str
+
+
+@dataclass(frozen=True, slots=True)
+class CoverageView:
+    status: CoverageStatus
+    reason: str
+    sensitivity: Sensitivity
+    enrolled: Strength
+    enforced: str
+    required: Strength
+    conditional: bool
+    enforcement_source: str
+    policies: tuple[PolicyRef, ...] = ()
+    excluded_by: tuple[PolicyRef, ...] = ()
+    exception_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FindingView:
+    rule_id: str
+    severity: Severity
+    title: str
+    source: str
+    account_id: str | None
+    principal: str | None
+    portal_id: str | None
+    portal_name: str | None
+    message: str
+    remediation: str
+
+
+@dataclass(frozen=True, slots=True)
+class AccountView:
+    source: str
+    id: str
+    principal: str
+    display_name: str
+    kind: AccountKind
+    enabled: bool
+    privileged: bool
+    roles: tuple[str, ...]
+    groups: tuple[str, ...]
+    last_sign_in: datetime | None
+    methods: tuple[MethodView, ...]
+    strongest: Strength
+    evaluated: bool
+    note: str  # why it was not evaluated, when it was not
+
+
+@dataclass(frozen=True, slots=True)
+class AccessView:
+    """One access of one of the accounts to a portal, with its verdict (None when the
+    account was not evaluated)."""
+
+    source: str
+    account_id: str
+    principal: str
+    portal_source: str
+    portal_id: str
+    portal_name: str
+    via: str
+    via_ref: str | None
+    coverage: CoverageView | None
+
+
+@dataclass(frozen=True, slots=True)
+class AccountAnswer:
+    query: str
+    run: RunRef
+    accounts: tuple[AccountView, ...]
+    access: tuple[AccessView, ...]
+    findings: tuple[FindingView, ...]
+
+    @property
+    def protected(self) -> bool | None:
+        """Every sensitive access protected? None when no sensitive access was judged."""
+        judged = [a.coverage for a in self.access if a.coverage is not None and a.coverage.sensitivity.is_sensitive]
+        if not judged:
+            return None
+        return all(c.status.is_protected for c in judged)
+
+
+@dataclass(frozen=True, slots=True)
+class PortalRule:
+    """A policy rule that covers the portal, as the engine reads it."""
+
+    source: str
+    policy_id: str
+    policy_name: str
+    state: str
+    rule_name: str
+    requirement: str
+    applies_to: str
+    conditions: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class PortalAccountLine:
+    source: str
+    account_id: str
+    principal: str
+    coverage: CoverageView
+
+
+@dataclass(frozen=True, slots=True)
+class PortalAnswer:
+    query: str
+    run: RunRef
+    source: str
+    id: str
+    name: str
+    sensitivity: Sensitivity | None
+    data_categories: tuple[str, ...]
+    enforcement_sources: tuple[str, ...]
+    rules: tuple[PortalRule, ...]
+    accounts: tuple[PortalAccountLine, ...]  # unprotected first
+    findings: tuple[FindingView, ...]
+    status_counts: Mapping[CoverageStatus, int] = field(hash=False)
+
+    @property
+    def protected_ratio(self) -> float | None:
+        if not self.accounts:
+            return None
+        return sum(1 for a in self.accounts if a.coverage.status.is_protected) / len(self.accounts)
+
+
+# --- answering -------------------------------------------------------------------------------
+
+
+def _run_ref(run: StoredRun) -> RunRef:
+    r = run.result
+    return RunRef(r.run_id, r.period, r.evaluated_at, r.complete)
+
+
+class _Policies:
+    def __init__(self, run: StoredRun) -> None:
+        self._by_key: dict[tuple[str, str], Policy] = {
+            (s.source, p.id): p for s in run.snapshot.sources for p in s.policies
+        }
+
+    def ref(self, source: str, policy_id: str) -> PolicyRef:
+        p = self._by_key.get((source, policy_id))
+        if p is None:
+            return PolicyRef(source, policy_id, policy_id, "unknown")
+        return PolicyRef(source, p.id, p.name, p.state.value)
+
+
+def _coverage_view(row: Coverage, policies: _Policies) -> CoverageView:
+    src = row.enforcement_source
+    return CoverageView(
+        status=row.status,
+        reason=row.reason,
+        sensitivity=row.sensitivity,
+        enrolled=row.enrolled,
+        enforced=row.enforced.value,
+        required=row.required,
+        conditional=row.conditional,
+        enforcement_source=src,
+        policies=tuple(policies.ref(src, p) for p in row.policies),
+        excluded_by=tuple(policies.ref(src, p) for p in row.excluded_by),
+        exception_id=row.exception_id,
+    )
+
+
+def _finding_view(f: Finding) -> FindingView:
+    return FindingView(
+        f.rule_id,
+        f.severity,
+        f.title,
+        f.source,
+        f.account_id,
+        f.principal,
+        f.portal_id,
+        f.portal_name,
+        f.message,
+        f.remediation,
+    )
+
+
+def _finding_order(f: FindingView) -> tuple[int, str, str, str]:
+    return (-f.severity.rank, f.rule_id, f.source, f.portal_id or "")
+
+
+def _not_evaluated_note(account: Account, has_access: bool) -> str:
+    if not account.enabled:
+        return "disabled: out of scope"
+    if account.kind is AccountKind.SERVICE:
+        return "service account: out of scope unless the config counts service accounts"
+    if not has_access:
+        return "no access to any portal in this run"
+    return "not evaluated in this run (out of scope by the config, or its source was not read)"
+
+
+def _suggest(query: str, candidates: Iterable[str]) -> list[str]:
+    return difflib.get_close_matches(query, sorted(set(candidates)), n=MAX_SUGGESTIONS, cutoff=0.6)
+
+
+def check_account(run: StoredRun, principal: str, links: Sequence[IdentityLink] = ()) -> AccountAnswer:
+    """Everything the run knows about the person behind ``principal`` (or an account id)."""
+    resolver = IdentityResolver(links)
+    wanted = normalise(principal)
+    key = resolver.key(principal)
+    matches = [
+        a
+        for s in run.snapshot.sources
+        for a in s.accounts
+        if resolver.key(a.principal) == key or normalise(a.id) == wanted
+    ]
+    # An id names one account; bring in that person's accounts in the other sources too.
+    keys = {resolver.key(a.principal) for a in matches}
+    if keys - {key}:
+        matches = [a for s in run.snapshot.sources for a in s.accounts if resolver.key(a.principal) in keys]
+    if not matches:
+        raise AccountNotFound(
+            principal, _suggest(wanted, (normalise(a.principal) for s in run.snapshot.sources for a in s.accounts))
+        )
+    matches.sort(key=lambda a: (a.source, a.id))
+    ids = {(a.source, a.id) for a in matches}
+    policies = _Policies(run)
+    rows = {
+        (c.source, c.account_id, c.portal_source, c.portal_id): c
+        for c in run.result.coverage
+        if (c.source, c.account_id) in ids
+    }
+    evaluated = {(c[0], c[1]) for c in rows}
+    portals = {(s.source, p.id): p for s in run.snapshot.sources for p in s.portals}
+    by_account = {(a.source, a.id): a for a in matches}
+    access: list[AccessView] = []
+    with_access: set[tuple[str, str]] = set()
+    for s in run.snapshot.sources:
+        for x in s.access:
+            if (s.source, x.account_id) not in ids:
+                continue
+            with_access.add((s.source, x.account_id))
+            account = by_account[(s.source, x.account_id)]
+            portal = portals.get((s.source, x.portal_id))
+            row = rows.get((s.source, x.account_id, s.source, x.portal_id))
+            access.append(
+                AccessView(
+                    source=s.source,
+                    account_id=x.account_id,
+                    principal=account.principal,
+                    portal_source=s.source,
+                    portal_id=x.portal_id,
+                    portal_name=portal.name if portal else x.portal_id,
+                    via=x.via.value,
+                    via_ref=x.via_ref,
+                    coverage=_coverage_view(row, policies) if row is not None else None,
+                )
+            )
+    access.sort(key=lambda v: (v.coverage is None or v.coverage.status.is_protected, v.source, v.portal_name))
+    accounts = tuple(
+        AccountView(
+            source=a.source,
+            id=a.id,
+            principal=a.principal,
+            display_name=a.display_name,
+            kind=a.kind,
+            enabled=a.enabled,
+            privileged=a.privileged,
+            roles=tuple(a.roles),
+            groups=tuple(a.groups),
+            last_sign_in=a.last_sign_in,
+            methods=tuple(MethodView(m.kind.value, m.vendor_label, m.status.value, m.strength) for m in a.methods),
+            strongest=a.strongest_method,
+            evaluated=(a.source, a.id) in evaluated,
+            note="" if (a.source, a.id) in evaluated else _not_evaluated_note(a, (a.source, a.id) in with_access),
+        )
+        for a in matches
+    )
+    findings = sorted(
+        (_finding_view(f) for f in run.result.findings if f.account_id is not None and (f.source, f.account_id) in ids),
+        key=_finding_order,
+    )
+    return AccountAnswer(principal, _run_ref(run), accounts, tuple(access), tuple(findings))
+
+
+def _find_portal(run: StoredRun, name_or_id: str) -> Portal:
+    portals = [p for s in run.snapshot.sources for p in s.portals]
+    q = name_or_id.strip().casefold()
+    for test in (
+        lambda p: f"{p.source}/{p.id}".casefold() == q,
+        lambda p: p.id.casefold() == q,
+        lambda p: p.name.casefold() == q,
+        lambda p: q in p.name.casefold(),
+    ):
+        found = [p for p in portals if test(p)]
+        if len(found) == 1:
+            return found[0]
+        if len(found) > 1:
+            raise AmbiguousPortal(name_or_id, sorted(f"{p.source}/{p.id} ({p.name})" for p in found))
+    names = [p.name for p in portals] + [p.id for p in portals]
+    by_folded = {n.casefold(): n for n in names}
+    raise PortalNotFound(name_or_id, [by_folded[m] for m in _suggest(q, by_folded)])
+
+
+def _upstream_portal(portal: Portal, upstream: Sequence[Portal]) -> str | None:
+    """The upstream source's portal a federated portal stands for, as the engine finds it:
+    the same id, failing that the same name; None leaves only rules covering every portal."""
+    for p in upstream:
+        if p.id == portal.id:
+            return p.id
+    name = portal.name.casefold()
+    return next((p.id for p in upstream if p.name.casefold() == name), None)
+
+
+def _rules_covering(source: str, policies: Iterable[Policy], portal_id: str | None) -> Iterator[PortalRule]:
+    for p in policies:
+        for rule in p.rules:
+            scope = rule.portals
+            if portal_id in scope.excluded_ids:
+                continue
+            if scope.all or (portal_id is not None and portal_id in scope.ids):
+                yield PortalRule(
+                    source,
+                    p.id,
+                    p.name,
+                    p.state.value,
+                    rule.name,
+                    rule.requirement.value,
+                    _describe_scope(rule.scope),
+                    tuple(f"{c.kind.value}: {c.detail}" for c in rule.conditions),
+                )
+
+
+def _describe_scope(scope: Scope) -> str:
+    parts = []
+    if scope.include_all:
+        parts.append("all users")
+    for label, values in (
+        ("users", scope.include_users),
+        ("groups", scope.include_groups),
+        ("roles", scope.include_roles),
+    ):
+        if values:
+            parts.append(f"{label} {', '.join(values)}")
+    if scope.include_guests:
+        parts.append("guests")
+    text = "; ".join(parts) or "nobody"
+    excluded = []
+    for label, values in (
+        ("users", scope.exclude_users),
+        ("groups", scope.exclude_groups),
+        ("roles", scope.exclude_roles),
+    ):
+        if values:
+            excluded.append(f"{label} {', '.join(values)}")
+    if scope.exclude_guests:
+        excluded.append("guests")
+    return text + (f" except {'; '.join(excluded)}" if excluded else "")
+
+
+def check_portal(run: StoredRun, name_or_id: str) -> PortalAnswer:
+    """Who reaches the portal, how each access is protected and why, and which policy
+    rules cover it (in the source that enforces its sign-in)."""
+    portal = _find_portal(run, name_or_id)
+    policies = _Policies(run)
+    rows = [c for c in run.result.coverage if c.portal_source == portal.source and c.portal_id == portal.id]
+    principals = {(a.source, a.id): a.principal for s in run.snapshot.sources for a in s.accounts}
+    enforcement = sorted({c.enforcement_source for c in rows} or {portal.sign_in_via or portal.source})
+    rules: list[PortalRule] = []
+    for s in run.snapshot.sources:
+        if s.source in enforcement:
+            target = _upstream_portal(portal, s.portals) if s.source != portal.source else portal.id
+            rules.extend(_rules_covering(s.source, s.policies, target))
+    lines = sorted(
+        (
+            PortalAccountLine(
+                c.source,
+                c.account_id,
+                principals.get((c.source, c.account_id), c.account_id),
+                _coverage_view(c, policies),
+            )
+            for c in rows
+        ),
+        key=lambda line: (line.coverage.status.is_protected, line.coverage.status.value, line.principal),
+    )
+    sensitivity = rows[0].sensitivity if rows else portal.sensitivity
+    findings = sorted(
+        (_finding_view(f) for f in run.result.findings if f.portal_id == portal.id and f.source == portal.source),
+        key=_finding_order,
+    )
+    return PortalAnswer(
+        query=name_or_id,
+        run=_run_ref(run),
+        source=portal.source,
+        id=portal.id,
+        name=portal.name,
+        sensitivity=sensitivity,
+        data_categories=tuple(portal.data_categories),
+        enforcement_sources=tuple(enforcement),
+        rules=tuple(rules),
+        accounts=tuple(lines),
+        findings=tuple(findings),
+        status_counts=dict(sorted(Counter(c.status for c in rows).items())),
+    )
+
+
+# --- plain data for --json ---------------------------------------------------------------------
+
+
+def _run_data(r: RunRef) -> dict[str, Any]:
+    return {"run_id": r.run_id, "period": r.period, "evaluated_at": r.evaluated_at.isoformat(), "complete": r.complete}
+
+
+def _policy_data(p: PolicyRef) -> dict[str, Any]:
+    return {"source": p.source, "id": p.id, "name": p.name, "state": p.state}
+
+
+def _coverage_data(c: CoverageView | None) -> dict[str, Any] | None:
+    if c is None:
+        return None
+    return {
+        "status": c.status.value,
+        "protected": c.status.is_protected,
+        "reason": c.reason,
+        "sensitivity": c.sensitivity.value,
+        "enrolled": c.enrolled.value,
+        "enforced": c.enforced,
+        "required": c.required.value,
+        "conditional": c.conditional,
+        "enforcement_source": c.enforcement_source,
+        "policies": [_policy_data(p) for p in c.policies],
+        "excluded_by": [_policy_data(p) for p in c.excluded_by],
+        "exception_id": c.exception_id,
+    }
+
+
+def _finding_data(f: FindingView) -> dict[str, Any]:
+    return {
+        "rule_id": f.rule_id,
+        "severity": f.severity.value,
+        "title": f.title,
+        "source": f.source,
+        "account_id": f.account_id,
+        "principal": f.principal,
+        "portal_id": f.portal_id,
+        "portal_name": f.portal_name,
+        "message": f.message,
+        "remediation": f.remediation,
+    }
+
+
+def account_to_data(answer: AccountAnswer) -> dict[str, Any]:
+    return {
+        "query": answer.query,
+        "run": _run_data(answer.run),
+        "protected": answer.protected,
+        "accounts": [
+            {
+                "source": a.source,
+                "id": a.id,
+                "principal": a.principal,
+                "display_name": a.display_name,
+                "kind": a.kind.value,
+                "enabled": a.enabled,
+                "privileged": a.privileged,
+                "roles": list(a.roles),
+                "groups": list(a.groups),
+                "last_sign_in": a.last_sign_in.isoformat() if a.last_sign_in else None,
+                "methods": [
+                    {"kind": m.kind, "label": m.label, "status": m.status, "strength": m.strength.value}
+                    for m in a.methods
+                ],
+                "strongest": a.strongest.value,
+                "evaluated": a.evaluated,
+                "note": a.note,
+            }
+            for a in answer.accounts
+        ],
+        "access": [
+            {
+                "source": x.source,
+                "account_id": x.account_id,
+                "principal": x.principal,
+                "portal_source": x.portal_source,
+                "portal_id": x.portal_id,
+                "portal_name": x.portal_name,
+                "via": x.via,
+                "via_ref": x.via_ref,
+                "coverage": _coverage_data(x.coverage),
+            }
+            for x in answer.access
+        ],
+        "findings": [_finding_data(f) for f in answer.findings],
+    }
+
+
+def portal_to_data(answer: PortalAnswer) -> dict[str, Any]:
+    return {
+        "query": answer.query,
+        "run": _run_data(answer.run),
+        "portal": {
+            "source": answer.source,
+            "id": answer.id,
+            "name": answer.name,
+            "sensitivity": answer.sensitivity.value if answer.sensitivity else None,
+            "data_categories": list(answer.data_categories),
+            "enforcement_sources": list(answer.enforcement_sources),
+        },
+        "protected_ratio": answer.protected_ratio,
+        "status_counts": {k.value: v for k, v in answer.status_counts.items()},
+        "rules": [
+            {
+                "source": r.source,
+                "policy_id": r.policy_id,
+                "policy_name": r.policy_name,
+                "state": r.state,
+                "rule_name": r.rule_name,
+                "requirement": r.requirement,
+                "applies_to": r.applies_to,
+                "conditions": list(r.conditions),
+            }
+            for r in answer.rules
+        ],
+        "accounts": [
+            {
+                "source": a.source,
+                "account_id": a.account_id,
+                "principal": a.principal,
+                "coverage": _coverage_data(a.coverage),
+            }
+            for a in answer.accounts
+        ],
+        "findings": [_finding_data(f) for f in answer.findings],
+    }
+
+
+# --- terminal -----------------------------------------------------------------------------------
+
+_SEVERITY_STYLE = {Severity.CRITICAL: "bold red", Severity.HIGH: "red", Severity.MEDIUM: "yellow", Severity.LOW: "cyan"}
+
+
+def _status(c: CoverageView | None) -> Text:
+    if c is None:
+        return Text("not evaluated", style="dim")
+    if c.status.is_protected:
+        return Text(c.status.value, style="green")
+    if c.status is CoverageStatus.UNKNOWN:
+        return Text(c.status.value, style="magenta")
+    return Text(c.status.value, style="bold red" if c.sensitivity.is_sensitive else "yellow")
+
+
+def _policies_text(c: CoverageView | None) -> Text:
+    if c is None:
+        return Text("")
+    text = Text(", ".join(f"{p.name} ({p.state})" for p in c.policies) or "none")
+    if c.excluded_by:
+        text.append("\nexcluded from: " + ", ".join(p.name for p in c.excluded_by), style="yellow")
+    if c.exception_id:
+        text.append(f"\nexception {c.exception_id}", style="cyan")
+    return text
+
+
+def _run_line(r: RunRef) -> Text:
+    text = Text(f"From run {r.run_id} ({r.period}, evaluated {r.evaluated_at:%Y-%m-%d %H:%M})", style="dim")
+    if not r.complete:
+        text.append(" — a source was incomplete: some answers are unknown", style="bold magenta")
+    return text
+
+
+def _findings_table(findings: Sequence[FindingView]) -> Table:
+    table = Table(title=f"Findings ({len(findings)})", title_justify="left")
+    table.add_column("severity")
+    table.add_column("rule")
+    table.add_column("finding")
+    table.add_column("remediation")
+    for f in findings:
+        table.add_row(
+            Text(f.severity.value, style=_SEVERITY_STYLE[f.severity]),
+            Text(f.rule_id),
+            Text(f.message or f.title),
+            Text(f.remediation),
+        )
+    return table
+
+
+def print_account(answer: AccountAnswer, console: Console) -> None:
+    console.print(_run_line(answer.run))
+    verdict = {
+        True: Text("every sensitive access is protected", style="bold green"),
+        False: Text("NOT every sensitive access is protected", style="bold red"),
+        None: Text("no sensitive access was judged", style="dim"),
+    }[answer.protected]
+    console.print(Text(f"{answer.query}: ").append_text(verdict))
+    accounts = Table(title="Accounts", title_justify="left")
+    for col in ("source", "principal", "kind", "enabled", "privileged", "methods", "strongest", "evaluated"):
+        accounts.add_column(col)
+    for a in answer.accounts:
+        methods = ", ".join(f"{m.kind}{'' if m.status == 'active' else ' (' + m.status + ')'}" for m in a.methods)
+        accounts.add_row(
+            Text(a.source),
+            Text(a.principal),
+            Text(a.kind.value),
+            "yes" if a.enabled else "no",
+            "yes" if a.privileged else "no",
+            Text(methods or "none"),
+            Text(a.strongest.value),
+            Text("yes") if a.evaluated else Text(f"no: {a.note}", style="dim"),
+        )
+    console.print(accounts)
+    table = Table(title="Portals", title_justify="left")
+    for col in ("portal", "source", "sensitivity", "status", "why", "enrolled / enforced / required", "policies"):
+        table.add_column(col)
+    for x in answer.access:
+        c = x.coverage
+        table.add_row(
+            Text(x.portal_name),
+            Text(
+                x.source if c is None or c.enforcement_source == x.source else f"{x.source} via {c.enforcement_source}"
+            ),
+            Text(c.sensitivity.value if c else "-"),
+            _status(c),
+            Text(c.reason if c else ""),
+            Text(
+                f"{c.enrolled.value} / {c.enforced} / {c.required.value}" + (" (conditional)" if c.conditional else "")
+            )
+            if c
+            else Text(""),
+            _policies_text(c),
+        )
+    console.print(table)
+    if answer.findings:
+        console.print(_findings_table(answer.findings))
+
+
+def print_portal(answer: PortalAnswer, console: Console, limit: int = 50) -> None:
+    """``limit``: account rows shown (unprotected first); ``--json`` gives them all."""
+    console.print(_run_line(answer.run))
+    head = Text(f"{answer.name} ", style="bold")
+    head.append(f"({answer.source}/{answer.id})", style="dim")
+    sens = answer.sensitivity.value if answer.sensitivity else "not classified"
+    head.append(f"  sensitivity: {sens}")
+    if answer.data_categories:
+        head.append(f"  data: {', '.join(answer.data_categories)}")
+    if answer.enforcement_sources != (answer.source,):
+        head.append(f"  sign-in via: {', '.join(answer.enforcement_sources)}")
+    console.print(head)
+    ratio = answer.protected_ratio
+    counts = ", ".join(f"{k.value} {v}" for k, v in answer.status_counts.items())
+    console.print(
+        Text(
+            f"{len(answer.accounts)} accesses judged"
+            + (f", {ratio:.1%} protected" if ratio is not None else "")
+            + (f" ({counts})" if counts else "")
+        )
+    )
+    rules = Table(title="Policy rules covering this portal", title_justify="left")
+    for col in ("policy", "state", "rule", "applies to", "requires", "conditions"):
+        rules.add_column(col)
+    for r in answer.rules:
+        rules.add_row(
+            Text(r.policy_name),
+            Text(r.state),
+            Text(r.rule_name),
+            Text(r.applies_to),
+            Text(r.requirement),
+            Text("; ".join(r.conditions) or "none"),
+        )
+    console.print(rules)
+    table = Table(title="Accounts", title_justify="left")
+    for col in ("principal", "source", "status", "why", "enrolled / enforced / required", "exception"):
+        table.add_column(col)
+    for line in answer.accounts[:limit]:
+        c = line.coverage
+        table.add_row(
+            Text(line.principal),
+            Text(line.source),
+            _status(c),
+            Text(c.reason),
+            Text(
+                f"{c.enrolled.value} / {c.enforced} / {c.required.value}" + (" (conditional)" if c.conditional else "")
+            ),
+            Text(c.exception_id or ""),
+        )
+    if len(answer.accounts) > limit:
+        table.caption = f"… and {len(answer.accounts) - limit} more (use --json for all)"
+    console.print(table)
+    if answer.findings:
+        console.print(_findings_table(answer.findings))

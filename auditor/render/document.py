@@ -1,0 +1,307 @@
+"""The report document (HTML) shared by the PDF and HTML renderers.
+
+jinja2 with autoescape and ``StrictUndefined``; templates load from the
+``report_templates`` package. Every value printed goes through ``_finalize``, which
+makes bidirectional-override and other control characters visible (a display name
+cannot reorder the text around it), and user-supplied values in tables are clipped
+(the full value is in the CSV).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import unicodedata
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import cache
+from importlib.resources import files
+from typing import Any
+
+import jinja2
+from markupsafe import Markup
+
+from auditor.model import CoverageStatus, FrameworkRef, MethodKind, Severity, Strength
+from auditor.render import charts
+from auditor.render.charts import Segment
+from auditor.render.i18n import Translator
+from auditor.render.json_out import run_metadata
+from auditor.render.rows import coverage_csv_bytes, findings_csv_bytes, findings_digest
+from auditor.render.snapshot_stream import snapshot_bytes
+from auditor.render.view import (
+    FRAMEWORKS,
+    RULE_IDS,
+    SEVERITY_ORDER,
+    STATUS_ORDER,
+    STRENGTH_ORDER,
+    ReportView,
+    exception_state,
+)
+
+TEMPLATE = "report.html.j2"
+MANIFEST_FORMAT = "mfa-auditor.report-manifest"
+MANIFEST_NAME = "manifest.json"
+FINDINGS_NAME = "findings.csv"
+COVERAGE_NAME = "coverage-matrix.csv"
+SNAPSHOT_NAME = "snapshot.json"
+CONFIG_NAME = "config.yaml"
+CLIP = 160
+
+# Bidi embeddings/overrides/isolates and marks: shown as their code point, never obeyed.
+_BIDI = re.compile("[\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def _visible_controls(text: str) -> str:
+    text = _BIDI.sub(lambda m: f"[U+{ord(m.group()):04X}]", text)
+    if any(unicodedata.category(ch) == "Cc" and ch not in "\n\t" for ch in text):
+        text = "".join(
+            f"[U+{ord(ch):04X}]" if unicodedata.category(ch) == "Cc" and ch not in "\n\t" else ch for ch in text
+        )
+    return text
+
+
+def _finalize(value: Any) -> Any:
+    if isinstance(value, Markup):
+        return value  # our own SVG and markup
+    if isinstance(value, str):
+        return _visible_controls(value)
+    return value
+
+
+def _clip(value: str | None, limit: int = CLIP) -> str:
+    if value is None:
+        return ""
+    if len(value) <= limit:
+        return value
+    return f"{value[:limit]}… (+{len(value) - limit})"
+
+
+def _css_string(value: str) -> Markup:
+    """A CSS string literal (for ``content:``) from a catalogue string."""
+    escaped = value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ")
+    return Markup(f'"{escaped}"')
+
+
+def _page_counter(t: Translator) -> Markup:
+    """``content:`` value of the page-number box: the catalogue's "Page {page} of {pages}"
+    with the placeholders turned into CSS counters."""
+    parts = []
+    for piece in re.split(r"(\{page\}|\{pages\})", t.get("footer.page", "Page {page} of {pages}")):
+        if piece == "{page}":
+            parts.append("counter(page)")
+        elif piece == "{pages}":
+            parts.append("counter(pages)")
+        elif piece:
+            parts.append(str(_css_string(piece)))
+    return Markup(" ".join(parts))
+
+
+@cache
+def _environment() -> jinja2.Environment:
+    root = files("report_templates")
+
+    def load(name: str) -> str:
+        return root.joinpath(name).read_text(encoding="utf-8")
+
+    env = jinja2.Environment(
+        loader=jinja2.FunctionLoader(load),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        finalize=_finalize,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["clip"] = _clip
+    env.filters["css_string"] = _css_string
+    return env
+
+
+def stylesheet() -> str:
+    return files("report_templates").joinpath("report.css").read_text(encoding="utf-8")
+
+
+@dataclass(frozen=True, slots=True)
+class Attachment:
+    name: str
+    data: bytes
+    media_type: str
+    relationship: str  # PDF/A-3 AFRelationship: Data, Source, Supplement…
+    description_key: str
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.data).hexdigest()
+
+
+def evidence_files(view: ReportView) -> list[Attachment]:
+    """The files the PDF carries (and whose digests every report prints), manifest last."""
+    ctx = view.ctx
+    files_ = [
+        Attachment(FINDINGS_NAME, findings_csv_bytes(view), "text/csv", "Data", "attachment.findings"),
+        Attachment(COVERAGE_NAME, coverage_csv_bytes(view), "text/csv", "Data", "attachment.coverage"),
+        Attachment(SNAPSHOT_NAME, snapshot_bytes(view.snapshot), "application/json", "Source", "attachment.snapshot"),
+        Attachment(CONFIG_NAME, ctx.config_text.encode("utf-8"), "application/yaml", "Source", "attachment.config"),
+    ]
+    manifest = {
+        "format": MANIFEST_FORMAT,
+        "version": 1,
+        **run_metadata(view),
+        "findings_count": len(view.result.findings),
+        "attachments": {
+            a.name: {"sha256": a.sha256, "size": len(a.data), "relationship": a.relationship} for a in files_
+        },
+    }
+    data = json.dumps(manifest, ensure_ascii=False, sort_keys=True, indent=2).encode("utf-8")
+    files_.append(Attachment(MANIFEST_NAME, data, "application/json", "Supplement", "attachment.manifest"))
+    return files_
+
+
+def _status_segments(t: Translator, counts: Mapping[CoverageStatus, int]) -> list[Segment]:
+    return [Segment(t(f"status.{s.value}"), counts.get(s, 0), charts.STATUS_STYLE[s]) for s in STATUS_ORDER]
+
+
+def _charts(view: ReportView, t: Translator) -> dict[str, Any]:
+    def protected_donut(name: str, label: str, total: int, protected: int, unknown: int) -> Markup:
+        ratio = None if total == 0 else protected / total
+        others = total - protected - unknown
+
+        def legend(key: str, n: int) -> str:
+            return t("chart.legend", label=t(key), value=t.number(n))
+
+        segments = [
+            Segment(legend("status.protected", protected), protected, charts.STATUS_STYLE[CoverageStatus.PROTECTED]),
+            Segment(legend("chart.not_protected", others), others, charts.NOT_PROTECTED),
+            Segment(legend("status.unknown", unknown), unknown, charts.UNKNOWN),
+        ]
+        return charts.donut(
+            name,
+            f"{label}: {t.percent(ratio)}",
+            segments,
+            t.percent(ratio),
+            caption=label,
+            empty_label=t("common.not_applicable"),
+        )
+
+    m = view.metrics
+    per_source = []
+    for i, s in enumerate(view.by_source):
+        unknown = s.by_status.get(CoverageStatus.UNKNOWN, 0)
+        per_source.append(protected_donut(f"src{i}", s.label, s.total, s.protected, unknown))
+    portal_rows = [(p.name, _status_segments(t, p.summary.by_status)) for p in view.by_portal]
+
+    def ratio_text(segments: Sequence[Segment]) -> str:
+        total = sum(s.value for s in segments)
+        protected = sum(s.value for s, st in zip(segments, STATUS_ORDER, strict=True) if st.is_protected)
+        return t.percent(None if total == 0 else protected / total)
+
+    strengths = view.enrolled_strengths
+    return {
+        "overall": protected_donut(
+            "overall", t("chart.overall"), m.sensitive_accesses, m.sensitive_protected, m.sensitive_unknown
+        ),
+        "per_source": per_source,
+        "portals": charts.stacked_bars(
+            "portals",
+            t("section.coverage_portal"),
+            portal_rows,
+            _status_segments(t, view.status_counts),
+            ratio_text,
+        )
+        if portal_rows
+        else None,
+        "strengths": charts.hbars(
+            "strengths",
+            t("section.methods"),
+            [Segment(t(f"strength.{s.value}"), strengths.get(s, 0), charts.STRENGTH_STYLE[s]) for s in STRENGTH_ORDER],
+            lambda n: f"{t.number(n)} {t('chart.accounts')}",
+        ),
+        "severity": charts.hbars(
+            "severity",
+            t("summary.findings"),
+            [
+                Segment(t(f"severity.{s.value}"), view.findings_by_severity.get(s, 0), charts.SEVERITY_STYLE[s])
+                for s in SEVERITY_ORDER
+            ],
+            t.number,
+            label_w=60,
+            bar_w=130,
+        ),
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class RuleInfo:
+    id: str
+    title: str
+    description: str
+    references: tuple[FrameworkRef, ...]
+
+
+def rule_infos(view: ReportView, t: Translator) -> list[RuleInfo]:
+    """The rules for the methodology: the engine's catalogue (titles and descriptions
+    translated where the report catalogue has them), plus any rule a finding names."""
+    known: dict[str, RuleInfo] = {}
+    catalogue: tuple[Any, ...] = ()
+    try:
+        from auditor.rules.catalogue import CATALOGUE
+
+        catalogue = CATALOGUE
+    except ImportError:  # the engine is optional for rendering a stored result
+        pass
+    for rule in catalogue:
+        known[rule.id] = RuleInfo(
+            rule.id,
+            t.get(f"rule.{rule.id}", rule.title),
+            rule.rationale if t.language == "en" else t.get(f"rule_desc.{rule.id}", rule.rationale),
+            tuple(rule.references),
+        )
+    for f in view.result.findings:
+        if f.rule_id not in known:
+            known[f.rule_id] = RuleInfo(
+                f.rule_id,
+                t.get(f"rule.{f.rule_id}", f.title),
+                t.get(f"rule_desc.{f.rule_id}", ""),
+                view.rule_references.get(f.rule_id, ()),
+            )
+    for rule_id in RULE_IDS:
+        if rule_id not in known:
+            known[rule_id] = RuleInfo(rule_id, t(f"rule.{rule_id}"), t(f"rule_desc.{rule_id}"), ())
+    return [known[k] for k in sorted(known)]
+
+
+def render_html(view: ReportView, attachments: Sequence[Attachment], *, for_pdf: bool) -> str:
+    ctx = view.ctx
+    t = Translator(ctx.options.language)
+    rules = rule_infos(view, t)
+    titles = {r.id: r.title for r in rules}
+    methods_by_strength = {s: [k for k in MethodKind if k.strength is s] for s in Strength}
+    template = _environment().get_template(TEMPLATE)
+    return template.render(
+        t=t,
+        ctx=ctx,
+        view=view,
+        result=view.result,
+        metrics=view.metrics,
+        meta={
+            "title": ctx.options.title if ctx.options.title != "MFA coverage audit" else t("report.title"),
+            "findings_digest": findings_digest(view.result.findings),
+            "page_counter": _page_counter(t),
+            "all_balanced": all(r.balanced for r in view.reconciliation),
+        },
+        css=Markup(stylesheet()),
+        for_pdf=for_pdf,
+        charts=_charts(view, t),
+        groups=view.rule_groups(titles),
+        rules=rules,
+        descriptions={r.id: r.description for r in rules},
+        frameworks=FRAMEWORKS,
+        statuses=STATUS_ORDER,
+        severities=SEVERITY_ORDER,
+        strengths=STRENGTH_ORDER,
+        methods_by_strength=methods_by_strength,
+        exception_state=exception_state,
+        attachments=attachments,
+        findings_file=FINDINGS_NAME,
+        Severity=Severity,
+    )

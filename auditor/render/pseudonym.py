@@ -1,0 +1,256 @@
+"""Pseudonymisation of account identifiers, once, before any renderer sees the context.
+
+Principals, display names and account ids are replaced by keyed HMAC-SHA-256 tokens
+(key: ``options.pseudonym_key``), everywhere a renderer can reach them: the snapshot
+(accounts, access, policy scopes, sign-ins, issues), the coverage rows, the findings
+(their free text included), the exceptions register and the effective config text. The
+same identifier always gives the same token under the same key, so the outputs agree
+with each other and the attached snapshot still re-evaluates to the same findings
+(principals keep their domain: it is the organisation's, and rules may look at it).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import replace
+from typing import Any
+
+from auditor.interfaces import RenderError, ReportContext
+from auditor.model import (
+    Account,
+    AccountId,
+    AuditResult,
+    Coverage,
+    ExceptionStatus,
+    Finding,
+    Policy,
+    PolicyRule,
+    Scope,
+    Snapshot,
+    SourceIssue,
+    SourceSnapshot,
+    UnreadableRecord,
+)
+
+MARKER = "pseudonymised"  # key set in ReportContext.extra once done
+
+# Words of free text: anything between separators; e-mail addresses stay whole.
+_WORD = re.compile(r"[^\s,;:()\[\]{}<>\"'/=&?|`]+")
+_MAX_NAME_WORDS = 5
+
+
+class Pseudonymiser:
+    """Keyed, deterministic replacement of account identifiers."""
+
+    def __init__(self, key: bytes) -> None:
+        if not key:
+            raise RenderError("report.pseudonym_key: an empty key would make the tokens guessable")
+        self._key = key
+        self._tokens: dict[str, str] = {}  # any known identifier (principals case-folded) -> token
+        self._names: dict[str, str] = {}  # display name -> token
+        self._name_firsts: set[str] = set()
+
+    def _digest(self, kind: str, value: str) -> str:
+        return hmac.new(self._key, f"{kind}\x00{value}".encode(), hashlib.sha256).hexdigest()
+
+    def principal(self, value: str) -> str:
+        folded = value.casefold()
+        token = self._tokens.get(folded)
+        if token is None:
+            local, at, domain = folded.rpartition("@")
+            digest = self._digest("principal", folded)[:20]
+            token = f"u-{digest}@{domain}" if at and local else f"u-{digest}"
+            self._tokens[folded] = token
+            self._tokens[token] = token
+        return token
+
+    def account_id(self, value: str) -> str:
+        token = self._tokens.get(value)
+        if token is None:
+            token = f"id-{self._digest('account', value)[:20]}"
+            self._tokens[value] = token
+            self._tokens[token] = token
+        return token
+
+    def name(self, value: str) -> str:
+        if value == "":
+            return value
+        token = self._names.get(value)
+        if token is None:
+            token = f"name-{self._digest('name', value)[:12]}"
+            self._names[value] = token
+            first = value.split(" ", 1)[0]
+            self._name_firsts.add(first)
+        return token
+
+    def learn(self, account: Account) -> None:
+        self.account_id(account.id)
+        self.principal(account.principal)
+        self.name(account.display_name)
+
+    def text(self, text: str, *, names: Iterable[str] = ()) -> str:
+        """Free text: replace every known identifier word, and display names (one or
+        more words) whether known globally or given in ``names``."""
+        if not text:
+            return text
+        for name in names:
+            if name and name in text:
+                text = text.replace(name, self.name(name))
+        words = list(_WORD.finditer(text))
+        out: list[str] = []
+        pos = 0
+        i = 0
+        while i < len(words):
+            word = words[i]
+            replaced = self._replace_name(text, words, i)
+            if replaced is not None:
+                end, token = replaced
+                out.append(text[pos : words[i].start()])
+                out.append(token)
+                pos = words[end].end()
+                i = end + 1
+                continue
+            value = word.group()
+            found = self._tokens.get(value) or self._tokens.get(value.casefold())
+            if found is not None and found != value:
+                out.append(text[pos : word.start()])
+                out.append(found)
+                pos = word.end()
+            i += 1
+        out.append(text[pos:])
+        return "".join(out)
+
+    def _replace_name(self, text: str, words: list[re.Match[str]], i: int) -> tuple[int, str] | None:
+        if words[i].group() not in self._name_firsts:
+            return None
+        # Longest run of words separated by single spaces that is a known display name.
+        best: tuple[int, str] | None = None
+        for j in range(i, min(i + _MAX_NAME_WORDS, len(words))):
+            if j > i and text[words[j - 1].end() : words[j].start()] != " ":
+                break
+            token = self._names.get(text[words[i].start() : words[j].end()])
+            if token is not None:
+                best = (j, token)
+        return best
+
+    def mapping(self, values: Mapping[str, str], *, names: Iterable[str] = ()) -> dict[str, str]:
+        names = tuple(names)
+        return {k: self.text(v, names=names) for k, v in values.items()}
+
+
+# --- the model --------------------------------------------------------------------------
+
+
+def _scope(p: Pseudonymiser, scope: Scope) -> Scope:
+    if not scope.include_users and not scope.exclude_users:
+        return scope
+    return replace(
+        scope,
+        include_users=tuple(AccountId(p.account_id(u)) for u in scope.include_users),
+        exclude_users=tuple(AccountId(p.account_id(u)) for u in scope.exclude_users),
+    )
+
+
+def _policy(p: Pseudonymiser, policy: Policy) -> Policy:
+    rules: tuple[PolicyRule, ...] = tuple(
+        replace(r, scope=_scope(p, r.scope), name=p.text(r.name)) for r in policy.rules
+    )
+    return replace(policy, rules=rules, name=p.text(policy.name))
+
+
+def _account(p: Pseudonymiser, a: Account) -> Account:
+    return replace(
+        a,
+        id=AccountId(p.account_id(a.id)),
+        principal=p.principal(a.principal),
+        display_name=p.name(a.display_name),
+        attributes=p.mapping(a.attributes),
+    )
+
+
+def _source(p: Pseudonymiser, s: SourceSnapshot) -> SourceSnapshot:
+    return replace(
+        s,
+        accounts=tuple(_account(p, a) for a in s.accounts),
+        access=tuple(replace(x, account_id=AccountId(p.account_id(x.account_id))) for x in s.access),
+        policies=tuple(_policy(p, pol) for pol in s.policies),
+        sign_ins=tuple(replace(x, account_id=AccountId(p.account_id(x.account_id))) for x in s.sign_ins),
+        issues=tuple(_issue(p, i) for i in s.issues),
+        unreadable=tuple(UnreadableRecord(record=p.text(u.record), reason=p.text(u.reason)) for u in s.unreadable),
+        raw_digests=tuple(replace(d, endpoint=p.text(d.endpoint)) for d in s.raw_digests),
+    )
+
+
+def _issue(p: Pseudonymiser, issue: SourceIssue) -> SourceIssue:
+    record = None if issue.record is None else p.text(issue.record)
+    return replace(issue, message=p.text(issue.message), record=record)
+
+
+def _finding(p: Pseudonymiser, f: Finding, names: Mapping[tuple[str, str], str]) -> Finding:
+    own = (names.get((f.source, f.account_id), ""),) if f.account_id is not None else ()
+    return replace(
+        f,
+        account_id=None if f.account_id is None else AccountId(p.account_id(f.account_id)),
+        principal=None if f.principal is None else p.principal(f.principal),
+        message=p.text(f.message, names=own),
+        evidence=p.mapping(f.evidence, names=own),
+        remediation=p.text(f.remediation, names=own),
+    )
+
+
+def _exception(p: Pseudonymiser, e: ExceptionStatus) -> ExceptionStatus:
+    entry = replace(e.entry, account=p.principal(e.entry.account), reason=p.text(e.entry.reason))
+    return replace(e, entry=entry)
+
+
+def pseudonymise(ctx: ReportContext, key: bytes) -> ReportContext:
+    p = Pseudonymiser(key)
+    names: dict[tuple[str, str], str] = {}
+    for source in ctx.snapshot.sources:
+        for account in source.accounts:
+            p.learn(account)
+            names[(source.source, account.id)] = account.display_name
+    for exc in ctx.result.exceptions:
+        p.principal(exc.entry.account)
+    snapshot: Snapshot = replace(ctx.snapshot, sources=tuple(_source(p, s) for s in ctx.snapshot.sources))
+    result: AuditResult = replace(
+        ctx.result,
+        coverage=tuple(_coverage(p, c) for c in ctx.result.coverage),
+        findings=tuple(_finding(p, f, names) for f in ctx.result.findings),
+        exceptions=tuple(_exception(p, e) for e in ctx.result.exceptions),
+    )
+    extra: dict[str, Any] = {MARKER: True}
+    return replace(
+        ctx,
+        snapshot=snapshot,
+        result=result,
+        config_text=p.text(ctx.config_text),
+        extra=extra,  # history extras hold identifiers of their own: not carried over
+    )
+
+
+def _coverage(p: Pseudonymiser, c: Coverage) -> Coverage:
+    return replace(c, account_id=AccountId(p.account_id(c.account_id)))
+
+
+_last: tuple[ReportContext, ReportContext] | None = None
+
+
+def prepare(ctx: ReportContext) -> ReportContext:
+    """The context every renderer works on: pseudonymised when the options say so.
+
+    Idempotent; the pipeline may call it once, and the renderers call it again for
+    safety (the last result is kept, so several renderers of one run pay once)."""
+    global _last
+    if not ctx.options.pseudonymise or ctx.extra.get(MARKER):
+        return ctx
+    if _last is not None and _last[0] is ctx:
+        return _last[1]
+    if ctx.options.pseudonym_key is None:
+        raise RenderError("report.pseudonym_key: required when report.pseudonymise is true")
+    done = pseudonymise(ctx, ctx.options.pseudonym_key.reveal().encode("utf-8"))
+    _last = (ctx, done)
+    return done

@@ -1,0 +1,223 @@
+"""What every report shows, computed once from a ``ReportContext``.
+
+The figures come from ``auditor.metrics`` (one place counts); this module only groups,
+orders, caps and names them for display, so the PDF, HTML, JSON and terminal agree.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import cached_property
+
+from auditor import metrics
+from auditor.interfaces import ReportContext
+from auditor.metrics import CoverageSummary
+from auditor.model import (
+    Account,
+    CoverageStatus,
+    ExceptionStatus,
+    Finding,
+    FrameworkRef,
+    Reconciliation,
+    Sensitivity,
+    Severity,
+    SourceIssue,
+    Strength,
+)
+from auditor.render.snapshot_stream import snapshot_sha256
+
+# The frameworks the rule catalogue refers to (ARCHITECTURE.md); shown in the methodology
+# even when no finding cites them.
+FRAMEWORKS: tuple[FrameworkRef, ...] = (
+    FrameworkRef("GDPR", "Art. 32(1)(b)"),
+    FrameworkRef("NIS2", "Directive (EU) 2022/2555 Art. 21(2)(j)"),
+    FrameworkRef("ISO/IEC 27001:2022", "Annex A 8.5"),
+    FrameworkRef("NIST SP 800-63B", "AAL2 / AAL3"),
+    FrameworkRef("CIS Controls v8", "6.3, 6.4, 6.5"),
+    FrameworkRef("PCI DSS v4.0", "8.4"),
+)
+RULE_IDS = tuple(f"MFA-{n:03d}" for n in range(1, 12))
+STATUS_ORDER = tuple(CoverageStatus)
+SEVERITY_ORDER = (Severity.CRITICAL, Severity.HIGH, Severity.MEDIUM, Severity.LOW)
+STRENGTH_ORDER = (Strength.PHISHING_RESISTANT, Strength.STRONG, Strength.WEAK, Strength.NONE)
+
+
+@dataclass(frozen=True, slots=True)
+class SourceState:
+    source: str
+    connector: str
+    complete: bool
+    collected_at: datetime
+    reasons: tuple[str, ...]  # messages of the issues that made it incomplete
+    issues: tuple[SourceIssue, ...]
+    expected: Mapping[str, int] = field(default_factory=dict, hash=False)
+    received: Mapping[str, int] = field(default_factory=dict, hash=False)
+
+
+@dataclass(frozen=True, slots=True)
+class PortalRow:
+    summary: CoverageSummary
+    source: str
+    portal_id: str
+    name: str
+    sensitivity: Sensitivity
+
+
+@dataclass(frozen=True, slots=True)
+class RuleGroup:
+    rule_id: str
+    title: str
+    severity: Severity  # the worst among its findings
+    total: int
+    by_severity: Mapping[Severity, int]
+    shown: tuple[Finding, ...]
+    references: tuple[FrameworkRef, ...]
+
+    @property
+    def more(self) -> int:
+        return self.total - len(self.shown)
+
+
+def finding_order(f: Finding) -> tuple[int, str, str, str, str]:
+    return (
+        -f.severity.rank,
+        f.rule_id,
+        f.source,
+        f.principal or f.account_id or "",
+        f.portal_name or f.portal_id or "",
+    )
+
+
+class ReportView:
+    def __init__(self, ctx: ReportContext) -> None:
+        self.ctx = ctx
+        self.result = ctx.result
+        self.snapshot = ctx.snapshot
+        self.metrics = ctx.result.metrics
+
+    # --- names ---------------------------------------------------------------------------
+
+    @cached_property
+    def portal_names(self) -> dict[str, str]:
+        return {f"{s.source}/{p.id}": p.name for s in self.snapshot.sources for p in s.portals}
+
+    @cached_property
+    def accounts(self) -> dict[tuple[str, str], Account]:
+        return {(s.source, a.id): a for s in self.snapshot.sources for a in s.accounts}
+
+    @cached_property
+    def snapshot_sha256(self) -> str:
+        return snapshot_sha256(self.snapshot)
+
+    # --- headline ------------------------------------------------------------------------
+
+    @cached_property
+    def findings_by_severity(self) -> dict[Severity, int]:
+        return metrics.findings_by_severity(self.result)
+
+    @cached_property
+    def by_source(self) -> tuple[CoverageSummary, ...]:
+        return metrics.by_source(self.result)
+
+    @cached_property
+    def by_portal(self) -> tuple[PortalRow, ...]:
+        sensitivity: dict[str, Sensitivity] = {}
+        for row in self.result.coverage:
+            sensitivity.setdefault(f"{row.portal_source}/{row.portal_id}", row.sensitivity)
+        rows = []
+        for summary in metrics.by_portal(self.result, self.portal_names):
+            source, _, portal_id = summary.key.partition("/")
+            rows.append(PortalRow(summary, source, portal_id, summary.label, sensitivity[summary.key]))
+        return tuple(rows)
+
+    @cached_property
+    def enrolled_strengths(self) -> dict[Strength, int]:
+        return metrics.enrolled_strengths(self.result)
+
+    @cached_property
+    def status_counts(self) -> dict[CoverageStatus, int]:
+        """Sensitive accesses per status: the sum over sources of ``metrics.by_source``."""
+        totals: dict[CoverageStatus, int] = dict.fromkeys(STATUS_ORDER, 0)
+        for summary in self.by_source:
+            for status, n in summary.by_status.items():
+                totals[status] += n
+        return totals
+
+    # --- findings ------------------------------------------------------------------------
+
+    @cached_property
+    def findings_sorted(self) -> list[Finding]:
+        return sorted(self.result.findings, key=finding_order)
+
+    def rule_groups(self, titles: Mapping[str, str] | None = None) -> tuple[RuleGroup, ...]:
+        cap = max(0, self.ctx.options.max_detail_rows)
+        grouped: dict[str, list[Finding]] = defaultdict(list)
+        for f in self.findings_sorted:
+            grouped[f.rule_id].append(f)
+        groups = []
+        for rule_id, items in grouped.items():
+            counts = dict.fromkeys(SEVERITY_ORDER, 0)
+            refs: dict[FrameworkRef, None] = {}
+            for f in items:
+                counts[f.severity] += 1
+                refs.update(dict.fromkeys(f.references))
+            worst = max((f.severity for f in items), key=lambda s: s.rank)
+            title = (titles or {}).get(rule_id, items[0].title)
+            groups.append(RuleGroup(rule_id, title, worst, len(items), counts, tuple(items[:cap]), tuple(refs)))
+        return tuple(sorted(groups, key=lambda g: (-g.severity.rank, g.rule_id)))
+
+    @cached_property
+    def rule_references(self) -> dict[str, tuple[FrameworkRef, ...]]:
+        refs: dict[str, dict[FrameworkRef, None]] = defaultdict(dict)
+        for f in self.result.findings:
+            refs[f.rule_id].update(dict.fromkeys(f.references))
+        return {k: tuple(v) for k, v in refs.items()}
+
+    # --- completeness --------------------------------------------------------------------
+
+    @cached_property
+    def sources(self) -> tuple[SourceState, ...]:
+        out = []
+        for s in self.snapshot.sources:
+            reasons = tuple(i.message for i in s.issues if i.incomplete)
+            if not s.complete and not reasons:
+                reasons = ("the connector reported the source incomplete without a reason",)
+            out.append(
+                SourceState(
+                    source=s.source,
+                    connector=s.connector,
+                    complete=s.complete,
+                    collected_at=s.collected_at,
+                    reasons=reasons,
+                    issues=s.issues,
+                    expected=dict(s.expected_counts),
+                    received=s.received_counts,
+                )
+            )
+        return tuple(out)
+
+    @property
+    def incomplete_sources(self) -> tuple[SourceState, ...]:
+        return tuple(s for s in self.sources if not s.complete)
+
+    @property
+    def complete(self) -> bool:
+        return self.result.complete and not self.incomplete_sources
+
+    @property
+    def reconciliation(self) -> tuple[Reconciliation, ...]:
+        return self.result.reconciliation
+
+    @property
+    def exceptions(self) -> tuple[ExceptionStatus, ...]:
+        return self.result.exceptions
+
+
+def exception_state(e: ExceptionStatus) -> str:
+    """Catalogue key of an exception's state: expired, valid and used, or valid and unused."""
+    if e.expired:
+        return "exception.expired"
+    return "exception.valid" if e.used else "exception.unused"

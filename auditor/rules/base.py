@@ -1,0 +1,195 @@
+"""What a rule is, what it sees, and the framework references rules carry."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+from auditor.config_model import EvaluationConfig
+from auditor.model import (
+    Account,
+    AccountId,
+    Coverage,
+    CoverageStatus,
+    Finding,
+    FrameworkRef,
+    Method,
+    Portal,
+    PortalId,
+    Sensitivity,
+    Severity,
+    Snapshot,
+    SourceName,
+)
+
+if TYPE_CHECKING:  # the engine imports the exceptions register from this package
+    from auditor.coverage import CoverageOutput
+
+
+class Data(StrEnum):
+    """The data a rule needs: a report says which rules could not run for lack of it."""
+
+    COVERAGE = "coverage"  # the coverage rows
+    ACCOUNTS = "accounts"  # account facts (roles, last sign-in)
+    EXCEPTIONS = "exceptions"  # the exceptions register
+    SOURCE_STATUS = "source_status"  # completeness and issues of each source
+    SIGN_INS = "sign_ins"  # the sources' sign-in logs
+    TENANT = "tenant"  # tenant-level settings (legacy authentication)
+
+
+# The statuses rules flag: excepted, unknown (MFA-010 speaks for it), blocked and
+# protected rows are not findings.
+UNPROTECTED = frozenset(
+    {
+        CoverageStatus.NOT_ENROLLED,
+        CoverageStatus.NOT_ENFORCED,
+        CoverageStatus.REPORT_ONLY,
+        CoverageStatus.CONDITIONAL,
+        CoverageStatus.WEAK,
+    }
+)
+
+# --- framework references ----------------------------------------------------------------
+
+GDPR_32 = FrameworkRef("GDPR", "Art. 32(1)(b)")
+NIS2_21 = FrameworkRef("NIS2 Directive", "Art. 21(2)(j)")
+ISO_A85 = FrameworkRef("ISO/IEC 27001:2022", "Annex A 8.5")
+NIST_AAL2 = FrameworkRef("NIST SP 800-63B", "AAL2")
+NIST_AAL3 = FrameworkRef("NIST SP 800-63B", "AAL3")
+CIS_63 = FrameworkRef("CIS Controls v8", "6.3")
+CIS_64 = FrameworkRef("CIS Controls v8", "6.4")
+CIS_65 = FrameworkRef("CIS Controls v8", "6.5")
+PCI_84 = FrameworkRef("PCI DSS v4.0", "8.4")
+
+
+# --- context -------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class RuleContext:
+    """Everything rules read. ``sensitive_by_status`` buckets the unprotected rows of
+    sensitive portals by status once, so each rule walks only the rows it can flag."""
+
+    snapshot: Snapshot
+    config: EvaluationConfig
+    now: datetime
+    coverage: CoverageOutput
+    sensitive_by_status: dict[CoverageStatus, list[Coverage]] = field(default_factory=dict)
+    unprotected: list[Coverage] = field(default_factory=list)  # every portal
+    _policy_names: dict[tuple[SourceName, tuple[str, ...]], str] = field(default_factory=dict)
+
+    @classmethod
+    def build(cls, snapshot: Snapshot, config: EvaluationConfig, now: datetime, out: CoverageOutput) -> RuleContext:
+        buckets: dict[CoverageStatus, list[Coverage]] = {s: [] for s in CoverageStatus}
+        unprotected: list[Coverage] = []
+        for row in out.rows:
+            if row.status in UNPROTECTED:
+                unprotected.append(row)
+                if row.sensitivity is not Sensitivity.NORMAL:
+                    buckets[row.status].append(row)
+        return cls(snapshot, config, now, out, buckets, unprotected)
+
+    def account(self, source: SourceName, account_id: AccountId) -> Account:
+        return self.coverage.accounts[source][account_id]
+
+    def portal(self, source: SourceName, portal_id: PortalId) -> Portal:
+        return self.coverage.portals[source][portal_id]
+
+    def methods_of(self, row: Coverage) -> str:
+        """The methods behind ``row.enrolled``: the linked account's under federation."""
+        account = self.account(row.source, row.account_id)
+        if row.enforcement_source != row.source:
+            linked = self.coverage.identities.linked(account.principal, row.enforcement_source)
+            if linked is None:
+                return f"no account in {row.enforcement_source}"
+            account = linked
+        return describe_methods(account.methods)
+
+    def policy_names(self, source: SourceName, ids: tuple[str, ...]) -> str:
+        """ "Name (id); …" of the policies, one string per distinct list (shared by the
+        findings that cite it, which keeps a large result small)."""
+        key = (source, ids)
+        found = self._policy_names.get(key)
+        if found is None:
+            names: dict[str, str] = {p.id: p.name for p in self.snapshot.source(source).policies}
+            found = self._policy_names[key] = "; ".join(f"{names.get(i, i)} ({i})" for i in ids) or "none"
+        return found
+
+
+def describe_methods(methods: Iterable[Method]) -> str:
+    return ", ".join(f"{m.kind.value} ({m.vendor_label}, {m.status.value})" for m in methods) or "none"
+
+
+# --- rules -------------------------------------------------------------------------------
+
+Check = Callable[["Rule", RuleContext], Iterable[Finding]]
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """One rule of the catalogue. ``severity`` applies on sensitive portals (and to
+    account- or tenant-level findings); ``severity_on_high``, when set, on high ones."""
+
+    id: str
+    title: str
+    severity: Severity
+    rationale: str
+    remediation: str
+    references: tuple[FrameworkRef, ...]
+    requires: tuple[Data, ...]
+    check: Check
+    severity_on_high: Severity | None = None
+
+    def severity_for(self, sensitivity: Sensitivity | None) -> Severity:
+        if sensitivity is Sensitivity.HIGH and self.severity_on_high is not None:
+            return self.severity_on_high
+        return self.severity
+
+    def finding(
+        self,
+        *,
+        source: SourceName,
+        message: str,
+        evidence: Mapping[str, str],
+        account: Account | None = None,
+        portal: Portal | None = None,
+        severity: Severity | None = None,
+    ) -> Finding:
+        return Finding(
+            rule_id=self.id,
+            severity=severity or self.severity_for(portal.sensitivity if portal is not None else None),
+            title=self.title,
+            source=source,
+            account_id=account.id if account is not None else None,
+            principal=account.principal if account is not None else None,
+            portal_id=portal.id if portal is not None else None,
+            portal_name=portal.name if portal is not None else None,
+            message=message,
+            evidence=evidence,
+            remediation=self.remediation,
+            references=self.references,
+        )
+
+    def row_finding(self, ctx: RuleContext, row: Coverage, message: str, **extra: str) -> Finding:
+        """A finding on one coverage row, with the row's evidence."""
+        account = ctx.account(row.source, row.account_id)
+        portal = ctx.portal(row.portal_source, row.portal_id)
+        evidence = {
+            "status": row.status.value,
+            "reason": row.reason,
+            "sensitivity": row.sensitivity.value,
+            "required": row.required.value,
+            "enforced": row.enforced.value,
+            "conditional": "yes" if row.conditional else "no",
+            "enrolled": row.enrolled.value,
+            "methods": ctx.methods_of(row),
+            "policies": ctx.policy_names(row.enforcement_source, row.policies),
+            "excluded_by": ctx.policy_names(row.enforcement_source, row.excluded_by),
+            "enforcement_source": row.enforcement_source,
+            "privileged": "yes" if account.privileged else "no",
+            **extra,
+        }
+        return self.finding(source=row.source, message=message, evidence=evidence, account=account, portal=portal)

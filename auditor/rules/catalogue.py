@@ -1,0 +1,387 @@
+"""The rules, one place each: id, title, severity, rationale, remediation, framework
+references, the data it needs, and its check.
+
+Severities (``severity`` on sensitive portals and for account- or tenant-level
+findings, ``severity_on_high`` on high portals):
+
+| rule | sensitive | high |
+| --- | --- | --- |
+| MFA-001 not enrolled | high | critical |
+| MFA-002 not enforced | medium | high |
+| MFA-003 report-only | medium | high |
+| MFA-004 conditional | medium | high |
+| MFA-005 weak method | medium | high |
+| MFA-006 privileged, not phishing-resistant | critical (account level) | |
+| MFA-007 policy exclusion | high | high |
+| MFA-008 dormant with sensitive access | high | high |
+| MFA-009 exception expired | medium (register level) | |
+| MFA-010 source incomplete | high (source level) | |
+| MFA-011 single-factor sign-in observed | high | critical |
+| MFA-012 legacy authentication not blocked | high (tenant level) | |
+
+Findings on rows concern sensitive portals only (high or sensitive). Privileged
+accounts' unprotected rows are reported once per account by MFA-006, not again by
+MFA-001 … MFA-005, so an admin is one critical finding rather than one per app.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+
+from auditor.model import AccountId, AccountKind, CoverageStatus, Finding, PortalId, Severity, SignInFactor, SourceName
+from auditor.rules.base import (
+    CIS_63,
+    CIS_64,
+    CIS_65,
+    GDPR_32,
+    ISO_A85,
+    NIS2_21,
+    NIST_AAL2,
+    NIST_AAL3,
+    PCI_84,
+    Data,
+    Rule,
+    RuleContext,
+    describe_methods,
+)
+
+# Checked in this order, so findings of one rule come out grouped by status.
+_UNPROTECTED = (
+    CoverageStatus.NOT_ENROLLED,
+    CoverageStatus.NOT_ENFORCED,
+    CoverageStatus.REPORT_ONLY,
+    CoverageStatus.CONDITIONAL,
+    CoverageStatus.WEAK,
+)
+
+
+def _status_rows(rule: Rule, ctx: RuleContext, status: CoverageStatus, message: str) -> Iterator[Finding]:
+    accounts = ctx.coverage.accounts
+    for row in ctx.sensitive_by_status[status]:
+        if accounts[row.source][row.account_id].privileged:
+            continue  # MFA-006
+        yield rule.row_finding(ctx, row, message)
+
+
+def _not_enrolled(rule: Rule, ctx: RuleContext) -> Iterator[Finding]:
+    yield from _status_rows(
+        rule, ctx, CoverageStatus.NOT_ENROLLED, "no active second factor; access to a sensitive portal"
+    )
+
+
+def _not_enforced(rule: Rule, ctx: RuleContext) -> Iterator[Finding]:
+    yield from _status_rows(
+        rule, ctx, CoverageStatus.NOT_ENFORCED, "a second factor is enrolled but no enforced policy requires it here"
+    )
+
+
+def _report_only(rule: Rule, ctx: RuleContext) -> Iterator[Finding]:
+    yield from _status_rows(
+        rule, ctx, CoverageStatus.REPORT_ONLY, "only report-only or disabled policies would require a second factor"
+    )
+
+
+def _conditional(rule: Rule, ctx: RuleContext) -> Iterator[Finding]:
+    yield from _status_rows(
+        rule, ctx, CoverageStatus.CONDITIONAL, "a second factor is required only under conditions (location, platform…)"
+    )
+
+
+def _weak(rule: Rule, ctx: RuleContext) -> Iterator[Finding]:
+    yield from _status_rows(
+        rule, ctx, CoverageStatus.WEAK, "the enforced or enrolled second factor is weaker than this portal requires"
+    )
+
+
+def _privileged(rule: Rule, ctx: RuleContext) -> Iterator[Finding]:
+    """One finding per privileged account with any unprotected row (every portal: admin
+    rights are sensitive whatever the app they are used on)."""
+    failing: dict[tuple[SourceName, AccountId], list[str]] = {}
+    for row in ctx.unprotected:
+        if ctx.account(row.source, row.account_id).privileged:
+            portal = ctx.portal(row.portal_source, row.portal_id)
+            failing.setdefault((row.source, row.account_id), []).append(
+                f"{portal.name} ({portal.id}): {row.status.value}, enforced {row.enforced.value}"
+            )
+    for (source, account_id), portals in sorted(failing.items()):
+        account = ctx.account(source, account_id)
+        yield rule.finding(
+            source=source,
+            message="privileged account without phishing-resistant MFA enforced and enrolled",
+            evidence={
+                "roles": ", ".join(account.roles) or "none",
+                "methods": describe_methods(account.methods),
+                "required": ctx.config.policy.privileged.value,
+                "portals": "; ".join(portals),
+            },
+            account=account,
+        )
+
+
+def _excluded(rule: Rule, ctx: RuleContext) -> Iterator[Finding]:
+    for status in _UNPROTECTED:
+        for row in ctx.sensitive_by_status[status]:
+            if row.excluded_by:
+                names = ctx.policy_names(row.enforcement_source, row.excluded_by)
+                yield rule.row_finding(ctx, row, f"excluded from {names}, which would cover this portal")
+
+
+def _dormant(rule: Rule, ctx: RuleContext) -> Iterator[Finding]:
+    cutoff = ctx.now - timedelta(days=ctx.config.policy.dormant_after_days)
+    for status in _UNPROTECTED:
+        for row in ctx.sensitive_by_status[status]:
+            account = ctx.account(row.source, row.account_id)
+            last = account.last_sign_in
+            if not account.enabled or (last is not None and last >= cutoff):
+                continue
+            seen = "never signed in" if last is None else f"last sign-in {last.date().isoformat()}"
+            yield rule.row_finding(
+                ctx,
+                row,
+                f"dormant account ({seen}) keeps unprotected sensitive access",
+                last_sign_in=last.isoformat() if last is not None else "never",
+                dormant_after_days=str(ctx.config.policy.dormant_after_days),
+            )
+
+
+def _expired_exception(rule: Rule, ctx: RuleContext) -> Iterator[Finding]:
+    register = ctx.coverage.register
+    for entry in register.entries:
+        if not register.expired(entry):
+            continue
+        account = None
+        for source in sorted(ctx.coverage.accounts):
+            account = ctx.coverage.identities.linked(entry.account, source)
+            if account is not None:
+                break
+        yield rule.finding(
+            source=account.source if account is not None else SourceName("exceptions"),
+            message=f"exception {entry.id} expired on {entry.expires.isoformat()} and is no longer honoured",
+            evidence={
+                "exception": entry.id,
+                "account": entry.account,
+                "portals": ", ".join(entry.portals) or "every portal",
+                "reason": entry.reason,
+                "approved_by": entry.approved_by,
+                "expires": entry.expires.isoformat(),
+            },
+            account=account,
+        )
+
+
+def _incomplete_source(rule: Rule, ctx: RuleContext) -> Iterator[Finding]:
+    for snap in ctx.snapshot.sources:
+        if snap.complete:
+            continue
+        issues = [i for i in snap.issues if i.incomplete] or list(snap.issues)
+        evidence = {
+            "connector": snap.connector,
+            "collected_at": snap.collected_at.isoformat(),
+            "issues": "; ".join(f"{i.code}: {i.message}" + (f" [{i.record}]" if i.record else "") for i in issues)
+            or "none recorded",
+            "expected_counts": ", ".join(f"{k}={v}" for k, v in sorted(snap.expected_counts.items())) or "n/a",
+            "received_counts": ", ".join(f"{k}={v}" for k, v in sorted(snap.received_counts.items())),
+        }
+        yield rule.finding(
+            source=snap.source,
+            message=f"source {snap.source} was not read in full: coverage of its accounts is unknown",
+            evidence=evidence,
+        )
+
+
+def _single_factor_sign_in(rule: Rule, ctx: RuleContext) -> Iterator[Finding]:
+    start, end = ctx.snapshot.period_start, ctx.snapshot.period_end
+    for snap in ctx.snapshot.sources:
+        seen: dict[tuple[AccountId, PortalId], list[str]] = {}
+        portals = ctx.coverage.portals[snap.source]
+        for s in snap.sign_ins:
+            if s.factor is not SignInFactor.SINGLE or not start <= s.time.date() <= end:
+                continue
+            portal = portals.get(s.portal_id)
+            if portal is None or portal.sensitivity is None or not portal.sensitivity.is_sensitive:
+                continue
+            seen.setdefault((s.account_id, s.portal_id), []).append(s.time.isoformat())
+        accounts = ctx.coverage.accounts[snap.source]
+        for (account_id, portal_id), times in sorted(seen.items()):
+            account = accounts.get(account_id)
+            if account is None:
+                continue
+            portal = portals[portal_id]
+            yield rule.finding(
+                source=snap.source,
+                message=f"{len(times)} single-factor sign-in(s) to a sensitive portal during {ctx.snapshot.period}",
+                evidence={"sign_ins": str(len(times)), "first": min(times), "last": max(times)},
+                account=account,
+                portal=portal,
+            )
+
+
+def _legacy_auth(rule: Rule, ctx: RuleContext) -> Iterator[Finding]:
+    for snap in ctx.snapshot.sources:
+        if snap.legacy_auth_blocked is False:
+            humans = sum(1 for a in snap.accounts if a.kind is not AccountKind.SERVICE and a.enabled)
+            yield rule.finding(
+                source=snap.source,
+                message=f"legacy authentication (protocols without MFA) is not blocked in {snap.source}",
+                evidence={"legacy_auth_blocked": "false", "enabled_accounts": str(humans)},
+            )
+
+
+_COVERAGE_REFS = (GDPR_32, NIS2_21, ISO_A85, NIST_AAL2, CIS_63, PCI_84)
+
+MFA_001 = Rule(
+    id="MFA-001",
+    title="Not enrolled",
+    severity=Severity.HIGH,
+    severity_on_high=Severity.CRITICAL,
+    rationale="An account with no second factor reaches a sensitive portal with a password alone; where MFA is "
+    "enforced but nothing is enrolled, whoever holds the password can enrol their own factor first.",
+    remediation="Have the user enrol a strong second factor (authenticator app with number matching, FIDO2 key), "
+    "and require MFA registration from trusted locations only.",
+    references=_COVERAGE_REFS,
+    requires=(Data.COVERAGE, Data.ACCOUNTS),
+    check=_not_enrolled,
+)
+MFA_002 = Rule(
+    id="MFA-002",
+    title="Not enforced",
+    severity=Severity.MEDIUM,
+    severity_on_high=Severity.HIGH,
+    rationale="A second factor that no policy requires is never asked for: the password alone signs in.",
+    remediation="Cover the portal with an enforced policy requiring MFA for every in-scope account.",
+    references=_COVERAGE_REFS,
+    requires=(Data.COVERAGE,),
+    check=_not_enforced,
+)
+MFA_003 = Rule(
+    id="MFA-003",
+    title="Report-only policy",
+    severity=Severity.MEDIUM,
+    severity_on_high=Severity.HIGH,
+    rationale="Report-only and disabled policies log what they would do and enforce nothing.",
+    remediation="Review the report-only results and switch the policy to enforced.",
+    references=_COVERAGE_REFS,
+    requires=(Data.COVERAGE,),
+    check=_report_only,
+)
+MFA_004 = Rule(
+    id="MFA-004",
+    title="Conditional enforcement",
+    severity=Severity.MEDIUM,
+    severity_on_high=Severity.HIGH,
+    rationale="MFA required only under conditions (outside a trusted network, on some platforms, at some risk "
+    "levels, or with a non-MFA alternative) leaves the other sign-ins protected by a password only.",
+    remediation="Require MFA on every sign-in to the portal; use conditions only to require more, not less.",
+    references=(*_COVERAGE_REFS, CIS_64),
+    requires=(Data.COVERAGE,),
+    check=_conditional,
+)
+MFA_005 = Rule(
+    id="MFA-005",
+    title="Weak method",
+    severity=Severity.MEDIUM,
+    severity_on_high=Severity.HIGH,
+    rationale="SMS, voice and e-mail codes can be phished, intercepted or SIM-swapped; the portal's sensitivity "
+    "requires a stronger method, enforced.",
+    remediation="Enforce an authentication strength matching the portal's sensitivity and have users enrol it.",
+    references=(GDPR_32, NIS2_21, ISO_A85, NIST_AAL2, NIST_AAL3, PCI_84),
+    requires=(Data.COVERAGE, Data.ACCOUNTS),
+    check=_weak,
+)
+MFA_006 = Rule(
+    id="MFA-006",
+    title="Privileged account without phishing-resistant MFA",
+    severity=Severity.CRITICAL,
+    rationale="Administrators can change policies, reset factors and read every record: they are the first target "
+    "of phishing and need phishing-resistant MFA, enforced.",
+    remediation="Enforce a phishing-resistant authentication strength (FIDO2, Windows Hello, certificate) for "
+    "every admin role, including eligible ones, and enrol the admins.",
+    references=(GDPR_32, NIS2_21, ISO_A85, NIST_AAL3, CIS_65, PCI_84),
+    requires=(Data.COVERAGE, Data.ACCOUNTS),
+    check=_privileged,
+)
+MFA_007 = Rule(
+    id="MFA-007",
+    title="Policy exclusion",
+    severity=Severity.HIGH,
+    rationale="Exclusions from MFA policies (a user, a group) are how temporary workarounds become permanent "
+    "gaps; an exclusion should be an approved, dated entry of the exceptions register.",
+    remediation="Remove the account from the exclusion, or record an approved exception with an expiry.",
+    references=(GDPR_32, NIS2_21, ISO_A85, CIS_63, PCI_84),
+    requires=(Data.COVERAGE, Data.EXCEPTIONS),
+    check=_excluded,
+)
+MFA_008 = Rule(
+    id="MFA-008",
+    title="Dormant account with sensitive access",
+    severity=Severity.HIGH,
+    rationale="An enabled account nobody uses keeps its access and is a quiet target: unprotected, it can be taken "
+    "over without anyone noticing.",
+    remediation="Disable dormant accounts or remove their access; enforce MFA on what remains.",
+    references=(GDPR_32, NIS2_21, ISO_A85),
+    requires=(Data.COVERAGE, Data.ACCOUNTS),
+    check=_dormant,
+)
+MFA_009 = Rule(
+    id="MFA-009",
+    title="Exception expired",
+    severity=Severity.MEDIUM,
+    rationale="An accepted risk is accepted until a date; past it the exception is not honoured and must be "
+    "renewed (re-approved) or closed.",
+    remediation="Close the gap, or renew the exception with a new approval and expiry.",
+    references=(GDPR_32, ISO_A85),
+    requires=(Data.EXCEPTIONS,),
+    check=_expired_exception,
+)
+MFA_010 = Rule(
+    id="MFA-010",
+    title="Source incomplete",
+    severity=Severity.HIGH,
+    rationale="What could not be read cannot be shown protected: coverage on an incomplete source is unknown.",
+    remediation="Fix the collection issue (permissions, throttling, connectivity) and collect again.",
+    references=(GDPR_32, ISO_A85),
+    requires=(Data.SOURCE_STATUS,),
+    check=_incomplete_source,
+)
+MFA_011 = Rule(
+    id="MFA-011",
+    title="Single-factor sign-in observed",
+    severity=Severity.HIGH,
+    severity_on_high=Severity.CRITICAL,
+    rationale="The sign-in log shows a sensitive portal reached with one factor during the period: the gap is "
+    "not theoretical.",
+    remediation="Find the policy gap that let the sign-in through (exclusion, condition, legacy client) and "
+    "close it; review the account's activity.",
+    references=(GDPR_32, NIS2_21, ISO_A85, NIST_AAL2, CIS_63, PCI_84),
+    requires=(Data.SIGN_INS,),
+    check=_single_factor_sign_in,
+)
+MFA_012 = Rule(
+    id="MFA-012",
+    title="Legacy authentication not blocked",
+    severity=Severity.HIGH,
+    rationale="Legacy protocols (IMAP, POP, SMTP AUTH, basic authentication) cannot do MFA: while they are "
+    "allowed, every MFA policy can be bypassed with a password.",
+    remediation="Block legacy authentication for every account (e.g. a Conditional Access policy on legacy "
+    "client apps), after moving the remaining clients to modern authentication.",
+    references=(NIS2_21, ISO_A85, CIS_63, CIS_64),
+    requires=(Data.TENANT,),
+    check=_legacy_auth,
+)
+
+# The rule set, in order: ``auditor.rules.RULES`` (bump RULESET_VERSION when it changes).
+CATALOGUE: tuple[Rule, ...] = (
+    MFA_001,
+    MFA_002,
+    MFA_003,
+    MFA_004,
+    MFA_005,
+    MFA_006,
+    MFA_007,
+    MFA_008,
+    MFA_009,
+    MFA_010,
+    MFA_011,
+    MFA_012,
+)

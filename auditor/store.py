@@ -1,0 +1,776 @@
+"""The evidence store: every run on SQLite (standard library, no server).
+
+One file per store, private to the user (0600, folder 0700), in WAL mode. A run is
+written in one ``BEGIN IMMEDIATE`` transaction: it appears whole or not at all, and two
+processes saving at once wait for each other (busy timeout) instead of corrupting the
+file. Per run we keep:
+
+- the headline metrics, per-source completeness, and coverage aggregates per source and
+  per portal (``auditor.metrics``): these survive retention and answer history;
+- the findings, one row each with the finding key (for diffs);
+- the snapshot, the full ``AuditResult`` and the config text as compressed blobs, cut
+  into chunks so a run of a million accounts streams in, each with the SHA-256 of its
+  uncompressed bytes, verified on every load.
+
+The schema is versioned with ``PRAGMA user_version``; ``MIGRATIONS`` is the ordered list
+of scripts that bring a file from one version to the next.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+import os
+import random
+import sqlite3
+import time
+import zlib
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from itertools import islice
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+
+from auditor import metrics
+from auditor.interfaces import AuditorError
+from auditor.metrics import CoverageSummary
+from auditor.model import AuditResult, CoverageStatus, Finding, Severity, Snapshot
+from auditor.serialise import (
+    SnapshotFormatError,
+    result_from_data,
+    result_to_data,
+    snapshot_from_json,
+    snapshot_to_json,
+)
+
+APP_NAME = "mfa-auditor"
+DEFAULT_FILENAME = "evidence.sqlite3"
+BUSY_TIMEOUT_MS = 60_000
+CHUNK_BYTES = 8 * 1024 * 1024  # compressed bytes per blob row: far below SQLite's 1 GB value limit
+FINDINGS_BATCH = 10_000
+SLICE_CHARS = 4 * 1024 * 1024
+CODEC = "zlib"
+ZLIB_LEVEL = 3  # JSON of the model compresses ~15x at level 3, twice as fast as level 6 for ~20 % more bytes
+
+BLOB_SNAPSHOT = "snapshot"
+BLOB_RESULT = "result"
+BLOB_CONFIG = "config"
+
+# Each entry brings the schema from version i to i + 1. Never edit a shipped entry:
+# append a new one.
+MIGRATIONS: tuple[str, ...] = (
+    """
+    CREATE TABLE runs (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        run_id TEXT NOT NULL UNIQUE,
+        period TEXT NOT NULL,
+        config_digest TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        evaluated_at TEXT NOT NULL,
+        rule_set_version TEXT NOT NULL,
+        complete INTEGER NOT NULL,
+        accounts_read INTEGER NOT NULL,
+        accounts_in_scope INTEGER NOT NULL,
+        sensitive_portals INTEGER NOT NULL,
+        sensitive_accesses INTEGER NOT NULL,
+        sensitive_protected INTEGER NOT NULL,
+        sensitive_unknown INTEGER NOT NULL,
+        findings_total INTEGER NOT NULL,
+        findings_by_severity TEXT NOT NULL,
+        status_counts TEXT NOT NULL,
+        snapshot_sha256 TEXT NOT NULL,
+        purged_at TEXT
+    );
+    CREATE INDEX runs_config ON runs (config_digest, evaluated_at);
+    CREATE TABLE run_sources (
+        run_seq INTEGER NOT NULL REFERENCES runs (seq) ON DELETE CASCADE,
+        source TEXT NOT NULL,
+        connector TEXT NOT NULL,
+        collected_at TEXT NOT NULL,
+        complete INTEGER NOT NULL,
+        accounts INTEGER NOT NULL,
+        issues TEXT NOT NULL,
+        PRIMARY KEY (run_seq, source)
+    );
+    CREATE TABLE coverage_agg (
+        run_seq INTEGER NOT NULL REFERENCES runs (seq) ON DELETE CASCADE,
+        scope TEXT NOT NULL CHECK (scope IN ('source', 'portal')),
+        key TEXT NOT NULL,
+        label TEXT NOT NULL,
+        total INTEGER NOT NULL,
+        protected INTEGER NOT NULL,
+        by_status TEXT NOT NULL,
+        PRIMARY KEY (run_seq, scope, key)
+    );
+    CREATE TABLE findings_agg (
+        run_seq INTEGER NOT NULL REFERENCES runs (seq) ON DELETE CASCADE,
+        rule_id TEXT NOT NULL,
+        severity TEXT NOT NULL,
+        count INTEGER NOT NULL,
+        PRIMARY KEY (run_seq, rule_id, severity)
+    );
+    CREATE TABLE findings (
+        run_seq INTEGER NOT NULL REFERENCES runs (seq) ON DELETE CASCADE,
+        n INTEGER NOT NULL,
+        rule_id TEXT NOT NULL,
+        severity TEXT NOT NULL,
+        source TEXT NOT NULL,
+        account_id TEXT,
+        principal TEXT,
+        portal_id TEXT,
+        portal_name TEXT,
+        finding_key TEXT,
+        PRIMARY KEY (run_seq, n)
+    );
+    CREATE TABLE blobs (
+        run_seq INTEGER NOT NULL REFERENCES runs (seq) ON DELETE CASCADE,
+        kind TEXT NOT NULL,
+        codec TEXT NOT NULL,
+        sha256 TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        chunks INTEGER NOT NULL,
+        PRIMARY KEY (run_seq, kind)
+    );
+    CREATE TABLE blob_chunks (
+        run_seq INTEGER NOT NULL REFERENCES runs (seq) ON DELETE CASCADE,
+        kind TEXT NOT NULL,
+        n INTEGER NOT NULL,
+        data BLOB NOT NULL,
+        PRIMARY KEY (run_seq, kind, n)
+    );
+    """,
+)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+# Separates the parts of Finding.key in the findings table; cannot occur in ids.
+KEY_SEP = "\x1f"
+
+
+# --- errors ----------------------------------------------------------------------------
+
+
+class StoreError(AuditorError):
+    """The evidence store cannot be opened, read or written; names the file."""
+
+
+class RunNotFound(StoreError):
+    def __init__(self, run_id: str, suggestions: Sequence[str] = ()) -> None:
+        self.run_id = run_id
+        self.suggestions = tuple(suggestions)
+        hint = f"; did you mean {', '.join(self.suggestions)}?" if self.suggestions else ""
+        super().__init__(f"no run {run_id!r} in the evidence store{hint}")
+
+
+class RunPurged(StoreError):
+    def __init__(self, run_id: str, purged_at: datetime) -> None:
+        self.run_id = run_id
+        self.purged_at = purged_at
+        super().__init__(
+            f"run {run_id!r} was purged on {purged_at:%Y-%m-%d} (retention): only its aggregates remain, "
+            "so it cannot be re-rendered or checked"
+        )
+
+
+class StoreCorrupt(StoreError):
+    """Stored evidence does not match its SHA-256, or cannot be decoded."""
+
+
+# --- what the store hands out ----------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class StoredIssue:
+    """A source issue as kept with the run. After retention only code and flag remain
+    (message and record may name an account)."""
+
+    code: str
+    incomplete: bool
+    message: str | None = None
+    record: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SourceStatus:
+    source: str
+    connector: str
+    collected_at: datetime
+    complete: bool
+    accounts: int
+    issues: tuple[StoredIssue, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class RunSummary:
+    """One run as history sees it: everything here survives retention."""
+
+    run_id: str
+    period: str
+    config_digest: str
+    created_at: datetime  # when it was stored
+    evaluated_at: datetime
+    rule_set_version: str
+    complete: bool
+    accounts_read: int
+    accounts_in_scope: int
+    sensitive_portals: int
+    sensitive_accesses: int
+    sensitive_protected: int
+    sensitive_unknown: int
+    findings_total: int
+    snapshot_sha256: str
+    findings_by_severity: Mapping[Severity, int] = field(hash=False)
+    findings_by_rule: Mapping[str, Mapping[Severity, int]] = field(hash=False)
+    status_counts: Mapping[CoverageStatus, int] = field(hash=False)
+    sources: tuple[SourceStatus, ...]
+    by_source: tuple[CoverageSummary, ...]
+    by_portal: tuple[CoverageSummary, ...]
+    purged_at: datetime | None = None
+
+    @property
+    def protected_ratio(self) -> float | None:
+        if self.sensitive_accesses == 0:
+            return None
+        return self.sensitive_protected / self.sensitive_accesses
+
+    @property
+    def purged(self) -> bool:
+        return self.purged_at is not None
+
+
+@dataclass(frozen=True, slots=True)
+class StoredRun:
+    summary: RunSummary
+    snapshot: Snapshot
+    result: AuditResult
+    config_text: str
+
+    @property
+    def run_id(self) -> str:
+        return self.summary.run_id
+
+
+Stage = Callable[[str], None]
+
+
+def _no_stage(_: str) -> None:
+    pass
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def default_path() -> Path:
+    return Path(platformdirs.user_data_dir(APP_NAME)) / DEFAULT_FILENAME
+
+
+# --- the store -------------------------------------------------------------------------
+
+
+class EvidenceStore:
+    """``path`` None: the user's data directory. ``clock`` stamps ``created_at``;
+    ``on_stage`` is told each step of a save (progress, and tests that interrupt one)."""
+
+    def __init__(
+        self,
+        path: Path | None = None,
+        *,
+        clock: Callable[[], datetime] = _utcnow,
+        on_stage: Stage = _no_stage,
+        chunk_bytes: int = CHUNK_BYTES,
+    ) -> None:
+        self.path = Path(path) if path is not None else default_path()
+        self._chunk_bytes = chunk_bytes
+        self._clock = clock
+        self._on_stage = on_stage
+        self._prepare_files()
+        with self._connection() as conn:
+            self._migrate(conn)
+
+    def __repr__(self) -> str:
+        return f"EvidenceStore({str(self.path)!r})"
+
+    # -- files and connections --
+
+    def _prepare_files(self) -> None:
+        folder = self.path.parent
+        if not folder.exists():
+            try:
+                folder.mkdir(mode=0o700, parents=True)
+            except FileExistsError:
+                pass
+            except OSError as exc:
+                raise StoreError(f"{folder}: cannot create the evidence store's folder: {exc.strerror}") from None
+            _chmod(folder, 0o700)  # mkdir's mode is filtered by the umask
+        try:
+            fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+        except FileExistsError:
+            pass
+        except OSError as exc:
+            raise StoreError(f"{self.path}: cannot create the evidence store: {exc.strerror}") from None
+        else:
+            os.close(fd)
+        # SQLite gives -wal and -shm the main file's mode; tighten any we find wider.
+        for p in (self.path, _sibling(self.path, "-wal"), _sibling(self.path, "-shm")):
+            _chmod(p, 0o600)
+
+    @contextmanager
+    def _connection(self) -> Iterator[sqlite3.Connection]:
+        try:
+            conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+        except sqlite3.Error as exc:
+            raise StoreError(f"{self.path}: cannot open the evidence store: {exc}") from None
+        conn.row_factory = sqlite3.Row
+        try:
+            _setup(conn)
+            yield conn
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"{self.path}: evidence store error: {exc}") from None
+        finally:
+            conn.close()
+
+    @contextmanager
+    def _write(self, conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+        """One write transaction, taken up front (BEGIN IMMEDIATE) so two writers queue
+        on the busy timeout instead of failing half-way on a lock upgrade."""
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield conn
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+    def _migrate(self, conn: sqlite3.Connection) -> None:
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        if version == SCHEMA_VERSION:
+            return
+        if version > SCHEMA_VERSION:
+            raise StoreError(
+                f"{self.path}: the evidence store has schema version {version}, this version of "
+                f"mfa-auditor reads up to {SCHEMA_VERSION}: upgrade mfa-auditor"
+            )
+        with self._write(conn):
+            # Re-read inside the lock: another process may have migrated meanwhile.
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            for i in range(version, SCHEMA_VERSION):
+                for statement in _statements(MIGRATIONS[i]):
+                    conn.execute(statement)
+                conn.execute(f"PRAGMA user_version = {i + 1}")
+
+    # -- writing --
+
+    def save_run(self, result: AuditResult, snapshot: Snapshot, config_digest: str, config_text: str) -> None:
+        """Record a run. Atomic: on any error, or if the process dies, nothing of it remains.
+
+        Serialising and compressing happen before the write lock is taken (only the
+        compressed chunks, about a tenth of the JSON, are held), so another process
+        saving at the same time waits for the inserts only."""
+        stage = self._on_stage
+        stage("serialise")
+        snapshot_text = snapshot_to_json(snapshot)
+        snapshot_sha = hashlib.sha256(snapshot_text.encode("utf-8")).hexdigest()
+        snapshot_blob = _Blob.of([snapshot_text], self._chunk_bytes)
+        del snapshot_text
+        # json.dumps runs the C encoder (iterencode would stream, but in pure Python).
+        result_blob = _Blob.of(
+            [json.dumps(result_to_data(result), ensure_ascii=False, sort_keys=True)], self._chunk_bytes
+        )
+        config_blob = _Blob.of([config_text], self._chunk_bytes)
+        names = {f"{p.source}/{p.id}": p.name for s in snapshot.sources for p in s.portals}
+        aggregates = [("source", c) for c in metrics.by_source(result)]
+        aggregates += [("portal", c) for c in metrics.by_portal(result, names)]
+        rule_counts = Counter((f.rule_id, f.severity) for f in result.findings)
+        sources = [
+            (
+                s.source,
+                s.connector,
+                s.collected_at.isoformat(),
+                int(s.complete),
+                len(s.accounts),
+                json.dumps(
+                    [
+                        {"code": i.code, "incomplete": i.incomplete, "message": i.message, "record": i.record}
+                        for i in s.issues
+                    ],
+                    ensure_ascii=False,
+                ),
+            )
+            for s in snapshot.sources
+        ]
+        with self._connection() as conn, self._write(conn):
+            if conn.execute("SELECT 1 FROM runs WHERE run_id = ?", (result.run_id,)).fetchone():
+                raise StoreError(f"{self.path}: a run {result.run_id!r} is already stored")
+            stage("run")
+            seq = self._insert_run(conn, result, snapshot, config_digest, snapshot_sha)
+            stage("sources")
+            conn.executemany("INSERT INTO run_sources VALUES (?, ?, ?, ?, ?, ?, ?)", [(seq, *row) for row in sources])
+            stage("aggregates")
+            conn.executemany(
+                "INSERT INTO coverage_agg VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (seq, scope, c.key, c.label, c.total, c.protected, _counts_json(c.by_status))
+                    for scope, c in aggregates
+                ],
+            )
+            conn.executemany(
+                "INSERT INTO findings_agg VALUES (?, ?, ?, ?)",
+                [(seq, rule, sev.value, n) for (rule, sev), n in sorted(rule_counts.items())],
+            )
+            stage("findings")
+            rows = _finding_rows(seq, result.findings)
+            while batch := list(islice(rows, FINDINGS_BATCH)):
+                conn.executemany("INSERT INTO findings VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", batch)
+            stage("snapshot")
+            self._write_blob(conn, seq, BLOB_SNAPSHOT, snapshot_blob)
+            stage("result")
+            self._write_blob(conn, seq, BLOB_RESULT, result_blob)
+            stage("config")
+            self._write_blob(conn, seq, BLOB_CONFIG, config_blob)
+            stage("commit")
+        stage("done")
+
+    def _insert_run(
+        self, conn: sqlite3.Connection, result: AuditResult, snapshot: Snapshot, config_digest: str, snapshot_sha: str
+    ) -> int:
+        m = result.metrics
+        by_severity = metrics.findings_by_severity(result)
+        cur = conn.execute(
+            "INSERT INTO runs (run_id, period, config_digest, created_at, evaluated_at, rule_set_version, complete,"
+            " accounts_read, accounts_in_scope, sensitive_portals, sensitive_accesses, sensitive_protected,"
+            " sensitive_unknown, findings_total, findings_by_severity, status_counts, snapshot_sha256)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                result.run_id,
+                result.period,
+                config_digest,
+                self._clock().isoformat(),
+                result.evaluated_at.isoformat(),
+                result.rule_set_version,
+                int(result.complete and snapshot.complete),
+                m.accounts_read,
+                m.accounts_in_scope,
+                m.sensitive_portals,
+                m.sensitive_accesses,
+                m.sensitive_protected,
+                m.sensitive_unknown,
+                len(result.findings),
+                _counts_json(by_severity),
+                _counts_json(m.status_counts),
+                snapshot_sha,
+            ),
+        )
+        seq = cur.lastrowid
+        assert seq is not None
+        return seq
+
+    def _write_blob(self, conn: sqlite3.Connection, seq: int, kind: str, blob: _Blob) -> None:
+        conn.executemany(
+            "INSERT INTO blob_chunks VALUES (?, ?, ?, ?)", [(seq, kind, n, data) for n, data in enumerate(blob.chunks)]
+        )
+        conn.execute(
+            "INSERT INTO blobs VALUES (?, ?, ?, ?, ?, ?)", (seq, kind, CODEC, blob.sha256, blob.size, len(blob.chunks))
+        )
+
+    # -- reading --
+
+    def runs(self, config_digest: str | None = None) -> list[RunSummary]:
+        """Every run (or those of one config), oldest first by evaluation time."""
+        with self._connection() as conn:
+            where, args = ("WHERE config_digest = ?", (config_digest,)) if config_digest else ("", ())
+            rows = conn.execute(f"SELECT * FROM runs {where} ORDER BY evaluated_at, seq", args).fetchall()
+            return [self._summary(conn, row) for row in rows]
+
+    def summary(self, run_id: str) -> RunSummary:
+        with self._connection() as conn:
+            return self._summary(conn, self._run_row(conn, run_id))
+
+    def latest(self, config_digest: str | None = None) -> RunSummary | None:
+        runs = self.runs(config_digest)
+        return runs[-1] if runs else None
+
+    def previous(self, run_id: str) -> RunSummary | None:
+        """The run evaluated just before this one, whatever its config: the config's
+        digest changes with every edit (the period, a port), and the store already
+        belongs to one config. Filter ``runs(digest)`` for the strict sense."""
+        runs = self.runs()
+        ids = [r.run_id for r in runs]
+        if run_id not in ids:
+            raise self._not_found(run_id, ids)
+        i = ids.index(run_id)
+        return runs[i - 1] if i > 0 else None
+
+    def load_run(self, run_id: str) -> StoredRun:
+        """The run with its snapshot, result and config text, each checked against its SHA-256."""
+        with self._connection() as conn:
+            row = self._run_row(conn, run_id)
+            summary = self._summary(conn, row)
+            if summary.purged_at is not None:
+                raise RunPurged(run_id, summary.purged_at)
+            snapshot_bytes = self._read_blob(conn, row["seq"], BLOB_SNAPSHOT, run_id)
+            result_bytes = self._read_blob(conn, row["seq"], BLOB_RESULT, run_id)
+            config_bytes = self._read_blob(conn, row["seq"], BLOB_CONFIG, run_id)
+        if hashlib.sha256(snapshot_bytes).hexdigest() != summary.snapshot_sha256:
+            raise StoreCorrupt(
+                f"{self.path}: run {run_id!r}: the snapshot does not match the digest recorded with the run"
+            )
+        try:
+            snapshot = snapshot_from_json(snapshot_bytes)
+            result = result_from_data(json.loads(result_bytes))
+        except (SnapshotFormatError, ValueError) as exc:
+            raise StoreCorrupt(f"{self.path}: run {run_id!r}: stored evidence cannot be decoded: {exc}") from None
+        return StoredRun(summary, snapshot, result, config_bytes.decode("utf-8"))
+
+    def stored_findings(self, run_id: str) -> list[tuple[str, str, str | None, str | None, str | None]]:
+        """(rule id, severity, account id, principal, portal id) per stored finding row:
+        what the findings table holds (after retention, without account columns)."""
+        with self._connection() as conn:
+            seq = self._run_row(conn, run_id)["seq"]
+            rows = conn.execute(
+                "SELECT rule_id, severity, account_id, principal, portal_id FROM findings WHERE run_seq = ? ORDER BY n",
+                (seq,),
+            ).fetchall()
+        return [tuple(r) for r in rows]
+
+    def _run_row(self, conn: sqlite3.Connection, run_id: str) -> sqlite3.Row:
+        row: sqlite3.Row | None = conn.execute("SELECT * FROM runs WHERE run_id = ?", (run_id,)).fetchone()
+        if row is None:
+            ids = [r[0] for r in conn.execute("SELECT run_id FROM runs")]
+            raise self._not_found(run_id, ids)
+        return row
+
+    @staticmethod
+    def _not_found(run_id: str, ids: Sequence[str]) -> RunNotFound:
+        close = difflib.get_close_matches(run_id, ids, n=3, cutoff=0.5)
+        close += [i for i in ids if run_id and i.startswith(run_id) and i not in close][:3]
+        return RunNotFound(run_id, close)
+
+    def _summary(self, conn: sqlite3.Connection, row: sqlite3.Row) -> RunSummary:
+        seq = row["seq"]
+        sources = tuple(
+            SourceStatus(
+                source=r["source"],
+                connector=r["connector"],
+                collected_at=datetime.fromisoformat(r["collected_at"]),
+                complete=bool(r["complete"]),
+                accounts=r["accounts"],
+                issues=tuple(
+                    StoredIssue(i["code"], bool(i["incomplete"]), i.get("message"), i.get("record"))
+                    for i in json.loads(r["issues"])
+                ),
+            )
+            for r in conn.execute("SELECT * FROM run_sources WHERE run_seq = ? ORDER BY source", (seq,))
+        )
+        by_source: list[CoverageSummary] = []
+        by_portal: list[CoverageSummary] = []
+        for r in conn.execute("SELECT * FROM coverage_agg WHERE run_seq = ? ORDER BY scope, key", (seq,)):
+            summary = CoverageSummary(
+                r["key"],
+                r["label"],
+                r["total"],
+                r["protected"],
+                {CoverageStatus(k): v for k, v in json.loads(r["by_status"]).items()},
+            )
+            (by_source if r["scope"] == "source" else by_portal).append(summary)
+        by_rule: dict[str, dict[Severity, int]] = {}
+        for r in conn.execute("SELECT rule_id, severity, count FROM findings_agg WHERE run_seq = ?", (seq,)):
+            by_rule.setdefault(r["rule_id"], {})[Severity(r["severity"])] = r["count"]
+        severities = {Severity(k): v for k, v in json.loads(row["findings_by_severity"]).items()}
+        return RunSummary(
+            run_id=row["run_id"],
+            period=row["period"],
+            config_digest=row["config_digest"],
+            created_at=_aware(row["created_at"]),
+            evaluated_at=_aware(row["evaluated_at"]),
+            rule_set_version=row["rule_set_version"],
+            complete=bool(row["complete"]),
+            accounts_read=row["accounts_read"],
+            accounts_in_scope=row["accounts_in_scope"],
+            sensitive_portals=row["sensitive_portals"],
+            sensitive_accesses=row["sensitive_accesses"],
+            sensitive_protected=row["sensitive_protected"],
+            sensitive_unknown=row["sensitive_unknown"],
+            findings_total=row["findings_total"],
+            snapshot_sha256=row["snapshot_sha256"],
+            findings_by_severity={s: severities.get(s, 0) for s in Severity},
+            findings_by_rule=dict(sorted(by_rule.items())),
+            status_counts={CoverageStatus(k): v for k, v in json.loads(row["status_counts"]).items()},
+            sources=sources,
+            by_source=tuple(by_source),
+            by_portal=tuple(by_portal),
+            purged_at=_aware(row["purged_at"]) if row["purged_at"] else None,
+        )
+
+    def _read_blob(self, conn: sqlite3.Connection, seq: int, kind: str, run_id: str) -> bytes:
+        meta = conn.execute(
+            "SELECT codec, sha256, size, chunks FROM blobs WHERE run_seq = ? AND kind = ?", (seq, kind)
+        ).fetchone()
+        if meta is None:
+            raise StoreCorrupt(f"{self.path}: run {run_id!r}: the stored {kind} is missing")
+        codec, sha, size, chunks = meta
+        if codec != CODEC:
+            raise StoreCorrupt(f"{self.path}: run {run_id!r}: unknown compression {codec!r} for the {kind}")
+        decompressor = zlib.decompressobj()
+        parts: list[bytes] = []
+        count = 0
+        try:
+            for (data,) in conn.execute(
+                "SELECT data FROM blob_chunks WHERE run_seq = ? AND kind = ? ORDER BY n", (seq, kind)
+            ):
+                parts.append(decompressor.decompress(data))
+                count += 1
+            parts.append(decompressor.flush())
+        except zlib.error as exc:
+            raise StoreCorrupt(
+                f"{self.path}: run {run_id!r}: the stored {kind} cannot be decompressed: {exc}"
+            ) from None
+        raw = b"".join(parts)
+        if count != chunks or len(raw) != size or hashlib.sha256(raw).hexdigest() != sha:
+            raise StoreCorrupt(f"{self.path}: run {run_id!r}: the stored {kind} does not match its SHA-256")
+        return raw
+
+    # -- retention support (auditor.retention drives it) --
+
+    def purge_runs(self, run_ids: Iterable[str], purged_at: datetime) -> int:
+        """Remove account-level data of these runs, keep aggregates; then VACUUM and
+        truncate the WAL so the identifiers are gone from the files. Returns the count."""
+        ids = list(run_ids)
+        if not ids:
+            return 0
+        with self._connection() as conn:
+            with self._write(conn):
+                for run_id in ids:
+                    row = conn.execute("SELECT seq, purged_at FROM runs WHERE run_id = ?", (run_id,)).fetchone()
+                    if row is None:
+                        raise RunNotFound(run_id)
+                    seq, already = row
+                    if already:
+                        continue
+                    conn.execute("DELETE FROM blob_chunks WHERE run_seq = ?", (seq,))
+                    conn.execute("DELETE FROM blobs WHERE run_seq = ?", (seq,))
+                    conn.execute(
+                        "UPDATE findings SET account_id = NULL, principal = NULL, finding_key = NULL WHERE run_seq = ?",
+                        (seq,),
+                    )
+                    for source, issues in conn.execute(
+                        "SELECT source, issues FROM run_sources WHERE run_seq = ?", (seq,)
+                    ).fetchall():
+                        kept = [{"code": i["code"], "incomplete": i["incomplete"]} for i in json.loads(issues)]
+                        conn.execute(
+                            "UPDATE run_sources SET issues = ? WHERE run_seq = ? AND source = ?",
+                            (json.dumps(kept), seq, source),
+                        )
+                    conn.execute("UPDATE runs SET purged_at = ? WHERE seq = ?", (purged_at.isoformat(), seq))
+            conn.execute("VACUUM")
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        return len(ids)
+
+    def file_size(self) -> int:
+        return sum(p.stat().st_size for p in self.files() if p.exists())
+
+    def files(self) -> tuple[Path, ...]:
+        return (self.path, _sibling(self.path, "-wal"), _sibling(self.path, "-shm"))
+
+
+# --- helpers -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Blob:
+    """Text compressed into chunks of at most ``chunk_bytes``; ``sha256`` and ``size``
+    describe the uncompressed UTF-8 bytes."""
+
+    chunks: tuple[bytes, ...]
+    sha256: str
+    size: int
+
+    @classmethod
+    def of(cls, pieces: Iterable[str], chunk_bytes: int) -> _Blob:
+        compressor = zlib.compressobj(ZLIB_LEVEL)
+        digest = hashlib.sha256()
+        size = 0
+        out = bytearray()
+        for text in pieces:
+            # Slices, so that a long text is never held a second time as bytes.
+            for start in range(0, len(text), SLICE_CHARS):
+                data = text[start : start + SLICE_CHARS].encode("utf-8")
+                digest.update(data)
+                size += len(data)
+                out += compressor.compress(data)
+        out += compressor.flush()
+        view = bytes(out)
+        chunks = tuple(view[i : i + chunk_bytes] for i in range(0, len(view), chunk_bytes))
+        return cls(chunks, digest.hexdigest(), size)
+
+
+def finding_key_text(finding: Finding) -> str:
+    return KEY_SEP.join(finding.key)
+
+
+def _finding_rows(seq: int, findings: Iterable[Finding]) -> Iterator[tuple[Any, ...]]:
+    for n, f in enumerate(findings):
+        yield (
+            seq,
+            n,
+            f.rule_id,
+            f.severity.value,
+            f.source,
+            f.account_id,
+            f.principal,
+            f.portal_id,
+            f.portal_name,
+            finding_key_text(f),
+        )
+
+
+def _aware(text: str) -> datetime:
+    """Times are stored with their offset; a naive one (from a hand-made result) is UTC,
+    so that history can always compare them."""
+    value = datetime.fromisoformat(text)
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+def _counts_json(counts: Mapping[Any, int]) -> str:
+    return json.dumps({str(k): v for k, v in sorted(counts.items(), key=lambda kv: str(kv[0]))})
+
+
+def _setup(conn: sqlite3.Connection) -> None:
+    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    # Switching to WAL (and opening a WAL file another process is recovering) can
+    # answer "locked" at once, without the busy handler: retry for the busy timeout.
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode = WAL")
+            break
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) and "busy" not in str(exc):
+                raise
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(random.uniform(0.005, 0.05))
+    conn.execute("PRAGMA foreign_keys = ON")
+    # Deleted pages are zeroed, so purged identifiers do not linger in free pages.
+    conn.execute("PRAGMA secure_delete = ON")
+
+
+def _statements(script: str) -> list[str]:
+    return [s.strip() for s in script.split(";") if s.strip()]
+
+
+def _sibling(path: Path, suffix: str) -> Path:
+    return path.with_name(path.name + suffix)
+
+
+def _chmod(path: Path, mode: int) -> None:
+    try:
+        if path.exists() and (path.stat().st_mode & 0o777) != mode:
+            path.chmod(mode)
+    except OSError:
+        pass  # not ours to fix (another owner, or a filesystem without modes): SQLite will say if it cannot write

@@ -1,0 +1,62 @@
+"""The ``entra`` connector: Microsoft Entra ID through msal and Microsoft Graph,
+read-only, with application permissions (client-credentials flow)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from auditor.interfaces import CollectContext, PermissionCheck
+from auditor.model import SourceSnapshot
+from connectors.entra.auth import TokenSource
+from connectors.entra.collect import Collection
+from connectors.entra.graph import GraphClient
+from connectors.entra.permissions import permission_report
+from connectors.entra.settings import EntraSettings, parse_settings
+
+
+class EntraConnector:
+    """Built by the pipeline as ``EntraConnector(source, settings, base_dir)``."""
+
+    def __init__(self, source: str, settings: Mapping[str, Any], base_dir: Path) -> None:
+        self.source = source
+        self.settings: EntraSettings = parse_settings(settings, base_dir)
+
+    def __repr__(self) -> str:
+        return f"EntraConnector({self.source!r}, tenant={self.settings.tenant_id!r})"
+
+    def _session(self) -> requests.Session:
+        session = requests.Session()
+        if self.settings.ca_bundle is not None:
+            # requests would let REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE silently override an
+            # explicit CA: with a private CA, ignore the environment.
+            session.trust_env = False
+            session.verify = str(self.settings.ca_bundle)
+        return session
+
+    def _client(self, logger: logging.Logger) -> tuple[GraphClient, TokenSource, requests.Session]:
+        session = self._session()
+        tokens = TokenSource(self.settings, session)
+        return GraphClient(self.settings, tokens, session, logger=logger), tokens, session
+
+    def collect(self, ctx: CollectContext) -> SourceSnapshot:
+        client, tokens, session = self._client(ctx.logger)
+        with session:
+            tokens.token()  # fail early and clearly on credentials
+            return Collection(self.settings, client, ctx).run()
+
+    def check_access(self) -> tuple[PermissionCheck, ...]:
+        _, tokens, session = self._client(logging.getLogger("mfa_auditor.validate"))
+        with session:
+            tokens.token()
+            token_check = PermissionCheck(
+                "token",
+                "authenticate as the app registration (client credentials)",
+                True,
+                f"token acquired from {self.settings.authority_host} for client {self.settings.client_id}",
+            )
+            return (token_check, *permission_report(tokens.roles()))

@@ -1,0 +1,255 @@
+"""Pure parsing: Graph JSON objects → the normalised model. No I/O here; every
+function is table-tested. Vendor vocabulary ends in this module and ``policies``."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from auditor.model import (
+    Account,
+    AccountId,
+    AccountKind,
+    Method,
+    MethodKind,
+    MethodStatus,
+    Portal,
+    PortalId,
+    SignIn,
+    SignInFactor,
+    SourceName,
+    UnreadableRecord,
+)
+
+# ``methodsRegistered`` values of the registration report. The list is open-ended
+# (Microsoft adds values): anything else becomes ``unknown`` with an issue.
+REGISTERED_METHODS: Mapping[str, MethodKind] = {
+    "email": MethodKind.EMAIL_OTP,
+    # A mobile phone can receive SMS codes: the weakest use it allows is what counts.
+    "mobilePhone": MethodKind.SMS,
+    "alternateMobilePhone": MethodKind.VOICE,  # voice calls only
+    "officePhone": MethodKind.VOICE,
+    "securityQuestion": MethodKind.SECURITY_QUESTION,
+    "microsoftAuthenticatorPush": MethodKind.AUTHENTICATOR_PUSH,
+    "microsoftAuthenticatorPasswordless": MethodKind.AUTHENTICATOR_PASSWORDLESS,
+    "softwareOneTimePasscode": MethodKind.TOTP_SOFTWARE,
+    "hardwareOneTimePasscode": MethodKind.HARDWARE_OTP,
+    "fido2SecurityKey": MethodKind.FIDO2_SECURITY_KEY,
+    "windowsHelloForBusiness": MethodKind.WINDOWS_HELLO,
+    "passKeyDeviceBound": MethodKind.PASSKEY,
+    "passKeyDeviceBoundAuthenticator": MethodKind.PASSKEY,
+    "passKeyDeviceBoundWindowsHello": MethodKind.PASSKEY,
+    "passKeySynced": MethodKind.PASSKEY,
+    "macOsSecureEnclaveKey": MethodKind.PLATFORM_AUTHENTICATOR,
+    "platformCredential": MethodKind.PLATFORM_AUTHENTICATOR,
+    "x509Certificate": MethodKind.CERTIFICATE,
+    "temporaryAccessPass": MethodKind.TEMPORARY_ACCESS_PASS,
+    # An external authentication method (EAM): a second factor Entra cannot describe.
+    "externalAuthMethod": MethodKind.UNSPECIFIED_SECOND_FACTOR,
+}
+
+_TYPE_PREFIX = "#microsoft.graph."
+
+# ``@odata.type`` of ``/users/{id}/authentication/methods`` → (kind, the report's label).
+# Normalising to the report's vocabulary makes the two paths give the same methods.
+METHOD_TYPES: Mapping[str, tuple[MethodKind, str]] = {
+    "passwordAuthenticationMethod": (MethodKind.PASSWORD, "password"),
+    "emailAuthenticationMethod": (MethodKind.EMAIL_OTP, "email"),
+    "microsoftAuthenticatorAuthenticationMethod": (MethodKind.AUTHENTICATOR_PUSH, "microsoftAuthenticatorPush"),
+    "passwordlessMicrosoftAuthenticatorAuthenticationMethod": (
+        MethodKind.AUTHENTICATOR_PASSWORDLESS,
+        "microsoftAuthenticatorPasswordless",
+    ),
+    "softwareOathAuthenticationMethod": (MethodKind.TOTP_SOFTWARE, "softwareOneTimePasscode"),
+    "hardwareOathAuthenticationMethod": (MethodKind.HARDWARE_OTP, "hardwareOneTimePasscode"),
+    "fido2AuthenticationMethod": (MethodKind.FIDO2_SECURITY_KEY, "fido2SecurityKey"),
+    "windowsHelloForBusinessAuthenticationMethod": (MethodKind.WINDOWS_HELLO, "windowsHelloForBusiness"),
+    "temporaryAccessPassAuthenticationMethod": (MethodKind.TEMPORARY_ACCESS_PASS, "temporaryAccessPass"),
+    "platformCredentialAuthenticationMethod": (MethodKind.PLATFORM_AUTHENTICATOR, "platformCredential"),
+    "x509CertificateAuthenticationMethod": (MethodKind.CERTIFICATE, "x509Certificate"),
+    "externalAuthenticationMethod": (MethodKind.UNSPECIFIED_SECOND_FACTOR, "externalAuthMethod"),
+    # QR code + PIN is a first factor for frontline workers, not a second one.
+    "qrCodePinAuthenticationMethod": (MethodKind.PASSWORD, "qrCodePin"),
+}
+_PHONE_TYPES: Mapping[str, tuple[MethodKind, str]] = {
+    "mobile": (MethodKind.SMS, "mobilePhone"),
+    "alternateMobile": (MethodKind.VOICE, "alternateMobilePhone"),
+    "office": (MethodKind.VOICE, "officePhone"),
+}
+
+_FRACTION = re.compile(r"\.(\d{6})\d+")
+
+
+def parse_datetime(value: object) -> datetime | None:
+    """Graph timestamps (``2023-03-13T19:15:41.6195833Z``: up to 7 fractional digits)."""
+    if not isinstance(value, str) or not value:
+        return None
+    text = _FRACTION.sub(r".\1", value.replace("Z", "+00:00"))
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+
+
+def registered_method(label: str) -> Method:
+    """A ``methodsRegistered`` value; unknown values keep their label as ``unknown``."""
+    return Method(REGISTERED_METHODS.get(label, MethodKind.UNKNOWN), label, MethodStatus.ACTIVE, None)
+
+
+def method_object(obj: Mapping[str, Any]) -> Method:
+    """One item of ``/users/{id}/authentication/methods``."""
+    odata = str(obj.get("@odata.type", ""))
+    name = odata.removeprefix(_TYPE_PREFIX)
+    created = parse_datetime(obj.get("createdDateTime"))
+    if name == "phoneAuthenticationMethod":
+        kind, label = _PHONE_TYPES.get(str(obj.get("phoneType")), (MethodKind.SMS, "mobilePhone"))
+    elif name == "fido2AuthenticationMethod" and obj.get("passkeyType") in ("deviceBound", "synced"):
+        kind, label = (
+            MethodKind.PASSKEY,
+            "passKeyDeviceBound" if obj["passkeyType"] == "deviceBound" else "passKeySynced",
+        )
+    elif name in METHOD_TYPES:
+        kind, label = METHOD_TYPES[name]
+    else:
+        kind, label = MethodKind.UNKNOWN, name or "(no @odata.type)"
+    return Method(kind, label, MethodStatus.ACTIVE, created)
+
+
+def is_known_method(method: Method) -> bool:
+    return method.kind is not MethodKind.UNKNOWN
+
+
+USER_FIELDS = (
+    "id",
+    "userPrincipalName",
+    "displayName",
+    "accountEnabled",
+    "userType",
+    "createdDateTime",
+    "signInActivity",
+    "onPremisesSyncEnabled",
+    "department",
+    "employeeType",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedUser:
+    account: Account | None
+    unreadable: UnreadableRecord | None
+
+
+def parse_user(
+    obj: Mapping[str, Any],
+    source: SourceName,
+    service_prefixes: tuple[str, ...],
+    service_types: tuple[str, ...] = ("service",),
+) -> ParsedUser:
+    """A ``/users`` item (without methods, roles and groups: those come later).
+
+    Account kind: ``userType`` Guest → guest; ``employeeType`` one of ``service_types``
+    (default ``service``) or a principal starting with one of ``service_prefixes``
+    (default ``svc-``) → service; otherwise human. Entra has no flag for service
+    accounts, so these conventions are the documented rule (both configurable).
+    """
+    uid = obj.get("id")
+    upn = obj.get("userPrincipalName")
+    if not isinstance(uid, str) or not uid:
+        return ParsedUser(None, UnreadableRecord(repr(upn) if upn else "(user without id)", "no id"))
+    if not isinstance(upn, str) or not upn:
+        return ParsedUser(None, UnreadableRecord(uid, "no userPrincipalName"))
+    enabled = obj.get("accountEnabled")
+    if not isinstance(enabled, bool):
+        # Unknown is never assumed: an account whose state we cannot tell is not evaluated.
+        return ParsedUser(None, UnreadableRecord(uid, "accountEnabled missing"))
+    principal = upn.casefold()
+    if str(obj.get("userType", "")).casefold() == "guest":
+        kind = AccountKind.GUEST
+    elif principal.startswith(service_prefixes) or str(obj.get("employeeType") or "").casefold() in service_types:
+        kind = AccountKind.SERVICE
+    else:
+        kind = AccountKind.HUMAN
+    activity = obj.get("signInActivity")
+    last = parse_datetime(activity.get("lastSignInDateTime")) if isinstance(activity, dict) else None
+    attributes: dict[str, str] = {}
+    if isinstance(obj.get("department"), str) and obj["department"]:
+        attributes["department"] = obj["department"]
+    if isinstance(obj.get("employeeType"), str) and obj["employeeType"]:
+        attributes["employment"] = obj["employeeType"]
+    if obj.get("onPremisesSyncEnabled") is True:
+        attributes["on_premises_sync"] = "true"
+    account = Account(
+        source=source,
+        id=AccountId(uid),
+        principal=principal,
+        display_name=str(obj.get("displayName") or principal),
+        kind=kind,
+        enabled=enabled,
+        last_sign_in=last,
+        created=parse_datetime(obj.get("createdDateTime")),
+        attributes=attributes,
+    )
+    return ParsedUser(account, None)
+
+
+SERVICE_PRINCIPAL_FIELDS = (
+    "id",
+    "appId",
+    "displayName",
+    "appRoleAssignmentRequired",
+    "accountEnabled",
+    "servicePrincipalType",
+    "tags",
+)
+
+
+def parse_service_principal(obj: Mapping[str, Any], source: SourceName) -> Portal | None:
+    """A portal, or None for what users cannot sign in to (managed identities, legacy
+    service principals, disabled apps)."""
+    if obj.get("servicePrincipalType", "Application") != "Application" or obj.get("accountEnabled") is False:
+        return None
+    sid = obj.get("id")
+    if not isinstance(sid, str) or not sid:
+        return None
+    tags = obj.get("tags")
+    return Portal(
+        source=source,
+        id=PortalId(sid),
+        name=str(obj.get("displayName") or sid),
+        # Absent means false in Graph: every member of the tenant can sign in.
+        assignment_required=obj.get("appRoleAssignmentRequired") is True,
+        tags=tuple(str(t) for t in tags) if isinstance(tags, list) else (),
+    )
+
+
+_FACTORS = {
+    "multiFactorAuthentication": SignInFactor.MULTI,
+    "singleFactorAuthentication": SignInFactor.SINGLE,
+}
+_CLIENT_APPS = {"browser": "browser", "mobile apps and desktop clients": "mobile_desktop"}
+
+
+def parse_sign_in(
+    obj: Mapping[str, Any], portal_by_app: Mapping[str, PortalId], accounts: Mapping[str, object]
+) -> SignIn | None:
+    """A successful sign-in of a known account to a known portal; None otherwise."""
+    status = obj.get("status")
+    if isinstance(status, dict) and status.get("errorCode") not in (0, None):
+        return None  # a failed attempt gave no access
+    uid, app = obj.get("userId"), obj.get("appId")
+    when = parse_datetime(obj.get("createdDateTime"))
+    if not isinstance(uid, str) or uid not in accounts or not isinstance(app, str) or when is None:
+        return None
+    portal = portal_by_app.get(app)
+    if portal is None:
+        return None
+    factor = _FACTORS.get(str(obj.get("authenticationRequirement")))
+    if factor is None:
+        return None  # the factor is not stated: evidence we cannot use (counted by the collector)
+    raw_client = str(obj.get("clientAppUsed") or "")
+    client = _CLIENT_APPS.get(raw_client.casefold(), raw_client.casefold().replace(" ", "_"))
+    return SignIn(AccountId(uid), portal, when, factor, client)

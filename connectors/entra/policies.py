@@ -1,0 +1,464 @@
+"""Conditional Access, authentication strengths, security defaults and per-user MFA
+mapped to the model's ``Policy`` (pure functions; table-tested).
+
+The judgement calls, as ARCHITECTURE.md states them:
+- a condition is emitted only when it leaves some sign-ins out (all locations with
+  none excluded, all platforms, both modern client kinds: no condition);
+- client app types that name only legacy protocols leave every modern sign-in
+  untouched: such a policy is mapped with requirement ``none`` (legacy protocols are
+  judged on their own, through ``legacy_auth_blocked``);
+- an authentication strength demands what its weakest accepted combination gives
+  (a "multifactor" strength that accepts SMS demands only ``mfa``);
+- ``mfa`` OR a non-MFA control (compliant device, approved app, terms of use…) can
+  be met without MFA: requirement ``mfa`` with an ``alternative_control`` condition;
+- a policy that targets only user actions or authentication contexts protects no
+  portal: its rule has an empty portal scope.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from auditor.model import (
+    AccountId,
+    Condition,
+    ConditionKind,
+    GroupId,
+    Policy,
+    PolicyId,
+    PolicyRule,
+    PolicyState,
+    PortalId,
+    PortalScope,
+    Requirement,
+    RoleId,
+    Scope,
+    SourceIssue,
+    Strength,
+    requirement_for_strength,
+)
+
+VENDOR_KIND = "conditional_access"
+
+_STATES = {
+    "enabled": PolicyState.ENFORCED,
+    "enabledForReportingButNotEnforced": PolicyState.REPORT_ONLY,
+    "disabled": PolicyState.DISABLED,
+}
+
+# Authentication-strength factors (``allowedCombinations`` items split on ",").
+STRENGTH_FACTORS: Mapping[str, Strength] = {
+    "password": Strength.NONE,
+    "federatedSingleFactor": Strength.NONE,
+    "x509CertificateSingleFactor": Strength.NONE,
+    "qrCodePin": Strength.NONE,
+    # Federated MFA: the other IdP says "MFA done" but not how.
+    "federatedMultiFactor": Strength.WEAK,
+    "sms": Strength.WEAK,
+    "voice": Strength.WEAK,
+    "email": Strength.WEAK,
+    # A temporary access pass satisfies MFA in Entra; it is a code, so no better than weak.
+    "temporaryAccessPassOneTime": Strength.WEAK,
+    "temporaryAccessPassMultiUse": Strength.WEAK,
+    "hardwareOath": Strength.STRONG,
+    "softwareOath": Strength.STRONG,
+    "microsoftAuthenticatorPush": Strength.STRONG,
+    "deviceBasedPush": Strength.STRONG,
+    "fido2": Strength.PHISHING_RESISTANT,
+    "windowsHelloForBusiness": Strength.PHISHING_RESISTANT,
+    "x509CertificateMultiFactor": Strength.PHISHING_RESISTANT,
+}
+
+# App ids behind the ``Office365`` keyword that a tenant lists as service principals
+# (best effort: a portal missing from this set is simply not covered by such a policy,
+# which under-claims coverage rather than over-claims it).
+OFFICE365_APP_IDS = frozenset(
+    {
+        "00000002-0000-0ff1-ce00-000000000000",  # Office 365 Exchange Online
+        "00000003-0000-0ff1-ce00-000000000000",  # Office 365 SharePoint Online
+        "00000004-0000-0ff1-ce00-000000000000",  # Skype for Business Online
+        "00000006-0000-0ff1-ce00-000000000000",  # Microsoft Office 365 Portal
+        "cc15fd57-2c6c-4117-a88c-83b1d56b4bbe",  # Microsoft Teams Services
+        "1fec8e78-bce4-4aaf-ab1b-5451cc387264",  # Microsoft Teams
+        "4345a7b9-9a63-4910-a426-35363201d503",  # O365 Suite UX
+    }
+)
+ADMIN_PORTAL_APP_IDS = frozenset({"c44b4083-3bb0-49c1-b47d-974e53cbdf3c"})  # Azure portal
+
+# Roles security defaults require MFA of at every sign-in (role template ids).
+SECURITY_DEFAULTS_ROLES: tuple[RoleId, ...] = tuple(
+    RoleId(r)
+    for r in (
+        "62e90394-69f5-4237-9190-012177145e10",  # Global Administrator
+        "9b895d92-2cd3-44c7-9d02-a6ac2d5ea5c3",  # Application Administrator
+        "c4e39bd9-1100-46d3-8c65-fb160da0071f",  # Authentication Administrator
+        "b0f54661-2d74-4c50-afa3-1ec803f12efe",  # Billing Administrator
+        "158c047a-c907-4556-b7ef-446551a6b5f7",  # Cloud Application Administrator
+        "b1be1c3e-b65d-4f19-8427-f6fa0d97feb9",  # Conditional Access Administrator
+        "29232cdf-9323-42fd-ade2-1d097af3e4de",  # Exchange Administrator
+        "729827e3-9c14-49f7-bb1b-9608f156bbb8",  # Helpdesk Administrator
+        "966707d0-3269-4727-9be2-8c3a10f19b9d",  # Password Administrator
+        "7be44c8a-adaf-4e2a-84d6-ab2649e08a13",  # Privileged Authentication Administrator
+        "e8611ab8-c189-46e8-94e1-60213ab1f814",  # Privileged Role Administrator
+        "194ae4cb-b126-40b2-bd5b-6091b380977d",  # Security Administrator
+        "f28a1f50-f6e7-4571-818b-6a12f2af6b6c",  # SharePoint Administrator
+        "fe930be7-5e62-47db-91af-98c3a49a38b1",  # User Administrator
+    )
+)
+
+_MODERN_CLIENTS = frozenset({"browser", "mobileAppsAndDesktopClients"})
+_LEGACY_CLIENTS = frozenset({"exchangeActiveSync", "other"})
+_ALL_RISK = frozenset({"none", "low", "medium", "high"})
+_GUEST_TYPES = frozenset({"internalGuest", "b2bCollaborationGuest"})
+_NOT_ALTERNATIVES = frozenset({"mfa", "block", "passwordChange"})
+
+
+@dataclass(frozen=True, slots=True)
+class MappingContext:
+    """Tenant facts a policy refers to by id."""
+
+    portal_by_app: Mapping[str, PortalId] = field(default_factory=dict)
+    location_names: Mapping[str, str] = field(default_factory=dict)
+    strengths: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # id → allowedCombinations
+
+
+@dataclass(frozen=True, slots=True)
+class MappedPolicy:
+    policy: Policy
+    issues: tuple[SourceIssue, ...] = ()
+    named_groups: tuple[GroupId, ...] = ()
+
+
+def _strs(value: object) -> list[str]:
+    return [str(v) for v in value] if isinstance(value, list) else []
+
+
+def combination_strength(combination: str) -> Strength | None:
+    """A combination is as strong as its strongest factor; None if a factor is unknown."""
+    best = Strength.NONE
+    for factor in combination.split(","):
+        s = STRENGTH_FACTORS.get(factor.strip())
+        if s is None:
+            return None
+        if s.rank > best.rank:
+            best = s
+    return best
+
+
+def strength_demand(combinations: Sequence[str]) -> tuple[Requirement, tuple[str, ...]]:
+    """The requirement an authentication strength demands (its weakest combination),
+    and the combinations we could not judge (counted as no second factor)."""
+    if not combinations:
+        return Requirement.NONE, ()
+    weakest = Strength.PHISHING_RESISTANT
+    unknown = []
+    for combo in combinations:
+        s = combination_strength(combo)
+        if s is None:
+            unknown.append(combo)
+            s = Strength.NONE  # unknown is never compliant
+        if s.rank < weakest.rank:
+            weakest = s
+    return requirement_for_strength(weakest), tuple(unknown)
+
+
+def _quoted(names: Iterable[str]) -> str:
+    return ", ".join(f"'{n}'" for n in names)
+
+
+def _location_conditions(locations: Any, ctx: MappingContext) -> list[Condition]:
+    if not isinstance(locations, dict):
+        return []
+
+    def name(loc: str) -> str:
+        if loc == "AllTrusted":
+            return "all trusted locations"
+        return ctx.location_names.get(loc, loc)
+
+    out = []
+    include = _strs(locations.get("includeLocations"))
+    exclude = _strs(locations.get("excludeLocations"))
+    if include and "All" not in include:
+        out.append(Condition(ConditionKind.NETWORK, f"includes location {_quoted(name(x) for x in include)}"))
+    if exclude:
+        out.append(Condition(ConditionKind.NETWORK, f"excludes location {_quoted(name(x) for x in exclude)}"))
+    return out
+
+
+def _platform_conditions(platforms: Any) -> list[Condition]:
+    if not isinstance(platforms, dict):
+        return []
+    out = []
+    include = _strs(platforms.get("includePlatforms"))
+    exclude = _strs(platforms.get("excludePlatforms"))
+    if include and "all" not in include:
+        out.append(Condition(ConditionKind.PLATFORM, f"only platforms {', '.join(include)}"))
+    if exclude:
+        out.append(Condition(ConditionKind.PLATFORM, f"excludes platforms {', '.join(exclude)}"))
+    return out
+
+
+def _risk_conditions(conditions: Mapping[str, Any]) -> list[Condition]:
+    out = []
+    for key, label in (
+        ("signInRiskLevels", "sign-in risk"),
+        ("userRiskLevels", "user risk"),
+        ("insiderRiskLevels", "insider risk"),
+    ):
+        levels = _strs(conditions.get(key)) if key != "insiderRiskLevels" else _strs_or_one(conditions.get(key))
+        if levels and not _ALL_RISK.issubset(levels):
+            out.append(Condition(ConditionKind.RISK, f"{label} {', '.join(levels)}"))
+    return out
+
+
+def _strs_or_one(value: object) -> list[str]:
+    if isinstance(value, str) and value:
+        return [v.strip() for v in value.split(",")]
+    return _strs(value)
+
+
+def _scope(users: Any, issues: list[SourceIssue], pid: str) -> Scope:
+    users = users if isinstance(users, dict) else {}
+    include = _strs(users.get("includeUsers"))
+    exclude = _strs(users.get("excludeUsers"))
+    include_guests = "GuestsOrExternalUsers" in include
+    exclude_guests = "GuestsOrExternalUsers" in exclude
+    guests_in = users.get("includeGuestsOrExternalUsers")
+    if isinstance(guests_in, dict):
+        types = set(_strs_or_one(guests_in.get("guestOrExternalUserTypes")))
+        tenants = guests_in.get("externalTenants")
+        enumerated = isinstance(tenants, dict) and tenants.get("membershipKind") == "enumerated"
+        if enumerated:
+            # Guests' home tenants are not read: claiming coverage would over-claim.
+            issues.append(
+                SourceIssue(
+                    "ca_guest_tenants",
+                    f"policy {pid} includes guests of specific tenants only; treated as not covering guests",
+                    pid,
+                )
+            )
+        elif types & _GUEST_TYPES:
+            include_guests = True
+    guests_out = users.get("excludeGuestsOrExternalUsers")
+    if isinstance(guests_out, dict) and _strs_or_one(guests_out.get("guestOrExternalUserTypes")):
+        exclude_guests = True  # any guest type excluded: never over-claim coverage
+    keywords = {"All", "None", "GuestsOrExternalUsers"}
+    return Scope(
+        include_all="All" in include,
+        include_users=tuple(AccountId(u) for u in include if u not in keywords),
+        include_groups=tuple(GroupId(g) for g in _strs(users.get("includeGroups"))),
+        include_roles=tuple(RoleId(r) for r in _strs(users.get("includeRoles"))),
+        include_guests=include_guests,
+        exclude_users=tuple(AccountId(u) for u in exclude if u not in keywords),
+        exclude_groups=tuple(GroupId(g) for g in _strs(users.get("excludeGroups"))),
+        exclude_roles=tuple(RoleId(r) for r in _strs(users.get("excludeRoles"))),
+        exclude_guests=exclude_guests,
+    )
+
+
+def _apps(values: list[str], ctx: MappingContext) -> list[PortalId]:
+    out: list[PortalId] = []
+    for v in values:
+        if v == "Office365":
+            out.extend(p for app, p in ctx.portal_by_app.items() if app in OFFICE365_APP_IDS)
+        elif v == "MicrosoftAdminPortals":
+            out.extend(p for app, p in ctx.portal_by_app.items() if app in ADMIN_PORTAL_APP_IDS)
+        elif v not in ("All", "None"):
+            # An app the tenant lists as a portal maps to it; any other id is kept as is
+            # (evidence), and matches no portal.
+            out.append(ctx.portal_by_app.get(v, PortalId(v)))
+    return list(dict.fromkeys(out))
+
+
+def _portal_scope(apps: Any, ctx: MappingContext) -> tuple[PortalScope, list[Condition]]:
+    apps = apps if isinstance(apps, dict) else {}
+    include = _strs(apps.get("includeApplications"))
+    exclude = _strs(apps.get("excludeApplications"))
+    conditions = []
+    flt = apps.get("applicationFilter")
+    if isinstance(flt, dict) and flt.get("rule"):
+        conditions.append(Condition(ConditionKind.OTHER, f"application filter ({flt.get('mode')}): {flt['rule']}"))
+    # Only user actions / authentication contexts: step-up for an action, no portal.
+    return PortalScope(all="All" in include, ids=tuple(_apps(include, ctx)), excluded_ids=tuple(_apps(exclude, ctx))), (
+        conditions
+    )
+
+
+def _requirement(
+    grant: Any, ctx: MappingContext, pid: str, issues: list[SourceIssue]
+) -> tuple[Requirement, list[Condition]]:
+    if not isinstance(grant, dict):
+        return Requirement.NONE, []
+    controls = _strs(grant.get("builtInControls"))
+    if "block" in controls:
+        return Requirement.BLOCK, []
+    requirement = Requirement.NONE
+    strength = grant.get("authenticationStrength")
+    if isinstance(strength, dict):
+        combos = _strs(strength.get("allowedCombinations")) or list(ctx.strengths.get(str(strength.get("id")), ()))
+        if not combos:
+            issues.append(
+                SourceIssue(
+                    "ca_strength_unknown",
+                    f"policy {pid}: authentication strength {strength.get('id')} could not be read; "
+                    "counted as demanding no second factor",
+                    pid,
+                )
+            )
+        requirement, unknown = strength_demand(combos)
+        if unknown:
+            issues.append(
+                SourceIssue(
+                    "ca_strength_combination",
+                    f"policy {pid}: unknown authentication combinations {', '.join(unknown)} "
+                    "counted as no second factor",
+                    pid,
+                )
+            )
+    elif "mfa" in controls:
+        requirement = Requirement.MFA
+    conditions = []
+    if requirement is not Requirement.NONE and str(grant.get("operator", "OR")).upper() == "OR":
+        others = [c for c in controls if c not in _NOT_ALTERNATIVES]
+        others += [f"custom control {c}" for c in _strs(grant.get("customAuthenticationFactors"))]
+        if _strs(grant.get("termsOfUse")):
+            others.append("terms of use")
+        if others:
+            conditions.append(
+                Condition(ConditionKind.ALTERNATIVE_CONTROL, f"can be met by {', '.join(others)} instead of MFA")
+            )
+    return requirement, conditions
+
+
+def _grant_text(grant: Any) -> str:
+    if not isinstance(grant, dict):
+        return "no grant control"
+    controls = _strs(grant.get("builtInControls"))
+    if isinstance(grant.get("authenticationStrength"), dict):
+        controls.append("authentication strength")
+    return f" {str(grant.get('operator', 'OR')).upper()} ".join(controls) or "no grant control"
+
+
+def map_ca_policy(raw: Mapping[str, Any], ctx: MappingContext) -> MappedPolicy:
+    """One ``/identity/conditionalAccess/policies`` item → a single-rule Policy."""
+    pid = str(raw.get("id") or "")
+    name = str(raw.get("displayName") or pid)
+    issues: list[SourceIssue] = []
+    state = _STATES.get(str(raw.get("state")))
+    if state is None:
+        issues.append(SourceIssue("ca_state", f"policy {pid} has state {raw.get('state')!r}; counted as disabled", pid))
+        state = PolicyState.DISABLED
+    conditions = raw.get("conditions") if isinstance(raw.get("conditions"), dict) else {}
+    assert isinstance(conditions, dict)
+    scope = _scope(conditions.get("users"), issues, pid)
+    portals, app_conditions = _portal_scope(conditions.get("applications"), ctx)
+    grant = raw.get("grantControls")
+    requirement, grant_conditions = _requirement(grant, ctx, pid, issues)
+    conds: list[Condition] = []
+    conds += _location_conditions(conditions.get("locations"), ctx)
+    conds += _platform_conditions(conditions.get("platforms"))
+    conds += _risk_conditions(conditions)
+    clients = set(_strs(conditions.get("clientAppTypes")))
+    if clients and "all" not in clients and not _MODERN_CLIENTS.issubset(clients):
+        if not clients & _MODERN_CLIENTS:
+            # Legacy protocols only: no modern sign-in is touched. Judged by legacy_auth_blocked.
+            detail = f"legacy clients only ({', '.join(sorted(clients))}): {_grant_text(grant)}"
+            conds.append(Condition(ConditionKind.CLIENT_APP, detail))
+            requirement, grant_conditions = Requirement.NONE, []
+        else:
+            conds.append(Condition(ConditionKind.CLIENT_APP, f"client apps {', '.join(sorted(clients))} only"))
+    devices = conditions.get("devices")
+    if isinstance(devices, dict) and isinstance(devices.get("deviceFilter"), dict):
+        flt = devices["deviceFilter"]
+        conds.append(Condition(ConditionKind.DEVICE, f"device filter ({flt.get('mode')}): {flt.get('rule')}"))
+    flows = conditions.get("authenticationFlows")
+    if isinstance(flows, dict) and flows.get("transferMethods"):
+        conds.append(Condition(ConditionKind.OTHER, f"authentication flows {flows['transferMethods']}"))
+    conds += app_conditions + grant_conditions
+    rule = PolicyRule(pid, name, scope, portals, requirement, tuple(conds))
+    named = tuple(dict.fromkeys(scope.include_groups + scope.exclude_groups))
+    return MappedPolicy(Policy(PolicyId(pid), name, state, (rule,), VENDOR_KIND), tuple(issues), named)
+
+
+def blocks_legacy_auth(raw: Mapping[str, Any]) -> bool:
+    """An enforced policy that blocks legacy client types for all users on all apps
+    (exclusions such as break-glass accounts allowed)."""
+    if raw.get("state") != "enabled":
+        return False
+    grant = raw.get("grantControls")
+    if not isinstance(grant, dict) or "block" not in _strs(grant.get("builtInControls")):
+        return False
+    conditions = raw.get("conditions") if isinstance(raw.get("conditions"), dict) else {}
+    assert isinstance(conditions, dict)
+    clients = set(_strs(conditions.get("clientAppTypes")))
+    if not ("all" in clients or _LEGACY_CLIENTS.issubset(clients)):
+        return False
+    users = conditions.get("users") if isinstance(conditions.get("users"), dict) else {}
+    apps = conditions.get("applications") if isinstance(conditions.get("applications"), dict) else {}
+    assert isinstance(users, dict) and isinstance(apps, dict)
+    # A location or platform condition would leave legacy sign-ins from elsewhere open.
+    if _location_conditions(conditions.get("locations"), MappingContext()) or _platform_conditions(
+        conditions.get("platforms")
+    ):
+        return False
+    return "All" in _strs(users.get("includeUsers")) and "All" in _strs(apps.get("includeApplications"))
+
+
+def security_defaults_policy() -> Policy:
+    """Security defaults: MFA at every sign-in for 14 admin roles; for everyone else
+    only "when necessary" (Microsoft's risk judgement): conditional."""
+    everyone = PortalScope(all=True)
+    return Policy(
+        PolicyId("security-defaults"),
+        "Security defaults",
+        PolicyState.ENFORCED,
+        (
+            PolicyRule(
+                "security-defaults-admins",
+                "Security defaults: administrators",
+                Scope(include_roles=SECURITY_DEFAULTS_ROLES),
+                everyone,
+                Requirement.MFA,
+            ),
+            PolicyRule(
+                "security-defaults-users",
+                "Security defaults: users",
+                Scope(include_all=True),
+                everyone,
+                Requirement.MFA,
+                (
+                    Condition(
+                        ConditionKind.RISK, "security defaults ask other users for MFA only when deemed necessary"
+                    ),
+                ),
+            ),
+        ),
+        "entra_security_defaults",
+    )
+
+
+PER_USER_REQUIRED = frozenset({"enabled", "enforced"})
+
+
+def per_user_mfa_policy(states: Mapping[str, str]) -> Policy | None:
+    """Legacy per-user MFA: users whose state is enabled or enforced must do MFA on every app."""
+    users = tuple(AccountId(uid) for uid, state in states.items() if state in PER_USER_REQUIRED)
+    if not users:
+        return None
+    return Policy(
+        PolicyId("per-user-mfa"),
+        "Per-user MFA (legacy)",
+        PolicyState.ENFORCED,
+        (
+            PolicyRule(
+                "per-user-mfa",
+                "Per-user MFA enabled or enforced",
+                Scope(include_users=users),
+                PortalScope(all=True),
+                Requirement.MFA,
+            ),
+        ),
+        "entra_per_user_mfa",
+    )

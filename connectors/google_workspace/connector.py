@@ -1,0 +1,423 @@
+"""The Google Workspace connector: fetch → parse → enforcement mapping.
+
+Read-only: only GET requests reach the Admin SDK (users.list, orgunits.list, the user
+usage report and, when sign-ins are collected, the login audit), plus the OAuth token
+exchange. A page that cannot be read after bounded retries makes the source
+incomplete with an issue; it is never silently skipped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from auditor.interfaces import AuthenticationError, CollectContext, PermissionCheck, SourceUnavailable
+from auditor.model import (
+    Access,
+    AccessVia,
+    Account,
+    AccountId,
+    PageDigest,
+    Portal,
+    SignIn,
+    SourceIssue,
+    SourceName,
+    SourceSnapshot,
+    UnreadableRecord,
+)
+from connectors.google_workspace import enforcement, parse
+from connectors.google_workspace.client import (
+    Fetcher,
+    FetchFailed,
+    JsonObject,
+    Services,
+    Sleep,
+    TokenRefused,
+    make_credentials,
+    make_services,
+    pages,
+    refresh_token,
+)
+from connectors.google_workspace.settings import (
+    AUDIT,
+    ORG_UNITS,
+    USAGE,
+    USERS,
+    ScopeNeed,
+    parse_settings,
+)
+
+CONNECTOR_NAME = "google_workspace"
+USERS_PAGE_SIZE = 500  # users.list maximum
+REPORTS_PAGE_SIZE = 1000  # Reports API maximum
+# Usage-report dates are Pacific time and lag: start two days back, step back from there.
+REPORT_FIRST_LAG_DAYS = 2
+PACIFIC_OFFSET = timedelta(hours=-8)
+LAG_WARNINGS = frozenset({"DATA_NOT_AVAILABLE", "PARTIAL_DATA_AVAILABLE"})
+COLLECT_SCOPES: tuple[ScopeNeed, ...] = (USERS, ORG_UNITS, USAGE)
+
+
+@dataclass(slots=True)
+class _Run:
+    """What one collection accumulates."""
+
+    source: SourceName
+    issues: list[SourceIssue] = field(default_factory=list)
+    digests: list[PageDigest] = field(default_factory=list)
+
+    def digest(self, endpoint: str, page: JsonObject, records: int) -> None:
+        body = json.dumps(page, sort_keys=True, separators=(",", ":")).encode("utf-8")
+        self.digests.append(PageDigest(endpoint, hashlib.sha256(body).hexdigest(), records))
+
+    def incomplete(self, code: str, exc: FetchFailed) -> None:
+        self.issues.append(SourceIssue(code, str(exc), incomplete=True))
+
+    @property
+    def complete(self) -> bool:
+        return not any(i.incomplete for i in self.issues)
+
+
+def _report_date(now: datetime, lag: int) -> date:
+    return ((now.astimezone(UTC) + PACIFIC_OFFSET) - timedelta(days=lag)).date()
+
+
+def _rfc3339(when: datetime) -> str:
+    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+
+
+class GoogleWorkspaceConnector:
+    """Entry point ``google_workspace``. ``sleep`` and ``clock`` are injectable so tests
+    need not wait or read the real clock."""
+
+    def __init__(
+        self,
+        source: str,
+        settings: Mapping[str, Any],
+        base_dir: Path,
+        *,
+        sleep: Sleep = time.sleep,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self._source = SourceName(source)
+        self._settings = parse_settings(settings, base_dir)
+        self._sleep = sleep
+        self._clock = clock
+
+    def __repr__(self) -> str:
+        return f"GoogleWorkspaceConnector(source={self._source!r})"
+
+    # --- building blocks -------------------------------------------------------------------
+
+    def _fetcher(self) -> Fetcher:
+        return Fetcher(self._sleep, self._settings.max_attempts, self._clock)
+
+    def _services(self, scopes: tuple[ScopeNeed, ...]) -> Services:
+        creds = make_credentials(self._settings, [s.url for s in scopes])
+        return make_services(self._settings, creds)
+
+    # --- collect ---------------------------------------------------------------------------
+
+    def collect(self, ctx: CollectContext) -> SourceSnapshot:
+        run = _Run(self._source)
+        fetcher = self._fetcher()
+        services = self._services(COLLECT_SCOPES)
+        ctx.logger.info("google %s: reading users", ctx.source)
+        users, unreadable = self._users(services, fetcher, run)
+        org_units = self._org_units(services, fetcher, run)
+        counts = self._usage(services, fetcher, run, ctx.now)
+        accounts = self._accounts(users, counts, run)
+        portals = self._portals(users, org_units)
+        access = tuple(Access(u.account.id, parse.portal_id(u.org_unit), AccessVia.EVERYONE) for u in users)
+        policy = enforcement.two_step_policy(u.account.id for u in users if u.enforced_2sv)
+        sign_ins: tuple[SignIn, ...] = ()
+        collected = False
+        if ctx.collect_sign_ins:
+            sign_ins, collected = self._sign_ins(fetcher, run, ctx, users)
+        ctx.logger.info("google %s: %d accounts, %d retries", ctx.source, len(accounts), fetcher.retries)
+        return SourceSnapshot(
+            source=self._source,
+            connector=CONNECTOR_NAME,
+            collected_at=ctx.now,
+            complete=run.complete,
+            accounts=accounts,
+            portals=portals,
+            access=access,
+            policies=(policy,),
+            sign_ins=sign_ins,
+            issues=tuple(run.issues),
+            unreadable=tuple(unreadable),
+            raw_digests=tuple(run.digests),
+            sign_ins_collected=collected,
+        )
+
+    def _users(
+        self, services: Services, fetcher: Fetcher, run: _Run
+    ) -> tuple[list[parse.DirectoryUser], list[UnreadableRecord]]:
+        users: list[parse.DirectoryUser] = []
+        unreadable: list[UnreadableRecord] = []
+        seen: set[str] = set()
+
+        def request(token: str | None) -> Any:
+            return services.directory.users().list(
+                customer=self._settings.customer, maxResults=USERS_PAGE_SIZE, pageToken=token, projection="basic"
+            )
+
+        number = 0
+        try:
+            for page in pages(fetcher, request, "users.list"):
+                number += 1
+                raw_users = page.get("users", [])
+                if not isinstance(raw_users, list):
+                    raise FetchFailed(f"users.list page {number}", 200, "malformed", "users is not a list", 1)
+                run.digest("users.list", page, len(raw_users))
+                for i, raw in enumerate(raw_users):
+                    parsed = parse.parse_user(raw, run.source, f"users.list page {number} item {i + 1}")
+                    if isinstance(parsed, UnreadableRecord):
+                        unreadable.append(parsed)
+                    elif parsed.account.id not in seen:
+                        seen.add(parsed.account.id)
+                        users.append(parsed)
+        except FetchFailed as exc:
+            if number == 0 and exc.permission_denied:
+                # Nothing at all is readable: the delegation or the admin's rights are wrong.
+                raise AuthenticationError(
+                    f"the Directory refused the delegated admin: {exc} (run `mfa-audit validate`)"
+                ) from exc
+            if number == 0:
+                raise SourceUnavailable(f"Google Workspace could not be read: {exc}") from exc
+            run.incomplete("google.users_incomplete", exc)
+        return users, unreadable
+
+    def _org_units(self, services: Services, fetcher: Fetcher, run: _Run) -> tuple[parse.OrgUnitInfo, ...]:
+        # orgunits.list is not paged: type=all returns every sub-unit of the root.
+        request = services.directory.orgunits().list(customerId=self._settings.customer, type="all")
+        try:
+            page = fetcher.execute(request, "orgunits.list")
+            units = parse.parse_org_units(page)
+        except FetchFailed as exc:
+            run.incomplete("google.org_units_unreadable", exc)
+            return ()
+        except parse.ParseError as exc:
+            run.issues.append(SourceIssue("google.org_units_unreadable", f"orgunits.list: {exc}", incomplete=True))
+            return ()
+        run.digest("orgunits.list", page, len(units))
+        return units
+
+    def _usage_pages(self, services: Services, fetcher: Fetcher, day: date) -> Iterator[JsonObject]:
+        def request(token: str | None) -> Any:
+            return services.reports.userUsageReport().get(
+                userKey="all",
+                date=day.isoformat(),
+                parameters=",".join(parse.USAGE_PARAMETERS),
+                maxResults=REPORTS_PAGE_SIZE,
+                pageToken=token,
+            )
+
+        return pages(fetcher, request, f"usage report {day.isoformat()}")
+
+    def _usage(
+        self, services: Services, fetcher: Fetcher, run: _Run, now: datetime
+    ) -> dict[str, parse.FactorCounts] | None:
+        """Factor counts per user from the most recent complete usage report, stepping back
+        a bounded number of days while Google says the data is not (fully) there yet.
+        None when no report could be read (methods then fall back to "enrolled")."""
+        first = REPORT_FIRST_LAG_DAYS
+        partial: tuple[date, dict[str, parse.FactorCounts]] | None = None
+        for lag in range(first, first + self._settings.max_report_lag_days):
+            day = _report_date(now, lag)
+            counts: dict[str, parse.FactorCounts] = {}
+            lagging: list[parse.ReportWarning] = []
+            try:
+                for page in self._usage_pages(services, fetcher, day):
+                    rows = page.get("usageReports") or []
+                    lagging.extend(w for w in parse.report_warnings(page) if w.code in LAG_WARNINGS)
+                    run.digest(f"usage {day.isoformat()}", page, len(rows) if isinstance(rows, list) else 0)
+                    for row in rows if isinstance(rows, list) else ():
+                        try:
+                            key, value = parse.parse_usage_row(row)
+                        except parse.ParseError as exc:
+                            run.issues.append(SourceIssue("google.usage_row_unreadable", str(exc)))
+                            continue
+                        counts[key] = value
+            except FetchFailed as exc:
+                run.incomplete("google.usage_report_unreadable", exc)
+                return None
+            if not lagging:
+                if lag > first:
+                    run.issues.append(
+                        SourceIssue(
+                            "google.usage_report_lag",
+                            f"the usage report was not available for recent days; used {day.isoformat()}",
+                        )
+                    )
+                return counts
+            if counts and partial is None and any(w.code == "PARTIAL_DATA_AVAILABLE" for w in lagging):
+                partial = (day, counts)
+        if partial is not None:
+            run.issues.append(
+                SourceIssue(
+                    "google.usage_report_partial",
+                    f"only partial usage data was available; used {partial[0].isoformat()}, "
+                    "users missing from it count as 'enrolled, kind unspecified'",
+                )
+            )
+            return partial[1]
+        run.issues.append(
+            SourceIssue(
+                "google.usage_report_unavailable",
+                f"no usage report in the last {self._settings.max_report_lag_days} days: security keys and "
+                "passkeys unknown, every enrolled user counts as 'enrolled, kind unspecified' (weak)",
+            )
+        )
+        return None
+
+    def _accounts(
+        self, users: list[parse.DirectoryUser], counts: dict[str, parse.FactorCounts] | None, run: _Run
+    ) -> tuple[Account, ...]:
+        out = []
+        missing = []
+        for user in users:
+            acct = user.account
+            row = None
+            if counts is not None:
+                row = counts.get(acct.id) or counts.get(acct.principal)
+                if row is None and user.enrolled_2sv:
+                    missing.append(acct.principal)
+            out.append(replace(acct, methods=parse.methods_for(user.enrolled_2sv, row)))
+        if missing:
+            run.issues.append(
+                SourceIssue(
+                    "google.usage_report_missing_users",
+                    f"{len(missing)} enrolled users are not in the usage report (new since?): their second "
+                    f"factor counts as 'kind unspecified' (weak); first: {', '.join(missing[:5])}",
+                )
+            )
+        return tuple(out)
+
+    def _portals(
+        self, users: list[parse.DirectoryUser], org_units: tuple[parse.OrgUnitInfo, ...]
+    ) -> tuple[Portal, ...]:
+        known = {ou.path: ou for ou in org_units}
+        for user in users:
+            # The root unit (not listed by type=all) or a unit created since: still a portal.
+            known.setdefault(user.org_unit, parse.OrgUnitInfo(user.org_unit, parse.ou_name_from_path(user.org_unit)))
+        return tuple(parse.portal_for(self._source, ou) for ou in known.values())
+
+    def _sign_ins(
+        self, fetcher: Fetcher, run: _Run, ctx: CollectContext, users: list[parse.DirectoryUser]
+    ) -> tuple[tuple[SignIn, ...], bool]:
+        """login_success events of the period. The audit scope has its own token so that a
+        missing grant costs the sign-ins only, not the whole source."""
+        services = self._services((AUDIT,))  # the token itself is fetched lazily, on the first page
+        by_id = {u.account.id: u for u in users}
+        by_email = {u.account.principal: u for u in users}
+        start = datetime.combine(ctx.period_start, datetime.min.time(), UTC)
+        end = min(datetime.combine(ctx.period_end + timedelta(days=1), datetime.min.time(), UTC), ctx.now)
+
+        def request(token: str | None) -> Any:
+            return services.reports.activities().list(
+                userKey="all",
+                applicationName="login",
+                eventName="login_success",
+                startTime=_rfc3339(start),
+                endTime=_rfc3339(end),
+                maxResults=REPORTS_PAGE_SIZE,
+                pageToken=token,
+            )
+
+        out: list[SignIn] = []
+        unknown_actors = 0
+        try:
+            for page in pages(fetcher, request, "login audit"):
+                items = page.get("items") or []
+                run.digest("activities.login", page, len(items) if isinstance(items, list) else 0)
+                for item in items if isinstance(items, list) else ():
+                    try:
+                        events = parse.parse_login_activity(item)
+                    except parse.ParseError as exc:
+                        run.issues.append(SourceIssue("google.login_event_unreadable", str(exc)))
+                        continue
+                    for event in events:
+                        user = by_id.get(AccountId(event.actor_id or "")) or by_email.get(event.actor_email or "")
+                        if user is None:
+                            unknown_actors += 1
+                            continue
+                        out.append(
+                            SignIn(
+                                user.account.id,
+                                parse.portal_id(user.org_unit),
+                                event.time,
+                                event.factor,
+                                event.login_type,
+                            )
+                        )
+        except TokenRefused as exc:
+            run.issues.append(SourceIssue("google.login_audit_refused", f"login audit not read: {exc}"))
+            return (), False
+        except FetchFailed as exc:
+            run.incomplete("google.login_audit_incomplete", exc)
+            return tuple(sorted(out, key=lambda s: (s.time, s.account_id))), False
+        if unknown_actors:
+            run.issues.append(
+                SourceIssue("google.login_unknown_actor", f"{unknown_actors} sign-ins by accounts not in users.list")
+            )
+        return tuple(sorted(out, key=lambda s: (s.time, s.account_id))), True
+
+    # --- validate --------------------------------------------------------------------------
+
+    def _probe(self, need: ScopeNeed, services: Services) -> Any:
+        """One minimal GET that needs exactly this scope."""
+        customer = self._settings.customer
+        if need is USERS:
+            return services.directory.users().list(customer=customer, maxResults=1)
+        if need is ORG_UNITS:
+            return services.directory.orgunits().list(customerId=customer, type="children")
+        if need is USAGE:
+            day = _report_date(self._clock(), REPORT_FIRST_LAG_DAYS).isoformat()
+            return services.reports.userUsageReport().get(
+                userKey="all", date=day, parameters="accounts:is_2sv_enrolled", maxResults=1
+            )
+        return services.reports.activities().list(userKey="all", applicationName="login", maxResults=1)
+
+    def check_access(self) -> tuple[PermissionCheck, ...]:
+        checks = []
+        collect_scopes = [s.url for s in COLLECT_SCOPES]
+        try:
+            refresh_token(make_credentials(self._settings, collect_scopes), self._settings)
+            checks.append(PermissionCheck("domain-wide delegation", "token for the collection scopes", True))
+        except TokenRefused as exc:
+            hint = (
+                "a scope below is not authorised for this client ID" if exc.error == "unauthorized_client" else str(exc)
+            )
+            checks.append(PermissionCheck("domain-wide delegation", "token for the collection scopes", False, hint))
+        fetcher = Fetcher(self._sleep, min(self._settings.max_attempts, 2), self._clock)
+        checks.extend(self._check_scope(need, fetcher) for need in (USERS, ORG_UNITS, USAGE, AUDIT))
+        return tuple(checks)
+
+    def _check_scope(self, need: ScopeNeed, fetcher: Fetcher) -> PermissionCheck:
+        name = need.url
+        try:
+            creds = make_credentials(self._settings, [need.url])
+            refresh_token(creds, self._settings)
+        except TokenRefused as exc:
+            if exc.error == "unauthorized_client":
+                return PermissionCheck(
+                    name,
+                    need.purpose,
+                    False,
+                    "not authorised: add it to the client ID under Security > API controls > Domain-wide delegation",
+                )
+            return PermissionCheck(name, need.purpose, None, f"not checked: {exc}")
+        try:
+            fetcher.execute(self._probe(need, make_services(self._settings, creds)), f"{need.scope} probe")
+        except FetchFailed as exc:
+            if exc.permission_denied:
+                return PermissionCheck(name, need.purpose, False, f"token granted but the API refused: {exc}")
+            return PermissionCheck(name, need.purpose, None, f"not checked: {exc}")
+        return PermissionCheck(name, need.purpose, True)

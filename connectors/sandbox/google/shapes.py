@@ -1,0 +1,147 @@
+"""The sample organisation's Google truth in Admin SDK shapes (users, org units, user
+usage report rows, login audit activities). Pure functions of the truth."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from auditor.model import Account, MethodKind, SignIn, SignInFactor, SourceSnapshot
+from connectors.sandbox.sample_org import OrgUnit
+
+CUSTOMER_ID = "C0sandbox1"
+SUPER_ADMIN_ROLE = "_SEED_ADMIN_ROLE"
+DELEGATED_ROLE = "delegated-admin"
+NEVER = "1970-01-01T00:00:00.000Z"
+Json = dict[str, Any]
+
+
+def rfc3339(when: datetime | None) -> str:
+    if when is None:
+        return NEVER
+    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z"
+
+
+def _archived(account: Account) -> bool:
+    # A third of the disabled accounts are archived (former staff), the rest suspended.
+    return not account.enabled and int(account.id) % 3 == 0
+
+
+def user(account: Account) -> Json:
+    first, _, last = account.display_name.partition(" ")
+    enrolled = bool(account.methods)
+    return {
+        "kind": "admin#directory#user",
+        "id": account.id,
+        "etag": f'"{account.id}"',
+        "primaryEmail": account.principal,
+        "name": {"givenName": first, "familyName": last, "fullName": account.display_name},
+        "isAdmin": SUPER_ADMIN_ROLE in account.roles,
+        "isDelegatedAdmin": DELEGATED_ROLE in account.roles,
+        "lastLoginTime": rfc3339(account.last_sign_in),
+        "creationTime": rfc3339(account.created),
+        "agreedToTerms": True,
+        "suspended": not account.enabled and not _archived(account),
+        "archived": _archived(account),
+        "changePasswordAtNextLogin": False,
+        "ipWhitelisted": False,
+        "emails": [{"address": account.principal, "primary": True}],
+        "customerId": CUSTOMER_ID,
+        "orgUnitPath": account.attributes.get("org_unit", "/"),
+        "isMailboxSetup": True,
+        "isEnrolledIn2Sv": enrolled,
+        "isEnforcedIn2Sv": account.attributes.get("2sv_enforced") == "true",
+        "includeInGlobalAddressList": True,
+    }
+
+
+def org_unit(ou: OrgUnit, index: int) -> Json:
+    return {
+        "kind": "admin#directory#orgUnit",
+        "name": ou.name,
+        "description": f"{ou.name} (2SV {'enforced' if ou.enforce_2sv else 'not enforced'})",
+        "orgUnitPath": ou.path,
+        "orgUnitId": f"id:03ph8a2z{index:04d}",
+        "parentOrgUnitPath": "/",
+        "parentOrgUnitId": "id:03ph8a2z0000",
+    }
+
+
+def usage_row(account: Account, day: date, wanted: set[str] | None) -> Json:
+    keys = sum(1 for m in account.methods if m.kind is MethodKind.FIDO2_SECURITY_KEY)
+    passkeys = sum(1 for m in account.methods if m.kind is MethodKind.PASSKEY)
+    params: list[Json] = [
+        {"name": "accounts:is_2sv_enrolled", "boolValue": bool(account.methods)},
+        {"name": "accounts:is_2sv_enforced", "boolValue": account.attributes.get("2sv_enforced") == "true"},
+        {"name": "accounts:num_security_keys", "intValue": str(keys)},
+        {"name": "accounts:num_passkeys_enrolled", "intValue": str(passkeys)},
+        {"name": "accounts:is_suspended", "boolValue": not account.enabled and not _archived(account)},
+        {"name": "accounts:is_archived", "boolValue": _archived(account)},
+        {"name": "accounts:timestamp_last_login", "datetimeValue": rfc3339(account.last_sign_in)},
+    ]
+    return {
+        "kind": "admin#reports#usageReport",
+        "date": day.isoformat(),
+        "etag": f'"{account.id}-{day.isoformat()}"',
+        "entity": {"customerId": CUSTOMER_ID, "userEmail": account.principal, "profileId": account.id, "type": "USER"},
+        "parameters": [p for p in params if wanted is None or p["name"] in wanted],
+    }
+
+
+_SECOND = {
+    MethodKind.FIDO2_SECURITY_KEY: "security_key",
+    MethodKind.PASSKEY: "passkey",
+    MethodKind.UNSPECIFIED_SECOND_FACTOR: "google_prompt",
+}
+
+
+def login_activity(sign_in: SignIn, account: Account, n: int) -> Json:
+    challenge = ["password"]
+    if sign_in.factor is SignInFactor.MULTI:
+        second = next((_SECOND.get(m.kind, "google_authenticator") for m in account.methods), "google_prompt")
+        challenge = ["password", second] if second != "passkey" else ["passkey"]
+    # Google documents the parameter as a string but usually sends multiValue: serve both.
+    method_param: Json = (
+        {"name": "login_challenge_method", "multiValue": challenge}
+        if n % 2 == 0 or len(challenge) > 1
+        else {"name": "login_challenge_method", "value": challenge[0]}
+    )
+    return {
+        "kind": "admin#reports#activity",
+        "id": {
+            "time": rfc3339(sign_in.time),
+            "uniqueQualifier": str(10**17 + n),
+            "applicationName": "login",
+            "customerId": CUSTOMER_ID,
+        },
+        "actor": {"email": account.principal, "profileId": account.id},
+        "ipAddress": f"203.0.113.{n % 250 + 1}",
+        "events": [
+            {
+                "type": "login",
+                "name": "login_success",
+                "parameters": [
+                    {"name": "login_type", "value": "google_password"},
+                    method_param,
+                    {"name": "is_second_factor", "boolValue": sign_in.factor is SignInFactor.MULTI},
+                    {"name": "is_suspicious", "boolValue": False},
+                ],
+            }
+        ],
+    }
+
+
+def derived_sign_ins(truth: SourceSnapshot, start: date, now: datetime) -> tuple[SignIn, ...]:
+    """Login events to serve when the truth carries none: one per third enabled account,
+    multi-factor when it has a method, spread over the period. Deterministic."""
+    portal_of = {a.account_id: a.portal_id for a in truth.access}
+    begin = datetime.combine(start, datetime.min.time(), UTC)
+    span = max(int((now - begin).total_seconds()), 1)
+    out = []
+    for i, account in enumerate(truth.accounts):
+        if i % 3 or not account.enabled or account.id not in portal_of:
+            continue
+        when = begin + timedelta(seconds=(i * 7919 * 13) % span)
+        factor = SignInFactor.MULTI if account.methods else SignInFactor.SINGLE
+        out.append(SignIn(account.id, portal_of[account.id], when, factor, "google_password"))
+    return tuple(sorted(out, key=lambda s: (s.time, s.account_id)))

@@ -1,0 +1,281 @@
+"""The Okta sandbox's data: the truth indexed once, answering routed GET requests with
+Okta JSON (see ``shapes`` for the conversion)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from auditor.model import AccessVia, Account, AccountId, SignIn, SourceSnapshot
+from connectors.sandbox.okta import shapes
+from connectors.sandbox.okta.server import ApiError, Faults, Request, Response, paginate
+
+Json = dict[str, Any]
+_FILTER_STATUS = re.compile(r'^\s*status\s+eq\s+"([A-Z_]+)"\s*$')
+_LOG_TYPES = re.compile(r'eventType eq "([^"]+)"')
+
+
+@dataclass(frozen=True, slots=True)
+class RawPolicy:
+    """A policy given as Okta JSON (shapes the model cannot round-trip), with the apps
+    that use it."""
+
+    type: str
+    policy: Json
+    rules: tuple[Json, ...]
+    apps: tuple[str, ...] = ()
+
+
+class OktaApi:
+    def __init__(
+        self,
+        truth: SourceSnapshot,
+        group_names: Mapping[str, str],
+        role_names: Mapping[str, str],
+        *,
+        engine: str,
+        faults: Faults,
+        sign_ins: Sequence[SignIn],
+        factors: Mapping[str, Sequence[Json]] | None,
+        raw_policies: Sequence[RawPolicy],
+        base_url: str = "",
+    ) -> None:
+        self.truth = truth
+        self.engine = engine
+        self.faults = faults
+        self._group_names = dict(group_names)
+        self._role_names = dict(role_names)
+        self._sign_ins = tuple(sign_ins)
+        self._factor_overrides = {k: list(v) for k, v in (factors or {}).items()}
+        self._raw_policies = tuple(raw_policies)
+        self._accounts = {a.id: a for a in truth.accounts}
+        self._members: dict[str, list[Account]] = {g: [] for g in group_names}
+        for a in truth.accounts:
+            for g in a.groups:
+                self._members.setdefault(g, []).append(a)
+        # Roles: a role every member of one group holds (and nobody else) is assigned to
+        # that group; the rest directly. The first holder of a group-held role also gets
+        # it directly, so both paths are exercised (Okta reports each assignment).
+        holders: dict[str, set[str]] = {}
+        for a in truth.accounts:
+            for r in a.roles:
+                holders.setdefault(r, set()).add(a.id)
+        self._group_roles: dict[str, list[str]] = {}
+        self._user_roles: dict[str, list[tuple[str, str]]] = {}
+        for role, ids in holders.items():
+            group = next((g for g, m in self._members.items() if m and {a.id for a in m} == ids), None)
+            if group is not None:
+                self._group_roles.setdefault(group, []).append(role)
+                first = sorted(ids)[0]
+                self._user_roles.setdefault(first, []).append((role, "USER"))
+                for uid in sorted(ids - {first}):
+                    self._user_roles.setdefault(uid, []).append((role, "GROUP"))
+            else:
+                for uid in sorted(ids):
+                    self._user_roles.setdefault(uid, []).append((role, "USER"))
+        self._direct_role_users = sorted(u for u, rs in self._user_roles.items() if any(t == "USER" for _, t in rs))
+        # Access: group assignments for GROUP access, direct assignments for the rest.
+        self._app_groups: dict[str, list[str]] = {p.id: [] for p in truth.portals}
+        self._app_direct: dict[str, list[str]] = {p.id: [] for p in truth.portals}
+        for acc in truth.access:
+            if acc.via is AccessVia.GROUP and acc.via_ref:
+                groups = self._app_groups.setdefault(acc.portal_id, [])
+                if acc.via_ref not in groups:
+                    groups.append(acc.via_ref)
+            else:
+                self._app_direct.setdefault(acc.portal_id, []).append(acc.account_id)
+        self._policy_links = shapes.app_policy_links(truth.policies)
+        for raw in raw_policies:
+            for app in raw.apps:
+                self._policy_links[app] = str(raw.policy["id"])
+        self.base_url = base_url
+
+    # --- routing ---------------------------------------------------------------------
+
+    def __call__(self, req: Request) -> Response:
+        self.base_url = req.base
+        p = req.path
+        if p == "/api/v1/users":
+            return self._users(req)
+        if p.endswith("/factors"):
+            return Response(self._factors(req.match["id"]))
+        if p.startswith("/api/v1/users/") and p.endswith("/roles"):
+            return Response(self._roles_of_user(req.match["id"]))
+        if p == "/api/v1/iam/assignees/users":
+            page = paginate([{"id": u} for u in self._direct_role_users], req.params, "roles", self.faults.page_size)
+            links: Json = {}
+            body = {"value": [self._assignee(x["id"]) for x in page.body], "_links": links}
+            if page.next_query is not None:
+                links["next"] = {"href": f"{self.base_url}/api/v1/iam/assignees/users?after={page.next_query['after']}"}
+            return Response(body, page.next_query)
+        if p == "/api/v1/groups":
+            items = [shapes.group_json(self.base_url, g, n) for g, n in self._group_names.items()]
+            return paginate(items, req.params, "groups", self.faults.page_size)
+        if p.startswith("/api/v1/groups/") and p.endswith("/users"):
+            return self._group_users(req)
+        if p.startswith("/api/v1/groups/") and p.endswith("/roles"):
+            return Response(self._roles_of_group(req.match["id"]))
+        if p == "/api/v1/apps":
+            items = [shapes.app_json(self.base_url, pt, self._policy_links.get(pt.id)) for pt in self.truth.portals]
+            return paginate(items, req.params, "apps", self.faults.page_size)
+        if p.endswith("/users") and p.startswith("/api/v1/apps/"):
+            return self._app_users(req)
+        if p.endswith("/groups") and p.startswith("/api/v1/apps/"):
+            app = req.match["id"]
+            if app not in self._app_groups:
+                raise ApiError(404, "E0000007", f"Not found: Resource not found: {app} (AppInstance)")
+            items = [shapes.app_group_json(self.base_url, app, g, i) for i, g in enumerate(self._app_groups[app])]
+            return paginate(items, req.params, "apps", self.faults.page_size)
+        if p == "/api/v1/policies":
+            return Response(self._policies(req.params.get("type", "")))
+        if p.endswith("/rules"):
+            return Response(self._rules(req.match["id"]))
+        if p == "/api/v1/authenticators":
+            return Response(self._authenticators())
+        if p == "/api/v1/logs":
+            return self._logs(req)
+        if p == "/api/v1/zones":
+            return Response([shapes.zone_json(self.base_url, n) for n in shapes.zone_names(self.truth.policies)])
+        raise ApiError(404, "E0000022", "The endpoint does not exist.")
+
+    # --- users, factors, roles ---------------------------------------------------------
+
+    def _user(self, a: Account) -> Json:
+        out = shapes.user_json(self.base_url, a)
+        if a.id in self.faults.invalid_users:
+            # Outside the SDK's enum: its pydantic model rejects the record (and the page).
+            out["credentials"] = {"provider": {"type": "CARRIER_PIGEON", "name": "CARRIER_PIGEON"}}
+        return out
+
+    def _users(self, req: Request) -> Response:
+        flt = req.params.get("filter") or req.params.get("search")
+        accounts = list(self.truth.accounts)
+        if flt:
+            m = _FILTER_STATUS.match(flt)
+            if m is None:
+                raise ApiError(400, "E0000031", f"Invalid search criteria: {flt}")
+            accounts = [a for a in accounts if a.attributes.get("okta_status", "ACTIVE") == m.group(1)]
+        else:  # the default listing omits deprovisioned users
+            accounts = [a for a in accounts if a.attributes.get("okta_status") != "DEPROVISIONED"]
+        return paginate([self._user(a) for a in accounts], req.params, "users", self.faults.page_size)
+
+    def _factors(self, uid: str) -> list[Json]:
+        if uid in self._factor_overrides:
+            return self._factor_overrides[uid]
+        account = self._accounts.get(AccountId(uid))
+        if account is None:
+            raise ApiError(404, "E0000007", f"Not found: Resource not found: {uid} (User)")
+        return [shapes.factor_json(self.base_url, uid, i, m) for i, m in enumerate(account.methods)]
+
+    def _roles_of_user(self, uid: str) -> list[Json]:
+        if uid not in self._accounts:
+            raise ApiError(404, "E0000007", f"Not found: Resource not found: {uid} (User)")
+        return [
+            shapes.role_json(r, self._role_names.get(r, r), kind, i)
+            for i, (r, kind) in enumerate(self._user_roles.get(uid, []))
+        ]
+
+    def _roles_of_group(self, gid: str) -> list[Json]:
+        if gid not in self._members:
+            raise ApiError(404, "E0000007", f"Not found: Resource not found: {gid} (UserGroup)")
+        return [
+            shapes.role_json(r, self._role_names.get(r, r), "GROUP", i)
+            for i, r in enumerate(self._group_roles.get(gid, []))
+        ]
+
+    def _assignee(self, uid: str) -> Json:
+        return {
+            "id": uid,
+            "orn": f"orn:okta:directory:sandbox:users:{uid}",
+            "_links": {"roles": {"href": f"{self.base_url}/api/v1/users/{uid}/roles"}},
+        }
+
+    def _group_users(self, req: Request) -> Response:
+        gid = req.match["id"]
+        if gid not in self._members:
+            raise ApiError(404, "E0000007", f"Not found: Resource not found: {gid} (UserGroup)")
+        items = [self._user(a) for a in self._members[gid]]
+        return paginate(items, req.params, "groups", self.faults.page_size)
+
+    def _app_users(self, req: Request) -> Response:
+        app = req.match["id"]
+        if app not in self._app_direct:
+            raise ApiError(404, "E0000007", f"Not found: Resource not found: {app} (AppInstance)")
+        direct = set(self._app_direct[app])
+        via_group = {a.id for g in self._app_groups.get(app, []) for a in self._members.get(g, [])}
+        items = [
+            shapes.app_user_json(self.base_url, app, a, "USER" if a.id in direct else "GROUP")
+            for a in self.truth.accounts
+            if a.id in direct or a.id in via_group
+        ]
+        return paginate(items, req.params, "apps", self.faults.page_size)
+
+    # --- policies ----------------------------------------------------------------------
+
+    def _converted(self) -> list[shapes.OktaPolicy]:
+        out = [shapes.policy_json(self.base_url, p, i) for i, p in enumerate(self.truth.policies, 1)]
+        out += [shapes.OktaPolicy(r.type, r.policy, r.rules) for r in self._raw_policies]
+        return out
+
+    def _policies(self, ptype: str) -> list[Json]:
+        if not ptype:
+            raise ApiError(400, "E0000001", "Api validation failed: type")
+        if ptype == "ACCESS_POLICY" and self.engine == "classic":
+            raise ApiError(400, "E0000001", "Api validation failed: type. Invalid policy type: ACCESS_POLICY")
+        return [p.policy for p in self._converted() if p.type == ptype]
+
+    def _rules(self, pid: str) -> list[Json]:
+        for p in self._converted():
+            if p.policy["id"] == pid:
+                return list(p.rules)
+        raise ApiError(404, "E0000007", f"Not found: Resource not found: {pid} (Policy)")
+
+    def _authenticators(self) -> list[Json]:
+        if self.engine == "classic":
+            raise ApiError(401, "E0000015", "You do not have permission to access the feature you are requesting")
+        return [
+            {
+                "id": f"aut{key}",
+                "key": key,
+                "type": kind,
+                "status": "ACTIVE",
+                "name": name,
+                "created": "2024-01-01T00:00:00.000Z",
+                "lastUpdated": "2024-01-01T00:00:00.000Z",
+            }
+            for key, kind, name in (
+                ("okta_password", "password", "Password"),
+                ("okta_verify", "app", "Okta Verify"),
+                ("phone_number", "phone", "Phone"),
+                ("webauthn", "security_key", "Security Key or Biometric"),
+            )
+        ]
+
+    # --- system log --------------------------------------------------------------------
+
+    def _logs(self, req: Request) -> Response:
+        events = shapes.log_events(self.truth, self._sign_ins)
+        since, until = req.params.get("since"), req.params.get("until")
+        if since:
+            events = [e for e in events if e["published"] >= _norm(since)]
+        if until:
+            events = [e for e in events if e["published"] < _norm(until)]
+        flt = req.params.get("filter")
+        if flt:
+            wanted = set(_LOG_TYPES.findall(flt))
+            if not wanted:
+                raise ApiError(400, "E0000031", f"Invalid filter: {flt}")
+            events = [e for e in events if e["eventType"] in wanted]
+        return paginate(events, req.params, "logs", self.faults.page_size)
+
+
+def _norm(value: str) -> str:
+    """Compare ISO timestamps as the events print them."""
+    try:
+        when = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise ApiError(400, "E0000001", f"Api validation failed: {value}") from None
+    return shapes.iso(when) or value
