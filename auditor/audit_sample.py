@@ -7,7 +7,7 @@ import random
 from collections import defaultdict
 from typing import Any
 
-from auditor.model import AuditResult, Snapshot
+from auditor.model import AuditResult, Snapshot, SourceSnapshot
 from auditor.serialise import to_data
 
 
@@ -18,7 +18,7 @@ def draw_sample(snapshot: Snapshot, result: AuditResult, *, size: int, seed: int
         rows_by_account[(row.source, row.account_id)].append(row)
     population = sorted(rows_by_account)
     chosen = sorted(random.Random(seed).sample(population, min(size, len(population))))
-    sources = {s.source: s for s in snapshot.sources}
+    sources: dict[str, SourceSnapshot] = {s.source: s for s in snapshot.sources}
     findings: dict[tuple[str, str], list[Any]] = defaultdict(list)
     for f in result.findings:
         if f.account_id is not None:
@@ -37,13 +37,15 @@ def draw_sample(snapshot: Snapshot, result: AuditResult, *, size: int, seed: int
             for p in sources[name].policies
             if p.id in policy_ids
         ]
-        items.append({
-            "account": to_data(account),
-            "access": [to_data(a) for a in src.access if a.account_id == account_id],
-            "verdicts": [to_data(r) for r in rows],
-            "policies": policies,
-            "findings": [to_data(f) for f in findings[(source_name, account_id)]],
-        })
+        items.append(
+            {
+                "account": to_data(account),
+                "access": [to_data(a) for a in src.access if a.account_id == account_id],
+                "verdicts": [to_data(r) for r in rows],
+                "policies": policies,
+                "findings": [to_data(f) for f in findings[(source_name, account_id)]],
+            }
+        )
     return {
         "run_id": result.run_id,
         "rule_set_version": result.rule_set_version,

@@ -87,16 +87,26 @@ def _exit_code(result: AuditResult, fail_on: str) -> int:
 
 
 config_option = click.option(
-    "-c", "--config", "config_path", required=True, type=click.Path(path_type=Path, dir_okay=False),
+    "-c",
+    "--config",
+    "config_path",
+    required=True,
+    type=click.Path(path_type=Path, dir_okay=False),
     help="The audit configuration (YAML).",
 )
 now_option = click.option(
-    "--now", "now_text", default=None, metavar="ISO-TIME",
+    "--now",
+    "now_text",
+    default=None,
+    metavar="ISO-TIME",
     help="Evaluate as of this time instead of the clock (reproducible runs).",
 )
 fail_on_option = click.option(
-    "--fail-on", type=click.Choice(["critical", "high", "medium", "low", "never"]), default="high",
-    show_default=True, help="Exit 1 when a finding at or above this severity exists.",
+    "--fail-on",
+    type=click.Choice(["critical", "high", "medium", "low", "never"]),
+    default="high",
+    show_default=True,
+    help="Exit 1 when a finding at or above this severity exists.",
 )
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts instead of tables.")
 
@@ -140,8 +150,16 @@ def _history_extra(config: AuditConfig, store: Any, run_id: str) -> dict[str, ob
     return extra
 
 
-def run_audit(config: AuditConfig, *, now: datetime, formats: tuple[str, ...] | None, out: Path | None,
-              store: bool, console: Console, quiet: bool = False) -> tuple[AuditResult, list[Path]]:
+def run_audit(
+    config: AuditConfig,
+    *,
+    now: datetime,
+    formats: tuple[str, ...] | None,
+    out: Path | None,
+    store: bool,
+    console: Console,
+    quiet: bool = False,
+) -> tuple[AuditResult, list[Path]]:
     from auditor import pipeline
     from auditor.render.terminal import print_summary
 
@@ -155,8 +173,9 @@ def run_audit(config: AuditConfig, *, now: datetime, formats: tuple[str, ...] | 
         ev.save_run(result, snapshot, config.digest, config.text)
         extra = _history_extra(config, ev, result.run_id)
     ctx = pipeline.report_context(config, result, snapshot, generated_at=now, extra=extra)
-    files = pipeline.render_all(ctx, formats or config.report.formats, pipeline.output_dir(config, out),
-                                registry=registry, progress=progress)
+    files = pipeline.render_all(
+        ctx, formats or config.report.formats, pipeline.output_dir(config, out), registry=registry, progress=progress
+    )
     if not quiet:
         print_summary(ctx, console)
     return result, files
@@ -170,15 +189,23 @@ def run_audit(config: AuditConfig, *, now: datetime, formats: tuple[str, ...] | 
 @click.option("-o", "--output", type=click.Path(path_type=Path, file_okay=False), help="Output directory.")
 @click.option("--no-store", is_flag=True, help="Do not record the run in the evidence store.")
 @json_option
-def run(config_path: Path, fail_on: str, now_text: str | None, formats: tuple[str, ...], output: Path | None,
-        no_store: bool, as_json: bool) -> None:
+def run(
+    config_path: Path,
+    fail_on: str,
+    now_text: str | None,
+    formats: tuple[str, ...],
+    output: Path | None,
+    no_store: bool,
+    as_json: bool,
+) -> None:
     """Collect, evaluate and report: the full audit."""
     now = _now(now_text)
     console = Console()
     with _user_errors():
         config = _load(config_path, now)
-        result, files = run_audit(config, now=now, formats=formats or None, out=output, store=not no_store,
-                                  console=console, quiet=as_json)
+        result, files = run_audit(
+            config, now=now, formats=formats or None, out=output, store=not no_store, console=console, quiet=as_json
+        )
     if as_json:
         click.echo(json.dumps(_run_json(result, files), indent=2, sort_keys=True))
     else:
@@ -202,8 +229,14 @@ def _run_json(result: AuditResult, files: list[Path]) -> dict[str, Any]:
 
 
 @main.command()
-@click.option("-o", "--output", type=click.Path(path_type=Path, file_okay=False), default=Path("demo-output"),
-              show_default=True, help="Where the demo writes its config, store and reports.")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=Path("demo-output"),
+    show_default=True,
+    help="Where the demo writes its config, store and reports.",
+)
 @click.option("--accounts", type=click.IntRange(50, 2_000_000), default=2000, show_default=True)
 @click.option("--seed", type=int, default=7, show_default=True)
 def demo(output: Path, accounts: int, seed: int) -> None:
@@ -220,14 +253,12 @@ def demo(output: Path, accounts: int, seed: int) -> None:
         files: list[Path] = []
         for config_path, now in runs:
             config = _load(config_path, now)
-            result, files = run_audit(config, now=now, formats=None, out=None, store=True, console=console,
-                                      quiet=True)
+            result, files = run_audit(config, now=now, formats=None, out=None, store=True, console=console, quiet=True)
     assert result is not None
     from auditor import pipeline
     from auditor.render.terminal import print_summary
 
-    print_summary(pipeline.report_context(config, result, _last_snapshot(config, result), generated_at=now),
-                  console)
+    print_summary(pipeline.report_context(config, result, _last_snapshot(config, result), generated_at=now), console)
     console.print(f"\nReports written to {output.resolve() / 'reports'}:", markup=False, highlight=False)
     for f in files:
         console.print(f"  {f}", markup=False, highlight=False)
@@ -245,8 +276,13 @@ def _last_snapshot(config: AuditConfig, result: AuditResult) -> Snapshot:
 @main.command()
 @config_option
 @now_option
-@click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False), required=True,
-              help="Where to write the snapshot JSON.")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path, dir_okay=False),
+    required=True,
+    help="Where to write the snapshot JSON.",
+)
 @click.option("--source", "sources", multiple=True, help="Collect only these sources.")
 def collect(config_path: Path, now_text: str | None, output: Path, sources: tuple[str, ...]) -> None:
     """Collect the sources into a snapshot file (no evaluation)."""
@@ -256,8 +292,13 @@ def collect(config_path: Path, now_text: str | None, output: Path, sources: tupl
     now = _now(now_text)
     with _user_errors():
         config = _load(config_path, now)
-        snapshot = pipeline.collect(config, registry=Registry(), now=now, only=sources or None,
-                                    progress=lambda m: err_console.print(m, markup=False, highlight=False))
+        snapshot = pipeline.collect(
+            config,
+            registry=Registry(),
+            now=now,
+            only=sources or None,
+            progress=lambda m: err_console.print(m, markup=False, highlight=False),
+        )
     output.write_text(snapshot_to_json(snapshot), encoding="utf-8")
     click.echo(f"wrote {output}")
     sys.exit(EXIT_OK if snapshot.complete else EXIT_INCOMPLETE)
@@ -281,8 +322,9 @@ def _read_snapshot(path: Path) -> Snapshot:
 @click.option("--snapshot", "snapshot_path", type=click.Path(path_type=Path, dir_okay=False), required=True)
 @click.option("--store/--no-store", default=True, help="Record the run in the evidence store.")
 @json_option
-def evaluate(config_path: Path, now_text: str | None, fail_on: str, snapshot_path: Path, store: bool,
-             as_json: bool) -> None:
+def evaluate(
+    config_path: Path, now_text: str | None, fail_on: str, snapshot_path: Path, store: bool, as_json: bool
+) -> None:
     """Evaluate a collected snapshot against the config's rules."""
     from auditor import pipeline
     from auditor.render.terminal import print_summary
@@ -308,8 +350,9 @@ def evaluate(config_path: Path, now_text: str | None, fail_on: str, snapshot_pat
 @click.option("--run", "run_id", default=None, help="A stored run id (default: the latest).")
 @click.option("-f", "--format", "formats", multiple=True, help="Output formats (default: the config's).")
 @click.option("-o", "--output", type=click.Path(path_type=Path, file_okay=False), help="Output directory.")
-def report(config_path: Path, now_text: str | None, run_id: str | None, formats: tuple[str, ...],
-           output: Path | None) -> None:
+def report(
+    config_path: Path, now_text: str | None, run_id: str | None, formats: tuple[str, ...], output: Path | None
+) -> None:
     """Re-render a stored run without collecting again."""
     from auditor import pipeline
 
@@ -324,10 +367,12 @@ def report(config_path: Path, now_text: str | None, run_id: str | None, formats:
             run_id = latest.run_id
         stored = ev.load_run(run_id)
         extra = _history_extra(config, ev, run_id)
-        ctx = pipeline.report_context(config, stored.result, stored.snapshot, generated_at=stored.result.evaluated_at,
-                                      extra=extra)
-        files = pipeline.render_all(ctx, formats or config.report.formats, pipeline.output_dir(config, output),
-                                    registry=Registry())
+        ctx = pipeline.report_context(
+            config, stored.result, stored.snapshot, generated_at=stored.result.evaluated_at, extra=extra
+        )
+        files = pipeline.render_all(
+            ctx, formats or config.report.formats, pipeline.output_dir(config, output), registry=Registry()
+        )
     for f in files:
         click.echo(f"wrote {f}")
 
@@ -342,8 +387,9 @@ def report(config_path: Path, now_text: str | None, run_id: str | None, formats:
 @click.option("--portal", default=None, help="A portal name or id.")
 @click.option("--live", is_flag=True, help="Collect now instead of answering from the latest stored run.")
 @json_option
-def check(config_path: Path, now_text: str | None, account: str | None, portal: str | None, live: bool,
-          as_json: bool) -> None:
+def check(
+    config_path: Path, now_text: str | None, account: str | None, portal: str | None, live: bool, as_json: bool
+) -> None:
     """Answer for one account or one portal: which access, methods, policies, and why."""
     from auditor import check as checks
     from auditor import pipeline
@@ -462,10 +508,16 @@ def verify(report_pdf: Path, as_json: bool) -> None:
 @click.option("--size", type=click.IntRange(1, 10_000), default=25, show_default=True)
 @click.option("--seed", type=int, required=True, help="Seed of the draw: the same seed gives the same sample.")
 @click.option("--run", "run_id", default=None, help="A stored run id (default: the latest).")
-@click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False), default=None,
-              help="Write the sample as JSON here (default: stdout).")
-def sample(config_path: Path, now_text: str | None, size: int, seed: int, run_id: str | None,
-           output: Path | None) -> None:
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Write the sample as JSON here (default: stdout).",
+)
+def sample(
+    config_path: Path, now_text: str | None, size: int, seed: int, run_id: str | None, output: Path | None
+) -> None:
     """Draw a reproducible random sample of accounts with the raw evidence behind each verdict."""
     from auditor.audit_sample import draw_sample
 

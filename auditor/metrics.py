@@ -5,9 +5,8 @@ and excepted are never counted as protected."""
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Mapping
 
 from auditor.model import AuditResult, Coverage, CoverageStatus, Severity, Strength
 
@@ -25,8 +24,9 @@ class CoverageSummary:
         return None if self.total == 0 else self.protected / self.total
 
 
-def _summarise(rows: Iterable[Coverage], key: Callable[[Coverage], str],
-               label: Callable[[str], str]) -> tuple[CoverageSummary, ...]:
+def _summarise(
+    rows: Iterable[Coverage], key: Callable[[Coverage], str], label: Callable[[str], str]
+) -> tuple[CoverageSummary, ...]:
     totals: dict[str, Counter[CoverageStatus]] = {}
     for row in rows:
         if not row.sensitivity.is_sensitive:

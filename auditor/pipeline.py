@@ -117,12 +117,20 @@ def make_run_id(snapshot: Snapshot, now: datetime) -> str:
     return f"{snapshot.period}-{now.strftime('%Y%m%dT%H%M%SZ')}-{snapshot_digest(snapshot)[:8]}"
 
 
-def evaluate_snapshot(config: AuditConfig, snapshot: Snapshot, *, now: datetime, run_id: str | None = None) -> AuditResult:
+def evaluate_snapshot(
+    config: AuditConfig, snapshot: Snapshot, *, now: datetime, run_id: str | None = None
+) -> AuditResult:
     return evaluate(snapshot, config.evaluation, now=now, run_id=run_id or make_run_id(snapshot, now))
 
 
-def report_context(config: AuditConfig, result: AuditResult, snapshot: Snapshot, *, generated_at: datetime,
-                   extra: dict[str, object] | None = None) -> ReportContext:
+def report_context(
+    config: AuditConfig,
+    result: AuditResult,
+    snapshot: Snapshot,
+    *,
+    generated_at: datetime,
+    extra: dict[str, object] | None = None,
+) -> ReportContext:
     return ReportContext(
         organisation=config.organisation,
         contact=config.contact,
@@ -143,8 +151,9 @@ def output_dir(config: AuditConfig, override: Path | None = None) -> Path:
     return out if out.is_absolute() else (config.path.parent / out)
 
 
-def render_all(ctx: ReportContext, formats: Iterable[str], out_dir: Path, *, registry: Registry,
-               progress: Progress = _quiet) -> list[Path]:
+def render_all(
+    ctx: ReportContext, formats: Iterable[str], out_dir: Path, *, registry: Registry, progress: Progress = _quiet
+) -> list[Path]:
     """Write each format to ``out_dir`` and return the paths. Each file is written to a
     temporary name first and renamed, so a failed render leaves no half-written report."""
     out_dir.mkdir(parents=True, exist_ok=True)
