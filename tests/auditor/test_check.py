@@ -156,15 +156,24 @@ def test_portal_answer(org: SampleOrg, run: StoredRun) -> None:
 def test_federated_portal_lists_upstream_rules(org: SampleOrg, run: StoredRun) -> None:
     answer = check.check_portal(run, "entra/app-partner-billing")
     assert answer.enforcement_sources == ("okta",)
-    # No okta portal has this id or name: only okta rules that cover every portal apply.
-    expected = {(p.id, r.name) for p in org.sources["okta"].policies for r in p.rules if r.portals.all}
+    # The okta app of the same name is the upstream portal: its rules and those covering every portal apply.
+    upstream = next(p.id for p in org.sources["okta"].portals if p.name == "Partner billing")
+    expected = {
+        (p.id, r.name)
+        for p in org.sources["okta"].policies
+        for r in p.rules
+        if r.portals.all or upstream in r.portals.ids
+    }
+    assert ("rst-partners", "Partners: 2FA") in expected
     assert {(r.policy_id, r.rule_name) for r in answer.rules} == expected
     assert {r.source for r in answer.rules} == {"okta"}
 
 
 def test_ambiguous_and_unknown_portals(run: StoredRun) -> None:
-    # "Partner billing" is exactly the okta portal's name: the exact name wins.
-    assert check.check_portal(run, "partner billing").source == "okta"
+    # "Partner billing" is the exact name of the entra app and of the okta app it signs in through.
+    with pytest.raises(check.AmbiguousPortal):
+        check.check_portal(run, "partner billing")
+    assert check.check_portal(run, "okta/0oa-partner-billing").source == "okta"
     with pytest.raises(check.AmbiguousPortal) as amb:
         check.check_portal(run, "billing")
     assert "entra/app-partner-billing" in str(amb.value) and "okta/0oa-partner-billing" in str(amb.value)
