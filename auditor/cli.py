@@ -144,7 +144,7 @@ def _history_extra(config: AuditConfig, store: Any, run_id: str) -> dict[str, ob
         current = store.load_run(run_id)
         prev = store.previous(run_id)
         if prev is not None:
-            extra["since_last"] = history.diff_runs(store.load_run(prev.run_id), current)
+            extra["since_last"] = history.since_last(history.diff_runs(store.load_run(prev.run_id), current))
     except AuditorError as exc:  # history is a bonus: never fail a report on it
         logging.getLogger("mfa_auditor").warning("history unavailable: %s", exc)
     return extra
@@ -412,7 +412,7 @@ def check(
                 _fail("the evidence store holds no run for this config yet: run `mfa-audit run` or use --live")
             stored = ev.load_run(latest.run_id)
         if account is not None:
-            a_answer = checks.check_account(stored, account)
+            a_answer = checks.check_account(stored, account, config.evaluation.identity_links)
             if as_json:
                 click.echo(json.dumps(checks.account_to_data(a_answer), indent=2, sort_keys=True))
             else:

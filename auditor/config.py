@@ -203,6 +203,11 @@ class ExceptionIn(_In):
     expires: IsoDate
 
 
+class SigningIn(_In):
+    key: Any  # a secret reference (the private key PEM): checked by hand so its value is never echoed
+    certificate: Text
+
+
 class ReportIn(_In):
     title: Text | None = None
     language: Literal["en", "fr"] | None = None
@@ -211,6 +216,7 @@ class ReportIn(_In):
     pseudonymise: StrictBool | None = None
     pseudonym_key: Any = None  # a secret reference: checked by hand so its value is never echoed
     max_detail_rows: PositiveInt | None = None
+    signing: SigningIn | None = None
 
 
 class StoreIn(_In):
@@ -583,6 +589,7 @@ def _parse(text: str, path: Path, now: datetime, digest: str, registry: Registry
     base_dir = path.parent
     settings = _raw_settings(data, base_dir, problems)
     pseudonym_key = _raw_pseudonym_key(data, base_dir, problems)
+    signing_key = _raw_signing_key(data, base_dir, problems)
     try:
         parsed = ConfigIn.model_validate(data)
     except ValidationError as exc:
@@ -599,7 +606,21 @@ def _parse(text: str, path: Path, now: datetime, digest: str, registry: Registry
         problems.add(("report", "pseudonym_key"), f"required when pseudonymise is true: {SECRET_FORM}")
     if problems:
         raise problems.error()
-    return _build(parsed, path, text, digest, now, settings, pseudonym_key)
+    return _build(parsed, path, text, digest, now, settings, pseudonym_key, signing_key)
+
+
+def _raw_signing_key(data: Mapping[str, Any], base_dir: Path, problems: _Problems) -> Secret | None:
+    report = data.get("report")
+    signing = report.get("signing") if isinstance(report, dict) else None
+    value = signing.get("key") if isinstance(signing, dict) else None
+    if value is None:
+        return None
+    if isinstance(value, Mapping):
+        return _secret_ref(value, ("report", "signing", "key"), base_dir, problems)
+    problems.add(
+        ("report", "signing", "key"), f"{SECRET_FORM}, got {'a string' if isinstance(value, str) else 'a value'}"
+    )
+    return None
 
 
 def _raw_settings(data: Mapping[str, Any], base_dir: Path, problems: _Problems) -> list[Mapping[str, Any]]:
@@ -706,6 +727,7 @@ def _build(
     now: datetime,
     settings: list[Mapping[str, Any]],
     pseudonym_key: Secret | None,
+    signing_key: Secret | None = None,
 ) -> AuditConfig:
     base_dir = path.parent
     if cfg.period is not None:
@@ -759,6 +781,8 @@ def _build(
         pseudonymise=bool(rep and rep.pseudonymise),
         pseudonym_key=pseudonym_key,
         max_detail_rows=rep.max_detail_rows if rep and rep.max_detail_rows else opt_defaults.max_detail_rows,
+        signing_key=signing_key,
+        signing_certificate=(_relative(base_dir, rep.signing.certificate) if rep and rep.signing is not None else None),
     )
     formats = tuple(dict.fromkeys(rep.formats)) if rep and rep.formats else rep_defaults.formats
     report = ReportConfig(

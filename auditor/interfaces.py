@@ -152,6 +152,9 @@ class ReportOptions:
     pseudonymise: bool = False
     pseudonym_key: Secret | None = None
     max_detail_rows: int = 200  # per rule in the PDF; full data goes to the CSV
+    # Optional PAdES signature of the PDF: the RSA key (a secret reference) and its certificate.
+    signing_key: Secret | None = None
+    signing_certificate: Path | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,7 +3,6 @@ these; tests and benchmarks call them directly."""
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
@@ -23,7 +22,8 @@ from auditor.interfaces import (
 )
 from auditor.model import AuditResult, Snapshot, SourceIssue, SourceName, SourceSnapshot
 from auditor.registry import Registry
-from auditor.serialise import snapshot_to_json
+from auditor.render.pseudonym import prepare as pseudonymise_if_asked
+from auditor.render.snapshot_stream import snapshot_sha256
 
 log = logging.getLogger("mfa_auditor")
 
@@ -109,7 +109,9 @@ def collect(
 
 
 def snapshot_digest(snapshot: Snapshot) -> str:
-    return hashlib.sha256(snapshot_to_json(snapshot).encode("utf-8")).hexdigest()
+    """SHA-256 of the snapshot's canonical JSON (cached per snapshot: at a million
+    accounts it costs seconds, and the run id, the store and the report all need it)."""
+    return snapshot_sha256(snapshot)
 
 
 def make_run_id(snapshot: Snapshot, now: datetime) -> str:
@@ -131,7 +133,7 @@ def report_context(
     generated_at: datetime,
     extra: dict[str, object] | None = None,
 ) -> ReportContext:
-    return ReportContext(
+    ctx = ReportContext(
         organisation=config.organisation,
         contact=config.contact,
         result=result,
@@ -140,8 +142,10 @@ def report_context(
         generated_at=generated_at,
         config_digest=config.digest,
         config_text=config.text,
-        extra=extra or {},
+        extra={"snapshot_sha256": snapshot_digest(snapshot), **(extra or {})},
     )
+    # Pseudonymised once, here, so that every format carries the same tokens.
+    return pseudonymise_if_asked(ctx)
 
 
 def output_dir(config: AuditConfig, override: Path | None = None) -> Path:
@@ -166,6 +170,8 @@ def render_all(
         progress(f"rendering {fmt}")
         with tmp.open("wb") as fh:
             renderer.render(ctx, fh)
+        if fmt == "pdf" and ctx.options.signing_key is not None:
+            _sign_in_place(tmp, ctx)
         tmp.replace(target)
         written.append(target)
         if fmt == "csv":
@@ -179,6 +185,19 @@ def render_all(
             tmp.replace(matrix)
             written.append(matrix)
     return written
+
+
+def _sign_in_place(pdf: Path, ctx: ReportContext) -> None:
+    """PAdES signature as an incremental update: the unsigned PDF stays a byte prefix."""
+    from auditor.signing import SigningError, sign_pdf
+
+    assert ctx.options.signing_key is not None and ctx.options.signing_certificate is not None
+    try:
+        cert = ctx.options.signing_certificate.read_bytes()
+    except OSError as exc:
+        raise SigningError(f"report.signing.certificate: {ctx.options.signing_certificate}: {exc.strerror}") from None
+    key = ctx.options.signing_key.reveal().encode("utf-8")
+    pdf.write_bytes(sign_pdf(pdf.read_bytes(), key, cert))
 
 
 @dataclass(frozen=True, slots=True)

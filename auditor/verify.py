@@ -193,6 +193,20 @@ def _signatures(reader: Any, trust_roots: Sequence[bytes]) -> list[Check]:
 
 
 def verify_report(pdf_path: Path, *, trust_roots: Sequence[bytes] = ()) -> VerifyResult:
+    """Verify a report. A file that cannot be decoded where it should be (a compressed
+    stream whose checksum fails, a broken cross-reference) has been altered: that is a
+    failed verification, not an error of the tool."""
+    import zlib
+
+    from pyhanko.pdf_utils.misc import PdfReadError
+
+    try:
+        return _verify(pdf_path, trust_roots)
+    except (zlib.error, PdfReadError) as exc:
+        return VerifyResult(pdf_path, (Check("document structure", False, f"the PDF is damaged or altered ({exc})"),))
+
+
+def _verify(pdf_path: Path, trust_roots: Sequence[bytes]) -> VerifyResult:
     from pyhanko.pdf_utils.misc import PdfReadError
     from pyhanko.pdf_utils.reader import PdfFileReader
 
