@@ -569,9 +569,12 @@ def validate(config_path: Path, now_text: str | None, offline: bool) -> None:
             continue
         for c in checks:
             mark = "granted" if c.granted else ("MISSING" if c.granted is False else "unknown")
-            if c.granted is not True:
+            optional = c.only_for_sign_ins and not source.collect_sign_ins
+            if c.granted is not True and not optional:
                 problems += 1
             detail = f" ({c.detail})" if c.detail else ""
+            if optional and c.granted is not True:
+                detail += " (needed only with collect_sign_ins: true)"
             console.print(f"  {mark:8} {c.name}: {c.purpose}{detail}", markup=False, highlight=False)
     sys.exit(EXIT_OK if problems == 0 else EXIT_INCOMPLETE)
 

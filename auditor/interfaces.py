@@ -118,6 +118,9 @@ class PermissionCheck:
     purpose: str
     granted: bool | None  # None: could not be determined
     detail: str = ""
+    # Needed only when the source's sign-in log is collected (collect_sign_ins): a missing
+    # one is then a warning, not a failure of `validate`.
+    only_for_sign_ins: bool = False
 
 
 @runtime_checkable

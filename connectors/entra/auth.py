@@ -25,10 +25,12 @@ def _credential(settings: EntraSettings) -> str | dict[str, str]:
         return cred.secret.reveal()
     assert isinstance(cred, CertificateCredential)
     try:
-        key = cred.private_key.read_text(encoding="utf-8")
+        key = cred.private_key.reveal()
         cert = cred.certificate.read_text(encoding="utf-8")
     except OSError as exc:
         raise AuthenticationError(f"certificate credential cannot be read: {exc.strerror}") from None
+    except SecretError as exc:
+        raise AuthenticationError(f"certificate private key cannot be read: {exc}") from None
     # Without a thumbprint msal (>= 1.35) derives a SHA-256 one from the public certificate.
     out = {"private_key": key, "public_certificate": cert}
     if cred.passphrase is not None:

@@ -25,7 +25,7 @@ class SecretCredential:
 
 @dataclass(frozen=True, slots=True)
 class CertificateCredential:
-    private_key: Path
+    private_key: Secret  # the PEM, as {file: key.pem} or {env: VAR}: a private key is a secret
     certificate: Path
     passphrase: Secret | None = None
 
@@ -152,7 +152,7 @@ def _credential(settings: Mapping[str, Any], base_dir: Path) -> Credential:
         raise SettingsError(f"certificate.{unknown[0]}", "one of private_key, certificate, passphrase", "unknown key")
     passphrase = cert.get("passphrase")
     return CertificateCredential(
-        private_key=_path(cert.get("private_key"), "certificate.private_key", base_dir),
+        private_key=_secret(cert.get("private_key"), "certificate.private_key", base_dir),
         certificate=_path(cert.get("certificate"), "certificate.certificate", base_dir),
         passphrase=None if passphrase is None else _secret(passphrase, "certificate.passphrase", base_dir),
     )

@@ -18,8 +18,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 import google.auth
-import google_auth_httplib2  # type: ignore[import-untyped]
-import httplib2  # type: ignore[import-untyped]
+import google_auth_httplib2
+import httplib2
 from google.auth import exceptions as google_auth_errors
 from google.oauth2 import service_account
 from googleapiclient.discovery import build

@@ -397,7 +397,8 @@ class GoogleWorkspaceConnector:
             )
             checks.append(PermissionCheck("domain-wide delegation", "token for the collection scopes", False, hint))
         fetcher = Fetcher(self._sleep, min(self._settings.max_attempts, 2), self._clock)
-        checks.extend(self._check_scope(need, fetcher) for need in (USERS, ORG_UNITS, USAGE, AUDIT))
+        checks.extend(self._check_scope(need, fetcher) for need in (USERS, ORG_UNITS, USAGE))
+        checks.append(replace(self._check_scope(AUDIT, fetcher), only_for_sign_ins=True))
         return tuple(checks)
 
     def _check_scope(self, need: ScopeNeed, fetcher: Fetcher) -> PermissionCheck:

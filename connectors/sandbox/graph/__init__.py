@@ -81,7 +81,10 @@ class GraphSandbox:
         """The ``settings:`` mapping pointing the ``entra`` connector at this sandbox."""
         out: dict[str, Any] = {"tenant_id": self.tenant_id, "client_id": self.client_id}
         if credential == "certificate":
-            out["certificate"] = {"private_key": str(self.private_key_path), "certificate": str(self.certificate_path)}
+            out["certificate"] = {
+                "private_key": {"file": str(self.private_key_path)},
+                "certificate": str(self.certificate_path),
+            }
         else:
             out["client_secret"] = {"env": SECRET_ENV}
         out.update(authority_host=self.base_url, graph_root=self.base_url, ca_bundle=str(self.ca_path))

@@ -59,7 +59,11 @@ def test_bad_settings(changes: dict[str, Any], key: str) -> None:
 
 def test_missing_certificate_file(tmp_path: Path) -> None:
     (tmp_path / "key.pem").write_text("k")
-    settings = {"tenant_id": "t", "client_id": "c", "certificate": {"private_key": "key.pem", "certificate": "c.pem"}}
+    settings = {
+        "tenant_id": "t",
+        "client_id": "c",
+        "certificate": {"private_key": {"file": "key.pem"}, "certificate": "c.pem"},
+    }
     with pytest.raises(SettingsError) as err:
         parse_settings(settings, tmp_path)
     assert err.value.key == "certificate.certificate"
