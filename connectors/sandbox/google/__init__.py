@@ -101,13 +101,15 @@ def start(
     partial_report_days: int = 0,
     sign_ins: Sequence[SignIn] | None = None,
     admin: str | None = None,
+    timeout_delay: float = 2.0,
 ) -> GoogleSandbox:
     """Serve ``org.truth("google")``. Faults: ``script`` / ``persistent`` per endpoint
     (token, users, orgunits, usage, login; see ``Faults``), ``retry_after`` seconds on
     quota errors, ``page_size`` to force paging, ``refuse_scopes`` (full scope URLs or
     short names) refused at token time as ``unauthorized_client``, ``report_lag_days``
     of the usage report, and ``partial_report_days``: how many of the most recent
-    available days answer PARTIAL_DATA_AVAILABLE with half the rows."""
+    available days answer PARTIAL_DATA_AVAILABLE with half the rows; ``timeout_delay``:
+    how long a "timeout" action holds its answer."""
     truth = org.truth(SOURCE)
     if admin is None:
         supers = [a.principal for a in truth.accounts if SUPER_ADMIN_ROLE in a.roles and a.enabled]
@@ -125,6 +127,7 @@ def start(
         refuse_scopes=refused,
         report_lag_days=report_lag_days,
         partial_report_days=partial_report_days,
+        timeout_delay=timeout_delay,
     )
     state = State(truth, org.org_units, org.now, tuple(sign_ins), admin, generate_key(), faults)
     return GoogleSandbox(state)

@@ -9,7 +9,9 @@ import base64
 import json
 import re
 import secrets
+import socket
 import threading
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -38,7 +40,9 @@ ROUTES = (
     ("login", re.compile(r"^/admin/reports/v1/activity/users/(?P<user>[^/]+)/applications/(?P<app>[^/]+)$")),
 )
 PACIFIC = timedelta(hours=-8)
+_PAGING = threading.local()  # the paging fault of the request being answered (per handler thread)
 Json = dict[str, Any]
+RESET = 0  # an answer status meaning: send half a response, then drop the connection
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +58,11 @@ class RecordedRequest:
 class Faults:
     """Per-endpoint fault scripts. ``script[endpoint]`` is consumed one entry per request
     to that endpoint ("ok" passes); ``persistent[endpoint]`` applies after the script.
-    Actions: ok, 429, rate_limit, user_rate_limit, 500, 502, 503, forbidden, malformed."""
+    Actions: ok, 429, rate_limit, user_rate_limit, 500, 502, 503, forbidden, malformed;
+    and the transport / paging faults: reset (half a body, then the connection drops),
+    timeout (answers after ``timeout_delay`` s), 401 (the access token is refused),
+    no_next (the page loses its nextPageToken), loop_next (the token points at this
+    very page again), dup_next (the next page starts with this page's last record)."""
 
     script: dict[str, list[str]] = field(default_factory=dict)
     persistent: dict[str, str] = field(default_factory=dict)
@@ -63,6 +71,7 @@ class Faults:
     refuse_scopes: frozenset[str] = frozenset()
     report_lag_days: int = 2
     partial_report_days: int = 0  # the most recent available days hold only half the rows
+    timeout_delay: float = 2.0
 
     def next_action(self, endpoint: str) -> str:
         queue = self.script.get(endpoint)
@@ -157,7 +166,10 @@ def _page(
         raise _ApiError(400, _envelope(400, f"maxResults must be 1..{limit}", "invalid", "INVALID_ARGUMENT"))
     size = min(wanted, faults.page_size or wanted)
     start = _offset(query.get("pageToken", [None])[0])
-    nxt = {"nextPageToken": _token(start + size)} if start + size < len(items) else {}
+    paging = getattr(_PAGING, "action", "ok")
+    following = {"loop_next": start, "dup_next": start + size - 1}.get(paging, start + size)
+    more = start + size < len(items) and paging != "no_next"
+    nxt = {"nextPageToken": _token(following)} if more else {}
     return list(items[start : start + size]), nxt
 
 
@@ -332,6 +344,21 @@ class Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         endpoint, args = self._route()
         status, body, headers = self._answer(endpoint, args)
+        if status == RESET:
+            self._record(endpoint, status)
+            # Promise a body, send part of it, then drop the connection: a reset mid-page.
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json; charset=UTF-8")
+            self.send_header("Content-Length", "4096")
+            self.end_headers()
+            self.wfile.write(b'{"users": [{"id": "')
+            self.wfile.flush()
+            self.close_connection = True
+            try:
+                self.connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            return
         self._record(endpoint, status)
         self._send(status, body, headers)
 
@@ -360,6 +387,13 @@ class Handler(BaseHTTPRequestHandler):
             action = self.state.faults.next_action(endpoint)
         if action == "malformed":
             return 200, b'{"kind": "admin#directory#users", "users": [{"id": ', {}
+        if action == "reset":
+            return RESET, b"", {}
+        if action == "401":
+            body = _envelope(401, "Request had invalid authentication credentials.", "authError", "UNAUTHENTICATED")
+            return 401, body, {"WWW-Authenticate": 'Bearer realm="https://accounts.google.com/"'}
+        if action == "timeout":
+            time.sleep(self.state.faults.timeout_delay)
         if action in FAULTS:
             status, body = FAULTS[action]
             retry = self.state.faults.retry_after
@@ -372,10 +406,13 @@ class Handler(BaseHTTPRequestHandler):
             "usage": lambda: _usage(self.state, args.get("user", ""), args.get("date", ""), query),
             "login": lambda: _login(self.state, args.get("user", ""), args.get("app", ""), query),
         }
+        _PAGING.action = action
         try:
             return 200, handlers[endpoint](), {}
         except _ApiError as exc:
             return exc.status, exc.body, {}
+        finally:
+            _PAGING.action = "ok"
 
 
 def serve(state: State) -> tuple[ThreadingHTTPServer, threading.Thread]:

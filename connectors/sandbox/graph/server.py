@@ -38,6 +38,7 @@ ALL_ROLES = (
     "Policy.Read.All",
 )
 NO_LICENCE_CODE = "Authentication_RequestFromNonPremiumTenantOrB2CTenant"
+RESET = 0  # a Reply status meaning: send half a response, then drop the connection
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +67,15 @@ class Faults:
     extra_policies: Sequence[Mapping[str, Any]] = ()  # raw Conditional Access policies appended
     batch_throttle: int = 0  # the first N $batch sub-requests get 429 inside the batch
     certificate: bool = False  # accept a certificate (client assertion) instead of the secret
+    # Transport and paging faults, per path pattern: ``script[pattern]`` is consumed one
+    # action per matching request ("ok" passes), ``persistent[pattern]`` applies after it.
+    # Actions: ok, reset (headers and half the body, then the connection drops), timeout
+    # (answers after ``timeout_delay`` s), 401 (token refused), 403 (permission removed),
+    # no_next (the page loses its nextLink), loop_next (the nextLink points at this very
+    # page again), dup_next (the next page starts with this page's last record).
+    script: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    persistent: Mapping[str, str] = field(default_factory=dict)
+    timeout_delay: float = 2.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,6 +154,7 @@ class GraphServer:
         self._counts: dict[tuple[str, str], int] = {}
         self._window: deque[float] = deque()
         self._batch_seen = 0
+        self._paging = threading.local()  # the paging action of the request being answered
 
     # --- entry ---------------------------------------------------------------------------
 
@@ -283,6 +294,14 @@ class GraphServer:
         value = self.f.retry_after if seconds is None else seconds
         return {} if value is None else {"Retry-After": f"{value:g}"}
 
+    def _script_action(self, path: str) -> str:
+        for pattern in (*self.f.script, *self.f.persistent):
+            if fnmatch.fnmatchcase(path, pattern):
+                n = self._count("script", pattern)
+                steps = self.f.script.get(pattern, ())
+                return steps[n - 1] if n <= len(steps) else self.f.persistent.get(pattern, "ok")
+        return "ok"
+
     def _faults(self, path: str) -> Reply | None:
         for pattern, code in self.f.forbidden.items():
             if fnmatch.fnmatchcase(path, pattern):
@@ -330,7 +349,20 @@ class GraphServer:
         faulty = self._faults(path)
         if faulty is not None:
             return faulty
-        return self._route(version, path, query, headers, token)
+        action = self._script_action(path)
+        if action == "reset":
+            return Reply(RESET)
+        if action == "timeout":
+            time.sleep(self.f.timeout_delay)
+        elif action == "401":
+            return error(401, "InvalidAuthenticationToken", "Lifetime validation failed, the token is expired.")
+        elif action == "403":
+            return error(403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation.")
+        self._paging.action = action
+        try:
+            return self._route(version, path, query, headers, token)
+        finally:
+            self._paging.action = "ok"
 
     def _route(
         self, version: str, path: str, query: Mapping[str, str], headers: Mapping[str, str], token: _Token
@@ -453,9 +485,12 @@ class GraphServer:
         }
         if query.get("$count") == "true":
             body["@odata.count"] = len(items)
-        if offset + top < len(items):
+        paging = getattr(self._paging, "action", "ok")
+        if offset + top < len(items) and paging != "no_next":
             rest = {k: v for k, v in query.items() if k != "$skiptoken"}
-            rest["$skiptoken"] = _b64(json.dumps({"o": offset + top}).encode())
+            following = {"loop_next": offset, "dup_next": offset + top - 1}.get(paging, offset + top)
+            if following:  # offset 0 is the first page, whose link carries no $skiptoken
+                rest["$skiptoken"] = _b64(json.dumps({"o": following}).encode())
             body["@odata.nextLink"] = (
                 f"{self.base_url}/{version}{quote(path)}?{urlencode(rest, safe='$,', quote_via=quote)}"
             )
@@ -487,6 +522,8 @@ class GraphServer:
                 else:
                     reply = self._graph_get(version, spath, squery, headers, token)
             self._record(method, f"/{version}{spath}", squery, reply.status, in_batch=True)
+            if reply.status == RESET:  # the whole $batch connection drops
+                return Reply(RESET)
             sub_body = reply.body
             if isinstance(sub_body, bytes):  # a malformed page cannot be embedded: Graph would 500 it
                 reply = error(500, "UnknownError", "Malformed response.")
@@ -518,6 +555,20 @@ class _Handler(BaseHTTPRequestHandler):
             reply = self.server.graph.handle(self.command, self.path, headers, body)
         except Exception as exc:  # a sandbox bug must show as a 500 with its reason, not a dropped connection
             reply = error(500, "SandboxError", f"{type(exc).__name__}: {exc}")
+        if reply.status == RESET:
+            # Promise a body, send part of it, then drop the connection: a reset mid-page.
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", "4096")
+            self.end_headers()
+            self.wfile.write(b'{"value": [{"id": "')
+            self.wfile.flush()
+            self.close_connection = True
+            try:
+                self.request.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            return
         if isinstance(reply.body, bytes):
             data = reply.body
         elif isinstance(reply.body, str):

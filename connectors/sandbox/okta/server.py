@@ -11,6 +11,7 @@ import json
 import math
 import re
 import secrets
+import socket
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -66,7 +67,10 @@ ROUTES: tuple[tuple[str, re.Pattern[str]], ...] = (
 )
 MAX_LIMIT = {"users": 200, "groups": 10000, "apps": 200, "logs": 1000, "policies": 200, "roles": 100}
 DEFAULT_LIMIT = {"users": 200, "groups": 10000, "apps": 20, "logs": 100, "policies": 20, "roles": 100}
-FAULT_ACTIONS = frozenset({"ok", "500", "502", "503", "504", "timeout", "429"})
+FAULT_ACTIONS = frozenset(
+    {"ok", "500", "502", "503", "504", "timeout", "429", "reset", "malformed", "401", "403"}
+    | {"no_next", "loop_next", "dup_next"}
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,7 +86,11 @@ class RecordedRequest:
 class Faults:
     """Per-family fault scripts: ``script[family]`` is consumed one action per request to
     that family ("ok" passes); ``persistent[family]`` applies after the script. Actions:
-    ok, 429, 500, 502, 503, 504, timeout (answers after ``timeout_delay`` seconds).
+    ok, 429, 500, 502, 503, 504, timeout (answers after ``timeout_delay`` seconds),
+    reset (half a body, then the connection drops), malformed (broken JSON), 401 (the
+    token is refused), 403 (permission removed), no_next (the page loses its next link),
+    loop_next (the next link points at this very page again), dup_next (the next page
+    starts with this page's last record).
     ``invalid_users`` are served schema-invalid (the SDK's models reject them)."""
 
     script: dict[str, list[str]] = field(default_factory=dict)
@@ -202,6 +210,21 @@ def paginate(items: list[Json], params: Mapping[str, str], family: str, page_siz
     return Response(page, nxt)
 
 
+def _paging_fault(action: str, resp: Response, params: Mapping[str, str]) -> Response:
+    """The next link as a faulty server would send it."""
+    if resp.next_query is None or action not in ("no_next", "loop_next", "dup_next"):
+        return resp
+    if action == "no_next":
+        return Response(resp.body, None)
+    if action == "loop_next":
+        return Response(resp.body, dict(params))
+    items = resp.body if isinstance(resp.body, list) else []
+    if len(items) < 2:
+        return resp
+    previous = items[-2]
+    return Response(resp.body, {**resp.next_query, "after": str(previous.get("id") or previous.get("uuid"))})
+
+
 class _Handler(BaseHTTPRequestHandler):
     server: _Server
     protocol_version = "HTTP/1.1"
@@ -212,7 +235,9 @@ class _Handler(BaseHTTPRequestHandler):
     # --- plumbing --------------------------------------------------------------------
 
     def _send(self, status: int, body: Any, headers: list[tuple[str, str]] | None = None) -> None:
-        data = json.dumps(body).encode("utf-8")
+        self._send_raw(status, json.dumps(body).encode("utf-8"), headers)
+
+    def _send_raw(self, status: int, data: bytes, headers: list[tuple[str, str]] | None = None) -> None:
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))
@@ -322,6 +347,30 @@ class _Handler(BaseHTTPRequestHandler):
             err = ApiError(429, "E0000047", "API call exceeded rate limit due to too many requests.")
             self._send(429, err.body(), headers)
             return
+        if action == "reset":
+            self._record(family, 0)
+            # Promise a body, send part of it, then drop the connection: a reset mid-page.
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", "4096")
+            self.end_headers()
+            self.wfile.write(b'[{"id": "')
+            self.wfile.flush()
+            self.close_connection = True
+            try:
+                self.connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            return
+        if action in ("401", "403"):
+            err = (
+                ApiError(401, "E0000011", "Invalid token provided")
+                if action == "401"
+                else ApiError(403, "E0000006", "You do not have permission to perform the requested action")
+            )
+            self._record(family, err.status)
+            self._send(err.status, err.body(), headers)
+            return
         if action == "timeout":
             time.sleep(st.faults.timeout_delay)
         elif action in ("500", "502", "503", "504"):
@@ -336,8 +385,13 @@ class _Handler(BaseHTTPRequestHandler):
             self._record(family, exc.status)
             self._send(exc.status, exc.body(), headers)
             return
+        if action == "malformed":
+            self._record(family, 200)
+            self._send_raw(200, b'[{"id": "00u', headers)
+            return
         self_link = f'<{base}{split.path}{"?" + split.query if split.query else ""}>; rel="self"'
         headers.append(("Link", self_link))
+        resp = _paging_fault(action, resp, params)
         if resp.next_query is not None:
             headers.append(("Link", f'<{base}{split.path}?{urlencode(resp.next_query)}>; rel="next"'))
         self._record(family, 200)
