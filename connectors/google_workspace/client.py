@@ -11,6 +11,7 @@ failures become ``FetchFailed`` / ``AuthenticationError``.
 from __future__ import annotations
 
 import email.utils
+import http.client
 import json
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -216,7 +217,9 @@ class Fetcher:
                 raise FetchFailed(what, status, reason, message, attempt) from exc
             except google_auth_errors.RefreshError as exc:
                 raise _token_refused(exc) from exc
-            except (OSError, httplib2.HttpLib2Error, google_auth_errors.TransportError) as exc:
+            # http.client.HTTPException: a connection dropped mid-body (IncompleteRead) is
+            # neither an OSError nor an httplib2 error, and is as retryable as a reset.
+            except (OSError, http.client.HTTPException, httplib2.HttpLib2Error, google_auth_errors.TransportError) as exc:
                 if not last:
                     self._wait(attempt, None)
                     continue

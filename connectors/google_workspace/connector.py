@@ -132,6 +132,7 @@ class GoogleWorkspaceConnector:
         org_units = self._org_units(services, fetcher, run)
         counts = self._usage(services, fetcher, run, ctx.now)
         accounts = self._accounts(users, counts, run)
+        self._cross_check(users, len(unreadable), counts, run)
         portals = self._portals(users, org_units)
         access = tuple(Access(u.account.id, parse.portal_id(u.org_unit), AccessVia.EVERYONE) for u in users)
         policy = enforcement.two_step_policy(u.account.id for u in users if u.enforced_2sv)
@@ -299,6 +300,27 @@ class GoogleWorkspaceConnector:
                 )
             )
         return tuple(out)
+
+    @staticmethod
+    def _cross_check(
+        users: list[parse.DirectoryUser], unreadable: int, counts: dict[str, parse.FactorCounts] | None, run: _Run
+    ) -> None:
+        """users.list gives no total, so a page that silently drops its nextPageToken would
+        pass for the end of the list. The usage report lists every user on its own paging:
+        users it holds that the listing lacks mean the listing was cut short."""
+        if counts is None:
+            return
+        listed = {u.account.id for u in users} | {u.account.principal.lower() for u in users}
+        extra = sorted(k for k in counts if k not in listed)
+        if len(extra) > unreadable:
+            run.issues.append(
+                SourceIssue(
+                    "google.users_short_read",
+                    f"the usage report names {len(extra)} users that users.list did not return: the listing "
+                    f"ended early (or they were deleted since the report's day); first: {', '.join(extra[:3])}",
+                    incomplete=True,
+                )
+            )
 
     def _portals(
         self, users: list[parse.DirectoryUser], org_units: tuple[parse.OrgUnitInfo, ...]

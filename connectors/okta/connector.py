@@ -150,8 +150,10 @@ class OktaConnector:
                         continue
                     seen.add(key)
                 items.append(item)
-            if page.next_after is None or page.next_after in cursors:
+            if page.next_after is None:
                 return items
+            if page.next_after in cursors:  # a next link that loops back: what follows it is unknown
+                raise FetchFailed(endpoint, 200, "paging_loop", f"next link repeats cursor {page.next_after}", 1)
             cursors.add(page.next_after)
             after = page.next_after
 

@@ -58,7 +58,7 @@ class RecordedRequest:
 class Faults:
     """Per-endpoint fault scripts. ``script[endpoint]`` is consumed one entry per request
     to that endpoint ("ok" passes); ``persistent[endpoint]`` applies after the script.
-    Actions: ok, 429, rate_limit, user_rate_limit, 500, 502, 503, forbidden, malformed;
+    Actions: ok, 429, rate_limit, user_rate_limit, 500, 502, 503, 504, forbidden, malformed;
     and the transport / paging faults: reset (half a body, then the connection drops),
     timeout (answers after ``timeout_delay`` s), 401 (the access token is refused),
     no_next (the page loses its nextPageToken), loop_next (the token points at this
@@ -101,6 +101,7 @@ FAULTS: Mapping[str, tuple[int, Json]] = {
     "500": (500, _envelope(500, "Internal error encountered.", "backendError", "INTERNAL")),
     "502": (502, _envelope(502, "Bad Gateway", "backendError", "UNAVAILABLE")),
     "503": (503, _envelope(503, "The service is currently unavailable.", "backendError", "UNAVAILABLE")),
+    "504": (504, _envelope(504, "Deadline exceeded.", "backendError", "DEADLINE_EXCEEDED")),
     "forbidden": (403, _envelope(403, "Not Authorized to access this resource/api", "forbidden", "PERMISSION_DENIED")),
 }
 

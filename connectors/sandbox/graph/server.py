@@ -69,7 +69,8 @@ class Faults:
     certificate: bool = False  # accept a certificate (client assertion) instead of the secret
     # Transport and paging faults, per path pattern: ``script[pattern]`` is consumed one
     # action per matching request ("ok" passes), ``persistent[pattern]`` applies after it.
-    # Actions: ok, reset (headers and half the body, then the connection drops), timeout
+    # Actions: ok, 429, 500, 502, 503, 504, malformed (broken JSON), reset (headers and
+    # half the body, then the connection drops), timeout
     # (answers after ``timeout_delay`` s), 401 (token refused), 403 (permission removed),
     # no_next (the page loses its nextLink), loop_next (the nextLink points at this very
     # page again), dup_next (the next page starts with this page's last record).
@@ -352,6 +353,12 @@ class GraphServer:
         action = self._script_action(path)
         if action == "reset":
             return Reply(RESET)
+        if action in ("429", "500", "502", "503", "504"):
+            status = int(action)
+            code = {429: "TooManyRequests", 503: "ServiceUnavailable", 504: "GatewayTimeout"}.get(status, "UnknownError")
+            return error(status, code, "Injected failure.", self._retry_headers() if status in (429, 503) else {})
+        if action == "malformed":
+            return Reply(200, b'{"value": [{"id": "trunc')
         if action == "timeout":
             time.sleep(self.f.timeout_delay)
         elif action == "401":

@@ -1,0 +1,72 @@
+"""`mfa-audit demo` end to end: two quarters of the sample organisation served by the
+three vendor sandboxes, collected by the real connectors, evaluated, stored and
+reported. The headline figures of the PDF equal those of the JSON."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, subprocess.CompletedProcess[str]]:
+    out = tmp_path_factory.mktemp("demo")
+    proc = subprocess.run(
+        [sys.executable, "-m", "auditor", "demo", "-o", str(out), "--accounts", "400"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={"PATH": "/usr/bin:/bin", "COLUMNS": "120"},
+    )
+    return out, proc
+
+
+def test_demo_writes_every_format_for_two_quarters(demo: tuple[Path, subprocess.CompletedProcess[str]]) -> None:
+    out, proc = demo
+    assert proc.returncode == 0, proc.stderr
+    assert "Traceback" not in proc.stderr
+    reports = out / "reports"
+    for period in ("2026-Q3", "2026-Q4"):
+        for suffix in (".pdf", ".html", ".json", ".csv", "-coverage.csv", ".ocsf.jsonl"):
+            assert list(reports.glob(f"mfa-audit-{period}-*{suffix}")), f"{period} {suffix} missing"
+    assert str(reports) in proc.stdout
+
+
+def test_demo_collects_all_three_vendors_completely(demo: tuple[Path, subprocess.CompletedProcess[str]]) -> None:
+    out, _ = demo
+    (report,) = (out / "reports").glob("mfa-audit-2026-Q4-*.json")
+    doc = json.loads(report.read_text(encoding="utf-8"))
+    sources = {s["source"]: s for s in doc["sources"]}
+    assert set(sources) == {"entra", "google", "okta"}
+    assert all(s["complete"] for s in sources.values())
+    connectors = {s["connector"] for s in sources.values()}
+    assert connectors == {"entra", "google_workspace", "okta"}
+
+
+def test_pdf_headline_equals_json(demo: tuple[Path, subprocess.CompletedProcess[str]]) -> None:
+    out, _ = demo
+    (pdf,) = (out / "reports").glob("mfa-audit-2026-Q4-*.pdf")
+    (report,) = (out / "reports").glob("mfa-audit-2026-Q4-*.json")
+    metrics = json.loads(report.read_text(encoding="utf-8"))["metrics"]
+    text = subprocess.run(
+        ["pdftotext", "-layout", "-f", "2", "-l", "2", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    assert f"{metrics['accounts_in_scope']:,}" in text
+    assert f"{100 * metrics['protected_ratio']:.1f}%" in text
+    assert f"{metrics['sensitive_protected']:,} of {metrics['sensitive_accesses']:,}" in text
+
+
+def test_demo_history_holds_both_quarters(demo: tuple[Path, subprocess.CompletedProcess[str]]) -> None:
+    out, _ = demo
+    proc = subprocess.run(
+        [sys.executable, "-m", "auditor", "history", "-c", str(out / "config.yaml"), "--json"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    periods = [r["period"] for r in json.loads(proc.stdout)]
+    assert periods == ["2026-Q3", "2026-Q4"]
