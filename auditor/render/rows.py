@@ -10,11 +10,16 @@ import csv
 import hashlib
 import io
 import json
+import re
 from collections.abc import Iterator, Mapping
 from typing import Any, BinaryIO
 
 from auditor.model import Account, Coverage, Finding
 from auditor.render.view import ReportView
+
+# C0/C1 controls (terminal escapes, NUL, BEL…) and bidi embeddings, overrides, isolates and
+# marks: shown as their code point in a cell, never obeyed by whatever displays the CSV.
+_UNSAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 FINDING_COLUMNS = (
     "rule_id",
@@ -117,7 +122,7 @@ def _cell(value: Any) -> str:
         return "; ".join(str(v) for v in value)
     if isinstance(value, dict):
         return json.dumps(value, ensure_ascii=False, sort_keys=True)
-    text = str(value)
+    text = _UNSAFE.sub(lambda m: f"[U+{ord(m.group()):04X}]", str(value))
     # A cell opening with = + - @ is a formula to a spreadsheet: a display name crafted as
     # "=HYPERLINK(...)" must stay text (OWASP CSV injection).
     if text[:1] in ("=", "+", "-", "@", "\t", "\r"):

@@ -54,9 +54,18 @@ def iter_snapshot_json(snapshot: Snapshot) -> Iterator[str]:
 
 
 def snapshot_bytes(snapshot: Snapshot) -> bytes:
+    """The whole document. Chunks are encoded one by one: one str of the whole text
+    would take up to four bytes a character before its UTF-8 copy is even made."""
     global _last_digest
-    data = "".join(iter_snapshot_json(snapshot)).encode("utf-8")
-    _last_digest = (snapshot, hashlib.sha256(data).hexdigest())
+    digest = hashlib.sha256()
+    chunks = []
+    for piece in iter_snapshot_json(snapshot):
+        chunk = piece.encode("utf-8")
+        digest.update(chunk)
+        chunks.append(chunk)
+    data = b"".join(chunks)
+    del chunks
+    _last_digest = (snapshot, digest.hexdigest())
     return data
 
 

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from auditor import metrics
 from auditor.interfaces import ReportContext
@@ -28,6 +29,9 @@ from auditor.model import (
     Strength,
 )
 from auditor.render.snapshot_stream import snapshot_sha256
+
+if TYPE_CHECKING:
+    from auditor.history import SinceLast, TrendPoint
 
 # The frameworks the rule catalogue refers to (ARCHITECTURE.md); shown in the methodology
 # even when no finding cites them.
@@ -110,7 +114,35 @@ class ReportView:
 
     @cached_property
     def snapshot_sha256(self) -> str:
+        # The pipeline computed it once for the run id and the store; a pseudonymised
+        # context has dropped it (its snapshot is another document) and computes its own.
+        given = self.ctx.extra.get("snapshot_sha256")
+        if isinstance(given, str) and len(given) == 64:
+            return given
         return snapshot_sha256(self.snapshot)
+
+    # --- history (from the evidence store, through ``ctx.extra``) -------------------------
+
+    @cached_property
+    def trend(self) -> tuple[TrendPoint, ...]:
+        """The headline of the last periods, oldest first; empty without a store."""
+        from auditor.history import TrendPoint
+
+        points = self.ctx.extra.get("trend", ())
+        if not isinstance(points, tuple | list):
+            return ()
+        return tuple(p for p in points if isinstance(p, TrendPoint))
+
+    @cached_property
+    def since_last(self) -> SinceLast | None:
+        from auditor.history import SinceLast
+
+        value = self.ctx.extra.get("since_last")
+        return value if isinstance(value, SinceLast) else None
+
+    @property
+    def has_history(self) -> bool:
+        return bool(self.trend) or self.since_last is not None
 
     # --- headline ------------------------------------------------------------------------
 

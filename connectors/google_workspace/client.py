@@ -219,7 +219,12 @@ class Fetcher:
                 raise _token_refused(exc) from exc
             # http.client.HTTPException: a connection dropped mid-body (IncompleteRead) is
             # neither an OSError nor an httplib2 error, and is as retryable as a reset.
-            except (OSError, http.client.HTTPException, httplib2.HttpLib2Error, google_auth_errors.TransportError) as exc:
+            except (
+                OSError,
+                http.client.HTTPException,
+                httplib2.HttpLib2Error,
+                google_auth_errors.TransportError,
+            ) as exc:
                 if not last:
                     self._wait(attempt, None)
                     continue

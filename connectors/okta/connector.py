@@ -35,7 +35,7 @@ from auditor.model import (
     SourceSnapshot,
     UnreadableRecord,
 )
-from connectors.okta import parse, policies
+from connectors.okta import incremental, parse, policies
 from connectors.okta.client import FetchFailed, OktaHttp, Page, TokenRefused, isolated_client
 from connectors.okta.pacing import FamilyStats, Pacer
 from connectors.okta.settings import (
@@ -173,6 +173,7 @@ class OktaConnector:
 
     async def _collect(self, ctx: CollectContext) -> SourceSnapshot:
         run = _Run(self._source)
+        run.digests.append(incremental.org_digest(self._settings.org_url))  # lets a later run build on this one
         http, pacer = self._http()
         s = self._settings
         async with http.session(s.max_concurrency):
@@ -181,7 +182,13 @@ class OktaConnector:
             directory = await self._directory(http, run)
             roles = await self._roles(http, run, directory)
             ctx.logger.info("okta %s: reading factors of %d users", ctx.source, len(users))
-            methods, failed = await self._factors(http, run, users)
+            # With a usable previous snapshot, only users whose factors may have changed.
+            reuse = await incremental.reusable(
+                http, self._pages, run, ctx, s.org_url, s.page_size, [u.account.id for u in users]
+            )
+            run.issues.extend(reuse.issues)
+            methods, failed = await self._factors(http, run, [u for u in users if u.account.id not in reuse.methods])
+            methods.update(reuse.methods)
             apps, access = await self._apps(http, run, directory)
             policy_list = await self._policies(http, run, apps, directory)
             sign_ins: tuple[SignIn, ...] = ()

@@ -83,7 +83,8 @@ def connector(vendor: str, sandbox: Any, **overrides: Any) -> Any:
 
 def collect(vendor: str, sandbox: Any, *, sign_ins: bool = False, **overrides: Any) -> SourceSnapshot:
     with environ(sandbox.environ()):
-        return connector(vendor, sandbox, **overrides).collect(context(vendor, sign_ins=sign_ins))
+        snap: SourceSnapshot = connector(vendor, sandbox, **overrides).collect(context(vendor, sign_ins=sign_ins))
+    return snap
 
 
 # --- projections (as each connector's own tests document them) ------------------------------

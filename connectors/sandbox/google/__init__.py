@@ -102,6 +102,8 @@ def start(
     sign_ins: Sequence[SignIn] | None = None,
     admin: str | None = None,
     timeout_delay: float = 2.0,
+    enforce_limits: bool = False,
+    quota: tuple[int, float] = (2400, 60.0),
 ) -> GoogleSandbox:
     """Serve ``org.truth("google")``. Faults: ``script`` / ``persistent`` per endpoint
     (token, users, orgunits, usage, login; see ``Faults``), ``retry_after`` seconds on
@@ -109,7 +111,8 @@ def start(
     short names) refused at token time as ``unauthorized_client``, ``report_lag_days``
     of the usage report, and ``partial_report_days``: how many of the most recent
     available days answer PARTIAL_DATA_AVAILABLE with half the rows; ``timeout_delay``:
-    how long a "timeout" action holds its answer."""
+    how long a "timeout" action holds its answer; ``enforce_limits``: the Admin SDK's
+    default quota, ``quota`` = (queries, seconds) per API (Directory, Reports)."""
     truth = org.truth(SOURCE)
     if admin is None:
         supers = [a.principal for a in truth.accounts if SUPER_ADMIN_ROLE in a.roles and a.enabled]
@@ -128,6 +131,8 @@ def start(
         report_lag_days=report_lag_days,
         partial_report_days=partial_report_days,
         timeout_delay=timeout_delay,
+        enforce_limits=enforce_limits,
+        quota=quota,
     )
     state = State(truth, org.org_units, org.now, tuple(sign_ins), admin, generate_key(), faults)
     return GoogleSandbox(state)

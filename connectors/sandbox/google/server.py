@@ -6,6 +6,7 @@ switchable per test."""
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import re
 import secrets
@@ -72,6 +73,25 @@ class Faults:
     report_lag_days: int = 2
     partial_report_days: int = 0  # the most recent available days hold only half the rows
     timeout_delay: float = 2.0
+    # Documented limits: the Admin SDK's default quota per API (Directory: users, orgunits;
+    # Reports: usage, login) of ``quota[0]`` queries per ``quota[1]`` seconds per user,
+    # answered 429 rateLimitExceeded beyond it, in fixed windows.
+    enforce_limits: bool = False
+    quota: tuple[int, float] = (2400, 60.0)
+    quota_used: dict[str, tuple[float, int]] = field(default_factory=dict)
+
+    def take_quota(self, endpoint: str, now: float) -> bool:
+        """One query against the endpoint's API quota; False when the window is spent."""
+        api = "reports" if endpoint in ("usage", "login") else "directory"
+        limit, window = self.quota
+        start = now - now % window
+        opened, used = self.quota_used.get(api, (start, 0))
+        if opened != start:
+            used = 0
+        if used >= limit:
+            return False
+        self.quota_used[api] = (start, used + 1)
+        return True
 
     def next_action(self, endpoint: str) -> str:
         queue = self.script.get(endpoint)
@@ -355,10 +375,8 @@ class Handler(BaseHTTPRequestHandler):
             self.wfile.write(b'{"users": [{"id": "')
             self.wfile.flush()
             self.close_connection = True
-            try:
+            with contextlib.suppress(OSError):
                 self.connection.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
             return
         self._record(endpoint, status)
         self._send(status, body, headers)
@@ -386,6 +404,8 @@ class Handler(BaseHTTPRequestHandler):
             return 403, body, {}
         with self.state.lock:
             action = self.state.faults.next_action(endpoint)
+            if self.state.faults.enforce_limits and not self.state.faults.take_quota(endpoint, time.time()):
+                action = "429"
         if action == "malformed":
             return 200, b'{"kind": "admin#directory#users", "users": [{"id": ', {}
         if action == "reset":
@@ -416,9 +436,14 @@ class Handler(BaseHTTPRequestHandler):
             _PAGING.action = "ok"
 
 
+class _Server(ThreadingHTTPServer):
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        pass  # a client that gave up on a slow ("timeout") answer is not the test's business
+
+
 def serve(state: State) -> tuple[ThreadingHTTPServer, threading.Thread]:
     handler = type("BoundHandler", (Handler,), {"state": state})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server = _Server(("127.0.0.1", 0), handler)
     server.daemon_threads = True
     # A short poll interval keeps shutdown() (and so every test teardown) quick.
     thread = threading.Thread(target=server.serve_forever, args=(0.05,), name="google-sandbox", daemon=True)

@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
 from types import TracebackType
 from typing import Any
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from auditor.model import SignIn
+from auditor.model import Method, SignIn
 from connectors.sandbox.okta.api import OktaApi, RawPolicy
 from connectors.sandbox.okta.server import (
     READ_SCOPES,
@@ -78,6 +79,15 @@ class OktaSandbox:
         with self._state.lock:
             return self._state.limits.throttled
 
+    def change_factors(
+        self, user_id: str, methods: Sequence[Method], at: datetime, *, log: bool = True, touch: bool = False
+    ) -> None:
+        """Change a user's factors after start, leaving the change signals Okta would:
+        factor lifecycle events in the System Log (``log``) and/or the user's
+        ``lastUpdated`` moved to ``at`` (``touch``: a status or profile change)."""
+        with self._state.lock:
+            self._api.change_factors(user_id, methods, at, log=log, touch=touch)
+
     def settings(self) -> dict[str, Any]:
         return {"org_url": self.base_url, "token": {"env": TOKEN_ENV}, "allow_insecure_http": True}
 
@@ -133,6 +143,7 @@ def start(
     sign_ins: Sequence[SignIn] | None = None,
     factors: Mapping[str, Sequence[dict[str, Any]]] | None = None,
     raw_policies: Sequence[RawPolicy] = (),
+    token: str | None = None,
 ) -> OktaSandbox:
     """Serve ``org.truth("okta")``. ``engine``: "identity" or "classic" (no access
     policies, no authenticators API). ``budgets`` per endpoint family (users, factors,
@@ -140,7 +151,8 @@ def start(
     faults: ``script`` / ``persistent`` per family (see ``Faults``), ``page_size`` to
     force paging, ``invalid_users`` served schema-invalid; ``granted_scopes`` for the
     service app; ``factors`` replaces a user's factor list with raw JSON;
-    ``raw_policies`` adds policies given as Okta JSON."""
+    ``raw_policies`` adds policies given as Okta JSON; ``token``: the SSWS API token
+    to accept (default: a random throwaway one)."""
     if engine not in ("identity", "classic"):
         raise ValueError(f"engine must be 'identity' or 'classic', not {engine!r}")
     if window_seconds < 1:
@@ -166,7 +178,7 @@ def start(
     private_pem, public_pem = _key_pair()
     state = ServerState(
         api=api,
-        token="00" + secrets.token_urlsafe(30),
+        token=token or "00" + secrets.token_urlsafe(30),
         client_id=CLIENT_ID,
         public_key_pem=public_pem,
         key_id=KEY_ID,

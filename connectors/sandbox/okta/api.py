@@ -5,17 +5,19 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from auditor.model import AccessVia, Account, AccountId, SignIn, SourceSnapshot
+from auditor.model import AccessVia, Account, AccountId, Method, SignIn, SourceSnapshot
 from connectors.sandbox.okta import shapes
 from connectors.sandbox.okta.server import ApiError, Faults, Request, Response, paginate
 
 Json = dict[str, Any]
 _FILTER_STATUS = re.compile(r'^\s*status\s+eq\s+"([A-Z_]+)"\s*$')
 _LOG_TYPES = re.compile(r'eventType eq "([^"]+)"')
+_LOG_PREFIXES = re.compile(r'eventType sw "([^"]+)"')
+_FILTER_UPDATED = re.compile(r'^\s*lastUpdated\s+gt\s+"([^"]+)"\s*$')
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +94,49 @@ class OktaApi:
             for app in raw.apps:
                 self._policy_links[app] = str(raw.policy["id"])
         self.base_url = base_url
+        # Changes made after start (``change_factors``): the user's lastUpdated when it
+        # moved, and the System Log's factor lifecycle events.
+        self._last_updated: dict[str, datetime] = {}
+        self._factor_events: list[Json] = []
+
+    # --- changes after start -----------------------------------------------------------
+
+    def change_factors(self, uid: str, methods: Sequence[Method], at: datetime, *, log: bool, touch: bool) -> None:
+        """Replace a user's factors as Okta would record it: ``log`` a factor lifecycle
+        event per factor added or removed (``user.mfa.factor.activate`` / ``deactivate``;
+        ``reset_all`` when none remain), ``touch`` the user's lastUpdated."""
+        account = self._accounts.get(AccountId(uid))
+        if account is None:
+            raise KeyError(uid)
+        before, after = set(account.methods), set(methods)
+        self._accounts[account.id] = replace(account, methods=tuple(methods))
+        self._factor_overrides.pop(uid, None)
+        if touch:
+            self._last_updated[uid] = at
+        if not log:
+            return
+        changes: list[tuple[str, Method | None]] = [("user.mfa.factor.activate", m) for m in methods if m not in before]
+        if not after and before:
+            changes = [("user.mfa.factor.reset_all", None)]
+        else:
+            changes += [("user.mfa.factor.deactivate", m) for m in account.methods if m not in after]
+        for n, (event_type, method) in enumerate(changes):
+            target: list[Json] = [{"id": uid, "type": "User", "alternateId": account.principal}]
+            if method is not None:
+                target.append({"id": f"fct{uid[-8:]}{n:02d}", "type": "Factor", "displayName": method.vendor_label})
+            self._factor_events.append(
+                {
+                    "uuid": f"fct-{len(self._factor_events):08d}",
+                    "published": shapes.iso(at),
+                    "eventType": event_type,
+                    "displayMessage": "MFA factor lifecycle",
+                    "outcome": {"result": "SUCCESS"},
+                    "actor": {"id": uid, "type": "User", "alternateId": account.principal},
+                    "target": target,
+                    "severity": "INFO",
+                    "version": "0",
+                }
+            )
 
     # --- routing ---------------------------------------------------------------------
 
@@ -145,6 +190,8 @@ class OktaApi:
 
     def _user(self, a: Account) -> Json:
         out = shapes.user_json(self.base_url, a)
+        if a.id in self._last_updated:
+            out["lastUpdated"] = shapes.iso(self._last_updated[a.id])
         if a.id in self.faults.invalid_users:
             # Outside the SDK's enum: its pydantic model rejects the record (and the page).
             out["credentials"] = {"provider": {"type": "CARRIER_PIGEON", "name": "CARRIER_PIGEON"}}
@@ -152,7 +199,12 @@ class OktaApi:
 
     def _users(self, req: Request) -> Response:
         flt = req.params.get("filter") or req.params.get("search")
-        accounts = list(self.truth.accounts)
+        accounts = [self._accounts[a.id] for a in self.truth.accounts]
+        if flt and _FILTER_UPDATED.match(flt):
+            # Okta's filter returns every status, deprovisioned included.
+            since = _norm(_FILTER_UPDATED.match(flt).group(1))  # type: ignore[union-attr]
+            items = [self._user(a) for a in accounts]
+            return paginate([u for u in items if u["lastUpdated"] > since], req.params, "users", self.faults.page_size)
         if flt:
             m = _FILTER_STATUS.match(flt)
             if m is None:
@@ -258,6 +310,8 @@ class OktaApi:
 
     def _logs(self, req: Request) -> Response:
         events = shapes.log_events(self.truth, self._sign_ins)
+        if self._factor_events:
+            events = sorted(events + self._factor_events, key=lambda e: (e["published"], e["uuid"]))
         since, until = req.params.get("since"), req.params.get("until")
         if since:
             events = [e for e in events if e["published"] >= _norm(since)]
@@ -266,9 +320,10 @@ class OktaApi:
         flt = req.params.get("filter")
         if flt:
             wanted = set(_LOG_TYPES.findall(flt))
-            if not wanted:
+            prefixes = tuple(_LOG_PREFIXES.findall(flt))
+            if not wanted and not prefixes:
                 raise ApiError(400, "E0000031", f"Invalid filter: {flt}")
-            events = [e for e in events if e["eventType"] in wanted]
+            events = [e for e in events if e["eventType"] in wanted or e["eventType"].startswith(prefixes)]
         return paginate(events, req.params, "logs", self.faults.page_size)
 
 
