@@ -380,7 +380,7 @@ def main() -> None:
     ap.add_argument("--no-pdf", action="store_true")
     ap.add_argument("--limits", action="store_true", help="also a short real run with the vendors' limits on")
     ap.add_argument("--limits-size", type=int, default=10_000)
-    ap.add_argument("--okta-budget", type=int, default=300, help="factor requests per window in the limits run")
+    ap.add_argument("--okta-budget", type=int, default=100, help="factor requests per window in the limits run")
     ap.add_argument("--okta-window", type=int, default=1)
     ap.add_argument("--graph-window", type=float, default=2.0, help="Graph reports: 5 requests per this many s")
     ap.add_argument("--json", action="store_true", help="print raw figures as JSON lines too")

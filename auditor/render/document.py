@@ -201,7 +201,10 @@ def _charts(view: ReportView, t: Translator) -> dict[str, Any]:
         trend = charts.trend_columns(
             "trend",
             t("history.trend"),
-            [charts.TrendBar(p.period, p.protected_ratio, t.percent(p.protected_ratio), p.complete) for p in view.trend],
+            [
+                charts.TrendBar(p.period, p.protected_ratio, t.percent(p.protected_ratio), p.complete)
+                for p in view.trend
+            ],
             lambda tick: t.percent(tick, 0),
             (t("chart.trend_complete"), t("chart.trend_incomplete")),
         )

@@ -30,6 +30,17 @@ def catalogue(language: str) -> Mapping[str, str]:
     return data
 
 
+@cache
+def rule_texts(language: str) -> Mapping[str, Mapping[str, str]]:
+    """Per-rule texts (remediation) of a language, keyed by rule id; English is the
+    engine's own catalogue, so only other languages have a file."""
+    if language == "en":
+        return {}
+    text = files("report_templates").joinpath("i18n", f"rules.{language}.json").read_text(encoding="utf-8")
+    data: dict[str, dict[str, str]] = json.loads(text)
+    return data
+
+
 class Translator:
     """Looks up report strings and formats numbers and dates for one language."""
 
@@ -48,6 +59,11 @@ class Translator:
     def get(self, key: str, default: str) -> str:
         """For open-ended keys (rule titles of rules added later): fall back to the engine's text."""
         return self._messages.get(key, default)
+
+    def remediation(self, rule_id: str, default: str) -> str:
+        """The remediation of a rule in this language; the engine's (English) text when
+        the rule is not in the catalogue (a rule added after the translation)."""
+        return rule_texts(self.language).get(rule_id, {}).get("remediation", default)
 
     # --- numbers ---------------------------------------------------------------------
 

@@ -156,3 +156,17 @@ def test_pseudonymised_history_uses_the_findings_tokens(
     assert token is not None and token.startswith("u-")
     assert token in {f.principal for f in prepared.result.findings}
     assert html.count(token) >= 2
+
+
+def test_french_report_translates_rule_remediation(
+    context_factory: Callable[..., ReportContext], snapshot: Snapshot
+) -> None:
+    from auditor.render.i18n import rule_texts
+
+    fr = _html(context_factory(snapshot, language="fr"))
+    en = _html(context_factory(snapshot))
+    shown = {f.rule_id for f in context_factory(snapshot).result.findings}
+    assert shown
+    for rule_id in shown:
+        assert rule_texts("fr")[rule_id]["remediation"][:60] in fr.replace("&#39;", "'")
+    assert "Have the user enrol" in en and "Have the user enrol" not in fr
