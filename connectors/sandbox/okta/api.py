@@ -4,14 +4,14 @@ Okta JSON (see ``shapes`` for the conversion)."""
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
 from auditor.model import AccessVia, Account, AccountId, Method, SignIn, SourceSnapshot
 from connectors.sandbox.okta import shapes
-from connectors.sandbox.okta.server import ApiError, Faults, Request, Response, paginate
+from connectors.sandbox.okta.server import ApiError, Faults, Request, Response, paginate, paginate_ids
 
 Json = dict[str, Any]
 _FILTER_STATUS = re.compile(r'^\s*status\s+eq\s+"([A-Z_]+)"\s*$')
@@ -54,6 +54,7 @@ class OktaApi:
         self._factor_overrides = {k: list(v) for k, v in (factors or {}).items()}
         self._raw_policies = tuple(raw_policies)
         self._accounts = {a.id: a for a in truth.accounts}
+        self._listings: dict[tuple[str, str], tuple[list[str], dict[str, int]]] = {}
         self._members: dict[str, list[Account]] = {g: [] for g in group_names}
         for a in truth.accounts:
             for g in a.groups:
@@ -209,10 +210,33 @@ class OktaApi:
             m = _FILTER_STATUS.match(flt)
             if m is None:
                 raise ApiError(400, "E0000031", f"Invalid search criteria: {flt}")
-            accounts = [a for a in accounts if a.attributes.get("okta_status", "ACTIVE") == m.group(1)]
+            status = m.group(1)
+            ids, index = self._listing(
+                ("users", status),
+                lambda: [a.id for a in accounts if a.attributes.get("okta_status", "ACTIVE") == status],
+            )
         else:  # the default listing omits deprovisioned users
-            accounts = [a for a in accounts if a.attributes.get("okta_status") != "DEPROVISIONED"]
-        return paginate([self._user(a) for a in accounts], req.params, "users", self.faults.page_size)
+            ids, index = self._listing(
+                ("users", ""), lambda: [a.id for a in accounts if a.attributes.get("okta_status") != "DEPROVISIONED"]
+            )
+        return paginate_ids(
+            ids,
+            index,
+            req.params,
+            "users",
+            self.faults.page_size,
+            lambda n: self._user(self._accounts[AccountId(ids[n])]),
+        )
+
+    def _listing(self, key: tuple[str, str], build: Callable[[], list[AccountId]]) -> tuple[list[str], dict[str, int]]:
+        """A listing's ids and their positions, built once: paging a million users must not
+        rebuild the listing on every page (statuses and memberships never change here)."""
+        hit = self._listings.get(key)
+        if hit is None:
+            ids: list[str] = list(build())
+            hit = (ids, {i: n for n, i in enumerate(ids)})
+            self._listings[key] = hit
+        return hit
 
     def _factors(self, uid: str) -> list[Json]:
         if uid in self._factor_overrides:
@@ -249,21 +273,37 @@ class OktaApi:
         gid = req.match["id"]
         if gid not in self._members:
             raise ApiError(404, "E0000007", f"Not found: Resource not found: {gid} (UserGroup)")
-        items = [self._user(a) for a in self._members[gid]]
-        return paginate(items, req.params, "groups", self.faults.page_size)
+        ids, index = self._listing(("group", gid), lambda: [a.id for a in self._members[gid]])
+        return paginate_ids(
+            ids,
+            index,
+            req.params,
+            "groups",
+            self.faults.page_size,
+            lambda n: self._user(self._accounts[AccountId(ids[n])]),
+        )
 
     def _app_users(self, req: Request) -> Response:
         app = req.match["id"]
         if app not in self._app_direct:
             raise ApiError(404, "E0000007", f"Not found: Resource not found: {app} (AppInstance)")
         direct = set(self._app_direct[app])
-        via_group = {a.id for g in self._app_groups.get(app, []) for a in self._members.get(g, [])}
-        items = [
-            shapes.app_user_json(self.base_url, app, a, "USER" if a.id in direct else "GROUP")
-            for a in self.truth.accounts
-            if a.id in direct or a.id in via_group
-        ]
-        return paginate(items, req.params, "apps", self.faults.page_size)
+
+        def assigned() -> list[AccountId]:
+            via_group = {a.id for g in self._app_groups.get(app, []) for a in self._members.get(g, [])}
+            return [a.id for a in self.truth.accounts if a.id in direct or a.id in via_group]
+
+        ids, index = self._listing(("app", app), assigned)
+        return paginate_ids(
+            ids,
+            index,
+            req.params,
+            "apps",
+            self.faults.page_size,
+            lambda n: shapes.app_user_json(
+                self.base_url, app, self._accounts[AccountId(ids[n])], "USER" if ids[n] in direct else "GROUP"
+            ),
+        )
 
     # --- policies ----------------------------------------------------------------------
 

@@ -15,7 +15,7 @@ import secrets
 import socket
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -189,25 +189,44 @@ class ServerState:
     base_url: str = ""
 
 
-def paginate(items: list[Json], params: Mapping[str, str], family: str, page_size: int | None) -> Response:
-    """Cursor paging on record ids: ``after`` is the id of the previous page's last record."""
+def _limit(params: Mapping[str, str], family: str, page_size: int | None) -> int:
     try:
         limit = int(params.get("limit", DEFAULT_LIMIT.get(family, 200)))
     except ValueError:
         raise ApiError(400, "E0000001", "Api validation failed: limit") from None
-    limit = max(1, min(limit, MAX_LIMIT.get(family, 200), page_size or 10**9))
+    return max(1, min(limit, MAX_LIMIT.get(family, 200), page_size or 10**9))
+
+
+def paginate(items: list[Json], params: Mapping[str, str], family: str, page_size: int | None) -> Response:
+    """Cursor paging on record ids: ``after`` is the id of the previous page's last record."""
+    ids = [str(i.get("id") or i.get("uuid")) for i in items]
+    by_id = {item_id: n for n, item_id in enumerate(ids)}
+    return paginate_ids(ids, by_id, params, family, page_size, lambda n: items[n])
+
+
+def paginate_ids(
+    ids: Sequence[str],
+    index: Mapping[str, int],
+    params: Mapping[str, str],
+    family: str,
+    page_size: int | None,
+    render: Callable[[int], Json],
+) -> Response:
+    """Cursor paging over a listing known by its ids; only the page's records are rendered
+    (``render`` takes a position), so a million-user listing costs one page per request."""
+    limit = _limit(params, family, page_size)
     start = 0
     after = params.get("after")
     if after:
-        ids = [str(i.get("id") or i.get("uuid")) for i in items]
-        if after not in ids:
+        pos = index.get(after)
+        if pos is None:
             raise ApiError(400, "E0000001", "Api validation failed: after")
-        start = ids.index(after) + 1
-    page = items[start : start + limit]
+        start = pos + 1
+    end = min(start + limit, len(ids))
+    page = [render(n) for n in range(start, end)]
     nxt = None
-    if start + limit < len(items) and page:
-        last = page[-1]
-        nxt = {**{k: v for k, v in params.items() if k != "after"}, "after": str(last.get("id") or last.get("uuid"))}
+    if end < len(ids) and page:
+        nxt = {**{k: v for k, v in params.items() if k != "after"}, "after": ids[end - 1]}
     return Response(page, nxt)
 
 
