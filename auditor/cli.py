@@ -19,13 +19,13 @@ from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
 import click
-from rich.console import Console
 
 from auditor import __version__
 from auditor.config_model import AuditConfig
 from auditor.interfaces import AuditorError, InputDataError
 from auditor.model import AuditResult, Severity, Snapshot
 from auditor.registry import CONNECTOR_GROUP, RENDERER_GROUP, Registry, UnknownPluginError
+from auditor.text import SafeConsole as Console
 
 EXIT_OK = 0
 EXIT_FINDINGS = 1

@@ -177,3 +177,24 @@ def test_connectors_lists_every_builtin() -> None:
     assert res.exit_code == 0
     for name in ("file", "entra", "google_workspace", "okta", "pdf", "html", "json", "csv", "ocsf"):
         assert f"  {name} " in res.stdout
+
+
+def test_terminal_output_neutralises_controls_from_identity_data(tmp_path: Path, org: SampleOrg) -> None:
+    entra = org.truth("entra")
+    victim = next(a for a in entra.accounts if a.enabled and a.kind.value == "human")
+    hostile = replace(
+        victim, display_name="Eve\x1b[2J\x1b[31m\u202eexe.txt", principal="eve\x1b]0;pwned\x07@example.org"
+    )
+    rigged = replace(
+        org,
+        sources={
+            **org.sources,
+            "entra": replace(entra, accounts=tuple(hostile if a.id == victim.id else a for a in entra.accounts)),
+        },
+    )
+    cfg = _config(tmp_path, rigged)
+    assert _run("run", "-c", cfg, "--now", NOW, "--fail-on", "never").exit_code == 0
+    res = _run("check", "-c", cfg, "--account", "eve\x1b]0;pwned\x07@example.org")
+    assert res.exit_code == 0, res.output
+    assert "\x1b" not in res.output and "\u202e" not in res.output and "\x07" not in res.output
+    assert "[U+001B]" in res.output  # shown, not obeyed
