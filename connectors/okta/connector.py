@@ -133,13 +133,21 @@ class OktaConnector:
         call: Callable[[str | None], Call],
         raw_path: Callable[[str | None], str],
         model: str | None,
+        limit: int | None = None,
     ) -> list[Any]:
         """Every page of a listing, following Link rel="next"; records deduplicated by id
-        (a page re-read as raw JSON neither loses nor repeats anything)."""
+        (a page re-read as raw JSON neither loses nor repeats anything).
+
+        Okta gives no total to check a listing against, so a *full* page (``limit``
+        records, or as many as the listing's earlier pages: the server may cap the
+        limit) without a next link is probed once more after its last record: a real
+        end answers an empty page; anything else means the next link was lost, and the
+        listing fails rather than be silently short."""
         items: list[Any] = []
         seen: set[str] = set()
         cursors: set[str] = set()
         after: str | None = None
+        largest = 0
         while True:
             page = await http.page(family, endpoint, call(after), raw_path(after), model)
             run.page(endpoint, page)
@@ -151,7 +159,17 @@ class OktaConnector:
                     seen.add(key)
                 items.append(item)
             if page.next_after is None:
-                return items
+                last = page.items[-1].get("id") if page.items and isinstance(page.items[-1], Mapping) else None
+                full = (limit is not None and len(page.items) >= limit) or (0 < largest <= len(page.items))
+                if not full or not isinstance(last, str) or last in cursors:
+                    return items
+                probe = await http.page(family, endpoint, call(last), raw_path(last), model)
+                if not probe.items:
+                    return items
+                raise FetchFailed(
+                    endpoint, 200, "short_read", "a full page came without a next link, and more records follow", 1
+                )
+            largest = max(largest, len(page.items))
             if page.next_after in cursors:  # a next link that loops back: what follows it is unknown
                 raise FetchFailed(endpoint, 200, "paging_loop", f"next link repeats cursor {page.next_after}", 1)
             cursors.add(page.next_after)
@@ -252,7 +270,7 @@ class OktaConnector:
                 return f"/api/v1/users?{q}"
 
             try:
-                items = await self._pages(http, run, "users", endpoint, call, raw, "User")
+                items = await self._pages(http, run, "users", endpoint, call, raw, "User", limit=size)
             except FetchFailed as exc:
                 if not users and exc.permission_denied:
                     raise AuthenticationError(f"Okta refused to list users: {exc} (run `mfa-audit validate`)") from exc
@@ -298,6 +316,7 @@ class OktaConnector:
                         + (f"&after={after}" if after else "")
                     ),
                     "User",
+                    limit=self._settings.page_size,
                 )
             except FetchFailed as exc:
                 run.incomplete("okta.group_members_unreadable", str(exc))
