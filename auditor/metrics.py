@@ -8,7 +8,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
-from auditor.model import AuditResult, Coverage, CoverageStatus, Severity, Strength
+from auditor.model import AuditResult, Coverage, CoverageStatus, Severity, Snapshot, Strength
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +38,18 @@ def _summarise(
         protected = sum(n for status, n in counts.items() if status.is_protected)
         out.append(CoverageSummary(k, label(k), sum(counts.values()), protected, dict(counts)))
     return tuple(out)
+
+
+def portal_labels(snapshot: Snapshot) -> dict[str, str]:
+    """Display name of every portal, keyed "source/portal id". A name that several portals
+    share (an app and the upstream app it signs in through) gets its source appended, so
+    that no table or chart shows two rows that read the same."""
+    counts = Counter(p.name for s in snapshot.sources for p in s.portals)
+    return {
+        f"{s.source}/{p.id}": p.name if counts[p.name] == 1 else f"{p.name} ({s.source})"
+        for s in snapshot.sources
+        for p in s.portals
+    }
 
 
 def by_source(result: AuditResult) -> tuple[CoverageSummary, ...]:

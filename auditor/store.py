@@ -383,7 +383,7 @@ class EvidenceStore:
             [json.dumps(result_to_data(result), ensure_ascii=False, sort_keys=True)], self._chunk_bytes
         )
         config_blob = _Blob.of([config_text], self._chunk_bytes)
-        names = {f"{p.source}/{p.id}": p.name for s in snapshot.sources for p in s.portals}
+        names = metrics.portal_labels(snapshot)
         aggregates = [("source", c) for c in metrics.by_source(result)]
         aggregates += [("portal", c) for c in metrics.by_portal(result, names)]
         rule_counts = Counter((f.rule_id, f.severity) for f in result.findings)

@@ -106,7 +106,7 @@ class ReportView:
 
     @cached_property
     def portal_names(self) -> dict[str, str]:
-        return {f"{s.source}/{p.id}": p.name for s in self.snapshot.sources for p in s.portals}
+        return metrics.portal_labels(self.snapshot)
 
     @cached_property
     def accounts(self) -> dict[tuple[str, str], Account]:

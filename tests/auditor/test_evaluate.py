@@ -197,3 +197,16 @@ def test_via_is_irrelevant_to_the_verdict(org: sample_org.SampleOrg) -> None:
         Snapshot("q", org.period_start, org.period_end, "d", (flipped,)), demo_config(org), now=org.now, run_id="x"
     )
     assert a.coverage == b.coverage
+
+
+def test_portal_labels_tell_apart_portals_that_share_a_name() -> None:
+    from auditor.metrics import portal_labels
+    from connectors.sandbox.sample_org import generate
+
+    org = generate(seed=3, accounts=200)
+    snapshot = Snapshot(org.period, org.period_start, org.period_end, "x", tuple(org.sources.values()))
+    labels = portal_labels(snapshot)
+    assert labels["entra/app-partner-billing"] == "Partner billing (entra)"
+    assert labels["okta/0oa-partner-billing"] == "Partner billing (okta)"
+    assert labels["entra/app-claims"] == "Claims processing (tiers payant)"
+    assert len(set(labels.values())) == len(labels)

@@ -20,6 +20,7 @@ import pikepdf
 import pytest
 
 from auditor.interfaces import ReportContext
+from auditor.metrics import portal_labels
 from auditor.model import Snapshot, SourceIssue
 from auditor.render.document import render_html
 from auditor.render.i18n import Translator
@@ -203,7 +204,7 @@ def test_the_fetcher_refuses_files_and_urls(http_server: str) -> None:
 
 
 def test_portal_names_reach_the_coverage_table(pdf_path: Path, incomplete_ctx: ReportContext) -> None:
-    names = {p.name for s in incomplete_ctx.snapshot.sources for p in s.portals}
+    names = set(portal_labels(incomplete_ctx.snapshot).values())
     text = pdftotext(pdf_path)
     sensitive = {p.name for p in ReportView(incomplete_ctx).by_portal}
     assert sensitive and sensitive <= names
