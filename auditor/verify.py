@@ -15,6 +15,7 @@ config loader missing) fails too.
 from __future__ import annotations
 
 import csv
+import gzip
 import hashlib
 import io
 import json
@@ -137,6 +138,11 @@ def _findings_digest_from_csv(data: bytes) -> str:
     return hashlib.sha256("\n".join(keys).encode("utf-8")).hexdigest()
 
 
+def _snapshot_json(files: Mapping[str, bytes]) -> bytes:
+    """The attached snapshot's JSON (it is attached gzip-compressed)."""
+    return gzip.decompress(files[SNAPSHOT_NAME])
+
+
 def _reevaluate(files: Mapping[str, bytes], manifest: Mapping[str, Any], path: Path) -> Check:
     try:
         from auditor.config import parse_config  # type: ignore[import-not-found,unused-ignore]
@@ -147,8 +153,8 @@ def _reevaluate(files: Mapping[str, bytes], manifest: Mapping[str, Any], path: P
     from auditor.serialise import SnapshotFormatError, snapshot_from_json
 
     try:
-        snapshot = snapshot_from_json(files[SNAPSHOT_NAME])
-    except SnapshotFormatError as exc:
+        snapshot = snapshot_from_json(_snapshot_json(files))
+    except (SnapshotFormatError, OSError, EOFError) as exc:
         return Check("re-evaluation", False, f"attached snapshot unreadable: {exc}")
     evaluated_at = datetime.fromisoformat(str(manifest["evaluated_at"]))
     try:
@@ -259,7 +265,10 @@ def _verify(pdf_path: Path, trust_roots: Sequence[bytes]) -> VerifyResult:
     if extra:
         checks.append(Check("unlisted attachments", False, ", ".join(extra)))
     if SNAPSHOT_NAME in files:
-        snap_ok = found[SNAPSHOT_NAME] == manifest.get("snapshot_sha256")
+        try:
+            snap_ok = hashlib.sha256(_snapshot_json(files)).hexdigest() == manifest.get("snapshot_sha256")
+        except (OSError, EOFError):  # not gzip, or cut short
+            snap_ok = False
         checks.append(Check("snapshot digest", snap_ok, "" if snap_ok else "differs from the run's recorded digest"))
     if FINDINGS_NAME in files:
         try:

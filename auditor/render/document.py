@@ -28,7 +28,7 @@ from auditor.render.charts import Segment
 from auditor.render.i18n import Translator
 from auditor.render.json_out import run_metadata
 from auditor.render.rows import coverage_csv_bytes, findings_csv_bytes, findings_digest
-from auditor.render.snapshot_stream import snapshot_bytes
+from auditor.render.snapshot_stream import snapshot_gzip
 from auditor.render.view import (
     FRAMEWORKS,
     RULE_IDS,
@@ -44,7 +44,7 @@ MANIFEST_FORMAT = "mfa-auditor.report-manifest"
 MANIFEST_NAME = "manifest.json"
 FINDINGS_NAME = "findings.csv"
 COVERAGE_NAME = "coverage-matrix.csv"
-SNAPSHOT_NAME = "snapshot.json"
+SNAPSHOT_NAME = "snapshot.json.gz"  # gzip: the snapshot dwarfs the rest at scale
 CONFIG_NAME = "config.yaml"
 CLIP = 160
 
@@ -140,7 +140,7 @@ def evidence_files(view: ReportView) -> list[Attachment]:
     files_ = [
         Attachment(FINDINGS_NAME, findings_csv_bytes(view), "text/csv", "Data", "attachment.findings"),
         Attachment(COVERAGE_NAME, coverage_csv_bytes(view), "text/csv", "Data", "attachment.coverage"),
-        Attachment(SNAPSHOT_NAME, snapshot_bytes(view.snapshot), "application/json", "Source", "attachment.snapshot"),
+        Attachment(SNAPSHOT_NAME, snapshot_gzip(view.snapshot), "application/gzip", "Source", "attachment.snapshot"),
         Attachment(CONFIG_NAME, ctx.config_text.encode("utf-8"), "application/yaml", "Source", "attachment.config"),
     ]
     manifest = {

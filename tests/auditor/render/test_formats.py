@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import gzip
 import io
 import json
 from typing import Any
@@ -14,7 +15,7 @@ from auditor.render.csv_out import CsvRenderer, write_coverage_csv
 from auditor.render.json_out import JsonRenderer
 from auditor.render.ocsf import OcsfRenderer
 from auditor.render.rows import COVERAGE_COLUMNS, FINDING_COLUMNS, findings_digest
-from auditor.render.snapshot_stream import snapshot_bytes, snapshot_sha256
+from auditor.render.snapshot_stream import snapshot_gzip, snapshot_sha256
 from auditor.render.terminal import print_summary
 from auditor.serialise import snapshot_to_json
 
@@ -44,7 +45,7 @@ def test_json_carries_metrics_findings_and_the_whole_matrix(context: ReportConte
 
 def test_snapshot_stream_is_byte_identical_to_the_serialiser(context: ReportContext) -> None:
     expected = snapshot_to_json(context.snapshot).encode("utf-8")
-    assert snapshot_bytes(context.snapshot) == expected
+    assert gzip.decompress(snapshot_gzip(context.snapshot)) == expected
     assert _json(context)["run"]["snapshot_sha256"] == snapshot_sha256(context.snapshot)
 
 

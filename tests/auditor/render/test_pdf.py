@@ -5,6 +5,7 @@ shared by the tests."""
 
 from __future__ import annotations
 
+import gzip
 import io
 import json
 import re
@@ -31,7 +32,7 @@ from auditor.render.view import ReportView
 ATTACHMENTS = {
     "findings.csv": "/Data",
     "coverage-matrix.csv": "/Data",
-    "snapshot.json": "/Source",
+    "snapshot.json.gz": "/Source",
     "config.yaml": "/Source",
     "manifest.json": "/Supplement",
 }
@@ -96,7 +97,7 @@ def test_attachments_carry_relationships_and_fixed_dates(pdf_path: Path, incompl
         assert {str(spec.UF) for spec in pdf.Root.AF} == set(ATTACHMENTS)
         manifest = json.loads(specs["manifest.json"].get_file().read_bytes())
         assert manifest["run_id"] == incomplete_ctx.result.run_id
-        snapshot = specs["snapshot.json"].get_file().read_bytes()
+        snapshot = gzip.decompress(specs["snapshot.json.gz"].get_file().read_bytes())
         assert json.loads(snapshot)["format"] == "mfa-auditor.snapshot"
 
 

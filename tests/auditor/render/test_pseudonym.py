@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import gzip
 import io
 import json
 import re
@@ -40,7 +41,9 @@ def _outputs(ctx: ReportContext, tmp_path: Path) -> dict[str, bytes]:
     pdf_path.write_bytes(outputs["pdf"])
     with pikepdf.open(pdf_path) as pdf:
         for name, spec in pdf.attachments.items():
-            outputs[f"pdf:{name}"] = spec.get_file().read_bytes()
+            blob = spec.get_file().read_bytes()
+            # Compressed attachments are searched as what they hold, or they would hide a leak.
+            outputs[f"pdf:{name}"] = gzip.decompress(blob) if name.endswith(".gz") else blob
         for i, obj in enumerate(pdf.objects):
             if isinstance(obj, pikepdf.Stream):
                 with contextlib.suppress(pikepdf.PdfError):
