@@ -34,6 +34,7 @@ JsonObject = dict[str, Any]
 
 RETRYABLE_403_REASONS = frozenset({"rateLimitExceeded", "userRateLimitExceeded"})
 MAX_BACKOFF_SECONDS = 32.0
+QUOTA_BACKOFF_SECONDS = 10.0  # first wait after a quota error without Retry-After: 10, 20, 40, 60 s
 MAX_RETRY_AFTER_SECONDS = 120.0  # a longer Retry-After is capped, not obeyed blindly
 _KEY_FIELDS = ("client_email", "private_key", "token_uri")
 
@@ -198,8 +199,15 @@ class Fetcher:
     now: Callable[[], datetime] = lambda: datetime.now(UTC)
     retries: int = 0  # total retries made, for the log and the tests
 
-    def _wait(self, attempt: int, retry_after: float | None) -> None:
-        delay = retry_after if retry_after is not None else min(2.0 ** (attempt - 1), MAX_BACKOFF_SECONDS)
+    def _wait(self, attempt: int, retry_after: float | None, *, quota: bool = False) -> None:
+        if retry_after is not None:
+            delay = retry_after
+        elif quota:
+            # Admin SDK quotas are counted per minute and Google rarely says when to come
+            # back: wait long enough that the retries span a whole window.
+            delay = min(QUOTA_BACKOFF_SECONDS * 2.0 ** (attempt - 1), MAX_RETRY_AFTER_SECONDS / 2)
+        else:
+            delay = min(2.0 ** (attempt - 1), MAX_BACKOFF_SECONDS)
         self.retries += 1
         self.sleep(min(delay, MAX_RETRY_AFTER_SECONDS))
 
@@ -212,7 +220,8 @@ class Fetcher:
                 status = int(exc.resp.status)
                 reason, message = _error_reason(exc)
                 if retryable(status, reason) and not last:
-                    self._wait(attempt, _retry_after(exc.resp, self.now))
+                    quota = status == 429 or (status == 403 and reason in RETRYABLE_403_REASONS)
+                    self._wait(attempt, _retry_after(exc.resp, self.now), quota=quota)
                     continue
                 raise FetchFailed(what, status, reason, message, attempt) from exc
             except google_auth_errors.RefreshError as exc:

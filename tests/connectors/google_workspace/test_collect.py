@@ -92,8 +92,10 @@ def test_quota_and_server_errors_are_retried_then_recover(
     assert snap.complete, snap.issues
     assert _projection(snap) == _projection(small_org.truth("google"))
     assert len(sleep_log.delays) == 3
-    # No Retry-After: bounded exponential backoff (1 s, then 2 s on the same page).
-    assert sleep_log.delays[:2] == [1.0, 2.0]
+    # No Retry-After: bounded exponential backoff on the same page; quota errors start
+    # at 10 s so that the retries outlast a per-minute quota window (10 + 20 + 40 + 60 s).
+    quota = fault in ("429", "rate_limit", "user_rate_limit")
+    assert sleep_log.delays[:2] == ([10.0, 20.0] if quota else [1.0, 2.0])
 
 
 def test_retry_after_is_honoured(small_org, start_sandbox, make_connector, make_ctx, sleep_log) -> None:
