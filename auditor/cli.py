@@ -19,12 +19,13 @@ from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
 import click
+from rich.markup import escape
 
 from auditor import __version__
 from auditor.config_model import AuditConfig
-from auditor.interfaces import AuditorError, InputDataError
+from auditor.interfaces import AuditorError
 from auditor.model import AuditResult, Severity, Snapshot
-from auditor.registry import CONNECTOR_GROUP, RENDERER_GROUP, Registry, UnknownPluginError
+from auditor.registry import CONNECTOR_GROUP, RENDERER_GROUP, Registry
 from auditor.text import SafeConsole as Console
 
 EXIT_OK = 0
@@ -38,23 +39,18 @@ err_console = Console(stderr=True, highlight=False)
 
 
 def _fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
-    err_console.print(f"[bold red]error:[/] {message}", markup=True, highlight=False, soft_wrap=True)
+    # The message may quote the user's input: escaped, so "[...]" in it is never read as markup.
+    err_console.print(f"[bold red]error:[/] {escape(message)}", markup=True, highlight=False, soft_wrap=True)
     sys.exit(code)
 
 
 @contextmanager
 def _user_errors() -> Iterator[None]:
     """Every error a user can cause becomes a message and an exit code, never a traceback."""
-    from auditor.config import ConfigError
-
     try:
         yield
-    except ConfigError as exc:
+    except AuditorError as exc:  # config, input data, plugins, store, verification, signing, secrets
         _fail(str(exc))
-    except (InputDataError, UnknownPluginError) as exc:
-        _fail(str(exc))
-    except AuditorError as exc:
-        _fail(str(exc), EXIT_INCOMPLETE if "source" in type(exc).__name__.lower() else EXIT_USAGE)
     except KeyboardInterrupt:
         _fail("interrupted", 130)
 

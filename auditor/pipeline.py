@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
-from auditor.config import ConfigError, source_settings_error
+from auditor.config import source_settings_error
 from auditor.config_model import AuditConfig, SourceConfig
 from auditor.evaluate import evaluate
 from auditor.interfaces import (
@@ -198,24 +198,3 @@ def _sign_in_place(pdf: Path, ctx: ReportContext) -> None:
         raise SigningError(f"report.signing.certificate: {ctx.options.signing_certificate}: {exc.strerror}") from None
     key = ctx.options.signing_key.reveal().encode("utf-8")
     pdf.write_bytes(sign_pdf(pdf.read_bytes(), key, cert))
-
-
-@dataclass(frozen=True, slots=True)
-class RunOutcome:
-    snapshot: Snapshot
-    result: AuditResult
-    files: tuple[Path, ...]
-
-
-__all__ = [
-    "ConfigError",
-    "RunOutcome",
-    "build_connector",
-    "collect",
-    "evaluate_snapshot",
-    "make_run_id",
-    "output_dir",
-    "render_all",
-    "report_context",
-    "snapshot_digest",
-]
