@@ -43,10 +43,10 @@ from auditor.metrics import CoverageSummary
 from auditor.model import AuditResult, CoverageStatus, Finding, Severity, Snapshot
 from auditor.serialise import (
     SnapshotFormatError,
+    iter_snapshot_json,
     result_from_data,
     result_to_data,
     snapshot_from_json,
-    snapshot_to_json,
 )
 
 APP_NAME = "mfa-auditor"
@@ -374,10 +374,9 @@ class EvidenceStore:
         saving at the same time waits for the inserts only."""
         stage = self._on_stage
         stage("serialise")
-        snapshot_text = snapshot_to_json(snapshot)
-        snapshot_sha = hashlib.sha256(snapshot_text.encode("utf-8")).hexdigest()
-        snapshot_blob = _Blob.of([snapshot_text], self._chunk_bytes)
-        del snapshot_text
+        # Streamed: the compressed chunks are held, never the whole JSON text.
+        snapshot_blob = _Blob.of(iter_snapshot_json(snapshot), self._chunk_bytes)
+        snapshot_sha = snapshot_blob.sha256
         # json.dumps runs the C encoder (iterencode would stream, but in pure Python).
         result_blob = _Blob.of(
             [json.dumps(result_to_data(result), ensure_ascii=False, sort_keys=True)], self._chunk_bytes

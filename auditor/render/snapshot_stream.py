@@ -1,58 +1,14 @@
-"""The snapshot's canonical JSON, written piece by piece.
-
-Produces exactly the bytes of ``auditor.serialise.snapshot_to_json(snapshot)`` (tested),
-without building the whole document tree in memory first: at a million accounts that
-tree is several times the size of the text.
-"""
+"""The snapshot's canonical JSON for the reports: its digest and the compressed
+attachment, both from ``auditor.serialise.iter_snapshot_json`` (never the whole text)."""
 
 from __future__ import annotations
 
-import dataclasses
 import gzip
 import hashlib
 import io
-import json
-from collections.abc import Iterator
-from typing import Any
 
 from auditor.model import Snapshot
-from auditor.serialise import to_data
-
-
-def _dumps(value: Any) -> str:
-    return json.dumps(to_data(value), ensure_ascii=False, sort_keys=True)
-
-
-def _iter(value: Any, depth: int) -> Iterator[str]:
-    # Dataclasses and tuples near the top are opened up; anything small is dumped whole.
-    if depth <= 3 and dataclasses.is_dataclass(value) and not isinstance(value, type):
-        names = sorted(f.name for f in dataclasses.fields(value))
-        yield "{"
-        for i, name in enumerate(names):
-            yield (", " if i else "") + json.dumps(name) + ": "
-            yield from _iter(getattr(value, name), depth + 1)
-        yield "}"
-    elif depth <= 3 and isinstance(value, tuple):
-        yield "["
-        for i, item in enumerate(value):
-            if i:
-                yield ", "
-            yield from _iter(item, depth + 1)
-        yield "]"
-    else:
-        yield _dumps(value)
-
-
-def iter_snapshot_json(snapshot: Snapshot) -> Iterator[str]:
-    fields = {f.name for f in dataclasses.fields(snapshot)}
-    yield "{"
-    for i, name in enumerate(sorted({*fields, "format"})):
-        yield (", " if i else "") + json.dumps(name) + ": "
-        if name == "format":
-            yield json.dumps("mfa-auditor.snapshot")
-        else:
-            yield from _iter(getattr(snapshot, name), 1)
-    yield "}"
+from auditor.serialise import iter_snapshot_json
 
 
 def snapshot_gzip(snapshot: Snapshot) -> bytes:
