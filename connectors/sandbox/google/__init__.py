@@ -13,20 +13,20 @@ The client reaches it through ``client_options["api_endpoint"]`` and the key's
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from types import TracebackType
 from typing import Any
 
 from auditor.model import SignIn
 from connectors.sandbox.google.keys import ServiceAccountKey, generate_key
 from connectors.sandbox.google.server import Faults, RecordedRequest, State, serve
 from connectors.sandbox.google.shapes import SUPER_ADMIN_ROLE, derived_sign_ins
+from connectors.sandbox.loopback import LoopbackSandbox
 from connectors.sandbox.sample_org import DOMAIN, SampleOrg
 
 KEY_ENV = "MFA_AUDITOR_GOOGLE_KEY"
 SOURCE = "google"
 
 
-class GoogleSandbox:
+class GoogleSandbox(LoopbackSandbox):
     """A running sandbox (context manager). ``requests`` is the request log."""
 
     def __init__(self, state: State) -> None:
@@ -71,19 +71,6 @@ class GoogleSandbox:
 
     def environ(self) -> dict[str, str]:
         return {KEY_ENV: self.key_json()}
-
-    def close(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
-
-    def __enter__(self) -> GoogleSandbox:
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.close()
 
     def __repr__(self) -> str:
         return f"GoogleSandbox({self.base_url})"

@@ -14,13 +14,13 @@ import ssl
 import tempfile
 import threading
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 import trustme
 
 from connectors.sandbox.graph.server import ALL_ROLES, Faults, GraphServer, RecordedRequest, _Handler, _Server
 from connectors.sandbox.graph.shapes import build_tenant, uid
+from connectors.sandbox.loopback import LoopbackSandbox
 from connectors.sandbox.sample_org import SampleOrg
 
 SECRET_ENV = "MFA_AUDITOR_ENTRA_SECRET"
@@ -28,7 +28,7 @@ SECRET_ENV = "MFA_AUDITOR_ENTRA_SECRET"
 __all__ = ["ALL_ROLES", "SECRET_ENV", "Faults", "GraphSandbox", "RecordedRequest", "start"]
 
 
-class GraphSandbox:
+class GraphSandbox(LoopbackSandbox):
     """A running sandbox; a context manager. ``requests`` records every request."""
 
     def __init__(self, org: SampleOrg, faults: Faults) -> None:
@@ -94,18 +94,8 @@ class GraphSandbox:
         return {SECRET_ENV: self._secret}
 
     def close(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
-        shutil.rmtree(self._dir, ignore_errors=True)
-
-    def __enter__(self) -> GraphSandbox:
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.close()
+        super().close()
+        shutil.rmtree(self._dir, ignore_errors=True)  # the throwaway CA and keys
 
     def __repr__(self) -> str:
         return f"GraphSandbox({self.base_url})"

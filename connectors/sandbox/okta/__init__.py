@@ -16,13 +16,13 @@ from __future__ import annotations
 import secrets
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
-from types import TracebackType
 from typing import Any
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from auditor.model import Method, SignIn
+from connectors.sandbox.loopback import LoopbackSandbox
 from connectors.sandbox.okta.api import OktaApi, RawPolicy
 from connectors.sandbox.okta.server import (
     READ_SCOPES,
@@ -53,7 +53,7 @@ DEFAULT_BUDGETS = {
 }
 
 
-class OktaSandbox:
+class OktaSandbox(LoopbackSandbox):
     """A running sandbox (context manager). ``requests`` is the request log."""
 
     def __init__(self, state: ServerState, api: OktaApi, private_key_pem: str) -> None:
@@ -100,19 +100,6 @@ class OktaSandbox:
 
     def environ(self) -> dict[str, str]:
         return {TOKEN_ENV: self._state.token, PRIVATE_KEY_ENV: self._private_key_pem}
-
-    def close(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
-
-    def __enter__(self) -> OktaSandbox:
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.close()
 
     def __repr__(self) -> str:
         return f"OktaSandbox({self.base_url})"
