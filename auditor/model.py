@@ -468,6 +468,12 @@ class Finding:
     evidence: Mapping[str, str] = field(default_factory=dict, hash=False)
     remediation: str = ""
     references: tuple[FrameworkRef, ...] = ()
+    # ``message`` is English; a report in another language says it again from these:
+    # the catalogue id ("MFA-001.not_enrolled") and the values its text inserts, as
+    # (name, value) pairs (a tuple, so the finding stays hashable and frozen). Empty in
+    # results written before they existed: the report then shows ``message``.
+    message_key: str = ""
+    message_params: tuple[tuple[str, str], ...] = ()
 
     @property
     def key(self) -> tuple[str, str, str, str]:

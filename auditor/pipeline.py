@@ -12,6 +12,7 @@ from pathlib import Path
 from auditor.config import source_settings_error
 from auditor.config_model import AuditConfig, SourceConfig
 from auditor.evaluate import evaluate
+from auditor.evidence import snapshot_sha256
 from auditor.interfaces import (
     CollectContext,
     Connector,
@@ -23,7 +24,6 @@ from auditor.interfaces import (
 from auditor.model import AuditResult, Snapshot, SourceIssue, SourceName, SourceSnapshot
 from auditor.registry import Registry
 from auditor.render.pseudonym import prepare as pseudonymise_if_asked
-from auditor.render.snapshot_stream import snapshot_sha256
 
 log = logging.getLogger("mfa_auditor")
 

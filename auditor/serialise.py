@@ -12,7 +12,7 @@ import dataclasses
 import json
 import types
 import typing
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from enum import Enum
 from functools import cache
@@ -172,45 +172,6 @@ def from_data(tp: Any, data: Any, path: str = "$") -> Any:
 def snapshot_to_json(snapshot: Snapshot, *, indent: int | None = None) -> str:
     doc = {"format": "mfa-auditor.snapshot", **to_data(snapshot)}
     return json.dumps(doc, ensure_ascii=False, indent=indent, sort_keys=True)
-
-
-def _dumps_piece(value: Any) -> str:
-    return json.dumps(to_data(value), ensure_ascii=False, sort_keys=True)
-
-
-def _iter_pieces(value: Any, depth: int) -> Iterator[str]:
-    # Dataclasses and tuples near the top are opened up; anything small is dumped whole.
-    if depth <= 3 and dataclasses.is_dataclass(value) and not isinstance(value, type):
-        names = sorted(f.name for f in dataclasses.fields(value))
-        yield "{"
-        for i, name in enumerate(names):
-            yield (", " if i else "") + json.dumps(name) + ": "
-            yield from _iter_pieces(getattr(value, name), depth + 1)
-        yield "}"
-    elif depth <= 3 and isinstance(value, tuple):
-        yield "["
-        for i, item in enumerate(value):
-            if i:
-                yield ", "
-            yield from _iter_pieces(item, depth + 1)
-        yield "]"
-    else:
-        yield _dumps_piece(value)
-
-
-def iter_snapshot_json(snapshot: Snapshot) -> Iterator[str]:
-    """The bytes of ``snapshot_to_json(snapshot)`` (tested), piece by piece, without building
-    the whole document tree first: at a million accounts that tree is several times the
-    size of the text. For digests, the store and the PDF attachment."""
-    fields = {f.name for f in dataclasses.fields(snapshot)}
-    yield "{"
-    for i, name in enumerate(sorted({*fields, "format"})):
-        yield (", " if i else "") + json.dumps(name) + ": "
-        if name == "format":
-            yield json.dumps("mfa-auditor.snapshot")
-        else:
-            yield from _iter_pieces(getattr(snapshot, name), 1)
-    yield "}"
 
 
 def snapshot_from_json(text: str | bytes) -> Snapshot:

@@ -38,12 +38,12 @@ from typing import Any
 import platformdirs
 
 from auditor import metrics
+from auditor.evidence import EvidenceFile, remember_snapshot_file, snapshot_file
 from auditor.interfaces import AuditorError
 from auditor.metrics import CoverageSummary
 from auditor.model import AuditResult, CoverageStatus, Finding, Severity, Snapshot
 from auditor.serialise import (
     SnapshotFormatError,
-    iter_snapshot_json,
     result_from_data,
     result_to_data,
     snapshot_from_json,
@@ -374,8 +374,9 @@ class EvidenceStore:
         saving at the same time waits for the inserts only."""
         stage = self._on_stage
         stage("serialise")
-        # Streamed: the compressed chunks are held, never the whole JSON text.
-        snapshot_blob = _Blob.of(iter_snapshot_json(snapshot), self._chunk_bytes)
+        # The run's snapshot file (one zlib stream, already made for the run id when the
+        # pipeline saves): the compressed chunks are held, never the whole JSON text.
+        snapshot_blob = _Blob.of_file(snapshot_file(snapshot), self._chunk_bytes)
         snapshot_sha = snapshot_blob.sha256
         # json.dumps runs the C encoder (iterencode would stream, but in pure Python).
         result_blob = _Blob.of(
@@ -512,7 +513,8 @@ class EvidenceStore:
             summary = self._summary(conn, row)
             if summary.purged_at is not None:
                 raise RunPurged(run_id, summary.purged_at)
-            snapshot_bytes = self._read_blob(conn, row["seq"], BLOB_SNAPSHOT, run_id)
+            snapshot_deflated: list[bytes] = []
+            snapshot_bytes = self._read_blob(conn, row["seq"], BLOB_SNAPSHOT, run_id, snapshot_deflated)
             result_bytes = self._read_blob(conn, row["seq"], BLOB_RESULT, run_id)
             config_bytes = self._read_blob(conn, row["seq"], BLOB_CONFIG, run_id)
         if hashlib.sha256(snapshot_bytes).hexdigest() != summary.snapshot_sha256:
@@ -524,6 +526,8 @@ class EvidenceStore:
             result = result_from_data(json.loads(result_bytes))
         except (SnapshotFormatError, ValueError) as exc:
             raise StoreCorrupt(f"{self.path}: run {run_id!r}: stored evidence cannot be decoded: {exc}") from None
+        # The stored chunks are the snapshot file a report attaches: not encoded again.
+        remember_snapshot_file(snapshot, snapshot_bytes, b"".join(snapshot_deflated))
         return StoredRun(summary, snapshot, result, config_bytes.decode("utf-8"))
 
     def stored_findings(self, run_id: str) -> list[tuple[str, str, str | None, str | None, str | None]]:
@@ -606,7 +610,10 @@ class EvidenceStore:
             purged_at=_aware(row["purged_at"]) if row["purged_at"] else None,
         )
 
-    def _read_blob(self, conn: sqlite3.Connection, seq: int, kind: str, run_id: str) -> bytes:
+    def _read_blob(
+        self, conn: sqlite3.Connection, seq: int, kind: str, run_id: str, compressed: list[bytes] | None = None
+    ) -> bytes:
+        """The blob's bytes, checked; its compressed chunks are appended to ``compressed``."""
         meta = conn.execute(
             "SELECT codec, sha256, size, chunks FROM blobs WHERE run_seq = ? AND kind = ?", (seq, kind)
         ).fetchone()
@@ -623,6 +630,8 @@ class EvidenceStore:
                 "SELECT data FROM blob_chunks WHERE run_seq = ? AND kind = ? ORDER BY n", (seq, kind)
             ):
                 parts.append(decompressor.decompress(data))
+                if compressed is not None:
+                    compressed.append(data)
                 count += 1
             parts.append(decompressor.flush())
         except zlib.error as exc:
@@ -706,6 +715,13 @@ class _Blob:
         view = bytes(out)
         chunks = tuple(view[i : i + chunk_bytes] for i in range(0, len(view), chunk_bytes))
         return cls(chunks, digest.hexdigest(), size)
+
+    @classmethod
+    def of_file(cls, file: EvidenceFile, chunk_bytes: int) -> _Blob:
+        """An evidence file is one zlib stream of the same bytes: stored as it is."""
+        data = file.deflated
+        chunks = tuple(data[i : i + chunk_bytes] for i in range(0, len(data), chunk_bytes))
+        return cls(chunks, file.sha256, file.size)
 
 
 def finding_key_text(finding: Finding) -> str:

@@ -15,7 +15,6 @@ config loader missing) fails too.
 from __future__ import annotations
 
 import csv
-import gzip
 import hashlib
 import io
 import json
@@ -25,8 +24,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from auditor.evidence import SNAPSHOT_NAME
 from auditor.interfaces import AuditorError
-from auditor.render.document import CONFIG_NAME, FINDINGS_NAME, MANIFEST_FORMAT, MANIFEST_NAME, SNAPSHOT_NAME
+from auditor.render.document import CONFIG_NAME, FINDINGS_NAME, MANIFEST_FORMAT, MANIFEST_NAME
 
 
 class VerifyError(AuditorError):
@@ -139,8 +139,7 @@ def _findings_digest_from_csv(data: bytes) -> str:
 
 
 def _snapshot_json(files: Mapping[str, bytes]) -> bytes:
-    """The attached snapshot's JSON (it is attached gzip-compressed)."""
-    return gzip.decompress(files[SNAPSHOT_NAME])
+    return files[SNAPSHOT_NAME]
 
 
 def _reevaluate(files: Mapping[str, bytes], manifest: Mapping[str, Any], path: Path) -> Check:
@@ -150,11 +149,11 @@ def _reevaluate(files: Mapping[str, bytes], manifest: Mapping[str, Any], path: P
     except ImportError as exc:
         return Check("re-evaluation", False, f"cannot run: {exc}")
     from auditor.render.rows import findings_digest
-    from auditor.serialise import SnapshotFormatError, snapshot_from_json
+    from auditor.serialise import snapshot_from_json
 
     try:
         snapshot = snapshot_from_json(_snapshot_json(files))
-    except (SnapshotFormatError, OSError, EOFError) as exc:
+    except ValueError as exc:  # SnapshotFormatError, or bytes that are not UTF-8
         return Check("re-evaluation", False, f"attached snapshot unreadable: {exc}")
     evaluated_at = datetime.fromisoformat(str(manifest["evaluated_at"]))
     try:
@@ -265,10 +264,7 @@ def _verify(pdf_path: Path, trust_roots: Sequence[bytes]) -> VerifyResult:
     if extra:
         checks.append(Check("unlisted attachments", False, ", ".join(extra)))
     if SNAPSHOT_NAME in files:
-        try:
-            snap_ok = hashlib.sha256(_snapshot_json(files)).hexdigest() == manifest.get("snapshot_sha256")
-        except (OSError, EOFError):  # not gzip, or cut short
-            snap_ok = False
+        snap_ok = hashlib.sha256(_snapshot_json(files)).hexdigest() == manifest.get("snapshot_sha256")
         checks.append(Check("snapshot digest", snap_ok, "" if snap_ok else "differs from the run's recorded digest"))
     if FINDINGS_NAME in files:
         try:

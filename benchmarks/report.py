@@ -46,6 +46,7 @@ class _Counting(io.RawIOBase):
 def one(size: int, pdf: bool) -> dict[str, Any]:
     sys.path.insert(0, str(ROOT))
     from auditor.evaluate import evaluate
+    from auditor.evidence import snapshot_sha256
     from auditor.interfaces import ReportContext, ReportOptions
     from auditor.model import Snapshot
     from auditor.render.csv_out import CsvRenderer, write_coverage_csv
@@ -74,6 +75,12 @@ def one(size: int, pdf: bool) -> dict[str, Any]:
     figures["coverage_rows"] = len(result.coverage)
     figures["findings"] = len(result.findings)
     figures["rss_after_inputs_mib"] = round(_rss_mib())
+    # The pipeline encodes the snapshot once per run, for the run id's digest; the store
+    # and every report reuse that file (auditor.evidence). Timed here as the run pays it.
+    t = time.perf_counter()
+    snapshot_sha256(snapshot)
+    figures["snapshot_file_s"] = round(time.perf_counter() - t, 2)
+    figures["rss_after_snapshot_file_mib"] = round(_rss_mib())
     ctx = ReportContext(
         "Mutuelle Exemple",
         "rssi@example.org",
@@ -94,12 +101,13 @@ def one(size: int, pdf: bool) -> dict[str, Any]:
         figures[f"rss_after_{name}_mib"] = round(_rss_mib())
 
     total = time.perf_counter()
-    timed("json", lambda out: JsonRenderer().render(ctx, out))
-    timed("findings_csv", lambda out: CsvRenderer().render(ctx, out))
-    timed("coverage_csv", lambda out: write_coverage_csv(ctx, out))
-    timed("ocsf", lambda out: OcsfRenderer().render(ctx, out))
+    # The CLI's order: the PDF first; the CSV files then inflate the PDF's attachments.
     if pdf:
         timed("pdf", lambda out: PdfRenderer().render(ctx, out))
+    timed("findings_csv", lambda out: CsvRenderer().render(ctx, out))
+    timed("coverage_csv", lambda out: write_coverage_csv(ctx, out))
+    timed("json", lambda out: JsonRenderer().render(ctx, out))
+    timed("ocsf", lambda out: OcsfRenderer().render(ctx, out))
     figures["render_total_s"] = round(time.perf_counter() - total, 2)
     figures["peak_rss_mib"] = round(_rss_mib())
     return figures

@@ -1,6 +1,9 @@
 """CSV outputs: the findings (this renderer's stream) and the coverage matrix
 (``write_coverage_csv``, which the CLI writes beside it). UTF-8, RFC 4180, CRLF; cells
-that a spreadsheet would read as a formula are quoted as text."""
+that a spreadsheet would read as a formula are quoted as text.
+
+The bytes are the PDF's attachments (``auditor.render.document``): made once per report
+context and inflated here, so a run that writes the PDF and the CSV pays for the rows once."""
 
 from __future__ import annotations
 
@@ -8,13 +11,7 @@ from typing import BinaryIO
 
 from auditor.interfaces import ReportContext
 from auditor.render import pseudonym
-from auditor.render.rows import (
-    COVERAGE_COLUMNS,
-    FINDING_COLUMNS,
-    iter_coverage_rows,
-    iter_finding_rows,
-    write_csv,
-)
+from auditor.render.document import coverage_file, findings_file
 from auditor.render.view import ReportView
 
 
@@ -23,9 +20,9 @@ class CsvRenderer:
     media_type = "text/csv"
 
     def render(self, ctx: ReportContext, out: BinaryIO) -> None:
-        write_csv(iter_finding_rows(ReportView(pseudonym.prepare(ctx))), FINDING_COLUMNS, out)
+        findings_file(ReportView(pseudonym.prepare(ctx))).write_to(out)
 
 
 def write_coverage_csv(ctx: ReportContext, out: BinaryIO) -> None:
     """The coverage matrix: one row per (account, portal) access that was evaluated."""
-    write_csv(iter_coverage_rows(ReportView(pseudonym.prepare(ctx))), COVERAGE_COLUMNS, out)
+    coverage_file(ReportView(pseudonym.prepare(ctx))).write_to(out)

@@ -9,11 +9,10 @@ cannot reorder the text around it), and user-supplied values in tables are clipp
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 import unicodedata
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from importlib.resources import files
@@ -22,13 +21,14 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
+from auditor.evidence import DeflatingSink, EvidenceFile, evidence_file, snapshot_file
+from auditor.interfaces import ReportContext
 from auditor.model import CoverageStatus, FrameworkRef, MethodKind, Severity, Strength
 from auditor.render import charts
 from auditor.render.charts import Segment
 from auditor.render.i18n import Translator
 from auditor.render.json_out import run_metadata
-from auditor.render.rows import coverage_csv_bytes, findings_csv_bytes, findings_digest
-from auditor.render.snapshot_stream import snapshot_gzip
+from auditor.render.rows import findings_digest, write_coverage_rows, write_finding_rows
 from auditor.render.view import (
     FRAMEWORKS,
     RULE_IDS,
@@ -44,7 +44,6 @@ MANIFEST_FORMAT = "mfa-auditor.report-manifest"
 MANIFEST_NAME = "manifest.json"
 FINDINGS_NAME = "findings.csv"
 COVERAGE_NAME = "coverage-matrix.csv"
-SNAPSHOT_NAME = "snapshot.json.gz"  # gzip: the snapshot dwarfs the rest at scale
 CONFIG_NAME = "config.yaml"
 CLIP = 160
 
@@ -121,39 +120,64 @@ def stylesheet() -> str:
     return files("report_templates").joinpath("report.css").read_text(encoding="utf-8")
 
 
-@dataclass(frozen=True, slots=True)
-class Attachment:
-    name: str
-    data: bytes
-    media_type: str
-    relationship: str  # PDF/A-3 AFRelationship: Data, Source, Supplement…
-    description_key: str
+class _LastContext:
+    """The evidence files of the last report context, by name: the PDF, HTML and CSV
+    renderers of one run share them instead of writing the rows again."""
 
-    @property
-    def sha256(self) -> str:
-        return hashlib.sha256(self.data).hexdigest()
+    def __init__(self) -> None:
+        self._ctx: ReportContext | None = None
+        self._files: dict[str, EvidenceFile] = {}
+
+    def get(self, ctx: ReportContext, name: str, make: Callable[[], EvidenceFile]) -> EvidenceFile:
+        if self._ctx is not ctx:
+            self._ctx, self._files = ctx, {}
+        found = self._files.get(name)
+        if found is None:
+            found = self._files[name] = make()
+        return found
 
 
-def evidence_files(view: ReportView) -> list[Attachment]:
+_made = _LastContext()
+
+
+def findings_file(view: ReportView) -> EvidenceFile:
+    def make() -> EvidenceFile:
+        sink = DeflatingSink()
+        write_finding_rows(view, sink)
+        return sink.close_as(FINDINGS_NAME, "text/csv", "Data", "attachment.findings")
+
+    return _made.get(view.ctx, FINDINGS_NAME, make)
+
+
+def coverage_file(view: ReportView) -> EvidenceFile:
+    def make() -> EvidenceFile:
+        sink = DeflatingSink()
+        write_coverage_rows(view, sink)
+        return sink.close_as(COVERAGE_NAME, "text/csv", "Data", "attachment.coverage")
+
+    return _made.get(view.ctx, COVERAGE_NAME, make)
+
+
+def evidence_files(view: ReportView) -> list[EvidenceFile]:
     """The files the PDF carries (and whose digests every report prints), manifest last."""
     ctx = view.ctx
     files_ = [
-        Attachment(FINDINGS_NAME, findings_csv_bytes(view), "text/csv", "Data", "attachment.findings"),
-        Attachment(COVERAGE_NAME, coverage_csv_bytes(view), "text/csv", "Data", "attachment.coverage"),
-        Attachment(SNAPSHOT_NAME, snapshot_gzip(view.snapshot), "application/gzip", "Source", "attachment.snapshot"),
-        Attachment(CONFIG_NAME, ctx.config_text.encode("utf-8"), "application/yaml", "Source", "attachment.config"),
+        findings_file(view),
+        coverage_file(view),
+        snapshot_file(view.snapshot),
+        evidence_file(
+            [ctx.config_text.encode("utf-8")], CONFIG_NAME, "application/yaml", "Source", "attachment.config"
+        ),
     ]
     manifest = {
         "format": MANIFEST_FORMAT,
         "version": 1,
         **run_metadata(view),
         "findings_count": len(view.result.findings),
-        "attachments": {
-            a.name: {"sha256": a.sha256, "size": len(a.data), "relationship": a.relationship} for a in files_
-        },
+        "attachments": {a.name: {"sha256": a.sha256, "size": a.size, "relationship": a.relationship} for a in files_},
     }
     data = json.dumps(manifest, ensure_ascii=False, sort_keys=True, indent=2).encode("utf-8")
-    files_.append(Attachment(MANIFEST_NAME, data, "application/json", "Supplement", "attachment.manifest"))
+    files_.append(evidence_file([data], MANIFEST_NAME, "application/json", "Supplement", "attachment.manifest"))
     return files_
 
 
@@ -292,7 +316,7 @@ def _points(t: Translator, before: float | None, after: float | None) -> str:
     return t("history.points", value=sign + t.number(abs(value), 1))
 
 
-def render_html(view: ReportView, attachments: Sequence[Attachment], *, for_pdf: bool) -> str:
+def render_html(view: ReportView, attachments: Sequence[EvidenceFile], *, for_pdf: bool) -> str:
     ctx = view.ctx
     t = Translator(ctx.options.language)
     rules = rule_infos(view, t)

@@ -9,12 +9,15 @@ space (U+202F), decimal comma, a no-break space (U+00A0) before ``%``.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+import string
+from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime
 from functools import cache
 from importlib.resources import files
+from typing import Any
 
 from auditor.interfaces import RenderError
+from auditor.model import Finding
 
 LANGUAGES = ("en", "fr")
 NARROW_NBSP = "\u202f"
@@ -31,14 +34,64 @@ def catalogue(language: str) -> Mapping[str, str]:
 
 
 @cache
-def rule_texts(language: str) -> Mapping[str, Mapping[str, str]]:
-    """Per-rule texts (remediation) of a language, keyed by rule id; English is the
-    engine's own catalogue, so only other languages have a file."""
-    if language == "en":
-        return {}
+def _rule_file(language: str) -> Mapping[str, Mapping[str, Any]]:
+    if language not in LANGUAGES:
+        raise RenderError(f"report.language: expected one of {', '.join(LANGUAGES)}, got {language!r}")
     text = files("report_templates").joinpath("i18n", f"rules.{language}.json").read_text(encoding="utf-8")
-    data: dict[str, dict[str, str]] = json.loads(text)
+    data: dict[str, dict[str, Any]] = json.loads(text)
     return data
+
+
+@cache
+def rule_texts(language: str) -> Mapping[str, Mapping[str, str]]:
+    """Per-rule texts (remediation) of a language, keyed by rule id. English remediation
+    is the engine's own text, so ``rules.en.json`` holds only the finding messages."""
+    return {
+        rule_id: {name: value for name, value in texts.items() if isinstance(value, str)}
+        for rule_id, texts in _rule_file(language).items()
+    }
+
+
+@cache
+def finding_messages(language: str) -> Mapping[str, str]:
+    """The texts of the findings' messages, keyed by message id ("MFA-001.not_enrolled"):
+    the ``messages`` of each rule in ``rules.<language>.json``."""
+    return {
+        f"{rule_id}.{name}": template
+        for rule_id, texts in _rule_file(language).items()
+        for name, template in texts.get("messages", {}).items()
+    }
+
+
+# Format specs a message text may give a parameter whose value is an enum value: the
+# value is said through the catalogue key "<spec>.<value>" ("{status:status}").
+_ENUM_SPECS = frozenset({"status", "strength", "method", "severity", "sensitivity"})
+
+
+class _MessageFormatter(string.Formatter):
+    """``str.format`` over a message text and its parameters, with the report's
+    formatting: ``{x:date}`` (ISO date), ``{x:number}`` and the enum specs above.
+    Only the catalogue text is parsed: braces or markup in a value (a display name, a
+    policy name) are inserted as they are, and the template escapes them later."""
+
+    def __init__(self, translator: Translator) -> None:
+        self._t = translator
+
+    def get_field(self, field_name: str, args: Sequence[Any], kwargs: Mapping[str, Any]) -> tuple[Any, str]:
+        # Plain names only: no attribute or index lookups ("{x.__class__}", "{0}").
+        if not field_name.isidentifier():
+            raise KeyError(field_name)
+        return kwargs[field_name], field_name
+
+    def format_field(self, value: Any, format_spec: str) -> str:
+        if format_spec in _ENUM_SPECS:
+            return self._t.get(f"{format_spec}.{value}", str(value))
+        if format_spec == "date":
+            return self._t.date(date.fromisoformat(str(value)))
+        if format_spec == "number":
+            return self._t.number(int(value))
+        text: str = super().format_field(value, format_spec)
+        return text
 
 
 class Translator:
@@ -59,6 +112,36 @@ class Translator:
     def get(self, key: str, default: str) -> str:
         """For open-ended keys (rule titles of rules added later): fall back to the engine's text."""
         return self._messages.get(key, default)
+
+    def message(self, key: str, params: Sequence[tuple[str, str]]) -> str | None:
+        """The finding message ``key`` in this language with ``params`` inserted; None
+        when the catalogue has no such message or the text names a parameter that
+        ``params`` lacks (or cannot format it)."""
+        template = finding_messages(self.language).get(key)
+        return None if template is None else self.fill(template, params)
+
+    def fill(self, template: str, params: Sequence[tuple[str, str]]) -> str | None:
+        """A message text with ``params`` inserted (``{name}``, ``{name:date}``,
+        ``{name:number}``, ``{name:status}``…); None when it names a parameter that
+        ``params`` lacks or cannot format one."""
+        try:
+            return _MessageFormatter(self).vformat(template, (), dict(params))
+        except (KeyError, IndexError, ValueError, TypeError, AttributeError):
+            return None
+
+    def finding_message(self, finding: Finding) -> str:
+        """A finding's message in this language; its English ``message`` when it cannot
+        be said again (a result from before message ids, an id added after the
+        translation, a missing parameter). Never raises: a report is always written."""
+        if self.language == "en" or not finding.message_key:
+            return finding.message
+        # The parameters must still be what ``message`` was written from. Pseudonymisation
+        # rewrites ``message`` and not the parameters: a text built from those would put
+        # back the identifiers it removed, so a changed message is shown as it is.
+        if _english().message(finding.message_key, finding.message_params) != finding.message:
+            return finding.message
+        translated = self.message(finding.message_key, finding.message_params)
+        return finding.message if translated is None else translated
 
     def remediation(self, rule_id: str, default: str) -> str:
         """The remediation of a rule in this language; the engine's (English) text when
@@ -91,3 +174,8 @@ class Translator:
     def datetime(self, value: datetime) -> str:
         utc = value.astimezone(UTC) if value.tzinfo is not None else value
         return f"{self.date(utc.date())}{self('date.at')} {utc:%H:%M} UTC"
+
+
+@cache
+def _english() -> Translator:
+    return Translator("en")

@@ -196,6 +196,9 @@ def _finding(p: Pseudonymiser, f: Finding, names: Mapping[tuple[str, str], str])
         account_id=None if f.account_id is None else AccountId(p.account_id(f.account_id)),
         principal=None if f.principal is None else p.principal(f.principal),
         message=p.text(f.message, names=own),
+        # The same replacements inside the parameters, so the French text of a message
+        # still matches its English one (else the report falls back to English).
+        message_params=tuple((k, p.text(v, names=own)) for k, v in f.message_params),
         evidence=p.mapping(f.evidence, names=own),
         remediation=p.text(f.remediation, names=own),
     )

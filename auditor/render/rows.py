@@ -6,20 +6,35 @@ beside it and the JSON's arrays carry the same fields in the same order.
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import io
 import json
 import re
-from collections.abc import Iterator, Mapping
-from typing import Any, BinaryIO
+from collections.abc import Iterable, Iterator, Mapping
+from operator import attrgetter
+from typing import Any, Protocol
 
-from auditor.model import Account, Coverage, Finding
+from auditor.model import Account, AccountKind, Coverage, Finding, FrameworkRef
 from auditor.render.view import ReportView
 
 # C0/C1 controls (terminal escapes, NUL, BEL…) and bidi embeddings, overrides, isolates and
 # marks: shown as their code point in a cell, never obeyed by whatever displays the CSV.
 _UNSAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+# A text cell needs work when it holds one of those, or one of the characters that make the
+# csv module quote a field (delimiter, quote, CR, LF), or opens like a formula (see ``_cell``).
+# Most cells hold none, and then the text is the field as it is.
+_NEEDS_WORK = re.compile('[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069,"\n\r]')
+_FORMULA_OPENERS = frozenset(("=", "+", "-", "@", "\t", "\r"))
+_CHUNK_BYTES = 256 * 1024
+_CACHE_LIMIT = 50_000  # entries per cache: repeated cells are few; unique ones are not kept
+_EVIDENCE_JSON = json.JSONEncoder(ensure_ascii=False, sort_keys=True)
+
+
+class ByteSink(Protocol):
+    """Where the CSV goes: a file, or the lead's hashing/deflating sink. Only ``write`` is used."""
+
+    def write(self, data: bytes, /) -> object: ...
+
 
 FINDING_COLUMNS = (
     "rule_id",
@@ -119,10 +134,12 @@ def _cell(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, list):
-        return "; ".join(str(v) for v in value)
-    if isinstance(value, dict):
-        return json.dumps(value, ensure_ascii=False, sort_keys=True)
-    text = _UNSAFE.sub(lambda m: f"[U+{ord(m.group()):04X}]", str(value))
+        text = "; ".join(str(v) for v in value)  # policy ids and names come from the IdP too
+    elif isinstance(value, dict):
+        text = _EVIDENCE_JSON.encode(value)  # JSON escapes C0 controls, not C1 or bidi marks
+    else:
+        text = str(value)
+    text = _UNSAFE.sub(lambda m: f"[U+{ord(m.group()):04X}]", text)
     # A cell opening with = + - @ is a formula to a spreadsheet: a display name crafted as
     # "=HYPERLINK(...)" must stay text (OWASP CSV injection).
     if text[:1] in ("=", "+", "-", "@", "\t", "\r"):
@@ -130,35 +147,231 @@ def _cell(value: Any) -> str:
     return text
 
 
-def write_csv(rows: Iterator[dict[str, Any]], columns: tuple[str, ...], out: BinaryIO) -> str:
+def _quote(text: str) -> str:
+    """The field ``csv.writer`` (excel dialect, QUOTE_MINIMAL, CRLF) writes for ``text``."""
+    if "," in text or '"' in text or "\n" in text or "\r" in text:
+        return '"' + text.replace('"', '""') + '"'
+    return text
+
+
+def _field(value: Any) -> str:
+    """One value as its CSV field: ``_cell``'s text, quoted as the csv module would."""
+    if type(value) is str and _NEEDS_WORK.search(value) is None and value[:1] not in _FORMULA_OPENERS:
+        return value
+    return _quote(_cell(value))
+
+
+def _fields(values: Iterable[Any]) -> str:
+    return ",".join([_field(v) for v in values])
+
+
+class _Chunks:
+    """Collects rows as text, writes them in chunks of about ``_CHUNK_BYTES`` (memory stays
+    flat, the sink sees few calls) and hashes what was written."""
+
+    __slots__ = ("_digest", "_out", "limit", "lines")
+
+    def __init__(self, out: ByteSink, header: str) -> None:
+        self._out = out
+        self._digest = hashlib.sha256()
+        self.lines = [header]
+        self.limit = 256  # rows before the first write; then sized from the rows seen
+
+    def flush(self) -> None:
+        data = "".join(self.lines).encode("utf-8")
+        rows = len(self.lines)
+        self.lines.clear()  # in place: callers hold ``lines.append``
+        if data:
+            self._digest.update(data)
+            self._out.write(data)
+            self.limit = max(16, min(16_384, _CHUNK_BYTES * rows // len(data)))
+
+    def hexdigest(self) -> str:
+        self.flush()
+        return self._digest.hexdigest()
+
+
+def write_csv(rows: Iterator[dict[str, Any]], columns: tuple[str, ...], out: ByteSink) -> str:
     """Write UTF-8 CSV (RFC 4180, CRLF) and return its SHA-256."""
-    digest = hashlib.sha256()
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(columns)
-    for count, row in enumerate(rows, 1):
-        writer.writerow([_cell(row[c]) for c in columns])
-        if count % 2000 == 0:
-            data = buffer.getvalue().encode("utf-8")
-            digest.update(data)
-            out.write(data)
-            buffer.seek(0)
-            buffer.truncate()
-    data = buffer.getvalue().encode("utf-8")
-    digest.update(data)
-    out.write(data)
-    return digest.hexdigest()
+    chunks = _Chunks(out, _fields(columns) + "\r\n")
+    append = chunks.lines.append
+    for row in rows:
+        append(_fields([row[c] for c in columns]) + "\r\n")
+        if len(chunks.lines) >= chunks.limit:
+            chunks.flush()
+    return chunks.hexdigest()
+
+
+_coverage_account_key = attrgetter("source", "account_id")
+_coverage_portal_key = attrgetter("portal_source", "portal_id")
+# Every field after portal_name. Their combinations are few (a status, its reason, the
+# policies), so each combination's fields are built once. The key holds the values themselves
+# (StrEnum members hash and compare as their text), so equal keys give equal fields.
+_coverage_tail_key = attrgetter(
+    "sensitivity",
+    "status",
+    "enrolled",
+    "enforced",
+    "required",
+    "conditional",
+    "enforcement_source",
+    "policies",
+    "excluded_by",
+    "exception_id",
+    "reason",
+)
+
+
+def _coverage_tail(c: Coverage) -> str:
+    return _fields(
+        (
+            c.sensitivity.value,
+            c.status.value,
+            c.enrolled.value,
+            c.enforced.value,
+            c.required.value,
+            c.conditional,
+            c.enforcement_source,
+            list(c.policies),
+            list(c.excluded_by),
+            c.exception_id,
+            c.reason,
+        )
+    )
+
+
+def write_coverage_rows(view: ReportView, out: ByteSink) -> str:
+    """The coverage matrix as CSV, byte for byte what ``write_csv(iter_coverage_rows(view), ...)``
+    writes, and its SHA-256.
+
+    A row is three cached pieces: the account's fields (rows of one account are adjacent, so
+    the last account is remembered, not every account: no million-entry cache), the portal's
+    and the verdict's."""
+    accounts = view.accounts
+    names = view.portal_names
+    portal_fields: dict[tuple[str, str], str] = {}
+    tail_fields: dict[tuple[Any, ...], str] = {}
+    small: dict[str, str] = {}
+    kinds: dict[tuple[AccountKind, bool], str] = {}
+    last_account: tuple[str, str] | None = None
+    account = ""
+    chunks = _Chunks(out, _fields(COVERAGE_COLUMNS) + "\r\n")
+    lines = chunks.lines
+    append = lines.append
+    for c in view.result.coverage:
+        key = _coverage_account_key(c)
+        if key != last_account:
+            last_account = key
+            a = accounts.get(key)
+            if a is None:
+                account = _fields((c.source, c.account_id, None, None, None, None))
+            else:
+                # source, kind and privileged take a handful of values: their fields are cached.
+                source = small.get(c.source)
+                if source is None:
+                    source = small[c.source] = _field(c.source)
+                kind = kinds.get((a.kind, a.privileged))
+                if kind is None:
+                    kind = kinds[a.kind, a.privileged] = _fields((a.kind.value, a.privileged))
+                account = f"{source},{_field(c.account_id)},{_field(a.principal)},{_field(a.display_name)},{kind}"
+        pkey = _coverage_portal_key(c)
+        portal = portal_fields.get(pkey)
+        if portal is None:
+            portal = _fields((c.portal_source, c.portal_id, names.get(f"{c.portal_source}/{c.portal_id}")))
+            portal_fields[pkey] = portal
+        tkey = _coverage_tail_key(c)
+        tail = tail_fields.get(tkey)
+        if tail is None:
+            tail = _coverage_tail(c)
+            if len(tail_fields) < _CACHE_LIMIT:
+                tail_fields[tkey] = tail
+        append(f"{account},{portal},{tail}\r\n")
+        if len(lines) >= chunks.limit:
+            chunks.flush()
+    return chunks.hexdigest()
+
+
+_finding_head_key = attrgetter("rule_id", "severity", "title", "source")
+_finding_portal_key = attrgetter("portal_id", "portal_name")
+
+
+def _evidence_field(evidence: Mapping[str, str], cache: dict[tuple[tuple[str, str], ...], str]) -> str:
+    """The evidence cell (sorted JSON). Many findings carry the same evidence (a status, its
+    reason, the policies), so the JSON is built once per distinct evidence."""
+    try:
+        key = tuple(evidence.items())
+        found = cache.get(key)
+    except TypeError:  # an unhashable value: no caching, same field
+        return _quote(_cell(dict(sorted(evidence.items()))))
+    if found is None:
+        found = _quote(_cell(dict(sorted(evidence.items()))))
+        if len(cache) < _CACHE_LIMIT:
+            cache[key] = found
+    return found
+
+
+def write_finding_rows(view: ReportView, out: ByteSink) -> str:
+    """The findings as CSV, byte for byte what ``write_csv(iter_finding_rows(view), ...)``
+    writes, and its SHA-256."""
+    heads: dict[tuple[Any, ...], str] = {}
+    portals: dict[tuple[Any, ...], str] = {}
+    texts: dict[str, str] = {}  # messages and remediations repeat; principals and account ids rarely
+    # A rule's references are one shared tuple: keyed by identity (every finding, hence its
+    # tuple, stays alive while this runs, so an id is never reused) and checked with ``is``.
+    references: dict[int, tuple[tuple[FrameworkRef, ...], str]] = {}
+    evidence: dict[tuple[tuple[str, str], ...], str] = {}
+    chunks = _Chunks(out, _fields(FINDING_COLUMNS) + "\r\n")
+    lines = chunks.lines
+    append = lines.append
+    for f in view.findings_sorted:
+        key = _finding_head_key(f)
+        head = heads.get(key)
+        if head is None:
+            head = _fields((f.rule_id, f.severity.value, f.title, f.source))
+            if len(heads) < _CACHE_LIMIT:
+                heads[key] = head
+        pkey = _finding_portal_key(f)
+        portal = portals.get(pkey)
+        if portal is None:
+            portal = _fields(pkey)
+            if len(portals) < _CACHE_LIMIT:
+                portals[pkey] = portal
+        message = texts.get(f.message)
+        if message is None:
+            message = _field(f.message)
+            if len(texts) < _CACHE_LIMIT:
+                texts[f.message] = message
+        remediation = texts.get(f.remediation)
+        if remediation is None:
+            remediation = _field(f.remediation)
+            if len(texts) < _CACHE_LIMIT:
+                texts[f.remediation] = remediation
+        refs = f.references
+        cached = references.get(id(refs))
+        if cached is not None and cached[0] is refs:
+            ref_field = cached[1]
+        else:
+            ref_field = _field([f"{r.framework} {r.reference}" for r in refs])
+            if len(references) < _CACHE_LIMIT:
+                references[id(refs)] = (refs, ref_field)
+        append(
+            f"{head},{_field(f.account_id)},{_field(f.principal)},{portal},{message},{remediation},{ref_field},"
+            f"{_evidence_field(f.evidence, evidence)}\r\n"
+        )
+        if len(lines) >= chunks.limit:
+            chunks.flush()
+    return chunks.hexdigest()
 
 
 def findings_csv_bytes(view: ReportView) -> bytes:
     out = io.BytesIO()
-    write_csv(iter_finding_rows(view), FINDING_COLUMNS, out)
+    write_finding_rows(view, out)
     return out.getvalue()
 
 
 def coverage_csv_bytes(view: ReportView) -> bytes:
     out = io.BytesIO()
-    write_csv(iter_coverage_rows(view), COVERAGE_COLUMNS, out)
+    write_coverage_rows(view, out)
     return out.getvalue()
 
 

@@ -14,6 +14,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 from auditor import metrics
+from auditor.evidence import snapshot_sha256
 from auditor.interfaces import ReportContext
 from auditor.metrics import CoverageSummary
 from auditor.model import (
@@ -28,7 +29,6 @@ from auditor.model import (
     SourceIssue,
     Strength,
 )
-from auditor.render.snapshot_stream import snapshot_sha256
 
 if TYPE_CHECKING:
     from auditor.history import SinceLast, TrendPoint

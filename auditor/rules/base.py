@@ -126,6 +126,8 @@ def describe_methods(methods: Iterable[Method]) -> str:
 # --- rules -------------------------------------------------------------------------------
 
 Check = Callable[["Rule", RuleContext], Iterable[Finding]]
+# The values a finding's message inserts, as (name, value) pairs: see ``Finding.message_params``.
+Params = tuple[tuple[str, str], ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,6 +144,20 @@ class Rule:
     requires: tuple[Data, ...]
     check: Check
     severity_on_high: Severity | None = None
+    # The ids of the messages the rule writes ("not_enrolled" → "MFA-001.not_enrolled"):
+    # each has an English and a French text in report_templates/i18n/rules.<lang>.json.
+    messages: tuple[str, ...] = ()
+    _keys: Mapping[str, str] = field(init=False, repr=False, compare=False, hash=False)
+
+    def __post_init__(self) -> None:
+        # The full keys are built once: a large result holds one reference per finding.
+        object.__setattr__(self, "_keys", {name: f"{self.id}.{name}" for name in self.messages})
+
+    def message_key(self, name: str) -> str:
+        try:
+            return self._keys[name]
+        except KeyError:
+            raise ValueError(f"rule {self.id}: message {name!r} is not declared in its messages") from None
 
     def severity_for(self, sensitivity: Sensitivity | None) -> Severity:
         if sensitivity is Sensitivity.HIGH and self.severity_on_high is not None:
@@ -153,11 +169,16 @@ class Rule:
         *,
         source: SourceName,
         message: str,
+        key: str,
         evidence: Mapping[str, str],
+        params: Params = (),
         account: Account | None = None,
         portal: Portal | None = None,
         severity: Severity | None = None,
     ) -> Finding:
+        """``message`` is the English text; ``key`` names it among the rule's ``messages``
+        and ``params`` are the values it inserts, each as the text ``message`` shows, so
+        that the catalogue's English text with ``params`` gives ``message`` back (tested)."""
         return Finding(
             rule_id=self.id,
             severity=severity or self.severity_for(portal.sensitivity if portal is not None else None),
@@ -171,10 +192,15 @@ class Rule:
             evidence=evidence,
             remediation=self.remediation,
             references=self.references,
+            message_key=self.message_key(key),
+            message_params=params,
         )
 
-    def row_finding(self, ctx: RuleContext, row: Coverage, message: str, **extra: str) -> Finding:
-        """A finding on one coverage row, with the row's evidence."""
+    def row_finding(
+        self, ctx: RuleContext, row: Coverage, message: str, key: str, params: Params = (), **extra: str
+    ) -> Finding:
+        """A finding on one coverage row, with the row's evidence; ``key`` and ``params``
+        say ``message`` again for the translations (see ``Rule.finding``)."""
         account = ctx.account(row.source, row.account_id)
         portal = ctx.portal(row.portal_source, row.portal_id)
         evidence = {
@@ -192,4 +218,12 @@ class Rule:
             "privileged": "yes" if account.privileged else "no",
             **extra,
         }
-        return self.finding(source=row.source, message=message, evidence=evidence, account=account, portal=portal)
+        return self.finding(
+            source=row.source,
+            message=message,
+            key=key,
+            params=params,
+            evidence=evidence,
+            account=account,
+            portal=portal,
+        )

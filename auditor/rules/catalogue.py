@@ -41,6 +41,7 @@ from auditor.rules.base import (
     NIST_AAL3,
     PCI_84,
     Data,
+    Params,
     Rule,
     RuleContext,
     describe_methods,
@@ -61,7 +62,7 @@ def _status_rows(rule: Rule, ctx: RuleContext, status: CoverageStatus, message: 
     for row in ctx.sensitive_by_status[status]:
         if accounts[row.source][row.account_id].privileged:
             continue  # MFA-006
-        yield rule.row_finding(ctx, row, message)
+        yield rule.row_finding(ctx, row, message, status.value)
 
 
 def _not_enrolled(rule: Rule, ctx: RuleContext) -> Iterator[Finding]:
@@ -109,6 +110,7 @@ def _privileged(rule: Rule, ctx: RuleContext) -> Iterator[Finding]:
         yield rule.finding(
             source=source,
             message="privileged account without phishing-resistant MFA enforced and enrolled",
+            key="privileged",
             evidence={
                 "roles": ", ".join(account.roles) or "none",
                 "methods": describe_methods(account.methods),
@@ -124,7 +126,10 @@ def _excluded(rule: Rule, ctx: RuleContext) -> Iterator[Finding]:
         for row in ctx.sensitive_by_status[status]:
             if row.excluded_by:
                 names = ctx.policy_names(row.enforcement_source, row.excluded_by)
-                yield rule.row_finding(ctx, row, f"excluded from {names}, which would cover this portal")
+                # Two ids with one English text: French agrees in number ("qui couvrirait(ent)").
+                key = "excluded_one" if len(row.excluded_by) == 1 else "excluded_many"
+                message = f"excluded from {names}, which would cover this portal"
+                yield rule.row_finding(ctx, row, message, key, (("policies", names),))
 
 
 def _dormant(rule: Rule, ctx: RuleContext) -> Iterator[Finding]:
@@ -135,11 +140,18 @@ def _dormant(rule: Rule, ctx: RuleContext) -> Iterator[Finding]:
             last = account.last_sign_in
             if not account.enabled or (last is not None and last >= cutoff):
                 continue
-            seen = "never signed in" if last is None else f"last sign-in {last.date().isoformat()}"
+            params: Params
+            if last is None:
+                seen, key, params = "never signed in", "dormant_never", ()
+            else:
+                day = last.date().isoformat()
+                seen, key, params = f"last sign-in {day}", "dormant", (("last_sign_in", day),)
             yield rule.row_finding(
                 ctx,
                 row,
                 f"dormant account ({seen}) keeps unprotected sensitive access",
+                key,
+                params,
                 last_sign_in=last.isoformat() if last is not None else "never",
                 dormant_after_days=str(ctx.config.policy.dormant_after_days),
             )
@@ -158,6 +170,8 @@ def _expired_exception(rule: Rule, ctx: RuleContext) -> Iterator[Finding]:
         yield rule.finding(
             source=account.source if account is not None else SourceName("exceptions"),
             message=f"exception {entry.id} expired on {entry.expires.isoformat()} and is no longer honoured",
+            key="expired",
+            params=(("exception", entry.id), ("expires", entry.expires.isoformat())),
             evidence={
                 "exception": entry.id,
                 "account": entry.account,
@@ -186,6 +200,8 @@ def _incomplete_source(rule: Rule, ctx: RuleContext) -> Iterator[Finding]:
         yield rule.finding(
             source=snap.source,
             message=f"source {snap.source} was not read in full: coverage of its accounts is unknown",
+            key="incomplete",
+            params=(("source", snap.source),),
             evidence=evidence,
         )
 
@@ -211,6 +227,9 @@ def _single_factor_sign_in(rule: Rule, ctx: RuleContext) -> Iterator[Finding]:
             yield rule.finding(
                 source=snap.source,
                 message=f"{len(times)} single-factor sign-in(s) to a sensitive portal during {ctx.snapshot.period}",
+                # Two ids with one English text: French agrees in number.
+                key="sign_ins_one" if len(times) == 1 else "sign_ins_many",
+                params=(("count", str(len(times))), ("period", ctx.snapshot.period)),
                 evidence={"sign_ins": str(len(times)), "first": min(times), "last": max(times)},
                 account=account,
                 portal=portal,
@@ -224,6 +243,8 @@ def _legacy_auth(rule: Rule, ctx: RuleContext) -> Iterator[Finding]:
             yield rule.finding(
                 source=snap.source,
                 message=f"legacy authentication (protocols without MFA) is not blocked in {snap.source}",
+                key="not_blocked",
+                params=(("source", snap.source),),
                 evidence={"legacy_auth_blocked": "false", "enabled_accounts": str(humans)},
             )
 
@@ -242,6 +263,7 @@ MFA_001 = Rule(
     references=_COVERAGE_REFS,
     requires=(Data.COVERAGE, Data.ACCOUNTS),
     check=_not_enrolled,
+    messages=("not_enrolled",),
 )
 MFA_002 = Rule(
     id="MFA-002",
@@ -253,6 +275,7 @@ MFA_002 = Rule(
     references=_COVERAGE_REFS,
     requires=(Data.COVERAGE,),
     check=_not_enforced,
+    messages=("not_enforced",),
 )
 MFA_003 = Rule(
     id="MFA-003",
@@ -264,6 +287,7 @@ MFA_003 = Rule(
     references=_COVERAGE_REFS,
     requires=(Data.COVERAGE,),
     check=_report_only,
+    messages=("report_only",),
 )
 MFA_004 = Rule(
     id="MFA-004",
@@ -276,6 +300,7 @@ MFA_004 = Rule(
     references=(*_COVERAGE_REFS, CIS_64),
     requires=(Data.COVERAGE,),
     check=_conditional,
+    messages=("conditional",),
 )
 MFA_005 = Rule(
     id="MFA-005",
@@ -288,6 +313,7 @@ MFA_005 = Rule(
     references=(GDPR_32, NIS2_21, ISO_A85, NIST_AAL2, NIST_AAL3, PCI_84),
     requires=(Data.COVERAGE, Data.ACCOUNTS),
     check=_weak,
+    messages=("weak",),
 )
 MFA_006 = Rule(
     id="MFA-006",
@@ -300,6 +326,7 @@ MFA_006 = Rule(
     references=(GDPR_32, NIS2_21, ISO_A85, NIST_AAL3, CIS_65, PCI_84),
     requires=(Data.COVERAGE, Data.ACCOUNTS),
     check=_privileged,
+    messages=("privileged",),
 )
 MFA_007 = Rule(
     id="MFA-007",
@@ -311,6 +338,7 @@ MFA_007 = Rule(
     references=(GDPR_32, NIS2_21, ISO_A85, CIS_63, PCI_84),
     requires=(Data.COVERAGE, Data.EXCEPTIONS),
     check=_excluded,
+    messages=("excluded_one", "excluded_many"),
 )
 MFA_008 = Rule(
     id="MFA-008",
@@ -322,6 +350,7 @@ MFA_008 = Rule(
     references=(GDPR_32, NIS2_21, ISO_A85),
     requires=(Data.COVERAGE, Data.ACCOUNTS),
     check=_dormant,
+    messages=("dormant", "dormant_never"),
 )
 MFA_009 = Rule(
     id="MFA-009",
@@ -333,6 +362,7 @@ MFA_009 = Rule(
     references=(GDPR_32, ISO_A85),
     requires=(Data.EXCEPTIONS,),
     check=_expired_exception,
+    messages=("expired",),
 )
 MFA_010 = Rule(
     id="MFA-010",
@@ -343,6 +373,7 @@ MFA_010 = Rule(
     references=(GDPR_32, ISO_A85),
     requires=(Data.SOURCE_STATUS,),
     check=_incomplete_source,
+    messages=("incomplete",),
 )
 MFA_011 = Rule(
     id="MFA-011",
@@ -356,6 +387,7 @@ MFA_011 = Rule(
     references=(GDPR_32, NIS2_21, ISO_A85, NIST_AAL2, CIS_63, PCI_84),
     requires=(Data.SIGN_INS,),
     check=_single_factor_sign_in,
+    messages=("sign_ins_one", "sign_ins_many"),
 )
 MFA_012 = Rule(
     id="MFA-012",
@@ -368,6 +400,7 @@ MFA_012 = Rule(
     references=(NIS2_21, ISO_A85, CIS_63, CIS_64),
     requires=(Data.TENANT,),
     check=_legacy_auth,
+    messages=("not_blocked",),
 )
 
 # The rule set, in order: ``auditor.rules.RULES`` (bump RULESET_VERSION when it changes).

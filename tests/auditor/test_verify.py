@@ -52,7 +52,7 @@ def test_a_fresh_report_verifies(report: Path) -> None:
     result = verify_report(report)
     assert _attachment_checks_ok(result), result.lines()
     names = {c.name for c in result.checks}
-    assert {"attachment findings.csv", "attachment snapshot.json.gz", "snapshot digest", "findings CSV"} <= names
+    assert {"attachment findings.csv", "attachment snapshot.json", "snapshot digest", "findings CSV"} <= names
     reeval = next(c for c in result.checks if c.name == "re-evaluation")
     if ENGINE_READY:
         assert result.ok, result.lines()

@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 import csv
-import gzip
 import io
 import json
 from typing import Any
 
 from rich.console import Console
 
+from auditor.evidence import snapshot_file, snapshot_sha256
 from auditor.interfaces import ReportContext
 from auditor.render.csv_out import CsvRenderer, write_coverage_csv
 from auditor.render.json_out import JsonRenderer
 from auditor.render.ocsf import OcsfRenderer
 from auditor.render.rows import COVERAGE_COLUMNS, FINDING_COLUMNS, findings_digest
-from auditor.render.snapshot_stream import snapshot_gzip, snapshot_sha256
 from auditor.render.terminal import print_summary
 from auditor.serialise import snapshot_to_json
 
@@ -45,7 +44,7 @@ def test_json_carries_metrics_findings_and_the_whole_matrix(context: ReportConte
 
 def test_snapshot_stream_is_byte_identical_to_the_serialiser(context: ReportContext) -> None:
     expected = snapshot_to_json(context.snapshot).encode("utf-8")
-    assert gzip.decompress(snapshot_gzip(context.snapshot)) == expected
+    assert snapshot_file(context.snapshot).data() == expected
     assert _json(context)["run"]["snapshot_sha256"] == snapshot_sha256(context.snapshot)
 
 
@@ -98,3 +97,16 @@ def test_terminal_summary_shows_the_headline_and_prints_markup_literally(context
     assert f"{m.accounts_in_scope:,}" in text
     assert "[bold red]Acme[/] Corp" in text
     assert "Sensitive accesses protected" in text
+
+
+def test_list_cells_from_the_idp_cannot_become_formulas(context_factory: Any, snapshot: Any) -> None:
+    from dataclasses import replace
+
+    ctx = context_factory(snapshot)
+    row = replace(ctx.result.coverage[0], policies=("=cmd|' /C calc'!A0", "ca-1"), excluded_by=("\u202egpj.exe",))
+    ctx = replace(ctx, result=replace(ctx.result, coverage=(row,)))
+    out = io.BytesIO()
+    write_coverage_csv(ctx, out)
+    cells = next(csv.DictReader(io.StringIO(out.getvalue().decode("utf-8"))))
+    assert cells["policies"].startswith("'=cmd")
+    assert cells["excluded_by"] == "[U+202E]gpj.exe"

@@ -5,7 +5,7 @@ shared by the tests."""
 
 from __future__ import annotations
 
-import gzip
+import hashlib
 import io
 import json
 import re
@@ -32,7 +32,7 @@ from auditor.render.view import ReportView
 ATTACHMENTS = {
     "findings.csv": "/Data",
     "coverage-matrix.csv": "/Data",
-    "snapshot.json.gz": "/Source",
+    "snapshot.json": "/Source",
     "config.yaml": "/Source",
     "manifest.json": "/Supplement",
 }
@@ -91,14 +91,21 @@ def test_attachments_carry_relationships_and_fixed_dates(pdf_path: Path, incompl
         assert set(specs) == set(ATTACHMENTS)
         for name, spec in specs.items():
             assert str(spec.obj.AFRelationship) == ATTACHMENTS[name]
-            params = spec.get_file().obj.Params
+            stream = spec.get_file().obj
+            params = stream.Params
             assert str(params.CreationDate) == "D:20261115090000Z"
-        # WeasyPrint 70 lists each file spec in /AF twice (direct and by reference): same files.
-        assert {str(spec.UF) for spec in pdf.Root.AF} == set(ATTACHMENTS)
+            data = spec.get_file().read_bytes()
+            assert stream.Filter == pikepdf.Name.FlateDecode
+            assert int(params.Size) == len(data)
+            assert bytes(params.CheckSum) == hashlib.md5(data, usedforsecurity=False).digest()
+        assert str(specs["findings.csv"].get_file().obj.Subtype) == "/text/csv"
+        assert str(specs["findings.csv"].obj.Desc) == Translator("en")("attachment.findings")
+        assert sorted(str(spec.UF) for spec in pdf.Root.AF) == sorted(ATTACHMENTS)
         manifest = json.loads(specs["manifest.json"].get_file().read_bytes())
         assert manifest["run_id"] == incomplete_ctx.result.run_id
-        snapshot = gzip.decompress(specs["snapshot.json.gz"].get_file().read_bytes())
+        snapshot = specs["snapshot.json"].get_file().read_bytes()
         assert json.loads(snapshot)["format"] == "mfa-auditor.snapshot"
+        assert hashlib.sha256(snapshot).hexdigest() == manifest["snapshot_sha256"]
 
 
 def test_pdfa_metadata_fonts_and_structure(pdf_path: Path, incomplete_ctx: ReportContext) -> None:
@@ -211,3 +218,16 @@ def test_portal_names_reach_the_coverage_table(pdf_path: Path, incomplete_ctx: R
     assert sensitive and sensitive <= names
     missing = [n for n in sensitive if n[:30] not in text]
     assert missing == []
+
+
+def test_the_csv_files_are_the_attached_bytes(incomplete_ctx: ReportContext, pdf_path: Path) -> None:
+    from auditor.render.csv_out import CsvRenderer, write_coverage_csv
+
+    findings, matrix = io.BytesIO(), io.BytesIO()
+    CsvRenderer().render(incomplete_ctx, findings)
+    write_coverage_csv(incomplete_ctx, matrix)
+    with pikepdf.open(pdf_path) as pdf:
+        attached = {name: spec.get_file().read_bytes() for name, spec in pdf.attachments.items()}
+    assert attached["findings.csv"] == findings.getvalue()
+    assert attached["coverage-matrix.csv"] == matrix.getvalue()
+    assert findings.getvalue().count(b"\r\n") == len(incomplete_ctx.result.findings) + 1

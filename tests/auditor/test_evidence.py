@@ -1,0 +1,85 @@
+"""Evidence files: what a sink is given is what the file holds, digests included, and a
+run encodes its snapshot once (the run id, the store, the report and a re-render of a
+stored run all share that file)."""
+
+from __future__ import annotations
+
+import hashlib
+import random
+import zlib
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from auditor import evidence
+from auditor.evidence import DeflatingSink, evidence_file, snapshot_file, snapshot_json_chunks, snapshot_sha256
+from auditor.model import Snapshot
+from auditor.serialise import snapshot_to_json
+from auditor.store import EvidenceStore
+from connectors.sandbox.sample_org import generate
+
+
+@given(st.lists(st.binary(max_size=3000), max_size=12))
+def test_a_sink_keeps_what_it_is_given(pieces: list[bytes]) -> None:
+    sink = DeflatingSink()
+    for piece in pieces:
+        assert sink.write(piece) == len(piece)
+    file = sink.close_as("x.csv", "text/csv", "Data", "attachment.findings")
+    whole = b"".join(pieces)
+    assert file.data() == whole == b"".join(file.chunks())
+    assert file.size == len(whole)
+    assert file.sha256 == hashlib.sha256(whole).hexdigest()
+    assert file.md5 == hashlib.md5(whole, usedforsecurity=False).hexdigest()
+    # What a PDF /FlateDecode stream holds: one zlib stream.
+    assert zlib.decompress(file.deflated) == whole
+
+
+def test_chunks_inflate_a_big_file_piece_by_piece() -> None:
+    whole = random.Random(3).randbytes(3 << 20)  # incompressible: several inflate slices
+    file = evidence_file([whole[:5], whole[5:]], "big.bin", "application/octet-stream", "Data", "attachment.x")
+    pieces = list(file.chunks())
+    assert len(pieces) > 1 and b"".join(pieces) == whole
+
+
+@pytest.fixture(scope="module")
+def snapshot() -> Snapshot:
+    org = generate(seed=5, accounts=150)
+    return Snapshot(org.period, org.period_start, org.period_end, "e" * 64, tuple(org.sources.values()))
+
+
+def test_the_snapshot_file_is_its_canonical_json(snapshot: Snapshot) -> None:
+    canonical = snapshot_to_json(snapshot).encode("utf-8")
+    file = snapshot_file(snapshot)
+    assert file.data() == canonical
+    assert snapshot_sha256(snapshot) == hashlib.sha256(canonical).hexdigest() == file.sha256
+    assert snapshot_file(snapshot) is file  # kept: one encoding per run
+    assert b"".join(snapshot_json_chunks(snapshot)) == canonical
+
+
+def test_chunks_of_another_snapshot_are_encoded_not_taken_from_the_kept_file(snapshot: Snapshot) -> None:
+    other = Snapshot(snapshot.period, snapshot.period_start, snapshot.period_end, "f" * 64, snapshot.sources[:1])
+    snapshot_file(snapshot)
+    assert b"".join(snapshot_json_chunks(other)) == snapshot_to_json(other).encode("utf-8")
+
+
+def test_a_stored_run_brings_its_snapshot_file_back_without_encoding(
+    snapshot: Snapshot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.auditor.render.conftest import audit_result
+
+    result = audit_result(snapshot)
+    store = EvidenceStore(tmp_path / "ev.sqlite3", chunk_bytes=2048)
+    store.save_run(result, snapshot, "d" * 64, "organisation: {name: x}\n")
+    saved = snapshot_file(snapshot)
+
+    def no_encoding(_: Snapshot) -> None:
+        raise AssertionError("the stored run's snapshot was encoded again")
+
+    monkeypatch.setattr(evidence, "iter_snapshot_json", no_encoding)
+    loaded = store.load_run(result.run_id).snapshot
+    assert loaded == snapshot and loaded is not snapshot
+    again = snapshot_file(loaded)
+    assert (again.sha256, again.md5, again.size) == (saved.sha256, saved.md5, saved.size)
+    assert again.data() == saved.data()
