@@ -283,7 +283,7 @@ def _last_snapshot(config: AuditConfig, result: AuditResult) -> Snapshot:
 def collect(config_path: Path, now_text: str | None, output: Path, sources: tuple[str, ...]) -> None:
     """Collect the sources into a snapshot file (no evaluation)."""
     from auditor import pipeline
-    from auditor.serialise import snapshot_to_json
+    from auditor.evidence import snapshot_json_chunks
 
     now = _now(now_text)
     with _user_errors():
@@ -295,7 +295,13 @@ def collect(config_path: Path, now_text: str | None, output: Path, sources: tupl
             only=sources or None,
             progress=lambda m: err_console.print(m, markup=False, highlight=False),
         )
-    output.write_text(snapshot_to_json(snapshot), encoding="utf-8")
+    # Streamed to a temporary name, then renamed: at a million accounts the text is 700 MiB,
+    # and an interrupted write must not leave a truncated snapshot behind.
+    partial = output.with_name(output.name + ".part")
+    with partial.open("wb") as fh:
+        for chunk in snapshot_json_chunks(snapshot):
+            fh.write(chunk)
+    partial.replace(output)
     click.echo(f"wrote {output}")
     sys.exit(EXIT_OK if snapshot.complete else EXIT_INCOMPLETE)
 

@@ -198,3 +198,16 @@ def test_terminal_output_neutralises_controls_from_identity_data(tmp_path: Path,
     assert res.exit_code == 0, res.output
     assert "\x1b" not in res.output and "\u202e" not in res.output and "\x07" not in res.output
     assert "[U+001B]" in res.output  # shown, not obeyed
+
+
+def test_collect_then_evaluate_gives_the_run_of_one_command(tmp_path: Path, org: SampleOrg) -> None:
+    cfg = _config(tmp_path, org)
+    snap = tmp_path / "snapshot.json"
+    collected = _run("collect", "-c", cfg, "--now", NOW, "-o", snap)
+    assert collected.exit_code == 0, collected.output
+    assert not snap.with_name("snapshot.json.part").exists()
+    assert json.loads(snap.read_text(encoding="utf-8"))["format"] == "mfa-auditor.snapshot"
+    staged = _run("evaluate", "-c", cfg, "--now", NOW, "--snapshot", snap, "--no-store", "--json")
+    whole = _run("run", "-c", cfg, "--now", NOW, "--no-store", "--json")
+    assert staged.exit_code == whole.exit_code == 1
+    assert json.loads(staged.stdout)["run_id"] == json.loads(whole.stdout)["run_id"]
