@@ -80,6 +80,7 @@ class RuleContext:
     sensitive_by_status: dict[CoverageStatus, list[Coverage]] = field(default_factory=dict)
     unprotected: list[Coverage] = field(default_factory=list)  # every portal
     _policy_names: dict[tuple[SourceName, tuple[str, ...]], str] = field(default_factory=dict)
+    _evidence: dict[tuple[tuple[str, str], ...], Mapping[str, str]] = field(default_factory=dict)
 
     @classmethod
     def build(cls, snapshot: Snapshot, config: EvaluationConfig, now: datetime, out: CoverageOutput) -> RuleContext:
@@ -107,6 +108,13 @@ class RuleContext:
                 return f"no account in {row.enforcement_source}"
             account = linked
         return describe_methods(account.methods)
+
+    def shared_evidence(self, evidence: dict[str, str]) -> Mapping[str, str]:
+        """One mapping per distinct evidence: findings repeat a few thousand of them (a
+        status, its reason, the policies), and at a million accounts a dict per finding
+        is 150 MiB of the result. Findings never change their evidence (frozen)."""
+        key = tuple(evidence.items())
+        return self._evidence.setdefault(key, evidence)
 
     def policy_names(self, source: SourceName, ids: tuple[str, ...]) -> str:
         """ "Name (id); …" of the policies, one string per distinct list (shared by the
@@ -223,7 +231,7 @@ class Rule:
             message=message,
             key=key,
             params=params,
-            evidence=evidence,
+            evidence=ctx.shared_evidence(evidence),
             account=account,
             portal=portal,
         )
