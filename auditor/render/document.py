@@ -140,22 +140,21 @@ class _LastContext:
 _made = _LastContext()
 
 
-def findings_file(view: ReportView) -> EvidenceFile:
+def _csv_file(view: ReportView, name: str, write: Callable[[ReportView, DeflatingSink], str], key: str) -> EvidenceFile:
     def make() -> EvidenceFile:
         sink = DeflatingSink()
-        write_finding_rows(view, sink)
-        return sink.close_as(FINDINGS_NAME, "text/csv", "Data", "attachment.findings")
+        write(view, sink)
+        return sink.close_as(name, "text/csv", "Data", key)
 
-    return _made.get(view.ctx, FINDINGS_NAME, make)
+    return _made.get(view.ctx, name, make)
+
+
+def findings_file(view: ReportView) -> EvidenceFile:
+    return _csv_file(view, FINDINGS_NAME, write_finding_rows, "attachment.findings")
 
 
 def coverage_file(view: ReportView) -> EvidenceFile:
-    def make() -> EvidenceFile:
-        sink = DeflatingSink()
-        write_coverage_rows(view, sink)
-        return sink.close_as(COVERAGE_NAME, "text/csv", "Data", "attachment.coverage")
-
-    return _made.get(view.ctx, COVERAGE_NAME, make)
+    return _csv_file(view, COVERAGE_NAME, write_coverage_rows, "attachment.coverage")
 
 
 def evidence_files(view: ReportView) -> list[EvidenceFile]:

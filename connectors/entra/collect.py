@@ -35,6 +35,7 @@ from auditor.model import (
 )
 from connectors.entra import parse, policies
 from connectors.entra.graph import BatchResult, GraphClient, GraphError, Page
+from connectors.entra.selection import PortalSelection
 from connectors.entra.settings import EntraSettings
 
 CONNECTOR = "entra"
@@ -108,6 +109,9 @@ class Collection:
             self.methods()
         with self.phase("portals_unread", "enterprise applications and their assignments"):
             self.portals()
+        if self.s.portals is not None:
+            # Recorded even when the phase failed: the narrowing is a fact of the run either way.
+            self._record_selection(self.s.portals)
         with self.phase("policies_unread", "Conditional Access policies"):
             self.conditional_access()
         with self.phase("groups_unread", "group membership"):
@@ -249,11 +253,18 @@ class Collection:
             )
 
     def portals(self) -> None:
+        selection = self.s.portals
         params = {"$select": ",".join(parse.SERVICE_PRINCIPAL_FIELDS), "$top": str(self.s.page_size)}
+        server_filter = selection.server_filter() if selection is not None else None
+        if server_filter is not None:
+            params["$filter"] = server_filter
         for page in self.pages("/servicePrincipals", "/servicePrincipals", params):
             for obj in page.items:
                 portal = parse.parse_service_principal(obj, self.source)
                 if portal is None:
+                    continue
+                # Checked here too when Graph filtered: the selection means the same either way.
+                if selection is not None and not selection.selects(obj):
                     continue
                 self.st.portals.append(portal)
                 if isinstance(obj.get("appId"), str):
@@ -268,6 +279,24 @@ class Collection:
                     ptype, pid = item.get("principalType"), item.get("principalId")
                     if ptype in ("User", "Group") and isinstance(pid, str):
                         self.st.assignments.append((portal.id, str(ptype), pid))
+
+    def _record_selection(self, selection: PortalSelection) -> None:
+        """An auditor must see that the scope was narrowed, and by how much: the portals
+        kept against the tenant's count of service principals. Not incomplete: what was
+        kept was read in full; the configuration chose the rest."""
+        kept = len(self.st.portals)
+        try:
+            total = self.client.count("/servicePrincipals")
+        except GraphError as exc:
+            of = f"an unknown number of service principals ($count failed: {exc})"
+        else:
+            self.st.expected["service_principals"] = total
+            of = f"{total} service principals"
+        self.issue(
+            "portals_limited",
+            f"portals limited by settings.portals: {kept} of {of} became portals; {selection.describe()}. "
+            "Coverage of the service principals left out is not audited.",
+        )
 
     def conditional_access(self) -> None:
         names: dict[str, str] = {}

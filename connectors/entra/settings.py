@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from auditor.interfaces import Secret, SettingsError
+from connectors.entra.selection import PortalSelection, parse_portal_selection
 
 DEFAULT_AUTHORITY_HOST = "https://login.microsoftonline.com"
 DEFAULT_GRAPH_ROOT = "https://graph.microsoft.com"
@@ -51,6 +52,7 @@ class EntraSettings:
     per_user_mfa: bool = False  # legacy per-user MFA state: one beta call per user, off by default
     service_prefixes: tuple[str, ...] = ("svc-",)  # principals starting so are service accounts
     service_types: tuple[str, ...] = ("service",)  # employeeType values that mark service accounts
+    portals: PortalSelection | None = None  # None: every enabled application service principal
 
     @property
     def authority(self) -> str:
@@ -80,6 +82,7 @@ _KNOWN = frozenset(
         "per_user_mfa",
         "service_prefixes",
         "service_types",
+        "portals",
     }
 )
 
@@ -208,4 +211,5 @@ def parse_settings(settings: Mapping[str, Any], base_dir: Path) -> EntraSettings
         per_user_mfa=per_user,
         service_prefixes=prefixes,
         service_types=types,
+        portals=parse_portal_selection(settings.get("portals")),
     )

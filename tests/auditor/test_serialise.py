@@ -3,19 +3,12 @@ are derived from the model's type hints, so a new field is covered without edits
 
 from __future__ import annotations
 
-import dataclasses
-import types
-import typing
-from collections.abc import Mapping
 from datetime import date, datetime, timedelta, timezone
-from enum import Enum
-from typing import Any, Union, get_args, get_origin
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from auditor import model
 from auditor.model import Snapshot, SourceSnapshot
 from auditor.serialise import (
     SnapshotFormatError,
@@ -24,6 +17,7 @@ from auditor.serialise import (
     source_snapshot_from_json,
     source_snapshot_to_json,
 )
+from tests.auditor.model_strategies import model_strategies
 
 _TEXT = st.text(max_size=12)
 # Aware date-times at minute offsets (what ISO 8601 writes and reads back).
@@ -35,33 +29,16 @@ _AWARE = st.builds(
 )
 
 
-def strategy_for(tp: Any) -> st.SearchStrategy[Any]:
-    origin = get_origin(tp)
-    if origin in (Union, types.UnionType):
-        inner = [a for a in get_args(tp) if a is not type(None)]
-        return st.none() | strategy_for(inner[0])
-    if origin is tuple:
-        return st.lists(strategy_for(get_args(tp)[0]), max_size=3).map(tuple)
-    if origin in (dict, Mapping):
-        key_t, val_t = get_args(tp)
-        return st.dictionaries(strategy_for(key_t), strategy_for(val_t), max_size=3)
-    supertype = getattr(tp, "__supertype__", None)
-    if supertype is not None:
-        return strategy_for(supertype)
-    if isinstance(tp, type) and dataclasses.is_dataclass(tp):
-        hints = typing.get_type_hints(tp, vars(model))
-        fields = {f.name: strategy_for(hints[f.name]) for f in dataclasses.fields(tp)}
-        return st.builds(tp, **fields)
-    if isinstance(tp, type) and issubclass(tp, Enum):
-        return st.sampled_from(list(tp))
-    simple: dict[Any, st.SearchStrategy[Any]] = {
+strategy_for = model_strategies(
+    {
         datetime: _AWARE,
         date: st.dates(),
         str: _TEXT,
         int: st.integers(-(2**53), 2**53),
         bool: st.booleans(),
-    }
-    return simple[tp]
+    },
+    max_items=3,
+)
 
 
 SOURCE_SNAPSHOTS = strategy_for(SourceSnapshot)

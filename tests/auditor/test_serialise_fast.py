@@ -8,11 +8,10 @@ import dataclasses
 import hashlib
 import json
 import types
-import typing
 from collections.abc import Mapping
 from datetime import UTC, date, datetime, timedelta, timezone
 from enum import Enum
-from typing import Any, Union, get_args, get_origin
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -21,6 +20,7 @@ from hypothesis import strategies as st
 from auditor import canonical_json, model, serialise
 from auditor.model import Account, AccountKind, Severity, Snapshot, SourceSnapshot
 from connectors.sandbox.sample_org import generate
+from tests.auditor.model_strategies import model_strategies
 
 
 def reference(snapshot: Snapshot) -> str:
@@ -155,33 +155,17 @@ _DATETIMES = st.builds(
 )
 
 
-def strategy_for(tp: Any) -> st.SearchStrategy[Any]:
-    origin = get_origin(tp)
-    if origin in (Union, types.UnionType):
-        inner = [a for a in get_args(tp) if a is not type(None)]
-        return st.none() | strategy_for(inner[0])
-    if origin is tuple:
-        return st.lists(strategy_for(get_args(tp)[0]), max_size=3).map(tuple)
-    if origin in (dict, Mapping):
-        key_t, val_t = get_args(tp)
-        return st.dictionaries(strategy_for(key_t), strategy_for(val_t), max_size=4)
-    supertype = getattr(tp, "__supertype__", None)
-    if supertype is not None:
-        return strategy_for(supertype)
-    if isinstance(tp, type) and dataclasses.is_dataclass(tp):
-        hints = typing.get_type_hints(tp, vars(model))
-        return st.builds(tp, **{f.name: strategy_for(hints[f.name]) for f in dataclasses.fields(tp)})
-    if isinstance(tp, type) and issubclass(tp, Enum):
-        return st.sampled_from(list(tp))
-    simple: dict[Any, st.SearchStrategy[Any]] = {
+strategy_for = model_strategies(
+    {
         datetime: _DATETIMES,
         date: st.dates(),
         str: _TEXT,
         int: st.integers(-(2**70), 2**70),
         bool: st.booleans(),
         float: st.floats(allow_nan=True, allow_infinity=True),
-    }
-    return simple[tp]
+    },
+    max_items=4,
+)
 
 
 _SETTINGS = settings(

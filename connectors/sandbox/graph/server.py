@@ -3,7 +3,8 @@ endpoint) that the connector uses, with switchable faults.
 
 Faithful where the connector depends on it: absolute ``@odata.nextLink`` on the
 server's own URL, ``$select`` / ``$top`` (≤ 999) / ``$count`` (with
-``ConsistencyLevel: eventual``), ``$batch`` (≤ 20 sub-requests), Graph error bodies,
+``ConsistencyLevel: eventual``), ``$filter`` on service principals (see ``odata``),
+``$batch`` (≤ 20 sub-requests), Graph error bodies,
 application permissions from the token's ``roles``, and the reports throttle.
 """
 
@@ -27,6 +28,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, quote, unquote, urlencode, urlsplit
 
+from connectors.sandbox.graph import odata
 from connectors.sandbox.graph.shapes import USER_DEFAULT_FIELDS, Tenant
 
 ALL_ROLES = (
@@ -410,8 +412,8 @@ class GraphServer:
             "/roleManagement/directory/roleEligibilityScheduleInstances",
         ):
             return listing(t.role_eligibility)
-        if path == "/servicePrincipals":
-            return listing(t.service_principals)
+        if path in ("/servicePrincipals", "/servicePrincipals/$count"):
+            return self._service_principals(version, path, query, headers)
         if len(seg) == 3 and seg[0] == "servicePrincipals" and seg[2] == "appRoleAssignedTo":
             if not any(sp["id"] == seg[1] for sp in t.service_principals):
                 return error(404, "Request_ResourceNotFound", f"Resource '{seg[1]}' does not exist.")
@@ -439,6 +441,22 @@ class GraphServer:
         if path == "/auditLogs/signIns":
             return self._sign_ins(version, path, query)
         return error(400, "BadRequest", f"Resource not found for the segment '{seg[0]}'.")
+
+    def _service_principals(
+        self, version: str, path: str, query: Mapping[str, str], headers: Mapping[str, str]
+    ) -> Reply:
+        items = self.t.service_principals
+        if "$filter" in query:
+            try:
+                keep = odata.compile_filter(query["$filter"], odata.SERVICE_PRINCIPAL)
+            except odata.FilterError as exc:
+                return error(400, exc.code, exc.message)
+            items = [sp for sp in items if keep(sp)]
+        if path.endswith("/$count"):
+            if headers.get("ConsistencyLevel", "").lower() != "eventual":
+                return error(400, "Request_BadRequest", "$count is not currently supported.")
+            return Reply(200, str(len(items)), {"Content-Type": "text/plain; charset=utf-8"})
+        return self._collection(version, path, query, items)
 
     def _sign_ins(self, version: str, path: str, query: Mapping[str, str]) -> Reply:
         items = self.t.sign_ins

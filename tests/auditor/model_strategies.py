@@ -1,0 +1,42 @@
+"""Hypothesis strategies for any model type, built from its type hints (the serialiser
+tests draw whole snapshots and results with it). ``simple`` gives the strategy of each
+primitive type, so each test chooses how hostile its strings, times and numbers are."""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from collections.abc import Callable, Mapping
+from enum import Enum
+from typing import Any, Union, get_args, get_origin
+
+from hypothesis import strategies as st
+
+from auditor import model
+
+
+def model_strategies(
+    simple: Mapping[Any, st.SearchStrategy[Any]], *, max_items: int = 3
+) -> Callable[[Any], st.SearchStrategy[Any]]:
+    def strategy_for(tp: Any) -> st.SearchStrategy[Any]:
+        origin = get_origin(tp)
+        if origin in (Union, types.UnionType):
+            inner = [a for a in get_args(tp) if a is not type(None)]
+            return st.none() | strategy_for(inner[0])
+        if origin is tuple:
+            return st.lists(strategy_for(get_args(tp)[0]), max_size=3).map(tuple)
+        if origin in (dict, Mapping):
+            key_t, val_t = get_args(tp)
+            return st.dictionaries(strategy_for(key_t), strategy_for(val_t), max_size=max_items)
+        supertype = getattr(tp, "__supertype__", None)  # NewType
+        if supertype is not None:
+            return strategy_for(supertype)
+        if isinstance(tp, type) and dataclasses.is_dataclass(tp):
+            hints = typing.get_type_hints(tp, vars(model))
+            return st.builds(tp, **{f.name: strategy_for(hints[f.name]) for f in dataclasses.fields(tp)})
+        if isinstance(tp, type) and issubclass(tp, Enum):
+            return st.sampled_from(list(tp))
+        return simple[tp]
+
+    return strategy_for
