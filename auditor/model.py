@@ -319,6 +319,11 @@ class SignIn:
     client_app: str = ""
 
 
+# Code suffix of an issue saying that the configuration narrowed what a source read (e.g.
+# ``entra.scope_limited``): not incomplete, but an auditor must see it on page one.
+SCOPE_LIMITED = "scope_limited"
+
+
 @dataclass(frozen=True, slots=True)
 class SourceIssue:
     """Something a connector could not read or had to interpret. ``incomplete`` issues
@@ -328,6 +333,10 @@ class SourceIssue:
     message: str
     record: str | None = None
     incomplete: bool = False
+
+    @property
+    def limits_scope(self) -> bool:
+        return self.code.rpartition(".")[2] == SCOPE_LIMITED
 
 
 @dataclass(frozen=True, slots=True)

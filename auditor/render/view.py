@@ -232,6 +232,11 @@ class ReportView:
         return tuple(out)
 
     @property
+    def scope_limits(self) -> tuple[tuple[str, str], ...]:
+        """(source, message) of every narrowing the configuration made: shown on page one."""
+        return tuple((s.source, i.message) for s in self.sources for i in s.issues if i.limits_scope)
+
+    @property
     def incomplete_sources(self) -> tuple[SourceState, ...]:
         return tuple(s for s in self.sources if not s.complete)
 

@@ -13,6 +13,7 @@ from typing import Any
 
 from auditor.interfaces import CollectContext
 from auditor.model import (
+    SCOPE_LIMITED,
     Access,
     AccessVia,
     Account,
@@ -293,7 +294,7 @@ class Collection:
             self.st.expected["service_principals"] = total
             of = f"{total} service principals"
         self.issue(
-            "portals_limited",
+            f"entra.{SCOPE_LIMITED}",
             f"portals limited by settings.portals: {kept} of {of} became portals; {selection.describe()}. "
             "Coverage of the service principals left out is not audited.",
         )

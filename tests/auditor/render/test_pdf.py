@@ -231,3 +231,16 @@ def test_the_csv_files_are_the_attached_bytes(incomplete_ctx: ReportContext, pdf
     assert attached["findings.csv"] == findings.getvalue()
     assert attached["coverage-matrix.csv"] == matrix.getvalue()
     assert findings.getvalue().count(b"\r\n") == len(incomplete_ctx.result.findings) + 1
+
+
+def test_page_one_shows_a_scope_narrowed_by_the_configuration(
+    context_factory: Callable[..., ReportContext], snapshot: Snapshot, tmp_path: Path
+) -> None:
+    note = "portals limited by settings.portals: 3 of 7 service principals became portals"
+    first = replace(snapshot.sources[0], issues=(*snapshot.sources[0].issues, SourceIssue("entra.scope_limited", note)))
+    path = tmp_path / "scoped.pdf"
+    path.write_bytes(render_pdf(context_factory(replace(snapshot, sources=(first, *snapshot.sources[1:])))))
+    page_one = pdftotext(path, "-f", "1", "-l", "1")
+    assert "Scope narrowed by the configuration" in page_one
+    assert "3 of 7 service principals" in page_one
+    assert "All sources were read in full" in page_one  # narrowed is not incomplete

@@ -32,7 +32,7 @@ def _assignment_calls(sb: Any) -> int:
 
 
 def _limited(snap: SourceSnapshot) -> list[Any]:
-    return [i for i in snap.issues if i.code == "portals_limited"]
+    return [i for i in snap.issues if i.code == "entra.scope_limited"]
 
 
 def test_without_the_setting_every_app_is_a_portal_and_nothing_is_recorded(org, sandbox, collect):
