@@ -1,9 +1,11 @@
 """The Google Workspace connector: fetch → parse → enforcement mapping.
 
-Read-only: only GET requests reach the Admin SDK (users.list, orgunits.list, the user
-usage report and, when sign-ins are collected, the login audit), plus the OAuth token
-exchange. A page that cannot be read after bounded retries makes the source
-incomplete with an issue; it is never silently skipped.
+Read-only: only GET requests reach the Admin SDK (users.list, roles.list,
+roleAssignments.list, orgunits.list, the user usage report and, when sign-ins are
+collected, the login audit), plus the OAuth token exchange. A page that cannot be read
+after bounded retries makes the source incomplete with an issue; it is never silently
+skipped. Admin roles that cannot be read fall back to the users.list admin flags, with
+an issue saying so: privilege is never silently dropped.
 """
 
 from __future__ import annotations
@@ -25,13 +27,14 @@ from auditor.model import (
     AccountId,
     PageDigest,
     Portal,
+    RoleId,
     SignIn,
     SourceIssue,
     SourceName,
     SourceSnapshot,
     UnreadableRecord,
 )
-from connectors.google_workspace import enforcement, parse
+from connectors.google_workspace import enforcement, parse, roles
 from connectors.google_workspace.client import (
     Fetcher,
     FetchFailed,
@@ -47,6 +50,7 @@ from connectors.google_workspace.client import (
 from connectors.google_workspace.settings import (
     AUDIT,
     ORG_UNITS,
+    ROLES,
     USAGE,
     USERS,
     ScopeNeed,
@@ -56,6 +60,8 @@ from connectors.google_workspace.settings import (
 CONNECTOR_NAME = "google_workspace"
 USERS_PAGE_SIZE = 500  # users.list maximum
 REPORTS_PAGE_SIZE = 1000  # Reports API maximum
+ROLES_PAGE_SIZE = 100  # roles.list maximum (discovery document: maxResults 1..100)
+ROLE_ASSIGNMENTS_PAGE_SIZE = 200  # roleAssignments.list maximum (maxResults 1..200)
 # Usage-report dates are Pacific time and lag: start two days back, step back from there.
 REPORT_FIRST_LAG_DAYS = 2
 PACIFIC_OFFSET = timedelta(hours=-8)
@@ -129,9 +135,11 @@ class GoogleWorkspaceConnector:
         services = self._services(COLLECT_SCOPES)
         ctx.logger.info("google %s: reading users", ctx.source)
         users, unreadable = self._users(services, fetcher, run)
+        ctx.logger.info("google %s: reading admin roles", ctx.source)
+        held = self._roles(fetcher, run, users)
         org_units = self._org_units(services, fetcher, run)
         counts = self._usage(services, fetcher, run, ctx.now)
-        accounts = self._accounts(users, counts, run)
+        accounts = self._accounts(users, counts, held, run)
         self._cross_check(users, len(unreadable), counts, run)
         portals = self._portals(users, org_units)
         access = tuple(Access(u.account.id, parse.portal_id(u.org_unit), AccessVia.EVERYONE) for u in users)
@@ -194,6 +202,82 @@ class GoogleWorkspaceConnector:
                 raise SourceUnavailable(f"Google Workspace could not be read: {exc}") from exc
             run.incomplete("google.users_incomplete", exc)
         return users, unreadable
+
+    def _role_items(
+        self, fetcher: Fetcher, run: _Run, make_request: Callable[[str | None], Any], what: str
+    ) -> list[Any]:
+        items: list[Any] = []
+        for number, page in enumerate(pages(fetcher, make_request, what), start=1):
+            raw = page.get("items", [])  # Google leaves out an empty list
+            if not isinstance(raw, list):
+                raise FetchFailed(f"{what} page {number}", 200, "malformed", "items is not a list", 1)
+            run.digest(what, page, len(raw))
+            items.extend(raw)
+        return items
+
+    def _roles(
+        self, fetcher: Fetcher, run: _Run, users: list[parse.DirectoryUser]
+    ) -> dict[AccountId, tuple[RoleId, ...]] | None:
+        """Each user's admin role names, from the whole customer's roles and role
+        assignments: two paged lists, never one call per user. None when they could not
+        be read: the accounts then keep the roles their users.list flags give, and an
+        issue says so. The role scope has its own token so that a client ID not yet
+        granted it loses only the role names, not the source."""
+        services = self._services((ROLES,))
+        customer = self._settings.customer
+        directory = services.directory
+        try:
+            raw_roles = self._role_items(
+                fetcher,
+                run,
+                lambda token: directory.roles().list(customer=customer, maxResults=ROLES_PAGE_SIZE, pageToken=token),
+                "roles.list",
+            )
+            raw_assignments = self._role_items(
+                fetcher,
+                run,
+                lambda token: directory.roleAssignments().list(
+                    customer=customer, maxResults=ROLE_ASSIGNMENTS_PAGE_SIZE, pageToken=token
+                ),
+                "roleAssignments.list",
+            )
+            role_list = [roles.parse_role(r) for r in raw_roles]
+            assignments = [roles.parse_assignment(a) for a in raw_assignments]
+        except TokenRefused as exc:
+            hint = f"grant {ROLES.url} to the client ID (see docs/google-workspace.md)"
+            self._flag_fallback(run, users, f"the token for {ROLES.url} was refused ({exc.error or exc})", hint)
+            return None
+        except FetchFailed as exc:
+            hint = None
+            if exc.reason == "insufficientPermissions":
+                hint = f"the token lacks {ROLES.url}: grant it (see docs/google-workspace.md)"
+            elif exc.permission_denied:
+                hint = f"the delegated admin may lack the privilege to read admin roles, or {ROLES.url} is missing"
+            self._flag_fallback(run, users, str(exc), hint)
+            return None
+        except roles.RoleParseError as exc:
+            self._flag_fallback(run, users, f"unreadable record: {exc}", None)
+            return None
+        holders = [roles.Holder(u.account.id, u.account.principal, u.is_admin, u.is_delegated_admin) for u in users]
+        memberships = roles.group_members((u.account.id, u.account.groups) for u in users)
+        resolution = roles.resolve(holders, role_list, assignments, memberships)
+        run.issues.extend(resolution.issues)
+        return dict(resolution.roles)
+
+    @staticmethod
+    def _flag_fallback(run: _Run, users: list[parse.DirectoryUser], reason: str, refused_hint: str | None) -> None:
+        """``refused_hint``: what to grant, when the APIs refused (None: they failed)."""
+        supers = sum(1 for u in users if u.is_admin)
+        delegated = sum(1 for u in users if u.is_delegated_admin and not u.is_admin)
+        grant = f"; {refused_hint}" if refused_hint else ""
+        run.issues.append(
+            SourceIssue(
+                "google.roles_refused" if refused_hint else "google.roles_unreadable",
+                f"admin roles not read: {reason.rstrip('.')}. Privilege comes from the users.list flags instead: "
+                f"{supers} super admins (isAdmin, recorded as {roles.SUPER_ADMIN_ROLE}) and {delegated} delegated "
+                f"admins (isDelegatedAdmin, recorded as {roles.DELEGATED_ADMIN_ROLE}: which roles is unknown){grant}",
+            )
+        )
 
     def _org_units(self, services: Services, fetcher: Fetcher, run: _Run) -> tuple[parse.OrgUnitInfo, ...]:
         # orgunits.list is not paged: type=all returns every sub-unit of the root.
@@ -279,7 +363,11 @@ class GoogleWorkspaceConnector:
         return None
 
     def _accounts(
-        self, users: list[parse.DirectoryUser], counts: dict[str, parse.FactorCounts] | None, run: _Run
+        self,
+        users: list[parse.DirectoryUser],
+        counts: dict[str, parse.FactorCounts] | None,
+        held: dict[AccountId, tuple[RoleId, ...]] | None,
+        run: _Run,
     ) -> tuple[Account, ...]:
         out = []
         missing = []
@@ -290,7 +378,12 @@ class GoogleWorkspaceConnector:
                 row = counts.get(acct.id) or counts.get(acct.principal)
                 if row is None and user.enrolled_2sv:
                     missing.append(acct.principal)
-            out.append(replace(acct, methods=parse.methods_for(user.enrolled_2sv, row)))
+            methods = parse.methods_for(user.enrolled_2sv, row)
+            if held is None:  # the role APIs were not read: the flags' roles stay
+                out.append(replace(acct, methods=methods))
+            else:
+                user_roles = held.get(acct.id, ())
+                out.append(replace(acct, methods=methods, roles=user_roles, privileged=bool(user_roles)))
         if missing:
             run.issues.append(
                 SourceIssue(
@@ -400,6 +493,8 @@ class GoogleWorkspaceConnector:
             return services.directory.users().list(customer=customer, maxResults=1)
         if need is ORG_UNITS:
             return services.directory.orgunits().list(customerId=customer, type="children")
+        if need is ROLES:
+            return services.directory.roleAssignments().list(customer=customer, maxResults=1)
         if need is USAGE:
             day = _report_date(self._clock(), REPORT_FIRST_LAG_DAYS).isoformat()
             return services.reports.userUsageReport().get(
@@ -419,7 +514,7 @@ class GoogleWorkspaceConnector:
             )
             checks.append(PermissionCheck("domain-wide delegation", "token for the collection scopes", False, hint))
         fetcher = Fetcher(self._sleep, min(self._settings.max_attempts, 2), self._clock)
-        checks.extend(self._check_scope(need, fetcher) for need in (USERS, ORG_UNITS, USAGE))
+        checks.extend(self._check_scope(need, fetcher) for need in (USERS, ORG_UNITS, ROLES, USAGE))
         checks.append(replace(self._check_scope(AUDIT, fetcher), only_for_sign_ins=True))
         return tuple(checks)
 

@@ -22,16 +22,12 @@ from auditor.model import (
     MethodStatus,
     Portal,
     PortalId,
-    RoleId,
     SignInFactor,
     SourceName,
     UnreadableRecord,
 )
+from connectors.google_workspace.roles import flag_roles
 
-# Google's own name for the built-in Super Admin role (roleName in the roles API).
-SUPER_ADMIN_ROLE = RoleId("_SEED_ADMIN_ROLE")
-# users.list says only "has some delegated admin role", not which one.
-DELEGATED_ADMIN_ROLE = RoleId("delegated-admin")
 # lastLoginTime of a user who never signed in.
 NEVER_SIGNED_IN = datetime(1970, 1, 1, tzinfo=UTC)
 ROOT_OU = "/"
@@ -89,12 +85,15 @@ def _bool(raw: Mapping[str, Any], key: str) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class DirectoryUser:
-    """A users.list record: the account without methods, plus the 2SV flags."""
+    """A users.list record: the account without methods, plus the 2SV flags. The
+    account's roles are the admin flags' until the role assignments replace them."""
 
     account: Account
     enrolled_2sv: bool
     enforced_2sv: bool
     org_unit: str
+    is_admin: bool = False
+    is_delegated_admin: bool = False
 
 
 def _display_name(raw: Mapping[str, Any], principal: str) -> str:
@@ -132,11 +131,7 @@ def parse_user(raw: Any, source: SourceName, where: str) -> DirectoryUser | Unre
         created = parse_time(raw.get("creationTime"), "creationTime")
     except ParseError as exc:
         return UnreadableRecord(record, str(exc))
-    roles: tuple[RoleId, ...] = ()
-    if super_admin:
-        roles = (SUPER_ADMIN_ROLE,)
-    elif delegated:
-        roles = (DELEGATED_ADMIN_ROLE,)
+    roles = flag_roles(super_admin, delegated)
     principal = email.strip().lower()
     account = Account(
         source=source,
@@ -145,13 +140,13 @@ def parse_user(raw: Any, source: SourceName, where: str) -> DirectoryUser | Unre
         display_name=_display_name(raw, principal),
         kind=AccountKind.GUEST if guest else AccountKind.HUMAN,
         enabled=enabled,
-        privileged=super_admin or delegated,
+        privileged=bool(roles),
         roles=roles,
         last_sign_in=last,
         created=created,
         attributes={"org_unit": org_unit, "2sv_enforced": "true" if enforced else "false"},
     )
-    return DirectoryUser(account, enrolled, enforced, org_unit)
+    return DirectoryUser(account, enrolled, enforced, org_unit, super_admin, delegated)
 
 
 # --- Reports: user usage (accounts:*) ------------------------------------------------------

@@ -38,6 +38,11 @@ ORG_UNITS = ScopeNeed(
     "admin.directory.orgunit.readonly",
     "orgunits.list: one portal per org unit, so the config can classify org units",
 )
+ROLES = ScopeNeed(
+    "admin.directory.rolemanagement.readonly",
+    "roles.list and roleAssignments.list: which admin roles each user holds (who is privileged, and as what); "
+    "without it privilege rests on the isAdmin / isDelegatedAdmin flags",
+)
 USAGE = ScopeNeed(
     "admin.reports.usage.readonly",
     "user usage report (accounts:*): security keys and passkeys, to tell phishing-resistant users apart",
@@ -47,7 +52,7 @@ AUDIT = ScopeNeed(
     "login audit (activities.list, login): observed challenge methods; needed only with collect_sign_ins",
     optional=True,
 )
-ALL_SCOPES: tuple[ScopeNeed, ...] = (USERS, ORG_UNITS, USAGE, AUDIT)
+ALL_SCOPES: tuple[ScopeNeed, ...] = (USERS, ORG_UNITS, ROLES, USAGE, AUDIT)
 
 DEFAULT_CUSTOMER = "my_customer"
 DEFAULT_MAX_ATTEMPTS = 5

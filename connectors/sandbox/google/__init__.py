@@ -1,5 +1,6 @@
 """Google Workspace sandbox: the sample organisation's ``google`` truth served on
-loopback as the Admin SDK (Directory users / org units, Reports usage and login audit)
+loopback as the Admin SDK (Directory users / org units / roles / role assignments,
+Reports usage and login audit)
 plus the OAuth token endpoint for the service-account JWT grant.
 
     with start(org, script={"users": ["ok", "429"]}, retry_after=0) as sandbox:
@@ -16,6 +17,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from auditor.model import SignIn
+from connectors.sandbox.google import shapes
 from connectors.sandbox.google.keys import ServiceAccountKey, generate_key
 from connectors.sandbox.google.server import Faults, RecordedRequest, State, serve
 from connectors.sandbox.google.shapes import SUPER_ADMIN_ROLE, derived_sign_ins
@@ -54,6 +56,16 @@ class GoogleSandbox(LoopbackSandbox):
         return self._state.key
 
     @property
+    def roles(self) -> tuple[dict[str, Any], ...]:
+        """The roles.list items served."""
+        return self._state.roles
+
+    @property
+    def role_assignments(self) -> tuple[dict[str, Any], ...]:
+        """The roleAssignments.list items served."""
+        return self._state.role_assignments
+
+    @property
     def sign_ins(self) -> tuple[SignIn, ...]:
         """The login events served (the truth's, or derived when it has none)."""
         return self._state.sign_ins
@@ -83,6 +95,7 @@ def start(
     persistent: Mapping[str, str] | None = None,
     retry_after: float | None = None,
     page_size: int | None = None,
+    page_sizes: Mapping[str, int] | None = None,
     refuse_scopes: Iterable[str] = (),
     report_lag_days: int = 2,
     partial_report_days: int = 0,
@@ -91,15 +104,25 @@ def start(
     timeout_delay: float = 2.0,
     enforce_limits: bool = False,
     quota: tuple[int, float] = (2400, 60.0),
+    group_roles: Iterable[str] = (),
+    hide_assignments: Iterable[str] = (),
+    admin_flags: bool = True,
 ) -> GoogleSandbox:
     """Serve ``org.truth("google")``. Faults: ``script`` / ``persistent`` per endpoint
-    (token, users, orgunits, usage, login; see ``Faults``), ``retry_after`` seconds on
-    quota errors, ``page_size`` to force paging, ``refuse_scopes`` (full scope URLs or
+    (token, users, orgunits, roles, roleassignments, usage, login; see ``Faults``),
+    ``retry_after`` seconds on quota errors, ``page_size`` to force paging (``page_sizes``:
+    per endpoint), ``refuse_scopes`` (full scope URLs or
     short names) refused at token time as ``unauthorized_client``, ``report_lag_days``
     of the usage report, and ``partial_report_days``: how many of the most recent
     available days answer PARTIAL_DATA_AVAILABLE with half the rows; ``timeout_delay``:
     how long a "timeout" action holds its answer; ``enforce_limits``: the Admin SDK's
-    default quota, ``quota`` = (queries, seconds) per API (Directory, Reports)."""
+    default quota, ``quota`` = (queries, seconds) per API (Directory, Reports).
+
+    Admin roles come from the truth's ``roles``: ``_SEED_ADMIN_ROLE`` is the system super
+    admin role, any other name a custom role; one user assignment per (account, role).
+    ``group_roles``: role names assigned instead to one group of their holders;
+    ``hide_assignments``: accounts (ids or e-mails) whose assignments are left out;
+    ``admin_flags=False``: users.list flags nobody as an admin."""
     truth = org.truth(SOURCE)
     if admin is None:
         supers = [a.principal for a in truth.accounts if SUPER_ADMIN_ROLE in a.roles and a.enabled]
@@ -114,6 +137,7 @@ def start(
         persistent=dict(persistent or {}),
         retry_after=retry_after,
         page_size=page_size,
+        page_sizes=dict(page_sizes or {}),
         refuse_scopes=refused,
         report_lag_days=report_lag_days,
         partial_report_days=partial_report_days,
@@ -121,7 +145,22 @@ def start(
         enforce_limits=enforce_limits,
         quota=quota,
     )
-    state = State(truth, org.org_units, org.now, tuple(sign_ins), admin, generate_key(), faults)
+    roles = shapes.role_catalogue(truth, org.role_names.get(SOURCE, {}))
+    assignments = shapes.role_assignments(
+        truth, roles, org.org_units, group_roles=frozenset(group_roles), hidden=frozenset(hide_assignments)
+    )
+    state = State(
+        truth,
+        org.org_units,
+        org.now,
+        tuple(sign_ins),
+        admin,
+        generate_key(),
+        faults,
+        roles=tuple(roles),
+        role_assignments=tuple(assignments),
+        admin_flags=admin_flags,
+    )
     return GoogleSandbox(state)
 
 

@@ -30,13 +30,18 @@ JWT_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 ENDPOINT_SCOPES = {
     "users": {SCOPE + "admin.directory.user.readonly", SCOPE + "admin.directory.user"},
     "orgunits": {SCOPE + "admin.directory.orgunit.readonly", SCOPE + "admin.directory.orgunit"},
+    "roles": {SCOPE + "admin.directory.rolemanagement.readonly", SCOPE + "admin.directory.rolemanagement"},
+    "roleassignments": {SCOPE + "admin.directory.rolemanagement.readonly", SCOPE + "admin.directory.rolemanagement"},
     "usage": {SCOPE + "admin.reports.usage.readonly"},
     "login": {SCOPE + "admin.reports.audit.readonly"},
 }
-MAX_RESULTS = {"users": 500, "usage": 1000, "login": 1000}
+# The discovery document's maxima (roles.list 1..100, roleAssignments.list 1..200).
+MAX_RESULTS = {"users": 500, "usage": 1000, "login": 1000, "roles": 100, "roleassignments": 200}
 ROUTES = (
     ("users", re.compile(r"^/admin/directory/v1/users$")),
     ("orgunits", re.compile(r"^/admin/directory/v1/customer/(?P<customer>[^/]+)/orgunits$")),
+    ("roles", re.compile(r"^/admin/directory/v1/customer/(?P<customer>[^/]+)/roles$")),
+    ("roleassignments", re.compile(r"^/admin/directory/v1/customer/(?P<customer>[^/]+)/roleassignments$")),
     ("usage", re.compile(r"^/admin/reports/v1/usage/users/(?P<user>[^/]+)/dates/(?P<date>[^/]+)$")),
     ("login", re.compile(r"^/admin/reports/v1/activity/users/(?P<user>[^/]+)/applications/(?P<app>[^/]+)$")),
 )
@@ -51,7 +56,7 @@ class RecordedRequest:
     method: str
     path: str
     query: Mapping[str, tuple[str, ...]]
-    endpoint: str  # token, users, orgunits, usage, login, or "" when unrouted
+    endpoint: str  # token, users, orgunits, roles, roleassignments, usage, login, or "" when unrouted
     status: int = 0
 
 
@@ -59,7 +64,8 @@ class RecordedRequest:
 class Faults:
     """Per-endpoint fault scripts. ``script[endpoint]`` is consumed one entry per request
     to that endpoint ("ok" passes); ``persistent[endpoint]`` applies after the script.
-    Actions: ok, 429, rate_limit, user_rate_limit, 500, 502, 503, 504, forbidden, malformed;
+    Actions: ok, 429, rate_limit, user_rate_limit, 500, 502, 503, 504, forbidden,
+    insufficient_scopes (403: the token lacks the endpoint's scope), malformed;
     and the transport / paging faults: reset (half a body, then the connection drops),
     timeout (answers after ``timeout_delay`` s), 401 (the access token is refused),
     no_next (the page loses its nextPageToken), loop_next (the token points at this
@@ -69,6 +75,7 @@ class Faults:
     persistent: dict[str, str] = field(default_factory=dict)
     retry_after: float | None = None
     page_size: int | None = None  # the server's own cap on a page, below Google's maxima
+    page_sizes: dict[str, int] = field(default_factory=dict)  # per endpoint, over page_size
     refuse_scopes: frozenset[str] = frozenset()
     report_lag_days: int = 2
     partial_report_days: int = 0  # the most recent available days hold only half the rows
@@ -110,6 +117,33 @@ def _envelope(code: int, message: str, reason: str, status: str, domain: str = "
         }
     }
 
+
+def _insufficient_scopes(method: str) -> Json:
+    """What Google answers when the access token lacks the method's scope."""
+    body = _envelope(
+        403, "Request had insufficient authentication scopes.", "insufficientPermissions", "PERMISSION_DENIED"
+    )
+    body["error"]["errors"][0]["message"] = "Insufficient Permission"
+    body["error"]["details"] = [
+        {
+            "@type": "type.googleapis.com/google.rpc.ErrorInfo",
+            "reason": "ACCESS_TOKEN_SCOPE_INSUFFICIENT",
+            "domain": "googleapis.com",
+            "metadata": {"service": "admin.googleapis.com", "method": method},
+        }
+    ]
+    return body
+
+
+# The RPC method names Google puts in an ErrorInfo's metadata.
+RPC_METHODS = {
+    "users": "ccc.hosted.frontend.directory.v1.DirectoryUsers.List",
+    "orgunits": "ccc.hosted.frontend.directory.v1.DirectoryOrgunits.List",
+    "roles": "ccc.hosted.frontend.directory.v1.DirectoryRoles.List",
+    "roleassignments": "ccc.hosted.frontend.directory.v1.DirectoryRoleAssignments.List",
+    "usage": "google.admin.AdminService.userUsageReport",
+    "login": "google.admin.AdminService.activities",
+}
 
 FAULTS: Mapping[str, tuple[int, Json]] = {
     "429": (429, _envelope(429, "Rate Limit Exceeded", "rateLimitExceeded", "RESOURCE_EXHAUSTED", "usageLimits")),
@@ -156,6 +190,9 @@ class State:
     admin: str
     key: keys.ServiceAccountKey
     faults: Faults
+    roles: tuple[Json, ...] = ()  # roles.list items
+    role_assignments: tuple[Json, ...] = ()  # roleAssignments.list items
+    admin_flags: bool = True  # False: users.list says isAdmin / isDelegatedAdmin false for all
     requests: list[RecordedRequest] = field(default_factory=list)
     tokens: dict[str, frozenset[str]] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -185,7 +222,7 @@ def _page(
         raise _ApiError(400, _envelope(400, "Invalid value for maxResults", "invalid", "INVALID_ARGUMENT")) from None
     if not 1 <= wanted <= limit:
         raise _ApiError(400, _envelope(400, f"maxResults must be 1..{limit}", "invalid", "INVALID_ARGUMENT"))
-    size = min(wanted, faults.page_size or wanted)
+    size = min(wanted, faults.page_sizes.get(endpoint) or faults.page_size or wanted)
     start = _offset(query.get("pageToken", [None])[0])
     paging = getattr(_PAGING, "action", "ok")
     following = {"loop_next": start, "dup_next": start + size - 1}.get(paging, start + size)
@@ -198,7 +235,9 @@ def _users(state: State, query: Mapping[str, list[str]]) -> Json:
     customer = query.get("customer", [None])[0]
     if customer not in ("my_customer", shapes.CUSTOMER_ID):
         raise _ApiError(400, _envelope(400, "Bad Request", "badRequest", "INVALID_ARGUMENT"))
-    users: list[Json] = state.cached("users", lambda: [shapes.user(a) for a in state.truth.accounts])
+    users: list[Json] = state.cached(
+        "users", lambda: [shapes.user(a, admin_flags=state.admin_flags) for a in state.truth.accounts]
+    )
     for term in query.get("query", [""])[0].split():
         name, _, value = term.partition("=")
         key = {
@@ -220,6 +259,35 @@ def _users(state: State, query: Mapping[str, list[str]]) -> Json:
             raise _ApiError(400, _envelope(400, "Invalid Input", "invalid", "INVALID_ARGUMENT"))
     chunk, nxt = _page(users, query, "users", state.faults)
     return {"kind": "admin#directory#users", "etag": '"sandbox"', "users": chunk, **nxt}
+
+
+def _roles(state: State, customer: str, query: Mapping[str, list[str]]) -> Json:
+    if customer not in ("my_customer", shapes.CUSTOMER_ID):
+        raise _ApiError(400, _envelope(400, "Bad Request", "badRequest", "INVALID_ARGUMENT"))
+    chunk, nxt = _page(state.roles, query, "roles", state.faults)
+    out: Json = {"kind": "admin#directory#roles", "etag": '"sandbox-roles"', **nxt}
+    if chunk:
+        out["items"] = chunk  # Google leaves out an empty list
+    return out
+
+
+def _role_assignments(state: State, customer: str, query: Mapping[str, list[str]]) -> Json:
+    if customer not in ("my_customer", shapes.CUSTOMER_ID):
+        raise _ApiError(400, _envelope(400, "Bad Request", "badRequest", "INVALID_ARGUMENT"))
+    items = state.role_assignments
+    role_id = query.get("roleId", [None])[0]
+    if role_id:
+        items = tuple(i for i in items if i["roleId"] == role_id)
+    user_key = query.get("userKey", [None])[0]
+    if user_key:
+        by_email = {a.principal: a.id for a in state.truth.accounts}
+        wanted = by_email.get(user_key.lower(), user_key)
+        items = tuple(i for i in items if i["assignedTo"] == wanted)
+    chunk, nxt = _page(items, query, "roleassignments", state.faults)
+    out: Json = {"kind": "admin#directory#roleAssignments", "etag": '"sandbox-assignments"', **nxt}
+    if chunk:
+        out["items"] = chunk
+    return out
 
 
 def _orgunits(state: State, customer: str) -> Json:
@@ -398,10 +466,7 @@ class Handler(BaseHTTPRequestHandler):
             body = _envelope(401, "Request had invalid authentication credentials.", "authError", "UNAUTHENTICATED")
             return 401, body, {"WWW-Authenticate": 'Bearer realm="https://accounts.google.com/"'}
         if not scopes & ENDPOINT_SCOPES[endpoint]:
-            body = _envelope(
-                403, "Request had insufficient authentication scopes.", "insufficientPermissions", "PERMISSION_DENIED"
-            )
-            return 403, body, {}
+            return 403, _insufficient_scopes(RPC_METHODS[endpoint]), {}
         with self.state.lock:
             action = self.state.faults.next_action(endpoint)
             if self.state.faults.enforce_limits and not self.state.faults.take_quota(endpoint, time.time()):
@@ -413,6 +478,8 @@ class Handler(BaseHTTPRequestHandler):
         if action == "401":
             body = _envelope(401, "Request had invalid authentication credentials.", "authError", "UNAUTHENTICATED")
             return 401, body, {"WWW-Authenticate": 'Bearer realm="https://accounts.google.com/"'}
+        if action == "insufficient_scopes":
+            return 403, _insufficient_scopes(RPC_METHODS[endpoint]), {}
         if action == "timeout":
             time.sleep(self.state.faults.timeout_delay)
         if action in FAULTS:
@@ -424,6 +491,8 @@ class Handler(BaseHTTPRequestHandler):
         handlers: dict[str, Callable[[], Json]] = {
             "users": lambda: _users(self.state, query),
             "orgunits": lambda: _orgunits(self.state, args.get("customer", "")),
+            "roles": lambda: _roles(self.state, args.get("customer", ""), query),
+            "roleassignments": lambda: _role_assignments(self.state, args.get("customer", ""), query),
             "usage": lambda: _usage(self.state, args.get("user", ""), args.get("date", ""), query),
             "login": lambda: _login(self.state, args.get("user", ""), args.get("app", ""), query),
         }

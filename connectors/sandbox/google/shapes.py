@@ -11,7 +11,6 @@ from connectors.sandbox.sample_org import OrgUnit
 
 CUSTOMER_ID = "C0sandbox1"
 SUPER_ADMIN_ROLE = "_SEED_ADMIN_ROLE"
-DELEGATED_ROLE = "delegated-admin"
 NEVER = "1970-01-01T00:00:00.000Z"
 Json = dict[str, Any]
 
@@ -27,7 +26,9 @@ def _archived(account: Account) -> bool:
     return not account.enabled and int(account.id) % 3 == 0
 
 
-def user(account: Account) -> Json:
+def user(account: Account, *, admin_flags: bool = True) -> Json:
+    """A users.list record; ``admin_flags=False`` serves isAdmin / isDelegatedAdmin as false
+    (flags that disagree with the role assignments, which then must win)."""
     first, _, last = account.display_name.partition(" ")
     enrolled = bool(account.methods)
     return {
@@ -36,8 +37,8 @@ def user(account: Account) -> Json:
         "etag": f'"{account.id}"',
         "primaryEmail": account.principal,
         "name": {"givenName": first, "familyName": last, "fullName": account.display_name},
-        "isAdmin": SUPER_ADMIN_ROLE in account.roles,
-        "isDelegatedAdmin": DELEGATED_ROLE in account.roles,
+        "isAdmin": admin_flags and SUPER_ADMIN_ROLE in account.roles,
+        "isDelegatedAdmin": admin_flags and any(r != SUPER_ADMIN_ROLE for r in account.roles),
         "lastLoginTime": rfc3339(account.last_sign_in),
         "creationTime": rfc3339(account.created),
         "agreedToTerms": True,
@@ -145,3 +146,110 @@ def derived_sign_ins(truth: SourceSnapshot, start: date, now: datetime) -> tuple
         factor = SignInFactor.MULTI if account.methods else SignInFactor.SINGLE
         out.append(SignIn(account.id, portal_of[account.id], when, factor, "google_password"))
     return tuple(sorted(out, key=lambda s: (s.time, s.account_id)))
+
+
+# --- admin roles (roles.list, roleAssignments.list) -----------------------------------------
+
+# Google's pre-defined (system) roles: (roleName, roleDescription). Only the first is the
+# super admin role; the truth's other role names are served as custom roles.
+SYSTEM_ROLES = (
+    (SUPER_ADMIN_ROLE, "Google Apps Administrator Seed Role"),
+    ("_GROUPS_ADMIN_ROLE", "Groups Administrator"),
+    ("_USER_MANAGEMENT_ADMIN_ROLE", "User Management Administrator"),
+    ("_HELP_DESK_ADMIN_ROLE", "Help Desk Administrator"),
+    ("_SERVICE_ADMIN_ROLE", "Services Administrator"),
+    ("_MOBILE_ADMIN_ROLE", "Mobile Administrator"),
+    ("_GROUPS_READER_ROLE", "Groups Reader"),
+    ("_GROUPS_EDITOR_ROLE", "Groups Editor"),
+)
+ROLE_ID_BASE = 9170516996784128  # role ids are int64 in strings
+ASSIGNMENT_ID_BASE = 9170516996790000
+SERVICE_ID = "00haapch16h1ysv"  # an obfuscated service id, as privileges.list gives them
+
+
+def _role(role_id: int, name: str, description: str, *, system: bool, super_admin: bool) -> Json:
+    privileges = [{"privilegeName": "USERS_RETRIEVE", "serviceId": SERVICE_ID}]
+    if super_admin:
+        privileges += [
+            {"privilegeName": "SUPER_ADMIN", "serviceId": SERVICE_ID},
+            {"privilegeName": "ORGANIZATION_UNITS_ALL", "serviceId": SERVICE_ID},
+        ]
+    return {
+        "kind": "admin#directory#role",
+        "etag": f'"role-{role_id}"',
+        "roleId": str(role_id),
+        "roleName": name,
+        "roleDescription": description,
+        "rolePrivileges": privileges,
+        "isSystemRole": system,
+        "isSuperAdminRole": super_admin,
+    }
+
+
+def role_catalogue(truth: SourceSnapshot, descriptions: dict[str, str]) -> list[Json]:
+    """The system roles, then one custom role per other role name the truth's accounts hold."""
+    out = [
+        _role(ROLE_ID_BASE + i, name, desc, system=True, super_admin=name == SUPER_ADMIN_ROLE)
+        for i, (name, desc) in enumerate(SYSTEM_ROLES)
+    ]
+    system = {name for name, _ in SYSTEM_ROLES}
+    custom = sorted({r for a in truth.accounts for r in a.roles} - system)
+    out += [
+        _role(ROLE_ID_BASE + 1000 + i, name, descriptions.get(name, name), system=False, super_admin=False)
+        for i, name in enumerate(custom)
+    ]
+    return out
+
+
+def group_id(index: int) -> str:
+    return f"02et92p0{index:07d}"  # Google group ids are 15 characters
+
+
+def role_assignments(
+    truth: SourceSnapshot,
+    roles: list[Json],
+    org_units: tuple[OrgUnit, ...],
+    *,
+    group_roles: frozenset[str] = frozenset(),
+    hidden: frozenset[str] = frozenset(),
+) -> list[Json]:
+    """One assignment per (account, role) of the truth, in account order. Every second
+    non-super-admin assignment is scoped to the holder's org unit (still an admin role).
+    A role in ``group_roles`` is given instead to one group holding its holders
+    (assigneeType group); accounts in ``hidden`` (ids or e-mails) get no assignment at all."""
+    role_ids = {r["roleName"]: r["roleId"] for r in roles}
+    super_name = next(r["roleName"] for r in roles if r["isSuperAdminRole"])
+    ou_ids = {ou.path: f"03ph8a2z{i + 1:04d}" for i, ou in enumerate(org_units)}
+    out: list[Json] = []
+    grouped: list[str] = []
+
+    def add(role: str, assigned_to: str, kind: str, org_unit: str | None) -> None:
+        item: Json = {
+            "kind": "admin#directory#roleAssignment",
+            "etag": f'"assignment-{len(out)}"',
+            "roleAssignmentId": str(ASSIGNMENT_ID_BASE + len(out)),
+            "roleId": role_ids[role],
+            "assignedTo": assigned_to,
+            "assigneeType": kind,
+            "scopeType": "ORG_UNIT" if org_unit else "CUSTOMER",
+        }
+        if org_unit:
+            item["orgUnitId"] = org_unit
+        out.append(item)
+
+    scoped = 0
+    for account in truth.accounts:
+        if account.id in hidden or account.principal in hidden:
+            continue
+        for role in account.roles:
+            if role in group_roles:
+                if role not in grouped:
+                    grouped.append(role)
+                    add(role, group_id(len(grouped)), "group", None)
+                continue
+            org_unit = None
+            if role != super_name:
+                scoped += 1
+                org_unit = ou_ids.get(account.attributes.get("org_unit", "/")) if scoped % 2 == 0 else None
+            add(role, account.id, "user", org_unit)
+    return out

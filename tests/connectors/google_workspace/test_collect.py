@@ -159,7 +159,15 @@ def test_only_get_reaches_the_apis(small_org, start_sandbox, make_connector, mak
     connector.collect(make_ctx(small_org, sign_ins=True))
     connector.check_access()
     requests = sandbox.requests
-    assert {r.endpoint for r in requests} == {"token", "users", "orgunits", "usage", "login"}
+    assert {r.endpoint for r in requests} == {
+        "token",
+        "users",
+        "orgunits",
+        "roles",
+        "roleassignments",
+        "usage",
+        "login",
+    }
     for r in requests:
         assert (r.method, r.path) == ("POST", "/token") if r.endpoint == "token" else r.method == "GET", r
 

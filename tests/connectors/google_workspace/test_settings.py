@@ -58,6 +58,7 @@ def test_only_read_only_scopes() -> None:
     assert [s.scope for s in ALL_SCOPES] == [
         "admin.directory.user.readonly",
         "admin.directory.orgunit.readonly",
+        "admin.directory.rolemanagement.readonly",
         "admin.reports.usage.readonly",
         "admin.reports.audit.readonly",
     ]

@@ -22,7 +22,7 @@ def test_everything_granted(small_org, start_sandbox, make_connector) -> None:
     assert all(c.granted is True for c in checks), checks
     # One minimal GET per scope, each with a token holding only that scope.
     gets = [r for r in sandbox.requests if r.method == "GET"]
-    assert [r.endpoint for r in gets] == ["users", "orgunits", "usage", "login"]
+    assert [r.endpoint for r in gets] == ["users", "orgunits", "roleassignments", "usage", "login"]
     assert all(r.query.get("maxResults", ("1",)) == ("1",) for r in gets)
 
 
