@@ -118,19 +118,13 @@ def snapshot_file(snapshot: Snapshot) -> EvidenceFile:
     return found
 
 
-def remember_snapshot_file(snapshot: Snapshot, raw: bytes, deflated: bytes) -> EvidenceFile:
-    """Keep a decoded snapshot's file from the bytes it was decoded from (the evidence
-    store holds them as one zlib stream): re-rendering a stored run encodes nothing."""
+def remember_snapshot_file(snapshot: Snapshot, *, size: int, sha256: str, md5: str, deflated: bytes) -> EvidenceFile:
+    """Keep a decoded snapshot's file from what it was decoded from (the evidence store
+    holds it as one zlib stream, and measures and hashes the bytes as it inflates them):
+    re-rendering a stored run encodes nothing."""
     global _last_snapshot
     found = EvidenceFile(
-        SNAPSHOT_NAME,
-        SNAPSHOT_MEDIA_TYPE,
-        "Source",
-        "attachment.snapshot",
-        len(raw),
-        hashlib.sha256(raw).hexdigest(),
-        hashlib.md5(raw, usedforsecurity=False).hexdigest(),
-        deflated,
+        SNAPSHOT_NAME, SNAPSHOT_MEDIA_TYPE, "Source", "attachment.snapshot", size, sha256, md5, deflated
     )
     _last_snapshot = (snapshot, found)
     return found

@@ -175,6 +175,18 @@ def snapshot_to_json(snapshot: Snapshot, *, indent: int | None = None) -> str:
 
 
 def snapshot_from_json(text: str | bytes) -> Snapshot:
+    """Raises ``SnapshotFormatError`` naming the place inside the document."""
+    from auditor import model_decode  # the fast decoders fall back on this module's
+
+    if isinstance(text, str | bytes | bytearray):
+        snapshot = model_decode.stream_snapshot(model_decode.text_pieces(text))
+        if snapshot is not None:
+            return snapshot
+    return _snapshot_from_json_reference(text)
+
+
+def _snapshot_from_json_reference(text: str | bytes) -> Snapshot:
+    """The definition: ``json.loads`` and ``from_data``. Gives the error of a bad document."""
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -197,7 +209,13 @@ def result_to_data(result: AuditResult) -> dict[str, Any]:
 
 
 def result_from_data(data: Mapping[str, Any]) -> AuditResult:
-    result: AuditResult = from_data(AuditResult, dict(data))
+    from auditor import model_decode  # the fast decoders fall back on this module's
+
+    doc = dict(data)
+    try:
+        result: AuditResult = model_decode.decode(AuditResult, doc, "$")
+    finally:
+        model_decode.shared_done()
     return result
 
 
@@ -229,5 +247,10 @@ def source_snapshot_from_json(text: str | bytes) -> SourceSnapshot:
     if unknown:
         raise SnapshotFormatError(f"$.{unknown[0]}: not a field of a source snapshot")
     del doc["format"], doc["schema_version"]
-    result: SourceSnapshot = from_data(SourceSnapshot, doc)
+    from auditor import model_decode  # the fast decoders fall back on this module's
+
+    try:
+        result: SourceSnapshot = model_decode.decode(SourceSnapshot, doc, "$")
+    finally:
+        model_decode.shared_done()
     return result

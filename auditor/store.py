@@ -42,6 +42,7 @@ from auditor.evidence import EvidenceFile, remember_snapshot_file, snapshot_file
 from auditor.interfaces import AuditorError
 from auditor.metrics import CoverageSummary
 from auditor.model import AuditResult, CoverageStatus, Finding, Severity, Snapshot
+from auditor.model_decode import stream_result, stream_snapshot
 from auditor.serialise import (
     SnapshotFormatError,
     result_from_data,
@@ -55,6 +56,7 @@ BUSY_TIMEOUT_MS = 60_000
 CHUNK_BYTES = 8 * 1024 * 1024  # compressed bytes per blob row: far below SQLite's 1 GB value limit
 FINDINGS_BATCH = 10_000
 SLICE_CHARS = 4 * 1024 * 1024
+INFLATE_PIECE = 1024 * 1024  # inflated bytes handed to the decoder at a time
 CODEC = "zlib"
 ZLIB_LEVEL = 3  # JSON of the model compresses ~15x at level 3, twice as fast as level 6 for ~20 % more bytes
 
@@ -507,27 +509,50 @@ class EvidenceStore:
         return runs[i - 1] if i > 0 else None
 
     def load_run(self, run_id: str) -> StoredRun:
-        """The run with its snapshot, result and config text, each checked against its SHA-256."""
+        """The run with its snapshot, result and config text, each checked against its SHA-256.
+
+        The snapshot and the result are decoded as their chunks are inflated (never held
+        whole, as text or as a dict tree); nothing decoded is returned unless every chunk
+        matched its blob's size and SHA-256. Checks fail in this order: each blob's own
+        digest (snapshot, result, config), the snapshot's digest recorded with the run, then
+        decoding (snapshot first)."""
         with self._connection() as conn:
             row = self._run_row(conn, run_id)
             summary = self._summary(conn, row)
             if summary.purged_at is not None:
                 raise RunPurged(run_id, summary.purged_at)
-            snapshot_deflated: list[bytes] = []
-            snapshot_bytes = self._read_blob(conn, row["seq"], BLOB_SNAPSHOT, run_id, snapshot_deflated)
-            result_bytes = self._read_blob(conn, row["seq"], BLOB_RESULT, run_id)
-            config_bytes = self._read_blob(conn, row["seq"], BLOB_CONFIG, run_id)
-        if hashlib.sha256(snapshot_bytes).hexdigest() != summary.snapshot_sha256:
-            raise StoreCorrupt(
-                f"{self.path}: run {run_id!r}: the snapshot does not match the digest recorded with the run"
-            )
-        try:
-            snapshot = snapshot_from_json(snapshot_bytes)
-            result = result_from_data(json.loads(result_bytes))
-        except (SnapshotFormatError, ValueError) as exc:
-            raise StoreCorrupt(f"{self.path}: run {run_id!r}: stored evidence cannot be decoded: {exc}") from None
+            seq = row["seq"]
+            snapshot_blob = _BlobReader(self.path, conn, seq, BLOB_SNAPSHOT, run_id, keep=True)
+            snapshot = stream_snapshot(snapshot_blob.pieces())
+            snapshot_blob.finish()
+            result_blob = _BlobReader(self.path, conn, seq, BLOB_RESULT, run_id)
+            result = stream_result(result_blob.pieces())
+            result_blob.finish()
+            config_bytes = self._read_blob(conn, seq, BLOB_CONFIG, run_id)
+            if snapshot_blob.sha256 != summary.snapshot_sha256:
+                raise StoreCorrupt(
+                    f"{self.path}: run {run_id!r}: the snapshot does not match the digest recorded with the run"
+                )
+            if snapshot is None or result is None:
+                # The streamed decoders stop at anything unexpected: the reference decoders,
+                # on the whole text, decode it or say what is wrong and where.
+                try:
+                    if snapshot is None:
+                        snapshot = snapshot_from_json(self._read_blob(conn, seq, BLOB_SNAPSHOT, run_id))
+                    if result is None:
+                        result = result_from_data(json.loads(self._read_blob(conn, seq, BLOB_RESULT, run_id)))
+                except (SnapshotFormatError, ValueError) as exc:
+                    raise StoreCorrupt(
+                        f"{self.path}: run {run_id!r}: stored evidence cannot be decoded: {exc}"
+                    ) from None
         # The stored chunks are the snapshot file a report attaches: not encoded again.
-        remember_snapshot_file(snapshot, snapshot_bytes, b"".join(snapshot_deflated))
+        remember_snapshot_file(
+            snapshot,
+            size=snapshot_blob.size,
+            sha256=snapshot_blob.sha256,
+            md5=snapshot_blob.md5,
+            deflated=b"".join(snapshot_blob.compressed),
+        )
         return StoredRun(summary, snapshot, result, config_bytes.decode("utf-8"))
 
     def stored_findings(self, run_id: str) -> list[tuple[str, str, str | None, str | None, str | None]]:
@@ -722,6 +747,92 @@ class _Blob:
         data = file.deflated
         chunks = tuple(data[i : i + chunk_bytes] for i in range(0, len(data), chunk_bytes))
         return cls(chunks, file.sha256, file.size)
+
+
+class _BlobReader:
+    """A stored blob inflated chunk by chunk (``pieces``), hashed as it goes; ``finish``
+    reads what is left and raises ``StoreCorrupt`` unless the chunk count, the size and
+    the SHA-256 all match. ``keep`` keeps the compressed chunks and an MD5 (the snapshot's
+    evidence file)."""
+
+    def __init__(self, path: Path, conn: sqlite3.Connection, seq: int, kind: str, run_id: str, *, keep: bool = False):
+        self._where = f"{path}: run {run_id!r}"
+        self._conn = conn
+        self._seq = seq
+        self._kind = kind
+        self._keep = keep
+        self._finished = False
+        self._pieces = self._inflate()
+        self.compressed: list[bytes] = []
+        self._sha256 = hashlib.sha256()
+        self._md5 = hashlib.md5(usedforsecurity=False) if keep else None
+        self.size = 0
+
+    @property
+    def sha256(self) -> str:
+        return self._sha256.hexdigest()
+
+    @property
+    def md5(self) -> str:
+        assert self._md5 is not None
+        return self._md5.hexdigest()
+
+    def pieces(self) -> Iterator[bytes]:
+        """The inflated bytes in pieces of at most ``INFLATE_PIECE``. Raises ``StoreCorrupt``
+        (missing, unknown codec, undecompressable, or not matching at the end)."""
+        return self._pieces
+
+    def _inflate(self) -> Iterator[bytes]:
+        kind = self._kind
+        meta = self._conn.execute(
+            "SELECT codec, sha256, size, chunks FROM blobs WHERE run_seq = ? AND kind = ?", (self._seq, kind)
+        ).fetchone()
+        if meta is None:
+            raise StoreCorrupt(f"{self._where}: the stored {kind} is missing")
+        codec, sha, size, chunks = meta
+        if codec != CODEC:
+            raise StoreCorrupt(f"{self._where}: unknown compression {codec!r} for the {kind}")
+        inflate = zlib.decompressobj()
+        count = 0
+        try:
+            rows = self._conn.execute(
+                "SELECT data FROM blob_chunks WHERE run_seq = ? AND kind = ? ORDER BY n", (self._seq, kind)
+            )
+            for (data,) in rows:
+                count += 1
+                if self._keep:
+                    self.compressed.append(data)
+                pending = data
+                while True:
+                    # Bounded output: a chunk of 8 MiB inflates to ~100 MiB of text.
+                    out = inflate.decompress(pending, INFLATE_PIECE)
+                    pending = inflate.unconsumed_tail
+                    if out:
+                        yield self._seen(out)
+                    if not pending and len(out) < INFLATE_PIECE:
+                        break
+            tail = inflate.flush()
+        except zlib.error as exc:
+            raise StoreCorrupt(f"{self._where}: the stored {kind} cannot be decompressed: {exc}") from None
+        if tail:
+            yield self._seen(tail)
+        self._finished = True
+        if count != chunks or self.size != size or self._sha256.hexdigest() != sha:
+            raise StoreCorrupt(f"{self._where}: the stored {kind} does not match its SHA-256")
+
+    def _seen(self, data: bytes) -> bytes:
+        self._sha256.update(data)
+        if self._md5 is not None:
+            self._md5.update(data)
+        self.size += len(data)
+        return data
+
+    def finish(self) -> None:
+        """Read (and check) whatever the decoder left: it may have stopped early."""
+        for _ in self._pieces:
+            pass
+        if not self._finished:
+            raise StoreCorrupt(f"{self._where}: the stored {self._kind} was not read to its end")
 
 
 def finding_key_text(finding: Finding) -> str:
