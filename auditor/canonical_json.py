@@ -155,7 +155,7 @@ class _WriterSource:
 
     def compile(self, name: str, source: str) -> Any:
         # The source is generated here from the model's type hints, never from data.
-        exec(compile(source, f"<auditor.serialise {name}>", "exec"), self.namespace)
+        exec(compile(source, f"<auditor.canonical_json {name}>", "exec"), self.namespace)
         return self.namespace[name]
 
 

@@ -1,11 +1,12 @@
 """The Google Workspace connector: fetch → parse → enforcement mapping.
 
 Read-only: only GET requests reach the Admin SDK (users.list, roles.list,
-roleAssignments.list, orgunits.list, the user usage report and, when sign-ins are
-collected, the login audit), plus the OAuth token exchange. A page that cannot be read
-after bounded retries makes the source incomplete with an issue; it is never silently
-skipped. Admin roles that cannot be read fall back to the users.list admin flags, with
-an issue saying so: privilege is never silently dropped.
+roleAssignments.list, members.list of the groups holding an admin role, orgunits.list,
+the user usage report and, when sign-ins are collected, the login audit), plus the
+OAuth token exchange. A page that cannot be read after bounded retries makes the
+source incomplete with an issue; it is never silently skipped. Admin roles that cannot
+be read fall back to the users.list admin flags, with an issue saying so: privilege is
+never silently dropped.
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ from connectors.google_workspace.client import (
 )
 from connectors.google_workspace.settings import (
     AUDIT,
+    GROUP_MEMBERS,
     ORG_UNITS,
     ROLES,
     USAGE,
@@ -62,6 +64,7 @@ USERS_PAGE_SIZE = 500  # users.list maximum
 REPORTS_PAGE_SIZE = 1000  # Reports API maximum
 ROLES_PAGE_SIZE = 100  # roles.list maximum (discovery document: maxResults 1..100)
 ROLE_ASSIGNMENTS_PAGE_SIZE = 200  # roleAssignments.list maximum (maxResults 1..200)
+MEMBERS_PAGE_SIZE = 200  # members.list maximum ("Max allowed value is 200")
 # Usage-report dates are Pacific time and lag: start two days back, step back from there.
 REPORT_FIRST_LAG_DAYS = 2
 PACIFIC_OFFSET = timedelta(hours=-8)
@@ -260,9 +263,70 @@ class GoogleWorkspaceConnector:
             return None
         holders = [roles.Holder(u.account.id, u.account.principal, u.is_admin, u.is_delegated_admin) for u in users]
         memberships = roles.group_members((u.account.id, u.account.groups) for u in users)
-        resolution = roles.resolve(holders, role_list, assignments, memberships)
+        unread: dict[str, str] = {}
+        # Only the groups that hold a role are listed, each once, however many roles it holds.
+        group_ids = list(
+            dict.fromkeys(a.assigned_to for a in assignments if a.assignee_type is roles.AssigneeType.GROUP)
+        )
+        if group_ids:
+            listed, unread, strays = roles.split_members(
+                self._group_reads(fetcher, run, group_ids), (u.account.id for u in users)
+            )
+            memberships.update(listed)
+            if strays is not None:
+                run.issues.append(strays)
+        resolution = roles.resolve(holders, role_list, assignments, memberships, unread)
         run.issues.extend(resolution.issues)
         return dict(resolution.roles)
+
+    @staticmethod
+    def _members_request(directory: Any, group_id: str) -> Callable[[str | None], Any]:
+        def request(token: str | None) -> Any:
+            # includeDerivedMembership: Google lists the members of nested groups too, so a
+            # group nested in a role-holding group costs no listing of its own.
+            return directory.members().list(
+                groupKey=group_id, includeDerivedMembership=True, maxResults=MEMBERS_PAGE_SIZE, pageToken=token
+            )
+
+        return request
+
+    def _group_reads(self, fetcher: Fetcher, run: _Run, group_ids: list[str]) -> list[roles.GroupRead]:
+        """members.list of each role-holding group. The member scope has its own token, as
+        the role scope has: a client ID not granted it loses only the group expansion. A
+        refusal of the scope itself holds for every group, so it ends the listing; any
+        other failure costs that group only."""
+        directory = self._services((GROUP_MEMBERS,)).directory  # the token is fetched on the first page
+        out: list[roles.GroupRead] = []
+        refused: str | None = None
+        for group_id in group_ids:
+            if refused is not None:
+                out.append(roles.GroupRead(group_id, (), refused))
+                continue
+            what = f"members.list {group_id}"
+            members: list[roles.Member] = []
+            error: str | None = None
+            try:
+                for number, page in enumerate(pages(fetcher, self._members_request(directory, group_id), what), 1):
+                    raw = page.get("members", [])  # Google leaves out an empty list
+                    if not isinstance(raw, list):
+                        raise FetchFailed(f"{what} page {number}", 200, "malformed", "members is not a list", 1)
+                    run.digest("members.list", page, len(raw))
+                    members.extend(roles.parse_member(m, f"{what} page {number}") for m in raw)
+            except TokenRefused as exc:
+                refused = error = (
+                    f"the token for {GROUP_MEMBERS.url} was refused ({exc.error or exc}): grant it to the client ID "
+                    "(see docs/google-workspace.md)"
+                )
+            except FetchFailed as exc:
+                error = str(exc).rstrip(".")
+                if exc.reason == "insufficientPermissions":
+                    refused = error = f"{error}: the token lacks {GROUP_MEMBERS.url}, grant it"
+                elif exc.permission_denied:
+                    error += ": the delegated admin may lack the privilege to read this group's members"
+            except roles.RoleParseError as exc:
+                error = f"unreadable record: {exc}"
+            out.append(roles.GroupRead(group_id, tuple(members), error))
+        return out
 
     @staticmethod
     def _flag_fallback(run: _Run, users: list[parse.DirectoryUser], reason: str, refused_hint: str | None) -> None:
@@ -486,9 +550,11 @@ class GoogleWorkspaceConnector:
 
     # --- validate --------------------------------------------------------------------------
 
-    def _probe(self, need: ScopeNeed, services: Services) -> Any:
-        """One minimal GET that needs exactly this scope."""
+    def _probe(self, need: ScopeNeed, services: Services, group_id: str | None = None) -> Any:
+        """One minimal GET that needs exactly this scope (members.list: of ``group_id``)."""
         customer = self._settings.customer
+        if need is GROUP_MEMBERS:
+            return services.directory.members().list(groupKey=group_id, maxResults=1)
         if need is USERS:
             return services.directory.users().list(customer=customer, maxResults=1)
         if need is ORG_UNITS:
@@ -514,7 +580,7 @@ class GoogleWorkspaceConnector:
             )
             checks.append(PermissionCheck("domain-wide delegation", "token for the collection scopes", False, hint))
         fetcher = Fetcher(self._sleep, min(self._settings.max_attempts, 2), self._clock)
-        checks.extend(self._check_scope(need, fetcher) for need in (USERS, ORG_UNITS, ROLES, USAGE))
+        checks.extend(self._check_scope(need, fetcher) for need in (USERS, ORG_UNITS, ROLES, GROUP_MEMBERS, USAGE))
         checks.append(replace(self._check_scope(AUDIT, fetcher), only_for_sign_ins=True))
         return tuple(checks)
 
@@ -532,10 +598,37 @@ class GoogleWorkspaceConnector:
                     "not authorised: add it to the client ID under Security > API controls > Domain-wide delegation",
                 )
             return PermissionCheck(name, need.purpose, None, f"not checked: {exc}")
+        group_id = None
+        if need is GROUP_MEMBERS:
+            # members.list needs a group, and the connector lists only role-holding ones:
+            # probe the first such group, found with the role scope's own token.
+            group_id, why_not = self._role_group(fetcher)
+            if group_id is None:
+                return PermissionCheck(name, need.purpose, True, f"token granted; members.list not tried: {why_not}")
         try:
-            fetcher.execute(self._probe(need, make_services(self._settings, creds)), f"{need.scope} probe")
+            fetcher.execute(self._probe(need, make_services(self._settings, creds), group_id), f"{need.scope} probe")
         except FetchFailed as exc:
             if exc.permission_denied:
                 return PermissionCheck(name, need.purpose, False, f"token granted but the API refused: {exc}")
             return PermissionCheck(name, need.purpose, None, f"not checked: {exc}")
         return PermissionCheck(name, need.purpose, True)
+
+    def _role_group(self, fetcher: Fetcher) -> tuple[str | None, str]:
+        """(the first group holding an admin role on roleAssignments.list's first page, or
+        None and why not)."""
+        services = self._services((ROLES,))
+        request = services.directory.roleAssignments().list(
+            customer=self._settings.customer, maxResults=ROLE_ASSIGNMENTS_PAGE_SIZE
+        )
+        try:
+            page = fetcher.execute(request, "roleAssignments.list")
+        except (TokenRefused, FetchFailed) as exc:
+            return None, f"the role assignments could not be read to find a group ({exc})"
+        for raw in page.get("items") or ():
+            try:
+                assignment = roles.parse_assignment(raw)
+            except roles.RoleParseError:
+                continue
+            if assignment.assignee_type is roles.AssigneeType.GROUP:
+                return assignment.assigned_to, ""
+        return None, "no admin role is assigned to a group (first page of roleAssignments.list), none to read"

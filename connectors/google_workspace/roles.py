@@ -6,6 +6,11 @@ say which, and through what: a user, or a group whose members all hold the role.
 Google admin role is an administrative privilege, so holding any role makes an account
 privileged, as the Entra and Okta connectors do (``privileged = bool(roles)``).
 
+A role held by a group is expanded with ``members.list`` of that group alone (the
+connector lists no other group), with ``includeDerivedMembership=true`` so that Google
+itself lists the members of nested groups. Members that are no listed user (a CUSTOMER
+entry, an external address, a service account, a user deleted since) are recorded.
+
 The flags stay as a cross-check: a flagged user for whom no matching assignment was read
 keeps the privilege the flag gives, with an issue, never silently dropped.
 """
@@ -100,6 +105,88 @@ def parse_assignment(raw: Any) -> RoleAssignment:
     )
 
 
+class MemberType(StrEnum):
+    """``Member.type`` as the Directory reference documents it."""
+
+    USER = "USER"
+    GROUP = "GROUP"  # a nested group: with includeDerivedMembership its members are listed too
+    CUSTOMER = "CUSTOMER"  # "all users in the domain"; id is the customer id, no email
+    EXTERNAL = "EXTERNAL"  # documented as "currently unused"
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    member_id: str
+    email: str | None
+    member_type: MemberType | None  # None: absent or a value this connector does not know
+    status: str | None  # ACTIVE, SUSPENDED, …: a suspended member still holds the role
+
+
+def parse_member(raw: Any, what: str) -> Member:
+    """One members.list item; ``what`` names the group and page for the message."""
+    if not isinstance(raw, Mapping):
+        raise RoleParseError(f"{what} members[]: expected an object, got {type(raw).__name__}")
+    try:
+        kind: MemberType | None = MemberType(str(raw.get("type")))
+    except ValueError:
+        kind = None
+    return Member(_text(raw, "id", f"{what} member"), _optional(raw, "email"), kind, _optional(raw, "status"))
+
+
+@dataclass(frozen=True, slots=True)
+class GroupRead:
+    """What members.list gave for one role-holding group. ``error`` set: the listing
+    failed (members holds what was read before it failed, perhaps nothing)."""
+
+    group_id: str
+    members: tuple[Member, ...]
+    error: str | None = None
+
+
+def split_members(
+    reads: Iterable[GroupRead], known: Iterable[AccountId]
+) -> tuple[dict[str, list[AccountId]], dict[str, str], SourceIssue | None]:
+    """(group id → member account ids among ``known``, group id → why it was not read in
+    full, an issue for the members that are no listed user)."""
+    people = set(known)
+    memberships: dict[str, list[AccountId]] = {}
+    unread: dict[str, str] = {}
+    strays: dict[str, int] = defaultdict(int)
+    named: list[str] = []
+    for read in reads:
+        if read.error is not None:
+            unread[read.group_id] = read.error
+        accounts: list[AccountId] = []
+        for m in read.members:
+            if m.member_type is MemberType.GROUP:
+                continue  # includeDerivedMembership: its own members are listed as well
+            if m.member_type is MemberType.CUSTOMER:
+                # "All users in the domain": every one of them holds the group's role.
+                accounts.extend(a for a in sorted(people) if a not in accounts)
+                continue
+            if m.member_type is MemberType.USER and AccountId(m.member_id) in people:
+                if AccountId(m.member_id) not in accounts:
+                    accounts.append(AccountId(m.member_id))
+                continue
+            label = str(m.member_type) if m.member_type is not None else "unknown type"
+            if m.member_type is MemberType.USER:
+                label = "USER not in users.list"
+            strays[label] += 1
+            named.append(f"group {read.group_id}: {label} {m.email or m.member_id}")
+        if read.members or read.error is None:
+            memberships[read.group_id] = accounts
+    issue = None
+    if strays:
+        counts = ", ".join(f"{n} {label}" for label, n in sorted(strays.items()))
+        issue = SourceIssue(
+            "google.role_group_member_unknown",
+            f"{sum(strays.values())} members of groups holding an admin role are no user of users.list, so no "
+            f"account carries their role ({counts}): a service account, an external address, or a user deleted "
+            f"or unreadable since. {_first(named)}",
+        )
+    return memberships, unread, issue
+
+
 @dataclass(frozen=True, slots=True)
 class Holder:
     """What users.list says about one user's privilege."""
@@ -135,10 +222,13 @@ def resolve(
     roles: Iterable[Role],
     assignments: Iterable[RoleAssignment],
     memberships: Mapping[str, Iterable[AccountId]],
+    unread: Mapping[str, str] | None = None,
 ) -> Resolution:
     """Each holder's role names (sorted). ``memberships`` maps a group id to the member
-    account ids the connector knows; a role given to a group it does not know is an issue,
-    and its members keep what their flags give."""
+    account ids the connector knows; ``unread`` maps a group id to why its members were
+    not read (in full). A role given to a group not read in full is an issue naming role,
+    group and reason; the members read get the role, the others keep what their flags give."""
+    why = unread or {}
     people = {h.account_id: h for h in holders}
     by_id = {r.role_id: r for r in roles}
     super_name = next((r.name for r in by_id.values() if r.super_admin), SUPER_ADMIN_ROLE)
@@ -155,10 +245,11 @@ def resolve(
         targets: list[AccountId] = []
         if a.assignee_type is AssigneeType.GROUP:
             members = memberships.get(a.assigned_to)
-            if members is None:
-                unexpanded.append(f"{name} → group {a.assigned_to}")
-                continue
-            targets = [m for m in members if m in people]
+            if members is None or a.assigned_to in why:
+                reason = why.get(a.assigned_to, "members not read")
+                read = "" if members is None else "; only the members read before that get the role"
+                unexpanded.append(f"{name} → group {a.assigned_to} ({reason}{read})")
+            targets = [m for m in members or () if m in people]
         elif AccountId(a.assigned_to) in people:
             targets = [AccountId(a.assigned_to)]
         else:
@@ -184,8 +275,8 @@ def resolve(
         issues.append(
             SourceIssue(
                 "google.role_group_unexpanded",
-                f"{len(unexpanded)} admin role assignments name a group whose members this connector does not "
-                f"read; those members are privileged only if users.list flags them (isAdmin / isDelegatedAdmin): "
+                f"{len(unexpanded)} admin role assignments name a group whose members could not be read; "
+                f"those members are privileged only if users.list flags them (isAdmin / isDelegatedAdmin): "
                 f"{_first(unexpanded)}",
             )
         )

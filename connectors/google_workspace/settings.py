@@ -43,6 +43,11 @@ ROLES = ScopeNeed(
     "roles.list and roleAssignments.list: which admin roles each user holds (who is privileged, and as what); "
     "without it privilege rests on the isAdmin / isDelegatedAdmin flags",
 )
+GROUP_MEMBERS = ScopeNeed(
+    "admin.directory.group.member.readonly",
+    "members.list of the groups that hold an admin role (and only those): their members hold the role; "
+    "without it those members are privileged only as far as the isAdmin / isDelegatedAdmin flags say",
+)
 USAGE = ScopeNeed(
     "admin.reports.usage.readonly",
     "user usage report (accounts:*): security keys and passkeys, to tell phishing-resistant users apart",
@@ -52,7 +57,7 @@ AUDIT = ScopeNeed(
     "login audit (activities.list, login): observed challenge methods; needed only with collect_sign_ins",
     optional=True,
 )
-ALL_SCOPES: tuple[ScopeNeed, ...] = (USERS, ORG_UNITS, ROLES, USAGE, AUDIT)
+ALL_SCOPES: tuple[ScopeNeed, ...] = (USERS, ORG_UNITS, ROLES, GROUP_MEMBERS, USAGE, AUDIT)
 
 DEFAULT_CUSTOMER = "my_customer"
 DEFAULT_MAX_ATTEMPTS = 5

@@ -1,6 +1,6 @@
 """Google Workspace sandbox: the sample organisation's ``google`` truth served on
-loopback as the Admin SDK (Directory users / org units / roles / role assignments,
-Reports usage and login audit)
+loopback as the Admin SDK (Directory users / org units / roles / role assignments /
+members of the role-holding groups, Reports usage and login audit)
 plus the OAuth token endpoint for the service-account JWT grant.
 
     with start(org, script={"users": ["ok", "429"]}, retry_after=0) as sandbox:
@@ -66,6 +66,12 @@ class GoogleSandbox(LoopbackSandbox):
         return self._state.role_assignments
 
     @property
+    def groups(self) -> dict[str, list[dict[str, Any]]]:
+        """Group id → its direct members.list entries. Mutable: a test may add members
+        (a CUSTOMER or external entry, a nested group, a cycle) before collecting."""
+        return self._state.groups
+
+    @property
     def sign_ins(self) -> tuple[SignIn, ...]:
         """The login events served (the truth's, or derived when it has none)."""
         return self._state.sign_ins
@@ -107,9 +113,10 @@ def start(
     group_roles: Iterable[str] = (),
     hide_assignments: Iterable[str] = (),
     admin_flags: bool = True,
+    nest_groups: bool = False,
 ) -> GoogleSandbox:
     """Serve ``org.truth("google")``. Faults: ``script`` / ``persistent`` per endpoint
-    (token, users, orgunits, roles, roleassignments, usage, login; see ``Faults``),
+    (token, users, orgunits, roles, roleassignments, members, usage, login; see ``Faults``),
     ``retry_after`` seconds on quota errors, ``page_size`` to force paging (``page_sizes``:
     per endpoint), ``refuse_scopes`` (full scope URLs or
     short names) refused at token time as ``unauthorized_client``, ``report_lag_days``
@@ -120,7 +127,9 @@ def start(
 
     Admin roles come from the truth's ``roles``: ``_SEED_ADMIN_ROLE`` is the system super
     admin role, any other name a custom role; one user assignment per (account, role).
-    ``group_roles``: role names assigned instead to one group of their holders;
+    ``group_roles``: role names assigned instead to one group of their holders, whose
+    members.list lists them (``nest_groups``: half of them through a nested group, which
+    itself holds no role);
     ``hide_assignments``: accounts (ids or e-mails) whose assignments are left out;
     ``admin_flags=False``: users.list flags nobody as an admin."""
     truth = org.truth(SOURCE)
@@ -149,6 +158,7 @@ def start(
     assignments = shapes.role_assignments(
         truth, roles, org.org_units, group_roles=frozenset(group_roles), hidden=frozenset(hide_assignments)
     )
+    groups = shapes.role_groups(truth, roles, assignments, hidden=frozenset(hide_assignments), nest=nest_groups)
     state = State(
         truth,
         org.org_units,
@@ -160,6 +170,7 @@ def start(
         roles=tuple(roles),
         role_assignments=tuple(assignments),
         admin_flags=admin_flags,
+        groups=groups,
     )
     return GoogleSandbox(state)
 

@@ -32,16 +32,25 @@ ENDPOINT_SCOPES = {
     "orgunits": {SCOPE + "admin.directory.orgunit.readonly", SCOPE + "admin.directory.orgunit"},
     "roles": {SCOPE + "admin.directory.rolemanagement.readonly", SCOPE + "admin.directory.rolemanagement"},
     "roleassignments": {SCOPE + "admin.directory.rolemanagement.readonly", SCOPE + "admin.directory.rolemanagement"},
+    # members.list: any of the four group scopes the discovery document lists.
+    "members": {
+        SCOPE + "admin.directory.group.member.readonly",
+        SCOPE + "admin.directory.group.member",
+        SCOPE + "admin.directory.group.readonly",
+        SCOPE + "admin.directory.group",
+    },
     "usage": {SCOPE + "admin.reports.usage.readonly"},
     "login": {SCOPE + "admin.reports.audit.readonly"},
 }
-# The discovery document's maxima (roles.list 1..100, roleAssignments.list 1..200).
-MAX_RESULTS = {"users": 500, "usage": 1000, "login": 1000, "roles": 100, "roleassignments": 200}
+# The discovery document's maxima (roles.list 1..100, roleAssignments.list 1..200,
+# members.list "Max allowed value is 200", default 200).
+MAX_RESULTS = {"users": 500, "usage": 1000, "login": 1000, "roles": 100, "roleassignments": 200, "members": 200}
 ROUTES = (
     ("users", re.compile(r"^/admin/directory/v1/users$")),
     ("orgunits", re.compile(r"^/admin/directory/v1/customer/(?P<customer>[^/]+)/orgunits$")),
     ("roles", re.compile(r"^/admin/directory/v1/customer/(?P<customer>[^/]+)/roles$")),
     ("roleassignments", re.compile(r"^/admin/directory/v1/customer/(?P<customer>[^/]+)/roleassignments$")),
+    ("members", re.compile(r"^/admin/directory/v1/groups/(?P<group>[^/]+)/members$")),
     ("usage", re.compile(r"^/admin/reports/v1/usage/users/(?P<user>[^/]+)/dates/(?P<date>[^/]+)$")),
     ("login", re.compile(r"^/admin/reports/v1/activity/users/(?P<user>[^/]+)/applications/(?P<app>[^/]+)$")),
 )
@@ -56,7 +65,7 @@ class RecordedRequest:
     method: str
     path: str
     query: Mapping[str, tuple[str, ...]]
-    endpoint: str  # token, users, orgunits, roles, roleassignments, usage, login, or "" when unrouted
+    endpoint: str  # token, users, orgunits, roles, roleassignments, members, usage, login, or "" when unrouted
     status: int = 0
 
 
@@ -141,6 +150,7 @@ RPC_METHODS = {
     "orgunits": "ccc.hosted.frontend.directory.v1.DirectoryOrgunits.List",
     "roles": "ccc.hosted.frontend.directory.v1.DirectoryRoles.List",
     "roleassignments": "ccc.hosted.frontend.directory.v1.DirectoryRoleAssignments.List",
+    "members": "ccc.hosted.frontend.directory.v1.DirectoryMembers.List",
     "usage": "google.admin.AdminService.userUsageReport",
     "login": "google.admin.AdminService.activities",
 }
@@ -193,6 +203,7 @@ class State:
     roles: tuple[Json, ...] = ()  # roles.list items
     role_assignments: tuple[Json, ...] = ()  # roleAssignments.list items
     admin_flags: bool = True  # False: users.list says isAdmin / isDelegatedAdmin false for all
+    groups: dict[str, list[Json]] = field(default_factory=dict)  # group id → direct members.list entries
     requests: list[RecordedRequest] = field(default_factory=list)
     tokens: dict[str, frozenset[str]] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -287,6 +298,34 @@ def _role_assignments(state: State, customer: str, query: Mapping[str, list[str]
     out: Json = {"kind": "admin#directory#roleAssignments", "etag": '"sandbox-assignments"', **nxt}
     if chunk:
         out["items"] = chunk
+    return out
+
+
+def _members(state: State, group: str, query: Mapping[str, list[str]]) -> Json:
+    """members.list. ``includeDerivedMembership=true`` lists the members of nested groups
+    as well (after the direct ones, each once); the nested group's own entry stays. Google
+    refuses membership cycles, but the walk keeps a visited set all the same."""
+    with state.lock:
+        direct = state.groups.get(group)
+        if direct is None:
+            message = "Resource Not Found: groupKey"
+            raise _ApiError(404, _envelope(404, message, "notFound", "NOT_FOUND"))
+        derived = query.get("includeDerivedMembership", ["false"])[0].lower() == "true"
+        listed: list[Json] = list(direct)
+        if derived:
+            seen = {group} | {m["id"] for m in direct}
+            queue = [m["id"] for m in direct if m["type"] == "GROUP"]
+            while queue:
+                for m in state.groups.get(queue.pop(0), ()):
+                    if m["id"] not in seen:
+                        seen.add(m["id"])
+                        listed.append(m)
+                        if m["type"] == "GROUP":
+                            queue.append(m["id"])
+    chunk, nxt = _page(listed, query, "members", state.faults)
+    out: Json = {"kind": "admin#directory#members", "etag": f'"sandbox-members-{group}"', **nxt}
+    if chunk:
+        out["members"] = chunk  # an empty group's answer has no members list
     return out
 
 
@@ -493,6 +532,7 @@ class Handler(BaseHTTPRequestHandler):
             "orgunits": lambda: _orgunits(self.state, args.get("customer", "")),
             "roles": lambda: _roles(self.state, args.get("customer", ""), query),
             "roleassignments": lambda: _role_assignments(self.state, args.get("customer", ""), query),
+            "members": lambda: _members(self.state, args.get("group", ""), query),
             "usage": lambda: _usage(self.state, args.get("user", ""), args.get("date", ""), query),
             "login": lambda: _login(self.state, args.get("user", ""), args.get("app", ""), query),
         }

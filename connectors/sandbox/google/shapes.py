@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from auditor.model import Account, MethodKind, SignIn, SignInFactor, SourceSnapshot
-from connectors.sandbox.sample_org import OrgUnit
+from connectors.sandbox.sample_org import DOMAIN, OrgUnit
 
 CUSTOMER_ID = "C0sandbox1"
 SUPER_ADMIN_ROLE = "_SEED_ADMIN_ROLE"
@@ -252,4 +252,66 @@ def role_assignments(
                 scoped += 1
                 org_unit = ou_ids.get(account.attributes.get("org_unit", "/")) if scoped % 2 == 0 else None
             add(role, account.id, "user", org_unit)
+    return out
+
+
+# --- group members (members.list) ------------------------------------------------------------
+
+NESTED_GROUP_BASE = 500  # nested groups' ids: group_id(NESTED_GROUP_BASE + n)
+
+
+def member(account: Account) -> Json:
+    """A members.list entry for a user."""
+    return {
+        "kind": "admin#directory#member",
+        "etag": f'"member-{account.id}"',
+        "id": account.id,
+        "email": account.principal,
+        "role": "MEMBER",
+        "type": "USER",
+        "status": "ACTIVE" if account.enabled else "SUSPENDED",
+    }
+
+
+def group_member(gid: str) -> Json:
+    """A members.list entry for a nested group."""
+    return {
+        "kind": "admin#directory#member",
+        "etag": f'"member-{gid}"',
+        "id": gid,
+        "email": f"group-{gid}@{DOMAIN}",
+        "role": "MEMBER",
+        "type": "GROUP",
+        "status": "ACTIVE",
+    }
+
+
+def role_groups(
+    truth: SourceSnapshot,
+    roles: list[Json],
+    assignments: list[Json],
+    *,
+    hidden: frozenset[str] = frozenset(),
+    nest: bool = False,
+) -> dict[str, list[Json]]:
+    """group id → its direct members, for every group an assignment names: the holders of
+    the group's role in the truth. ``nest``: the second half of the holders sits instead in
+    a nested group (not itself holding a role) that is a member of the role's group."""
+    names = {r["roleId"]: r["roleName"] for r in roles}
+    out: dict[str, list[Json]] = {}
+    for a in assignments:
+        if a["assigneeType"] != "group" or a["assignedTo"] in out:
+            continue
+        role = names[a["roleId"]]
+        holders = [
+            member(acct)
+            for acct in truth.accounts
+            if role in acct.roles and acct.id not in hidden and acct.principal not in hidden
+        ]
+        if nest and len(holders) > 1:
+            inner = group_id(NESTED_GROUP_BASE + len(out))
+            half = len(holders) // 2
+            out[inner] = holders[half:]
+            holders = [*holders[:half], group_member(inner)]
+        out[a["assignedTo"]] = holders
     return out

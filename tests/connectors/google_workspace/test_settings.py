@@ -59,6 +59,7 @@ def test_only_read_only_scopes() -> None:
         "admin.directory.user.readonly",
         "admin.directory.orgunit.readonly",
         "admin.directory.rolemanagement.readonly",
+        "admin.directory.group.member.readonly",
         "admin.reports.usage.readonly",
         "admin.reports.audit.readonly",
     ]

@@ -20,10 +20,11 @@ def test_everything_granted(small_org, start_sandbox, make_connector) -> None:
     checks = make_connector(sandbox).check_access()
     assert [c.name for c in checks] == ["domain-wide delegation", *(s.url for s in ALL_SCOPES)]
     assert all(c.granted is True for c in checks), checks
-    # One minimal GET per scope, each with a token holding only that scope.
+    # One minimal GET per scope, each with a token holding only that scope; the member
+    # scope first looks for a role-holding group (none here, so members.list is not tried).
     gets = [r for r in sandbox.requests if r.method == "GET"]
-    assert [r.endpoint for r in gets] == ["users", "orgunits", "roleassignments", "usage", "login"]
-    assert all(r.query.get("maxResults", ("1",)) == ("1",) for r in gets)
+    assert [r.endpoint for r in gets] == ["users", "orgunits", "roleassignments", "roleassignments", "usage", "login"]
+    assert [r.query.get("maxResults", ("1",)) for r in gets] == [("1",)] * 3 + [("200",)] + [("1",)] * 2
 
 
 def test_a_scope_missing_from_the_delegation_is_named(small_org, start_sandbox, make_connector) -> None:
