@@ -18,6 +18,7 @@ from functools import cache
 from typing import Any, Union, get_args, get_origin
 
 from auditor import model
+from auditor.codegen import GeneratedSource, Lazy
 from auditor.model import Snapshot
 from auditor.serialise import _generic
 
@@ -51,36 +52,30 @@ def _iso_utc(value: datetime) -> str:
     return text
 
 
-class _WriterSource:
+class _WriterSource(GeneratedSource):
     """Generated Python source for the writers, and the names it refers to."""
 
+    label = "auditor.canonical_json"
+
     def __init__(self) -> None:
-        self.namespace: dict[str, Any] = {
-            "X": _canonical,
-            "E": _escape,
-            "INT": int.__repr__,
-            "str": str,
-            "int": int,
-            "bool": bool,
-            "tuple": tuple,
-            "dict": dict,
-            "sorted": sorted,
-            "datetime": datetime,
-            "date": date,
-            "UTC": UTC,
-            "ISO_UTC": _iso_utc_text,
-            "iso_utc": _iso_utc,
-        }
-        self._count = 0
-
-    def fresh(self, prefix: str) -> str:
-        self._count += 1
-        return f"{prefix}{self._count}"
-
-    def constant(self, value: Any, prefix: str = "K") -> str:
-        name = self.fresh(prefix)
-        self.namespace[name] = value
-        return name
+        super().__init__(
+            {
+                "X": _canonical,
+                "E": _escape,
+                "INT": int.__repr__,
+                "str": str,
+                "int": int,
+                "bool": bool,
+                "tuple": tuple,
+                "dict": dict,
+                "sorted": sorted,
+                "datetime": datetime,
+                "date": date,
+                "UTC": UTC,
+                "ISO_UTC": _iso_utc_text,
+                "iso_utc": _iso_utc,
+            }
+        )
 
     def expr(self, tp: Any, var: str) -> str:
         """A Python expression giving the canonical JSON text of the value in ``var``."""
@@ -95,7 +90,7 @@ class _WriterSource:
             return self.expr(supertype, var)
         if isinstance(tp, type) and dataclasses.is_dataclass(tp):
             cls = self.constant(tp, "C")
-            write = self.constant(_LazyWriter(tp) if tp in _building else _writer(tp), "W")
+            write = self.constant(Lazy(_writer, tp) if tp in _building else _writer(tp), "W")
             return f"({write}({var}) if type({var}) is {cls} else X({var}))"
         if origin is tuple:
             items = get_args(tp)
@@ -152,26 +147,6 @@ class _WriterSource:
         """(name, expression over ``x``) for each field of ``cls``, sorted by name."""
         hints = typing.get_type_hints(cls, vars(model))
         return [(f.name, self.expr(hints[f.name], "x")) for f in sorted(dataclasses.fields(cls), key=lambda f: f.name)]
-
-    def compile(self, name: str, source: str) -> Any:
-        # The source is generated here from the model's type hints, never from data.
-        exec(compile(source, f"<auditor.canonical_json {name}>", "exec"), self.namespace)
-        return self.namespace[name]
-
-
-class _LazyWriter:
-    """A nested class's writer, looked up on first use: classes may refer to each other."""
-
-    __slots__ = ("_cls", "_write")
-
-    def __init__(self, cls: type) -> None:
-        self._cls = cls
-        self._write: Callable[[Any], str] | None = None
-
-    def __call__(self, value: Any) -> str:
-        if self._write is None:
-            self._write = _writer(self._cls)
-        return self._write(value)
 
 
 _building: set[type] = set()

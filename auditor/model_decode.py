@@ -23,6 +23,7 @@ from enum import Enum
 from functools import cache
 from typing import Any, TypeVar, Union, get_args, get_origin
 
+from auditor.codegen import GeneratedSource, Lazy
 from auditor.model import SNAPSHOT_SCHEMA_VERSION, AuditResult, Snapshot, SourceSnapshot
 from auditor.serialise import _hints, from_data
 
@@ -62,36 +63,30 @@ def shared_done() -> None:
     _shared.clear()
 
 
-class _DecoderSource:
+class _DecoderSource(GeneratedSource):
     """Generated Python source for the decoders, and the names it refers to."""
 
+    label = "auditor.model_decode"
+
     def __init__(self) -> None:
-        self.namespace: dict[str, Any] = {
-            "S": _slow,
-            "M": _MISSING,
-            "SH": _shared.setdefault,
-            "SHARE": _share,
-            "type": type,
-            "tuple": tuple,
-            "list": list,
-            "dict": dict,
-            "str": str,
-            "int": int,
-            "bool": bool,
-            "float": float,
-            "DT": datetime.fromisoformat,
-            "D": date.fromisoformat,
-        }
-        self._count = 0
-
-    def fresh(self, prefix: str) -> str:
-        self._count += 1
-        return f"{prefix}{self._count}"
-
-    def constant(self, value: Any, prefix: str = "K") -> str:
-        name = self.fresh(prefix)
-        self.namespace[name] = value
-        return name
+        super().__init__(
+            {
+                "S": _slow,
+                "M": _MISSING,
+                "SH": _shared.setdefault,
+                "SHARE": _share,
+                "type": type,
+                "tuple": tuple,
+                "list": list,
+                "dict": dict,
+                "str": str,
+                "int": int,
+                "bool": bool,
+                "float": float,
+                "DT": datetime.fromisoformat,
+                "D": date.fromisoformat,
+            }
+        )
 
     def expr(self, tp: Any, var: str) -> str:
         """A Python expression decoding the JSON value in ``var`` as ``from_data(tp, ...)`` does."""
@@ -102,7 +97,7 @@ class _DecoderSource:
         if tp is Any:
             return var
         if isinstance(tp, type) and dataclasses.is_dataclass(tp):
-            decode = self.constant(_LazyDecoder(tp) if tp in _building else _decoder(tp), "F")
+            decode = self.constant(Lazy(_decoder, tp) if tp in _building else _decoder(tp), "F")
             return f"{decode}({var})"
         if origin is tuple:
             args = get_args(tp)
@@ -134,11 +129,6 @@ class _DecoderSource:
             return f"({var} if type({var}) is {tp.__name__} else S())"
         return "S()"
 
-    def compile(self, name: str, source: str) -> Any:
-        # The source is generated here from the model's type hints, never from data.
-        exec(compile(source, f"<auditor.model_decode {name}>", "exec"), self.namespace)
-        return self.namespace[name]
-
 
 Decoder = Callable[[Any], Any]
 
@@ -147,21 +137,6 @@ def _base(tp: Any) -> Any:
     while getattr(tp, "__supertype__", None) is not None:  # NewType
         tp = tp.__supertype__
     return tp
-
-
-class _LazyDecoder:
-    """A nested class's decoder, looked up on first use: classes may refer to each other."""
-
-    __slots__ = ("_cls", "_decode")
-
-    def __init__(self, cls: type) -> None:
-        self._cls = cls
-        self._decode: Decoder | None = None
-
-    def __call__(self, data: Any) -> Any:
-        if self._decode is None:
-            self._decode = _decoder(self._cls)
-        return self._decode(data)
 
 
 _building: set[type] = set()
