@@ -7,7 +7,6 @@ beside it and the JSON's arrays carry the same fields in the same order.
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import re
 from collections.abc import Iterable, Iterator, Mapping
@@ -361,18 +360,6 @@ def write_finding_rows(view: ReportView, out: ByteSink) -> str:
         if len(lines) >= chunks.limit:
             chunks.flush()
     return chunks.hexdigest()
-
-
-def findings_csv_bytes(view: ReportView) -> bytes:
-    out = io.BytesIO()
-    write_finding_rows(view, out)
-    return out.getvalue()
-
-
-def coverage_csv_bytes(view: ReportView) -> bytes:
-    out = io.BytesIO()
-    write_coverage_rows(view, out)
-    return out.getvalue()
 
 
 def findings_digest(findings: tuple[Finding, ...] | list[Finding]) -> str:

@@ -32,11 +32,10 @@ from auditor.model import (
     SourceName,
 )
 from auditor.render import pseudonym
+from auditor.render.document import coverage_file, findings_file
 from auditor.render.rows import (
     COVERAGE_COLUMNS,
     FINDING_COLUMNS,
-    coverage_csv_bytes,
-    findings_csv_bytes,
     iter_coverage_rows,
     iter_finding_rows,
     write_coverage_rows,
@@ -125,8 +124,9 @@ def test_sample_org_bytes_identical(context: ReportContext) -> None:
     view = ReportView(context)
     assert len(view.result.coverage) > 300 and len(view.result.findings) > 20  # not a vacuous comparison
     _assert_all_paths_agree(view)
-    assert coverage_csv_bytes(view) == _reference_csv(iter_coverage_rows(view), COVERAGE_COLUMNS)
-    assert findings_csv_bytes(view) == _reference_csv(iter_finding_rows(view), FINDING_COLUMNS)
+    # What the reports attach and write (the evidence files), not only the writers.
+    assert coverage_file(view).data() == _reference_csv(iter_coverage_rows(view), COVERAGE_COLUMNS)
+    assert findings_file(view).data() == _reference_csv(iter_finding_rows(view), FINDING_COLUMNS)
 
 
 def test_incomplete_source_bytes_identical(
