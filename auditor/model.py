@@ -290,6 +290,10 @@ class PolicyRule:
     portals: PortalScope
     requirement: Requirement
     conditions: tuple[Condition, ...] = ()
+    # The method kinds the rule's requirement accepts as the second step (e.g. the kinds an
+    # Entra authentication strength's combinations allow). Empty: every kind whose
+    # strength reaches ``requirement.strength``.
+    accepted_methods: tuple[MethodKind, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -317,6 +321,45 @@ class SignIn:
     time: datetime
     factor: SignInFactor
     client_app: str = ""
+
+
+class Fact(StrEnum):
+    """A kind of fact a source may or may not have read. Rules declare the facts they
+    need (``Rule.requires``); a rule is not evaluated on a source that did not read them."""
+
+    ACCOUNTS = "accounts"
+    METHODS = "methods"  # registered second factors per account
+    POLICIES = "policies"  # MFA-enforcement policies
+    METHODS_POLICY = "methods_policy"  # which methods the tenant allows, per account
+    ROLES = "roles"  # privileged role assignments
+    ACCESS = "access"  # app assignments
+    SIGN_IN_TIMES = "sign_in_times"  # last sign-in per account
+    SIGN_IN_LOG = "sign_in_log"  # sign-in events of the period
+    LEGACY_AUTH = "legacy_auth"  # whether legacy protocols are blocked
+
+
+@dataclass(frozen=True, slots=True)
+class FactRead:
+    """Whether a source read one kind of fact; ``reason`` says why not (e.g. the
+    permission that was missing)."""
+
+    fact: Fact
+    read: bool
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class MethodAllowance:
+    """The tenant's own switch for one method kind (Entra's Authentication methods
+    policy, Okta's authenticator availability, Google's allowed 2SV methods): a method
+    registered by an account is usable only when an enabled allowance of its kind
+    targets that account (``scope``). A kind with no allowance listed is judged allowed
+    only when the source did not read the methods policy (``Fact.METHODS_POLICY``)."""
+
+    kind: MethodKind
+    enabled: bool
+    scope: Scope
+    vendor_label: str = ""
 
 
 # Code suffix of an issue saying that the configuration narrowed what a source read (e.g.
@@ -372,6 +415,17 @@ class SourceSnapshot:
     # Tenant-level facts: None means not applicable or not read.
     legacy_auth_blocked: bool | None = None
     sign_ins_collected: bool = False
+    # Which facts the source read (and why not). Empty in snapshots written before it
+    # existed: the engine then derives it from the flags above.
+    facts: tuple[FactRead, ...] = ()
+    method_policy: tuple[MethodAllowance, ...] = ()
+
+    def fact_read(self, fact: Fact) -> FactRead | None:
+        """The source's statement about ``fact``; None when it made none."""
+        for f in self.facts:
+            if f.fact is fact:
+                return f
+        return None
 
     @property
     def received_counts(self) -> dict[str, int]:
