@@ -12,9 +12,8 @@ import pytest
 from rich.console import Console
 
 from auditor import history
-from auditor.store import short_run_id
 from auditor.model import Severity
-from auditor.store import EvidenceStore, StoredRun
+from auditor.store import EvidenceStore, StoredRun, short_run_id
 from connectors.sandbox.sample_org import SampleOrg
 
 _SUPPORT = Path(__file__).with_name("store_support.py")
