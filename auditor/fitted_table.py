@@ -18,7 +18,6 @@ from typing import Literal
 
 from rich import box
 from rich.console import Console, RenderableType
-from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
 
@@ -57,6 +56,29 @@ def _build(
     return table
 
 
+def _layout(console: Console, table: Table) -> list[int] | None:
+    """Content widths for the table's columns that fit the console with no column below
+    its longest word; None when even that does not fit. Rich's own layout shrinks the
+    widest columns first, below their longest word: so the widths are set here."""
+    unbounded = console.options.update_width(1_000_000)
+    ranges = [table._measure_column(console, unbounded, c) for c in table.columns]
+    pads = [table._get_padding_width(i) for i in range(len(table.columns))]
+    available = console.width - table._extra_width
+    low = [r.minimum for r in ranges]
+    high = [max(r.maximum, r.minimum) for r in ranges]
+    if sum(low) > available:
+        return None
+    if sum(high) <= available:
+        widths = high
+    else:
+        # Share the room left above the minimums in proportion to what each column wants.
+        room = available - sum(low)
+        wants = [h - lo for h, lo in zip(high, low, strict=True)]
+        total = sum(wants) or 1
+        widths = [lo + (room * w) // total for lo, w in zip(low, wants, strict=True)]
+    return [max(1, w - p) for w, p in zip(widths, pads, strict=True)]
+
+
 def fitted(
     console: Console,
     cols: Sequence[Col],
@@ -73,18 +95,20 @@ def fitted(
     dropped: list[str] = []
     while True:
         table = _build(title, cols, rows, keep, caption, fold=False)
-        # Measured unconstrained: rich clamps a measurement to the width it is given.
-        needed = Measurement.get(console, console.options.update_width(1_000_000), table).minimum
+        widths = _layout(console, table)
         droppable = [i for i in reversed(order) if i in keep and cols[i].priority > 0]
-        if needed <= console.width or not droppable:
+        if widths is not None or not droppable:
             break
         victim = droppable[0]
         keep.remove(victim)
         dropped.append(cols[victim].header)
-    fold = needed > console.width
     note = f"not shown at this width: {', '.join(reversed(dropped))} (--json has them)" if dropped else None
     full_caption = "\n".join(x for x in (caption, note) if x) or None
-    return _build(title, cols, rows, keep, full_caption, fold=fold)
+    table = _build(title, cols, rows, keep, full_caption, fold=widths is None)
+    if widths is not None:
+        for column, width in zip(table.columns, widths, strict=True):
+            column.width = width
+    return table
 
 
 def text(value: str, style: str | None = None) -> Text:
