@@ -82,8 +82,11 @@ def collect_source(
             complete=False,
             issues=(SourceIssue(f"source.{type(exc).__name__}", str(exc), incomplete=True),),
         )
-    # Names are the config's, whatever a connector put there.
-    return replace(snap, source=SourceName(source.name), connector=source.type)
+    # Names are the config's, whatever a connector put there. Page digests in a fixed
+    # order: a connector reading pages concurrently (Okta's factor calls) records them as
+    # they arrive, and the same data must give the same snapshot.
+    digests = tuple(sorted(snap.raw_digests, key=lambda d: (d.endpoint, d.sha256, d.records)))
+    return replace(snap, source=SourceName(source.name), connector=source.type, raw_digests=digests)
 
 
 # Sources are independent (each its own vendor, credentials and rate limits), so they are
