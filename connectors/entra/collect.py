@@ -56,6 +56,7 @@ class _State:
     methods: dict[str, tuple[Method, ...]] = field(default_factory=dict)
     portals: list[Portal] = field(default_factory=list)
     portal_by_app: dict[str, PortalId] = field(default_factory=dict)
+    apps: dict[str, parse.AppInfo] = field(default_factory=dict)
     assignments: list[tuple[PortalId, str, str]] = field(default_factory=list)  # portal, principal type, id
     policies: list[Policy] = field(default_factory=list)
     policy_groups: set[str] = field(default_factory=set)
@@ -188,7 +189,9 @@ class Collection:
                     uid = row.get("id")
                     labels = row.get("methodsRegistered")
                     if isinstance(uid, str) and uid in self.st.accounts and isinstance(labels, list):
-                        self.st.methods[uid] = tuple(parse.registered_method(str(x)) for x in labels)
+                        # The account's own kind decides e-mail (guest OTP or member SSPR).
+                        guest = self.st.accounts[uid].kind is AccountKind.GUEST
+                        self.st.methods[uid] = tuple(parse.registered_method(str(x), guest) for x in labels)
             missing = [uid for uid in self.st.accounts if uid not in self.st.methods]
             self.issue("methods_path", "authentication methods read from the registration report")
             if missing:
@@ -218,8 +221,9 @@ class Collection:
             if items is None:
                 failed[f"HTTP {result.status}"] += 1
                 continue
+            guest = uid in self.st.accounts and self.st.accounts[uid].kind is AccountKind.GUEST
             self.st.methods[uid] = tuple(
-                m for m in (parse.method_object(o) for o in items) if m.kind is not MethodKind.PASSWORD
+                m for m in (parse.method_object(o, guest) for o in items) if m.kind is not MethodKind.PASSWORD
             )
         if failed:
             detail = ", ".join(f"{n} × {why}" for why, n in sorted(failed.items()))
@@ -270,6 +274,7 @@ class Collection:
                 self.st.portals.append(portal)
                 if isinstance(obj.get("appId"), str):
                     self.st.portal_by_app[obj["appId"]] = portal.id
+                    self.st.apps[obj["appId"]] = parse.app_info(obj, portal)
         for portal in self.st.portals:
             if not portal.assignment_required:
                 continue
@@ -305,13 +310,16 @@ class Collection:
             for page in self.pages("/namedLocations", "/identity/conditionalAccess/namedLocations"):
                 names.update({str(o.get("id")): str(o.get("displayName")) for o in page.items})
         strengths: dict[str, tuple[str, ...]] = {}
+        satisfied: dict[str, str] = {}
         with self.phase("strengths_unread", "authentication strength policies", incomplete=False):
             for page in self.pages("/authenticationStrengthPolicies", "/policies/authenticationStrengthPolicies"):
                 for o in page.items:
                     combos = o.get("allowedCombinations")
                     if isinstance(combos, list):
                         strengths[str(o.get("id"))] = tuple(str(c) for c in combos)
-        ctx = policies.MappingContext(self.st.portal_by_app, names, strengths)
+                    if isinstance(o.get("requirementsSatisfied"), str):
+                        satisfied[str(o.get("id"))] = o["requirementsSatisfied"]
+        ctx = policies.MappingContext(self.st.portal_by_app, names, strengths, satisfied, self.st.apps)
         legacy = False
         any_enabled = False
         for page in self.pages("/conditionalAccess/policies", "/identity/conditionalAccess/policies"):
@@ -336,7 +344,7 @@ class Collection:
                 self.st.legacy_blocked = None
         else:
             if isinstance(defaults, dict) and defaults.get("isEnabled") is True:
-                self.st.policies.append(policies.security_defaults_policy())
+                self.st.policies.append(policies.security_defaults_policy(self.st.portal_by_app))
                 self.st.legacy_blocked = True  # security defaults block legacy authentication
         if self.s.per_user_mfa:
             with self.phase("per_user_mfa_unread", "per-user MFA state (beta)", incomplete=False):

@@ -367,8 +367,13 @@ def test_the_documented_legacy_block_clears() -> None:
         _with(signInRiskLevels=["high"]),
         _with(userRiskLevels=["high", "medium"]),
         _with(insiderRiskLevels="elevated"),
-        _with(devices={"deviceFilter": {"mode": "include", "rule": 'device.isCompliant -ne True'}}),
-        _with(applications={"includeApplications": ["All"], "excludeApplications": ["00000002-0000-0ff1-ce00-000000000000"]}),
+        _with(devices={"deviceFilter": {"mode": "include", "rule": "device.isCompliant -ne True"}}),
+        _with(
+            applications={
+                "includeApplications": ["All"],
+                "excludeApplications": ["00000002-0000-0ff1-ce00-000000000000"],
+            }
+        ),
         _with(clientApplications={"includeServicePrincipals": ["x"]}),
     ],
     ids=["device-code-flow", "sign-in-risk", "user-risk", "insider-risk", "device-filter", "excluded-app", "workload"],

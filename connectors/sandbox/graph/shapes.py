@@ -32,12 +32,16 @@ from connectors.sandbox.sample_org import SampleOrg
 
 NS = uuid.UUID("3f0e6c1a-6a7e-4d7c-9d55-2b1b5f0e1a11")
 OFFICE365_PORTAL_APP_ID = "00000006-0000-0ff1-ce00-000000000000"
+MICROSOFT_SERVICES_TENANT = "f8cdef31-a31e-4b4a-93e4-5f571e91255a"
+TENANT_ID = "6d1c3b9a-2f4e-4c8b-9a7d-0e5f1a2b3c4d"  # the sample tenant's own id (appOwnerOrganizationId)
 DEFAULT_ACCESS_ROLE = "00000000-0000-0000-0000-000000000000"
 
 MFA_STRENGTH_ID = "00000000-0000-0000-0000-000000000002"
 PASSWORDLESS_STRENGTH_ID = "00000000-0000-0000-0000-000000000003"
 PHISHING_RESISTANT_STRENGTH_ID = "00000000-0000-0000-0000-000000000004"
 
+# The three built-in strengths complete, as Microsoft's "List authenticationStrengthPolicies"
+# example returns them (learn.microsoft.com/graph/api/authenticationstrengthroot-list-policies).
 BUILT_IN_STRENGTHS: tuple[dict[str, Any], ...] = (
     {
         "id": MFA_STRENGTH_ID,
@@ -54,6 +58,8 @@ BUILT_IN_STRENGTHS: tuple[dict[str, Any], ...] = (
             "password,microsoftAuthenticatorPush",
             "password,softwareOath",
             "password,hardwareOath",
+            "password,x509CertificateSingleFactor",
+            "password,x509CertificateMultiFactor",
             "password,sms",
             "password,voice",
             "federatedMultiFactor",
@@ -73,7 +79,7 @@ BUILT_IN_STRENGTHS: tuple[dict[str, Any], ...] = (
     },
     {
         "id": PHISHING_RESISTANT_STRENGTH_ID,
-        "displayName": "Phishing-resistant MFA",
+        "displayName": "Phishing resistant MFA",
         "policyType": "builtIn",
         "requirementsSatisfied": "mfa",
         "allowedCombinations": ["windowsHelloForBusiness", "fido2", "x509CertificateMultiFactor"],
@@ -165,6 +171,7 @@ _METHOD_OBJECTS: Mapping[MethodKind, tuple[str, dict[str, Any]]] = {
     MethodKind.SMS: ("phoneAuthenticationMethod", {"phoneType": "mobile", "smsSignInState": "notAllowedByPolicy"}),
     MethodKind.VOICE: ("phoneAuthenticationMethod", {"phoneType": "office", "smsSignInState": "notSupported"}),
     MethodKind.EMAIL_OTP: ("emailAuthenticationMethod", {}),
+    MethodKind.RECOVERY_EMAIL: ("emailAuthenticationMethod", {}),
     MethodKind.AUTHENTICATOR_PUSH: (
         "microsoftAuthenticatorAuthenticationMethod",
         {"deviceTag": "SoftwareTokenActivated"},
@@ -258,6 +265,11 @@ class CaWriter:
             }
         return str(self.locations[name]["id"])
 
+    def _app_ref(self, portal: str) -> str:
+        """The Office 365 portal is named through the ``Office365`` app group, as admins do."""
+        app = self.app_ids[portal]
+        return "Office365" if app == OFFICE365_PORTAL_APP_ID else app
+
     def users(self, s: Scope) -> dict[str, Any]:
         include = ["All"] if s.include_all else list(s.include_users)
         if not include and not (s.include_groups or s.include_roles or s.include_guests):
@@ -299,6 +311,9 @@ class CaWriter:
                 raise ValueError(f"policy {p.id}: the Graph sandbox cannot express condition {c}")
         if rule.requirement is Requirement.BLOCK:
             controls = ["block"]
+        elif rule.requirement is Requirement.MFA and rule.accepted_methods:
+            # MFA through the built-in "Multifactor authentication" strength, returned in full.
+            strength = dict(BUILT_IN_STRENGTHS[0])
         elif rule.requirement is Requirement.MFA:
             controls.insert(0, "mfa")
         elif rule.requirement is Requirement.STRONG:
@@ -325,7 +340,7 @@ class CaWriter:
                 "clientApplications": None,
                 "applications": {
                     "includeApplications": ["All"] if ports.all else [self.app_ids[i] for i in ports.ids],
-                    "excludeApplications": [self.app_ids[i] for i in ports.excluded_ids],
+                    "excludeApplications": [self._app_ref(i) for i in ports.excluded_ids],
                     "includeUserActions": [],
                     "includeAuthenticationContextClassReferences": [],
                     "applicationFilter": None,
@@ -420,6 +435,8 @@ def build_tenant(
             "accountEnabled": True,
             "servicePrincipalType": "Application",
             "tags": list(p.tags),
+            # Microsoft's first-party apps belong to Microsoft's tenant; the others to this one.
+            "appOwnerOrganizationId": MICROSOFT_SERVICES_TENANT if "office365" in p.tags else TENANT_ID,
         }
         for p in truth.portals
     ]
