@@ -19,8 +19,11 @@ from auditor.model import (
     Account,
     AccountId,
     AccountKind,
+    Fact,
+    FactRead,
     GroupId,
     Method,
+    MethodAllowance,
     MethodKind,
     PageDigest,
     Policy,
@@ -34,7 +37,7 @@ from auditor.model import (
     SourceSnapshot,
     UnreadableRecord,
 )
-from connectors.entra import parse, policies
+from connectors.entra import methods_policy, parse, policies
 from connectors.entra.graph import BatchResult, GraphClient, GraphError, Page
 from connectors.entra.selection import PortalSelection
 from connectors.entra.settings import EntraSettings
@@ -64,6 +67,8 @@ class _State:
     sign_ins: list[SignIn] = field(default_factory=list)
     sign_ins_collected: bool = False
     legacy_blocked: bool | None = None
+    method_policy: tuple[MethodAllowance, ...] = ()
+    methods_policy_read: bool = False
     expected: dict[str, int] = field(default_factory=dict)
 
 
@@ -76,6 +81,8 @@ class Collection:
         self.issues: list[SourceIssue] = []
         self.digests: list[PageDigest] = []
         self.st = _State()
+        self.failed: dict[str, str] = {}  # phase code → why it failed
+        self.sign_in_times_refused = ""
 
     # --- helpers -------------------------------------------------------------------------
 
@@ -90,8 +97,9 @@ class Collection:
             yield
         except GraphError as exc:
             self.issue(code, f"{what} could not be read: {exc}", incomplete=incomplete)
+            self.failed[code] = f"{what} could not be read: {exc}"
         except _PhaseFailed:
-            pass
+            self.failed[code] = f"{what} could not be read"
 
     def pages(
         self, endpoint: str, path: str, params: dict[str, str] | None = None, version: str = "v1.0"
@@ -116,6 +124,8 @@ class Collection:
             self._record_selection(self.s.portals)
         with self.phase("policies_unread", "Conditional Access policies"):
             self.conditional_access()
+        with self.phase("entra.methods_policy_unread", "the authentication methods policy", incomplete=False):
+            self.methods_policy()
         with self.phase("groups_unread", "group membership"):
             self.groups()
         if self.ctx.collect_sign_ins:
@@ -135,6 +145,9 @@ class Collection:
             self.issue(
                 "last_sign_in_unread",
                 f"last sign-in (signInActivity) refused ({exc.code}); accounts read without it, dormancy unknown",
+            )
+            self.sign_in_times_refused = (
+                f"last sign-in (signInActivity) refused ({exc.code}): it needs AuditLog.Read.All and a P1 licence"
             )
             self._read_users(select)
         read = len(self.st.accounts) + len(self.st.unreadable)
@@ -350,6 +363,22 @@ class Collection:
             with self.phase("per_user_mfa_unread", "per-user MFA state (beta)", incomplete=False):
                 self._per_user_mfa()
 
+    def methods_policy(self) -> None:
+        """Which methods the tenant allows, and to whom (Policy.Read.All, as for CA)."""
+        raw = self.client.get(methods_policy.PATH)
+        if not isinstance(raw, dict):
+            raise _PhaseFailed
+        read = methods_policy.parse_methods_policy(raw)
+        for issue in read.issues:
+            self.issue(issue.code, issue.message, issue.record)
+        self.st.method_policy = read.allowances
+        self.st.policy_groups.update(read.groups)
+        if read.complete:
+            self.st.methods_policy_read = True
+        else:
+            self.failed["entra.methods_policy_unread"] = read.reason
+            self.issue("entra.methods_policy_partial", read.reason)
+
     def _per_user_mfa(self) -> None:
         paths = {f"/users/{uid}/authentication/requirements": uid for uid in self.st.accounts}
         results = self.client.batch(list(paths), version="beta")
@@ -445,7 +474,63 @@ class Collection:
             raw_digests=tuple(self.digests),
             legacy_auth_blocked=st.legacy_blocked,
             sign_ins_collected=st.sign_ins_collected,
+            facts=self._facts(),
+            method_policy=st.method_policy,
         )
+
+    def _facts(self) -> tuple[FactRead, ...]:
+        """What this collection read, and for each fact it did not, why."""
+
+        def by_phase(fact: Fact, *codes: str) -> FactRead:
+            for code in codes:
+                if code in self.failed:
+                    return FactRead(fact, False, self.failed[code])
+            return FactRead(fact, True)
+
+        out = [
+            by_phase(Fact.ACCOUNTS, "users_unread"),
+            by_phase(Fact.METHODS, "users_unread", "methods_unread"),
+            by_phase(Fact.POLICIES, "policies_unread"),
+            by_phase(Fact.ROLES, "users_unread", "roles_unread", "groups_unread"),
+            by_phase(Fact.ACCESS, "portals_unread", "groups_unread"),
+        ]
+        if self.st.methods_policy_read:
+            out.append(FactRead(Fact.METHODS_POLICY, True))
+        else:
+            out.append(
+                FactRead(
+                    Fact.METHODS_POLICY,
+                    False,
+                    self.failed.get("entra.methods_policy_unread", "the authentication methods policy was not read"),
+                )
+            )
+        if "users_unread" in self.failed:
+            out.append(FactRead(Fact.SIGN_IN_TIMES, False, self.failed["users_unread"]))
+        elif self.sign_in_times_refused:
+            out.append(FactRead(Fact.SIGN_IN_TIMES, False, self.sign_in_times_refused))
+        else:
+            out.append(FactRead(Fact.SIGN_IN_TIMES, True))
+        if self.st.sign_ins_collected:
+            out.append(FactRead(Fact.SIGN_IN_LOG, True))
+        elif not self.ctx.collect_sign_ins:
+            out.append(FactRead(Fact.SIGN_IN_LOG, False, "the sign-in log was not requested for this run"))
+        else:
+            out.append(
+                FactRead(Fact.SIGN_IN_LOG, False, self.failed.get("sign_ins_unread", "the sign-in log was not read"))
+            )
+        if self.st.legacy_blocked is None:
+            out.append(
+                FactRead(
+                    Fact.LEGACY_AUTH,
+                    False,
+                    self.failed.get(
+                        "policies_unread", "security defaults could not be read and no CA policy is enabled"
+                    ),
+                )
+            )
+        else:
+            out.append(FactRead(Fact.LEGACY_AUTH, True))
+        return tuple(out)
 
     def _access(self, accounts: list[Account]) -> tuple[Access, ...]:
         out: dict[tuple[str, str, AccessVia, str | None], Access] = {}

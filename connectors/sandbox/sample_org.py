@@ -35,6 +35,7 @@ from auditor.model import (
     ConditionKind,
     GroupId,
     Method,
+    MethodAllowance,
     MethodKind,
     MethodStatus,
     Policy,
@@ -758,8 +759,7 @@ def entra_vendor_semantics(snap: SourceSnapshot) -> SourceSnapshot:
         else replace(
             a,
             methods=tuple(
-                replace(m, kind=MethodKind.RECOVERY_EMAIL) if m.kind is MethodKind.EMAIL_OTP else m
-                for m in a.methods
+                replace(m, kind=MethodKind.RECOVERY_EMAIL) if m.kind is MethodKind.EMAIL_OTP else m for m in a.methods
             ),
         )
         for a in snap.accounts
@@ -792,7 +792,31 @@ def entra_vendor_semantics(snap: SourceSnapshot) -> SourceSnapshot:
             "conditional_access",
         )
     )
-    return replace(snap, accounts=accounts, policies=tuple(policies))
+    return replace(snap, accounts=accounts, policies=tuple(policies), method_policy=ENTRA_METHOD_POLICY)
+
+
+# The tenant's Authentication methods policy: every usual method on for everyone, SMS
+# off for the IT administrators, hardware OATH tokens and certificates not in use.
+_EVERYONE = Scope(include_all=True)
+ENTRA_METHOD_POLICY = (
+    MethodAllowance(MethodKind.FIDO2_SECURITY_KEY, True, _EVERYONE, "Fido2"),
+    MethodAllowance(MethodKind.PASSKEY, True, _EVERYONE, "Fido2"),
+    MethodAllowance(MethodKind.AUTHENTICATOR_PUSH, True, _EVERYONE, "MicrosoftAuthenticator"),
+    MethodAllowance(MethodKind.AUTHENTICATOR_PASSWORDLESS, True, _EVERYONE, "MicrosoftAuthenticator"),
+    MethodAllowance(MethodKind.SMS, True, Scope(include_all=True, exclude_groups=(GroupId("g-it-admins"),)), "Sms"),
+    MethodAllowance(MethodKind.VOICE, True, _EVERYONE, "Voice"),
+    MethodAllowance(MethodKind.EMAIL_OTP, True, Scope(include_guests=True), "Email"),
+    MethodAllowance(MethodKind.TEMPORARY_ACCESS_PASS, True, _EVERYONE, "TemporaryAccessPass"),
+    MethodAllowance(MethodKind.TOTP_SOFTWARE, True, _EVERYONE, "SoftwareOath"),
+    MethodAllowance(MethodKind.HARDWARE_OTP, False, _EVERYONE, "HardwareOath"),
+    MethodAllowance(MethodKind.CERTIFICATE, False, _EVERYONE, "X509Certificate"),
+    MethodAllowance(
+        MethodKind.WINDOWS_HELLO,
+        True,
+        _EVERYONE,
+        "windowsHelloForBusiness (not governed by the authentication methods policy)",
+    ),
+)
 
 
 def generate(seed: int = 7, accounts: int = 2000, now: datetime = DEFAULT_NOW) -> SampleOrg:

@@ -34,7 +34,7 @@ from auditor.model import (
     SourceSnapshot,
     Strength,
 )
-from connectors.entra import parse
+from connectors.entra import methods_policy, parse
 from connectors.entra.policies import (
     SECURITY_DEFAULTS_ROLES,
     MappingContext,
@@ -436,3 +436,107 @@ def test_office365_inclusion_never_covers_an_undecidable_app() -> None:
 
 def test_condition_kinds_unchanged_for_a_plain_policy() -> None:
     assert map_ca_policy(LEGACY_BLOCK, MappingContext()).policy.rules[0].conditions[0].kind is ConditionKind.CLIENT_APP
+
+
+# --- the authentication methods policy ------------------------------------------------------
+
+# SOURCE: https://learn.microsoft.com/graph/api/authenticationmethodspolicy-get (v1.0,
+# response example; ``policyMigrationState`` from the authenticationMethodsPolicy
+# resource page), with one group excluded from SMS as the resource's targets allow.
+METHODS_POLICY: dict[str, Any] = {
+    "id": "authenticationMethodsPolicy",
+    "displayName": "Authentication Methods Policy",
+    "policyVersion": "1.4",
+    "policyMigrationState": "migrationComplete",
+    "authenticationMethodConfigurations": [
+        {
+            "@odata.type": "#microsoft.graph.fido2AuthenticationMethodConfiguration",
+            "id": "Fido2",
+            "state": "disabled",
+            "isSelfServiceRegistrationAllowed": True,
+            "isAttestationEnforced": True,
+            "includeTargets": [{"targetType": "group", "id": "all_users", "isRegistrationRequired": False}],
+        },
+        {
+            "@odata.type": "#microsoft.graph.microsoftAuthenticatorAuthenticationMethodConfiguration",
+            "id": "MicrosoftAuthenticator",
+            "state": "enabled",
+            "includeTargets": [
+                {
+                    "targetType": "group",
+                    "id": "all_users",
+                    "isRegistrationRequired": False,
+                    "authenticationMode": "push",
+                }
+            ],
+        },
+        {
+            "@odata.type": "#microsoft.graph.smsAuthenticationMethodConfiguration",
+            "id": "Sms",
+            "state": "enabled",
+            "includeTargets": [
+                {"targetType": "group", "id": "all_users", "isRegistrationRequired": False, "isUsableForSignIn": True}
+            ],
+            "excludeTargets": [{"targetType": "group", "id": "g-no-sms"}],
+        },
+        {
+            "@odata.type": "#microsoft.graph.temporaryAccessPassAuthenticationMethodConfiguration",
+            "id": "TemporaryAccessPass",
+            "state": "disabled",
+            "includeTargets": [{"targetType": "group", "id": "all_users", "isRegistrationRequired": False}],
+        },
+        {
+            "@odata.type": "#microsoft.graph.emailAuthenticationMethodConfiguration",
+            "id": "Email",
+            "state": "enabled",
+            "allowExternalIdToUseEmailOtp": "default",
+            "includeTargets": [],
+        },
+    ],
+}
+
+
+def test_methods_policy_allowances_field_by_field() -> None:
+    """#15 item 4: each method configuration's state and targets become allowances."""
+    from auditor.model import GroupId, MethodAllowance, Scope
+
+    read = methods_policy.parse_methods_policy(METHODS_POLICY)
+    assert read.complete and read.reason == "" and read.issues == ()
+    by_kind = {a.kind: a for a in read.allowances}
+    everyone = Scope(include_all=True)
+    assert by_kind[MethodKind.FIDO2_SECURITY_KEY] == MethodAllowance(
+        MethodKind.FIDO2_SECURITY_KEY, False, everyone, "Fido2"
+    )
+    assert by_kind[MethodKind.PASSKEY].enabled is False
+    # Authenticator in push mode only: passwordless phone sign-in is not allowed.
+    assert by_kind[MethodKind.AUTHENTICATOR_PUSH] == MethodAllowance(
+        MethodKind.AUTHENTICATOR_PUSH, True, everyone, "MicrosoftAuthenticator"
+    )
+    assert by_kind[MethodKind.AUTHENTICATOR_PASSWORDLESS].enabled is False
+    assert by_kind[MethodKind.SMS] == MethodAllowance(
+        MethodKind.SMS, True, Scope(include_all=True, exclude_groups=(GroupId("g-no-sms"),)), "Sms"
+    )
+    assert by_kind[MethodKind.TEMPORARY_ACCESS_PASS].enabled is False
+    # Enabled, targeting no member; ``allowExternalIdToUseEmailOtp`` "default" lets guests
+    # (external identities) use e-mail one-time passcode.
+    assert by_kind[MethodKind.EMAIL_OTP] == MethodAllowance(
+        MethodKind.EMAIL_OTP, True, Scope(include_guests=True), "Email"
+    )
+    # Windows Hello for Business is not governed by this policy: allowed to everyone.
+    assert by_kind[MethodKind.WINDOWS_HELLO].enabled and by_kind[MethodKind.WINDOWS_HELLO].scope == everyone
+    assert read.groups == ("g-no-sms",)
+
+
+def test_methods_policy_before_migration_is_not_the_whole_story() -> None:
+    pre = dict(METHODS_POLICY, policyMigrationState="migrationInProgress")
+    read = methods_policy.parse_methods_policy(pre)
+    assert not read.complete and "legacy" in read.reason
+
+
+def test_unknown_method_configuration_is_a_coded_issue() -> None:
+    odd = dict(
+        METHODS_POLICY,
+        authenticationMethodConfigurations=[{"@odata.type": "#microsoft.graph.telepathyConfiguration", "id": "T"}],
+    )
+    read = methods_policy.parse_methods_policy(odd)
+    assert [i.code for i in read.issues] == ["entra.methods_policy_unknown"]

@@ -21,6 +21,7 @@ from auditor.model import (
     Account,
     AccountKind,
     ConditionKind,
+    MethodAllowance,
     MethodKind,
     MethodStatus,
     Policy,
@@ -360,6 +361,85 @@ class CaWriter:
         }
 
 
+# --- the authentication methods policy ---------------------------------------------------
+
+# Method configuration id → its ``@odata.type`` (Graph's authenticationMethodConfiguration
+# subtypes). Windows Hello for Business has no configuration there.
+_METHOD_CONFIGURATIONS = {
+    "Fido2": "fido2AuthenticationMethodConfiguration",
+    "MicrosoftAuthenticator": "microsoftAuthenticatorAuthenticationMethodConfiguration",
+    "Sms": "smsAuthenticationMethodConfiguration",
+    "Voice": "voiceAuthenticationMethodConfiguration",
+    "Email": "emailAuthenticationMethodConfiguration",
+    "TemporaryAccessPass": "temporaryAccessPassAuthenticationMethodConfiguration",
+    "SoftwareOath": "softwareOathAuthenticationMethodConfiguration",
+    "HardwareOath": "hardwareOathAuthenticationMethodConfiguration",
+    "X509Certificate": "x509CertificateAuthenticationMethodConfiguration",
+}
+
+
+def _method_targets(s: Scope) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    include: list[dict[str, Any]] = [{"targetType": "group", "id": "all_users"}] if s.include_all else []
+    include += [{"targetType": "group", "id": g} for g in s.include_groups]
+    include += [{"targetType": "user", "id": u} for u in s.include_users]
+    exclude = [{"targetType": "group", "id": g} for g in s.exclude_groups]
+    exclude += [{"targetType": "user", "id": u} for u in s.exclude_users]
+    for t in include:
+        t["isRegistrationRequired"] = False
+    return include, exclude
+
+
+def methods_policy_json(allowances: tuple[MethodAllowance, ...]) -> dict[str, Any]:
+    """The truth's allowances as ``GET /policies/authenticationMethodsPolicy`` returns them."""
+    configs: list[dict[str, Any]] = []
+    by_config: dict[str, list[MethodAllowance]] = defaultdict(list)
+    for a in allowances:
+        if a.vendor_label in _METHOD_CONFIGURATIONS:
+            by_config[a.vendor_label].append(a)
+    for cid, group in by_config.items():
+        first = group[0]
+        obj: dict[str, Any] = {
+            "@odata.type": f"#microsoft.graph.{_METHOD_CONFIGURATIONS[cid]}",
+            "id": cid,
+            "state": "enabled" if any(a.enabled for a in group) else "disabled",
+        }
+        include, exclude = _method_targets(first.scope)
+        if cid == "MicrosoftAuthenticator":
+            kinds = {a.kind for a in group if a.enabled}
+            mode = (
+                "any"
+                if kinds == {MethodKind.AUTHENTICATOR_PUSH, MethodKind.AUTHENTICATOR_PASSWORDLESS}
+                else ("deviceBasedPush" if MethodKind.AUTHENTICATOR_PASSWORDLESS in kinds else "push")
+            )
+            for t in include:
+                t["authenticationMode"] = mode
+        if cid == "Email":
+            obj["allowExternalIdToUseEmailOtp"] = "enabled" if first.scope.include_guests else "disabled"
+        obj["includeTargets"] = include
+        obj["excludeTargets"] = exclude
+        configs.append(obj)
+    return {
+        "@odata.context": "https://graph.microsoft.com/v1.0/$metadata#authenticationMethodsPolicy",
+        "id": "authenticationMethodsPolicy",
+        "displayName": "Authentication Methods Policy",
+        "description": "The tenant-wide policy that controls which authentication methods are allowed in the tenant",
+        "lastModifiedDateTime": "2026-09-01T08:30:00Z",
+        "policyVersion": "1.5",
+        "policyMigrationState": "migrationComplete",
+        "registrationEnforcement": {
+            "authenticationMethodsRegistrationCampaign": {
+                "snoozeDurationInDays": 1,
+                "state": "default",
+                "excludeTargets": [],
+                "includeTargets": [
+                    {"id": "all_users", "targetType": "group", "targetedAuthenticationMethod": "microsoftAuthenticator"}
+                ],
+            }
+        },
+        "authenticationMethodConfigurations": configs,
+    }
+
+
 # --- the tenant ------------------------------------------------------------------------
 
 
@@ -379,6 +459,7 @@ class Tenant:
     ca_policies: list[dict[str, Any]]
     named_locations: list[dict[str, Any]]
     strengths: list[dict[str, Any]]
+    methods_policy: dict[str, Any]
     sign_ins: list[dict[str, Any]]
     user_ids: frozenset[str]
 
@@ -545,6 +626,7 @@ def build_tenant(
         ca_policies=ca,
         named_locations=list(writer.locations.values()),
         strengths=[*(dict(s) for s in BUILT_IN_STRENGTHS), dict(STRONG_STRENGTH)],
+        methods_policy=methods_policy_json(truth.method_policy),
         sign_ins=sign_ins,
         user_ids=frozenset(by_id),
     )

@@ -110,6 +110,7 @@ def projection(snap: SourceSnapshot, groups: frozenset[str]) -> dict[str, Any]:
         "policies": tuple(project_policy(p) for p in snap.policies),
         "sign_ins": snap.sign_ins,
         "legacy_auth_blocked": snap.legacy_auth_blocked,
+        "method_policy": frozenset(snap.method_policy),
     }
 
 
