@@ -540,3 +540,101 @@ def test_unknown_method_configuration_is_a_coded_issue() -> None:
     )
     read = methods_policy.parse_methods_policy(odd)
     assert [i.code for i in read.issues] == ["entra.methods_policy_unknown"]
+
+
+# --- users and sign-ins ---------------------------------------------------------------------
+
+# SOURCE: https://learn.microsoft.com/graph/api/user-list (response with $select of the
+# fields the connector asks for; signInActivity per
+# https://learn.microsoft.com/graph/api/resources/signinactivity).
+GRAPH_USER: dict[str, Any] = {
+    "id": "87d349ed-44d7-43e1-9a83-5f2406dee5bd",
+    "userPrincipalName": "AdeleV@contoso.com",
+    "displayName": "Adele Vance",
+    "accountEnabled": True,
+    "userType": "Member",
+    "createdDateTime": "2021-01-14T08:20:41Z",
+    "signInActivity": {
+        "lastSignInDateTime": "2023-03-13T19:15:41.6195833Z",
+        "lastSignInRequestId": "d3a0ac4e-6b1b-4a4c-a2d4-7a4a3c1c0d00",
+        "lastNonInteractiveSignInDateTime": "2023-03-14T11:02:00Z",
+    },
+    "onPremisesSyncEnabled": None,
+    "department": "Retail",
+    "employeeType": None,
+}
+
+
+def test_graph_user_field_by_field() -> None:
+    parsed = parse.parse_user(GRAPH_USER, SRC, ("svc-",))
+    assert parsed.unreadable is None and parsed.account is not None
+    a = parsed.account
+    assert (a.id, a.principal, a.display_name, a.kind, a.enabled) == (
+        "87d349ed-44d7-43e1-9a83-5f2406dee5bd",
+        "adelev@contoso.com",
+        "Adele Vance",
+        AccountKind.HUMAN,
+        True,
+    )
+    assert a.last_sign_in == datetime(2023, 3, 13, 19, 15, 41, 619583, tzinfo=UTC)
+    assert a.created == datetime(2021, 1, 14, 8, 20, 41, tzinfo=UTC)
+    assert dict(a.attributes) == {"department": "Retail"}
+    guest = parse.parse_user(dict(GRAPH_USER, userType="Guest"), SRC, ("svc-",)).account
+    assert guest is not None and guest.kind is AccountKind.GUEST
+
+
+# SOURCE: https://learn.microsoft.com/graph/api/signin-list?view=graph-rest-beta (response
+# example; ``authenticationRequirement`` and ``status.errorCode``).
+SIGN_IN: dict[str, Any] = {
+    "id": "66ea54eb-6301-4ee5-be62-ff5a759b0100",
+    "createdDateTime": "2026-11-02T08:15:30Z",
+    "userDisplayName": "Adele Vance",
+    "userPrincipalName": "AdeleV@contoso.com",
+    "userId": "87d349ed-44d7-43e1-9a83-5f2406dee5bd",
+    "appId": "de8bc8b5-d9f9-48b1-a8ad-b748da725064",
+    "appDisplayName": "Graph Explorer",
+    "ipAddress": "131.107.159.37",
+    "clientAppUsed": "Browser",
+    "authenticationRequirement": "multiFactorAuthentication",
+    "conditionalAccessStatus": "success",
+    "isInteractive": True,
+    "status": {"errorCode": 0, "failureReason": "Other.", "additionalDetails": None},
+}
+
+
+def test_sign_in_field_by_field() -> None:
+    from auditor.model import SignInFactor
+
+    portal = PortalId("sp-graph-explorer")
+    accounts = {GRAPH_USER["id"]: object()}
+    s = parse.parse_sign_in(SIGN_IN, {SIGN_IN["appId"]: portal}, accounts)
+    assert s is not None
+    assert (s.account_id, s.portal_id, s.factor, s.client_app) == (GRAPH_USER["id"], portal, SignInFactor.MULTI,
+                                                                    "browser")  # fmt: skip
+    assert s.time == datetime(2026, 11, 2, 8, 15, 30, tzinfo=UTC)
+    single = dict(SIGN_IN, authenticationRequirement="singleFactorAuthentication")
+    assert parse.parse_sign_in(single, {SIGN_IN["appId"]: portal}, accounts).factor is SignInFactor.SINGLE  # type: ignore[union-attr]
+    failed = dict(SIGN_IN, status={"errorCode": 50126, "failureReason": "Invalid username or password."})
+    assert parse.parse_sign_in(failed, {SIGN_IN["appId"]: portal}, accounts) is None
+
+
+def test_the_demo_tenant_speaks_microsofts_vocabulary() -> None:
+    """The demo organisation holds a policy with the built-in MFA strength, e-mail-only
+    members, and a policy that excludes the Office365 app group (issue #15, done-when)."""
+    from connectors.sandbox.graph.shapes import build_tenant
+    from connectors.sandbox.sample_org import generate
+
+    org = generate(seed=7, accounts=300)
+    tenant = build_tenant(org)
+    by_id = {p["id"]: p for p in tenant.ca_policies}
+    strength = by_id["ca-001"]["grantControls"]["authenticationStrength"]
+    assert (
+        strength["id"] == BUILT_IN_MFA["id"] and strength["allowedCombinations"] == BUILT_IN_MFA["allowedCombinations"]
+    )
+    assert by_id["ca-007"]["conditions"]["applications"]["excludeApplications"] == ["Office365"]
+    members_email_only = [
+        a for a in org.truth("entra").accounts
+        if a.kind is AccountKind.HUMAN and [m.kind for m in a.methods] == [MethodKind.RECOVERY_EMAIL]
+    ]  # fmt: skip
+    assert members_email_only
+    assert tenant.methods_policy["policyMigrationState"] == "migrationComplete"

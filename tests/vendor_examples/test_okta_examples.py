@@ -319,3 +319,103 @@ def test_unknown_chain_method_is_a_coded_issue() -> None:
     )
     assert req is Requirement.NONE
     assert issue is not None and issue.code == "okta.chain_method_unknown"
+
+
+# --- whole policies -------------------------------------------------------------------------
+
+# SOURCE: https://developer.okta.com/docs/api/openapi/okta-management/management/tag/Policy/
+# (ACCESS_POLICY and OKTA_SIGN_ON policy objects) and .../tag/PolicyRule/ (rule response
+# examples: conditions.people, conditions.network, actions.appSignOn / actions.signon).
+ACCESS_POLICY = policies.OktaPolicy(
+    policy={"id": "rst1", "type": "ACCESS_POLICY", "name": "Claims app policy", "status": "ACTIVE", "system": False},
+    rules=(
+        {
+            "id": "rul1",
+            "type": "ACCESS_POLICY",
+            "name": "Phishing-resistant from anywhere",
+            "priority": 0,
+            "status": "ACTIVE",
+            "system": False,
+            "conditions": {
+                "people": {"users": {"exclude": ["00u-breakglass"]}, "groups": {"include": ["00g-claims"]}},
+                "network": {"connection": "ANYWHERE"},
+                "riskScore": {"level": "ANY"},
+            },
+            "actions": _assurance(PHISHING_RESISTANT_OBJECT),
+        },
+        {
+            "id": "rul0",
+            "type": "ACCESS_POLICY",
+            "name": "Catch-all Rule",
+            "priority": 99,
+            "status": "ACTIVE",
+            "system": True,
+            "conditions": None,
+            "actions": {"appSignOn": {"access": "DENY", "verificationMethod": {"factorMode": "2FA", "type": "ASSURANCE",
+                                                                              "constraints": []}}},
+        },
+    ),
+)  # fmt: skip
+
+
+def test_access_policy_field_by_field() -> None:
+    from auditor.model import PolicyState, PortalId
+
+    lookups = policies.Lookups({}, "00g-everyone", {"rst1": (PortalId("0oa-claims"),)})
+    policy, issues = policies.access_policy(ACCESS_POLICY, lookups)
+    assert issues == []
+    assert (policy.id, policy.name, policy.state, policy.vendor_kind) == (
+        "rst1", "Claims app policy", PolicyState.ENFORCED, policies.ACCESS_KIND
+    )  # fmt: skip
+    first, catch_all = policy.rules
+    assert (first.id, first.requirement, first.conditions) == ("rul1", Requirement.PHISHING_RESISTANT, ())
+    assert first.scope.include_groups == ("00g-claims",) and first.scope.exclude_users == ("00u-breakglass",)
+    assert first.portals.ids == ("0oa-claims",)
+    assert (catch_all.id, catch_all.requirement, catch_all.scope.include_all) == ("rul0", Requirement.BLOCK, True)
+
+
+SIGN_ON_POLICY = policies.OktaPolicy(
+    policy={"id": "00p1", "type": "OKTA_SIGN_ON", "name": "Default Policy", "status": "ACTIVE", "priority": 1,
+            "conditions": {"people": {"groups": {"include": ["00g-everyone"]}}}},
+    rules=(
+        {
+            "id": "0pr1",
+            "type": "SIGN_ON",
+            "name": "MFA everywhere",
+            "priority": 1,
+            "status": "ACTIVE",
+            "conditions": {"people": {"users": {"exclude": []}}, "network": {"connection": "ANYWHERE"}},
+            "actions": {"signon": {"access": "ALLOW", "requireFactor": True, "factorPromptMode": "ALWAYS",
+                                   "primaryFactor": "PASSWORD_IDP", "rememberDeviceByDefault": False,
+                                   "session": {"usePersistentCookie": False, "maxSessionIdleMinutes": 120,
+                                               "maxSessionLifetimeMinutes": 0}}},
+        },
+    ),
+)  # fmt: skip
+
+
+def test_global_session_policy_field_by_field() -> None:
+    (policy,), issues = policies.sign_on_policies([SIGN_ON_POLICY], policies.Lookups({}, "00g-everyone", {}), "k")
+    assert issues == []
+    (rule,) = policy.rules
+    assert (rule.requirement, rule.scope.include_all, rule.portals.all, rule.conditions) == (
+        Requirement.MFA, True, True, ()
+    )  # fmt: skip
+
+
+# SOURCE: .../tag/Policy/ (MFA_ENROLL policy: settings.authenticators with key / enroll.self).
+ENROLL_POLICY = policies.OktaPolicy(
+    policy={"id": "00p2", "type": "MFA_ENROLL", "name": "Default enrolment", "status": "ACTIVE",
+            "settings": {"type": "AUTHENTICATORS", "authenticators": [
+                {"key": "okta_verify", "enroll": {"self": "REQUIRED"}},
+                {"key": "phone_number", "enroll": {"self": "OPTIONAL"}}]}},
+    rules=({"id": "0pr2", "name": "Everyone", "priority": 1, "status": "ACTIVE",
+            "conditions": {"people": {"users": {"exclude": []}}},
+            "actions": {"enroll": {"self": "CHALLENGE"}}},),
+)  # fmt: skip
+
+
+def test_enrolment_policy_is_evidence_only() -> None:
+    policy = policies.enroll_policy(ENROLL_POLICY, policies.Lookups({}, None, {}))
+    assert policy.vendor_kind == policies.ENROLL_KIND
+    assert [r.requirement for r in policy.rules] == [Requirement.NONE]
