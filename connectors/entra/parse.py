@@ -52,6 +52,18 @@ REGISTERED_METHODS: Mapping[str, MethodKind] = {
     "temporaryAccessPass": MethodKind.TEMPORARY_ACCESS_PASS,
     # An external authentication method (EAM): a second factor Entra cannot describe.
     "externalAuthMethod": MethodKind.UNSPECIFIED_SECOND_FACTOR,
+    # The other members of the same evolvable enum (usageAuthMethod, beta), which
+    # registration and usage reports may carry.
+    "sms": MethodKind.SMS,
+    "mobileSMS": MethodKind.SMS,
+    "mobileCall": MethodKind.VOICE,
+    "alternateMobileCall": MethodKind.VOICE,
+    "appNotification": MethodKind.AUTHENTICATOR_PUSH,
+    "appCode": MethodKind.TOTP_SOFTWARE,  # a code from the Authenticator app
+    "oneTimePasscode": MethodKind.TOTP_SOFTWARE,  # an OATH code, software or hardware: strong either way
+    "fido": MethodKind.FIDO2_SECURITY_KEY,
+    "appPassword": MethodKind.PASSWORD,  # a password for legacy clients: no second factor
+    "qrCode": MethodKind.PASSWORD,  # QR code + PIN: a first factor for frontline workers
 }
 
 _TYPE_PREFIX = "#microsoft.graph."
