@@ -20,7 +20,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from auditor.model import Requirement, Strength, requirement_for_strength
+from auditor.model import MethodKind, Requirement, Strength, requirement_for_strength
 
 KNOWLEDGE, POSSESSION, INHERENCE = "knowledge", "possession", "inherence"
 
@@ -48,7 +48,8 @@ CONSTRAINT_TYPES: Mapping[str, Strength | None] = {
     "EMAIL": Strength.WEAK,
     "FEDERATED": Strength.WEAK,
     "APP": Strength.STRONG,
-    "SECURITY_KEY": Strength.PHISHING_RESISTANT,
+    # Security keys include YubiKey OTP (a one-time code), not only WebAuthn: strong at least.
+    "SECURITY_KEY": Strength.STRONG,
     "PASSWORD": None,
     "SECURITY_QUESTION": None,
 }
@@ -212,3 +213,89 @@ def judge_chain(method: Mapping[str, Any]) -> Judgement:
     if unknown:
         weakest = Strength.NONE  # a path through an unknown method is never protected
     return Judgement(requirement_for_strength(weakest), tuple(dict.fromkeys(unknown)))
+
+
+# --- the methods a rule accepts (PolicyRule.accepted_methods) -------------------------------
+
+# What each possession method lets a user present, as model kinds (Okta's factor kinds).
+METHOD_KINDS: Mapping[str, tuple[MethodKind, ...]] = {
+    "sms": (MethodKind.SMS,),
+    "voice": (MethodKind.VOICE,),
+    "email": (MethodKind.EMAIL_OTP,),
+    "push": (MethodKind.AUTHENTICATOR_PUSH,),
+    "totp": (MethodKind.TOTP_SOFTWARE,),
+    "otp": (MethodKind.TOTP_SOFTWARE, MethodKind.HARDWARE_OTP),
+    "signed_nonce": (MethodKind.OKTA_FASTPASS, MethodKind.AUTHENTICATOR_PASSWORDLESS),
+    "webauthn": (MethodKind.FIDO2_SECURITY_KEY,),
+    "cert": (MethodKind.CERTIFICATE,),
+    "duo": (MethodKind.UNSPECIFIED_SECOND_FACTOR,),
+}
+_TYPE_METHODS: Mapping[str, tuple[str, ...]] = {
+    "PHONE": ("sms", "voice"),
+    "EMAIL": ("email",),
+    "APP": ("push", "totp", "signed_nonce"),
+    "SECURITY_KEY": ("webauthn", "otp"),
+}
+
+
+def _branch_methods(poss: Mapping[str, Any]) -> set[str] | None:
+    """The possession methods a branch names, lower case; None when it names none (any)."""
+    named: set[str] = set()
+    listed = False
+    for v in poss.get("methods") or () if isinstance(poss.get("methods"), list) else ():
+        listed = True
+        named.add(str(v).lower())
+    for v in poss.get("types") or () if isinstance(poss.get("types"), list) else ():
+        listed = True
+        named.update(_TYPE_METHODS.get(str(v), ()))
+    for m in poss.get("authenticationMethods") or () if isinstance(poss.get("authenticationMethods"), list) else ():
+        if isinstance(m, Mapping):
+            listed = True
+            named.add(str(m.get("method")))
+    return named if listed else None
+
+
+def _kinds(methods: set[str]) -> tuple[MethodKind, ...]:
+    out: dict[MethodKind, None] = {}
+    for m in sorted(methods):
+        out.update(dict.fromkeys(METHOD_KINDS.get(m, ())))
+    return tuple(out)
+
+
+def accepted_kinds(method: Mapping[str, Any]) -> tuple[MethodKind, ...]:
+    """The kinds a 2FA rule lets a user present as the possession factor, when every
+    branch names them; empty (any kind reaching the requirement) otherwise."""
+    vtype = method.get("type", "ASSURANCE")
+    names: set[str] = set()
+    if vtype == "ASSURANCE":
+        if method.get("factorMode") != "2FA":
+            return ()
+        branches = constraint_branches(method.get("constraints"))
+        if not branches:
+            return ()
+        for branch in branches:
+            poss = branch.get("possession") if isinstance(branch, Mapping) else None
+            named = _branch_methods(poss) if isinstance(poss, Mapping) else None
+            if named is None:
+                return ()  # this branch takes any possession factor
+            names |= named
+        return _kinds(names)
+    if vtype == "AUTH_METHOD_CHAIN":
+        # Every possession step of every chain: what a user may present somewhere.
+        for chain in method.get("chains") or () if isinstance(method.get("chains"), list) else ():
+            names |= _chain_methods(chain)
+        return _kinds(names)
+    return ()
+
+
+def _chain_methods(chain: Any) -> set[str]:
+    if not isinstance(chain, Mapping):
+        return set()
+    out = {
+        str(m.get("method"))
+        for m in chain.get("authenticationMethods") or ()
+        if isinstance(m, Mapping) and POSSESSION in STEP_METHODS.get(str(m.get("method")), (frozenset(), None))[0]
+    }
+    for n in chain.get("next") or () if isinstance(chain.get("next"), list) else ():
+        out |= _chain_methods(n)
+    return out

@@ -20,6 +20,7 @@ from auditor.model import (
     Condition,
     ConditionKind,
     GroupId,
+    MethodKind,
     Policy,
     PolicyId,
     PolicyRule,
@@ -239,9 +240,26 @@ def access_policy(raw: OktaPolicy, lookups: Lookups) -> tuple[Policy, list[Sourc
             issues.append(issue)
         conds = r.get("conditions")
         rules.append(
-            PolicyRule(rid, _name(r, rid), scope(conds, lookups), portals, req, rule_conditions(conds, lookups))
+            PolicyRule(
+                rid,
+                _name(r, rid),
+                scope(conds, lookups),
+                portals,
+                req,
+                rule_conditions(conds, lookups),
+                _accepted(r.get("actions"), req),
+            )
         )
     return Policy(PolicyId(pid), _name(raw.policy, pid), _state(raw.policy), tuple(rules), ACCESS_KIND), issues
+
+
+def _accepted(actions: Any, requirement: Requirement) -> tuple[MethodKind, ...]:
+    """The kinds the rule's verification method names (PolicyRule.accepted_methods)."""
+    if requirement in (Requirement.NONE, Requirement.BLOCK) or not isinstance(actions, Mapping):
+        return ()
+    sign_on = actions.get("appSignOn")
+    method = sign_on.get("verificationMethod") if isinstance(sign_on, Mapping) else None
+    return assurance.accepted_kinds(method) if isinstance(method, Mapping) else ()
 
 
 def _policy_groups(policy: JsonObject) -> list[str]:

@@ -229,7 +229,7 @@ def test_constraints_given_as_an_object() -> None:
         ({"methods": ["PUSH", "OTP", "TOTP"]}, Requirement.STRONG),
         ({"methods": ["WEBAUTHN", "CERT"]}, Requirement.PHISHING_RESISTANT),
         ({"methods": ["PUSH", "SMS"]}, Requirement.MFA),
-        ({"types": ["SECURITY_KEY"]}, Requirement.PHISHING_RESISTANT),
+        ({"types": ["SECURITY_KEY"]}, Requirement.STRONG),  # YubiKey OTP is a security key too
         ({"types": ["APP"]}, Requirement.STRONG),
         ({"types": ["APP", "PHONE"]}, Requirement.MFA),
         ({"authenticationMethods": [{"key": "webauthn", "method": "webauthn"}]}, Requirement.PHISHING_RESISTANT),
@@ -419,3 +419,25 @@ def test_enrolment_policy_is_evidence_only() -> None:
     policy = policies.enroll_policy(ENROLL_POLICY, policies.Lookups({}, None, {}))
     assert policy.vendor_kind == policies.ENROLL_KIND
     assert [r.requirement for r in policy.rules] == [Requirement.NONE]
+
+
+@pytest.mark.parametrize(
+    ("method", "kinds"),
+    [
+        (_assurance([{"possession": {"methods": ["SMS", "VOICE", "EMAIL"]}}]),
+         {MethodKind.SMS, MethodKind.VOICE, MethodKind.EMAIL_OTP}),
+        (_assurance({"possession": {"types": ["SECURITY_KEY"]}}),
+         {MethodKind.FIDO2_SECURITY_KEY, MethodKind.TOTP_SOFTWARE, MethodKind.HARDWARE_OTP}),
+        (_assurance([{"possession": {"methods": ["PUSH"]}}, {"possession": {}}]), set()),  # a branch takes any
+        (_assurance(PHISHING_RESISTANT_OBJECT), set()),  # a characteristic, not a list: the strength decides
+        (_assurance([], "1FA"), set()),
+        (_chain(step(("okta_password", "password"), then=[step(("okta_verify", "push"), ("phone_number", "sms"))])),
+         {MethodKind.AUTHENTICATOR_PUSH, MethodKind.SMS}),
+    ],
+    ids=["methods", "types-object", "open-branch", "characteristic", "1fa", "chain"],
+)  # fmt: skip
+def test_the_methods_a_rule_accepts(method: dict[str, Any], kinds: set[MethodKind]) -> None:
+    from connectors.okta import assurance
+
+    verification = method["appSignOn"]["verificationMethod"]
+    assert set(assurance.accepted_kinds(verification)) == kinds
