@@ -526,6 +526,11 @@ def blocks_legacy_auth(raw: Mapping[str, Any]) -> bool:
     return "All" in _strs(users.get("includeUsers")) and "All" in _strs(apps.get("includeApplications"))
 
 
+# What security defaults let users do MFA with: "the Microsoft Authenticator app using
+# notifications" (its codes too) "or any third party application using OATH TOTP".
+SECURITY_DEFAULTS_METHODS = (MethodKind.AUTHENTICATOR_PUSH, MethodKind.TOTP_SOFTWARE)
+
+
 def security_defaults_policy(portal_by_app: Mapping[str, PortalId] | None = None) -> Policy:
     """Security defaults: MFA at every sign-in for the 17 admin roles Microsoft lists;
     MFA for every user on Azure Resource Manager (the Azure portal, Entra admin centre,
@@ -540,6 +545,7 @@ def security_defaults_policy(portal_by_app: Mapping[str, PortalId] | None = None
             Scope(include_roles=SECURITY_DEFAULTS_ROLES),
             everyone,
             Requirement.MFA,
+            accepted_methods=SECURITY_DEFAULTS_METHODS,
         )
     ]
     if arm:
@@ -550,6 +556,7 @@ def security_defaults_policy(portal_by_app: Mapping[str, PortalId] | None = None
                 Scope(include_all=True),
                 PortalScope(ids=tuple(dict.fromkeys(arm))),
                 Requirement.MFA,
+                accepted_methods=SECURITY_DEFAULTS_METHODS,
             )
         )
     rules.append(
@@ -560,6 +567,7 @@ def security_defaults_policy(portal_by_app: Mapping[str, PortalId] | None = None
             everyone,
             Requirement.MFA,
             (Condition(ConditionKind.RISK, "security defaults ask other users for MFA only when deemed necessary"),),
+            SECURITY_DEFAULTS_METHODS,
         )
     )
     return Policy(

@@ -327,6 +327,9 @@ def test_security_defaults_require_mfa_of_everyone_on_azure_management() -> None
     assert rule.portals.ids == (arm,)
     admins = next(r for r in policy.rules if r.scope.include_roles)
     assert set(admins.scope.include_roles) == {RoleId(r) for r in SECURITY_DEFAULTS_ROLE_NAMES}
+    # "Microsoft Authenticator app using notifications ... or any OATH TOTP app".
+    for rule in policy.rules:
+        assert set(rule.accepted_methods) == {MethodKind.AUTHENTICATOR_PUSH, MethodKind.TOTP_SOFTWARE}
 
 
 # --- legacy authentication --------------------------------------------------------------------
