@@ -27,6 +27,7 @@ VENDORS = {
     "entra": ("entra", "connectors.sandbox.graph"),
     "google": ("google_workspace", "connectors.sandbox.google"),
     "okta": ("okta", "connectors.sandbox.okta"),
+    "keycloak": ("keycloak", "connectors.sandbox.keycloak"),
 }
 
 
@@ -63,6 +64,17 @@ PORTALS: list[dict[str, Any]] = [
         "data_categories": ["health"],
     },
     {"match": {"source": "google", "tag": "ou:/Finance"}, "sensitivity": "sensitive", "data_categories": ["finance"]},
+    # The Keycloak realm's portals, and their brokered variants ("… via Pro Santé Connect").
+    {
+        "match": {"source": "keycloak", "name_pattern": "Espace adhérents*"},
+        "sensitivity": "high",
+        "data_categories": ["health"],
+    },
+    {
+        "match": {"source": "keycloak", "name_pattern": "Portail professionnels de santé*"},
+        "sensitivity": "high",
+        "data_categories": ["health", "payment"],
+    },
 ]
 
 

@@ -48,6 +48,9 @@ class KeycloakSandbox(LoopbackSandbox):
             "client_id": CLIENT_ID,
             "client_secret": {"env": SECRET_ENV},
             "allow_insecure_http": True,
+            # A loopback sandbox: no production realm to spare.
+            "requests_per_second": 500,
+            "max_concurrency": 4,
             **extra,
         }
 
