@@ -40,6 +40,7 @@ PASSKEY_STEP = "webauthn-authenticator-passwordless"
 CONDITIONAL_OTP_FORM = "auth-conditional-otp-form"
 COOKIE_STEP = "auth-cookie"
 REDIRECTOR_STEP = "identity-provider-redirector"
+DENY_STEP = "deny-access-authenticator"  # "Deny access": whoever reaches it cannot sign in
 NEUTRAL_STEPS = frozenset(
     {
         "auth-username-form",
@@ -239,6 +240,8 @@ def _step_paths(step: Step, user: UserFacts, walk: Walk) -> list[Path]:
         if step.requirement == ALTERNATIVE or step.config.get("defaultProvider"):
             return []
         return [Path()]  # without a default provider the redirector only "attempts" and lets the flow go on
+    if p == DENY_STEP:
+        return []
     if p in NEUTRAL_STEPS:
         return [Path()]
     walk.unknown_steps.add(p or step.name)

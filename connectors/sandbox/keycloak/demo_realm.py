@@ -18,7 +18,7 @@ from __future__ import annotations
 import random
 from datetime import UTC, datetime, timedelta
 
-from connectors.sandbox.keycloak.realm import Realm, RealmBuilder, browser_flow, step
+from connectors.sandbox.keycloak.realm import CONDITIONAL, Realm, RealmBuilder, browser_flow, step, sub
 from connectors.sandbox.sample_org import SampleOrg
 
 MEMBERS_PORTAL = "espace-adherents"
@@ -36,7 +36,14 @@ def demo_realm(org: SampleOrg, members: int = 60, professionals: int = 24) -> Re
     b.realm.settings["eventsEnabled"] = True
     b.realm.settings["enabledEventTypes"] = ["LOGIN", "LOGIN_ERROR"]
     b.role("professionnel")
-    b.flow("browser forced OTP", browser_flow(step("auth-otp-form")))
+    # Forced OTP, and only professionals get through ("Deny access" for everyone else).
+    professionals_only = sub(
+        "Professionals only",
+        CONDITIONAL,
+        step("conditional-user-role", config={"condUserRole": "professionnel", "negate": "true"}),
+        step("deny-access-authenticator"),
+    )
+    b.flow("browser forced OTP", browser_flow(professionals_only, step("auth-otp-form")))
     b.flow("post-broker OTP", (step("auth-otp-form"),))
     b.idp("psc", "Pro Santé Connect", post_broker_flow="post-broker OTP")
     b.idp("franceconnect", "FranceConnect")

@@ -70,6 +70,15 @@ FLOWS = {
     ),
     "broker-only": (step("identity-provider-redirector", config={"defaultProvider": "psc"}),),
     "sms-plugin": browser_flow(step("sms-authenticator")),
+    "doctors-only": browser_flow(
+        sub(
+            "deny non-doctors",
+            CONDITIONAL,
+            step("conditional-user-role", config={"condUserRole": "doctor", "negate": "true"}),
+            step("deny-access-authenticator"),
+        ),
+        step("auth-otp-form"),
+    ),
 }
 ROLES = {"dr-otp": ["doctor"], "dr-pwd": ["doctor"], "nurse-otp": ["nurse"]}
 USERS = {
@@ -108,6 +117,8 @@ CASES: list[tuple[str, str, str, CoverageStatus]] = [
     ("passwordless WebAuthn", "passkey", "passwordless", S.PROTECTED),
     ("broker-only client: no local way in", "pwd", "broker-only", S.BLOCKED),
     ("unknown authenticator is never a factor", "otp", "sms-plugin", S.NOT_ENFORCED),
+    ("deny access to users without the role", "otp", "doctors-only", S.BLOCKED),
+    ("role holders get through to the OTP step", "dr-pwd", "doctors-only", S.NOT_ENROLLED),
     ("brokered, post-broker flow requires OTP: not enrolled here", "brokered", "default@psc", S.NOT_ENROLLED),
     ("brokered through an IdP no source audits", "brokered-open", "default@franceconnect", S.UNKNOWN),
 ]
