@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import os
 from collections import Counter
+from collections.abc import Callable
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -22,6 +24,7 @@ from connectors.sandbox.keycloak.realm import Realm
 from .harness import environ
 
 PAGE = 5
+NOW = datetime(2026, 10, 1, tzinfo=UTC)
 C, INC, U = "complete", "incomplete", "unavailable"
 
 # fault → (script on the users listing, persistent action afterwards or None, expected outcome).
@@ -53,9 +56,9 @@ def realm() -> Realm:
     return b.build()
 
 
-def _judge(truth: Realm, run: object) -> tuple[str, str]:
+def _judge(truth: Realm, run: Callable[[], SourceSnapshot]) -> tuple[str, str]:
     try:
-        snap = run()  # type: ignore[operator]
+        snap = run()
     except ConnectorError as exc:
         assert str(exc).strip()
         return U, str(exc)
@@ -88,7 +91,7 @@ def test_keycloak_fault(fault: str) -> None:
     ):
         settings = sandbox.settings(page_size=PAGE, request_timeout_seconds=1, max_attempts=4)
         connector = KeycloakConnector("keycloak", settings, Path("."), retry_delay=0.01)
-        ctx = CollectContext("keycloak", truth_now(), *period())
+        ctx = CollectContext("keycloak", NOW, date(2026, 7, 1), date(2026, 9, 30))
         kind, reason = _judge(truth, lambda: connector.collect(ctx))
         requests = sandbox.requests
     users = [r for r in requests if r.path == "/admin/realms/faults/users"]
@@ -96,15 +99,3 @@ def test_keycloak_fault(fault: str) -> None:
     assert all(r.method == "GET" or r.family == "token" for r in requests)
     assert kind == expected, reason
     assert os.environ.get("MFA_AUDITOR_KEYCLOAK_CLIENT_SECRET") is None  # the secret left with the sandbox
-
-
-def truth_now():  # type: ignore[no-untyped-def]
-    from datetime import UTC, datetime
-
-    return datetime(2026, 10, 1, tzinfo=UTC)
-
-
-def period():  # type: ignore[no-untyped-def]
-    from datetime import date
-
-    return date(2026, 7, 1), date(2026, 9, 30)

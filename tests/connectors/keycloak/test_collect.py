@@ -107,7 +107,7 @@ def test_unread_credentials_are_unreadable_and_never_protected(sandbox_factory: 
     config = EvaluationConfig(
         portals=(PortalClass(PortalMatch(source="keycloak", name_pattern="*"), Sensitivity.HIGH),)
     )
-    result = evaluate(Snapshot("2026-Q3", *PERIOD, "t", (snap,)), config, now=NOW, run_id="t")
+    result = evaluate(Snapshot("2026-Q3", PERIOD[0], PERIOD[1], "t", (snap,)), config, now=NOW, run_id="t")
     assert not any(row.status.is_protected for row in result.coverage)
 
 
@@ -118,7 +118,7 @@ def test_unread_flows_make_coverage_unknown(sandbox_factory: Factory) -> None:
     config = EvaluationConfig(
         portals=(PortalClass(PortalMatch(source="keycloak", name_pattern="*"), Sensitivity.HIGH),)
     )
-    result = evaluate(Snapshot("2026-Q3", *PERIOD, "t", (snap,)), config, now=NOW, run_id="t")
+    result = evaluate(Snapshot("2026-Q3", PERIOD[0], PERIOD[1], "t", (snap,)), config, now=NOW, run_id="t")
     assert result.coverage and {row.status for row in result.coverage} == {CoverageStatus.UNKNOWN}
 
 
@@ -184,3 +184,11 @@ def test_validate_with_a_wrong_secret(sandbox_factory: Factory, monkeypatch: pyt
     monkeypatch.setenv(SECRET_ENV, "nope")
     checks = connector(sandbox).check_access()
     assert len(checks) == 1 and checks[0].granted is False
+
+
+def test_the_secret_never_reaches_the_log(sandbox_factory: Factory, caplog: pytest.LogCaptureFixture) -> None:
+    sandbox = sandbox_factory(small_realm(events=True))
+    with caplog.at_level("DEBUG"):
+        connector(sandbox).collect(context(sign_ins=True))
+        connector(sandbox).check_access()
+    assert caplog.records and os.environ[SECRET_ENV] not in caplog.text
