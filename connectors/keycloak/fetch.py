@@ -30,6 +30,8 @@ ADMIN = "admin/realms/{realm}"
 
 @dataclass(slots=True)
 class Run:
+    """What one collection gathers besides the records: issues and page digests."""
+
     issues: list[SourceIssue] = field(default_factory=list)
     digests: list[PageDigest] = field(default_factory=list)
 
@@ -46,6 +48,8 @@ class Run:
 
 @dataclass(frozen=True, slots=True)
 class Idp:
+    """An enabled identity provider and the users linked to it."""
+
     alias: str
     name: str
     post_broker_flow: str | None
