@@ -64,7 +64,12 @@ PORTALS: list[dict[str, Any]] = [
         "data_categories": ["health"],
     },
     {"match": {"source": "google", "tag": "ou:/Finance"}, "sensitivity": "sensitive", "data_categories": ["finance"]},
-    # The Keycloak realm's portals, and their brokered variants ("… via Pro Santé Connect").
+]
+
+
+# The Keycloak realm's portals and their brokered variants ("… via Pro Santé Connect"),
+# apart from PORTALS: a config may not classify a source it does not declare.
+KEYCLOAK_PORTALS: list[dict[str, Any]] = [
     {
         "match": {"source": "keycloak", "name_pattern": "Espace adhérents*"},
         "sensitivity": "high",
@@ -125,7 +130,7 @@ def demo_config(org: SampleOrg, sources: Mapping[str, tuple[str, dict[str, Any]]
             {"name": name, "type": ctype, "settings": settings, "collect_sign_ins": True}
             for name, (ctype, settings) in sources.items()
         ],
-        "portals": PORTALS,
+        "portals": PORTALS + (KEYCLOAK_PORTALS if "keycloak" in sources else []),
         "policy": {
             "required": {"high": "strong", "sensitive": "weak", "normal": "none"},
             "privileged": "phishing_resistant",
