@@ -198,7 +198,7 @@ class Reader:
         return methods, types, failed
 
     def read_roles_and_groups(
-        self, http: KeycloakHttp, run: Run
+        self, http: KeycloakHttp, run: Run, raw_clients: list[Any]
     ) -> tuple[dict[str, set[str]], dict[str, set[str]], bool]:
         """Effective roles per user id (direct members of each realm and client role,
         roles of the user's groups and their parents, composites expanded) and group paths."""
@@ -209,7 +209,6 @@ class Reader:
             # Role name → its container path, so composites can be named.
             realm_roles = http.get_json("roles", f"{base}/roles", briefRepresentation=False)
             run.page("roles", realm_roles)
-            raw_clients = http.call("clients", http.admin.get_clients)
             client_names = {
                 c["id"]: c["clientId"]
                 for c in raw_clients
@@ -299,15 +298,17 @@ class Reader:
             todo.extend((s, own) for s in subs if isinstance(s, Mapping))
         return group_roles
 
-    def read_clients(self, http: KeycloakHttp, run: Run) -> list[parse.KeycloakClient]:
+    def read_clients(self, http: KeycloakHttp, run: Run) -> tuple[list[parse.KeycloakClient], list[Any]]:
+        """(the clients that are portals, every client as read: their roles are read too)."""
         try:
             raw = http.call("clients", http.admin.get_clients)
         except FetchFailed as exc:
-            run.incomplete("keycloak.clients_unreadable", f"{exc}: portals unknown")
-            return []
+            run.incomplete("keycloak.clients_unreadable", f"{exc}: portals, access and client roles unknown")
+            return [], []
         run.page("clients", raw)
-        found = [parse.parse_client(c, self._source) for c in raw if isinstance(raw, list)]
-        return sorted((c for c in found if c is not None), key=lambda c: c.client_id)
+        listed = raw if isinstance(raw, list) else []
+        found = [parse.parse_client(c, self._source) for c in listed]
+        return sorted((c for c in found if c is not None), key=lambda c: c.client_id), listed
 
     def read_idps(self, http: KeycloakHttp, run: Run) -> list[Idp]:
         try:

@@ -69,10 +69,12 @@ def start(
     persistent: Mapping[str, str] | None = None,
     timeout_delay: float = 2.0,
     client_secret: str | None = None,
+    path_prefix: str = "",
 ) -> KeycloakSandbox:
     """Serve ``realm`` (or, for the demo, the sample organisation's realm). Faults per
     endpoint family (realm, users, count, credentials, groups, roles, clients, flows,
-    idps, events): ``script`` / ``persistent`` (see ``Faults``)."""
+    idps, events): ``script`` / ``persistent`` (see ``Faults``). ``path_prefix``: "/auth"
+    serves the API under it, as Keycloak did before version 17."""
     if not isinstance(realm, Realm):
         from connectors.sandbox.keycloak.demo_realm import demo_realm
 
@@ -88,6 +90,7 @@ def start(
             persistent=dict(persistent or {}),
             timeout_delay=timeout_delay,
         ),
+        prefix=path_prefix.rstrip("/"),
     )
     return KeycloakSandbox(state)
 

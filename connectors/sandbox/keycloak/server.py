@@ -124,6 +124,7 @@ class ServerState:
     tokens: dict[str, frozenset[str]] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
     base_url: str = ""
+    prefix: str = ""  # "/auth": Keycloak before 17 (and many health-sector deployments) serve under it
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -157,9 +158,18 @@ class _Handler(BaseHTTPRequestHandler):
 
     do_PUT = do_DELETE = do_PATCH = _unsupported
 
+    def _split(self) -> Any:
+        split = urlsplit(self.path)
+        prefix = self.server.state.prefix
+        if prefix and split.path.startswith(prefix + "/"):
+            return split._replace(path=split.path[len(prefix) :])
+        if prefix:
+            return split._replace(path="/-unrouted" + split.path)
+        return split
+
     def do_POST(self) -> None:
         st = self.server.state
-        split = urlsplit(self.path)
+        split = self._split()
         m = TOKEN_PATH.match(split.path)
         length = int(self.headers.get("Content-Length") or 0)
         form = {k: v[0] for k, v in parse_qs(self.rfile.read(length).decode("utf-8")).items()}
@@ -197,7 +207,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         st = self.server.state
-        split = urlsplit(self.path)
+        split = self._split()
         params = parse_qs(split.query, keep_blank_values=True)
         family, name, match = "", "", None
         for fam, nm, pattern in ROUTES:
@@ -283,7 +293,7 @@ class _Server(ThreadingHTTPServer):
 def serve(state: ServerState) -> tuple[_Server, threading.Thread]:
     server = _Server(state)
     host, port = server.server_address[:2]
-    state.base_url = f"http://{host!s}:{port}"
+    state.base_url = f"http://{host!s}:{port}{state.prefix}"
     thread = threading.Thread(target=server.serve_forever, name="keycloak-sandbox", daemon=True)
     thread.start()
     return server, thread

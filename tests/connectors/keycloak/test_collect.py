@@ -192,3 +192,11 @@ def test_the_secret_never_reaches_the_log(sandbox_factory: Factory, caplog: pyte
         connector(sandbox).collect(context(sign_ins=True))
         connector(sandbox).check_access()
     assert caplog.records and os.environ[SECRET_ENV] not in caplog.text
+
+
+def test_a_server_under_auth_as_before_keycloak_17(sandbox_factory: Factory) -> None:
+    sandbox = sandbox_factory(small_realm(), path_prefix="/auth")
+    assert sandbox.settings()["server_url"].endswith("/auth")
+    snap = connector(sandbox).collect(context())
+    assert snap.complete and len(snap.accounts) == 7
+    assert all(r.status != 404 for r in sandbox.requests)
