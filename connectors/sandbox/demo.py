@@ -27,6 +27,7 @@ VENDORS = {
     "entra": ("entra", "connectors.sandbox.graph"),
     "google": ("google_workspace", "connectors.sandbox.google"),
     "okta": ("okta", "connectors.sandbox.okta"),
+    "keycloak": ("keycloak", "connectors.sandbox.keycloak"),
 }
 
 
@@ -63,6 +64,22 @@ PORTALS: list[dict[str, Any]] = [
         "data_categories": ["health"],
     },
     {"match": {"source": "google", "tag": "ou:/Finance"}, "sensitivity": "sensitive", "data_categories": ["finance"]},
+]
+
+
+# The Keycloak realm's portals and their brokered variants ("… via Pro Santé Connect"),
+# apart from PORTALS: a config may not classify a source it does not declare.
+KEYCLOAK_PORTALS: list[dict[str, Any]] = [
+    {
+        "match": {"source": "keycloak", "name_pattern": "Espace adhérents*"},
+        "sensitivity": "high",
+        "data_categories": ["health"],
+    },
+    {
+        "match": {"source": "keycloak", "name_pattern": "Portail professionnels de santé*"},
+        "sensitivity": "high",
+        "data_categories": ["health", "payment"],
+    },
 ]
 
 
@@ -113,7 +130,7 @@ def demo_config(org: SampleOrg, sources: Mapping[str, tuple[str, dict[str, Any]]
             {"name": name, "type": ctype, "settings": settings, "collect_sign_ins": True}
             for name, (ctype, settings) in sources.items()
         ],
-        "portals": PORTALS,
+        "portals": PORTALS + (KEYCLOAK_PORTALS if "keycloak" in sources else []),
         "policy": {
             "required": {"high": "strong", "sensitive": "weak", "normal": "none"},
             "privileged": "phishing_resistant",

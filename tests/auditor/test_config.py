@@ -199,7 +199,7 @@ def test_duplicate_source_names_and_unknown_connector() -> None:
     message = error_of(MINIMAL + "  - {name: entra, type: entr}\n")
     assert "sources[1].name: duplicate source name 'entra' (first at index 0)" in message
     assert "sources[1].type: expected an installed connector, got 'entr'; did you mean 'entra'?" in message
-    assert "installed: entra, file, google_workspace, okta" in message
+    assert "installed: entra, file, google_workspace, keycloak, okta" in message
 
 
 def test_bad_source_name() -> None:
