@@ -22,7 +22,7 @@ from keycloak.exceptions import (
 )
 from keycloak.exceptions import raise_error_from_response as _decode
 
-from auditor.interfaces import AuthenticationError
+from auditor.interfaces import NO_PROGRESS, AuthenticationError, CollectProgress
 from connectors.keycloak.settings import KeycloakSettings
 
 T = TypeVar("T")
@@ -66,8 +66,11 @@ def _short(message: Any) -> str:
 class KeycloakHttp:
     """The SDK's admin client with the gate; ``requests`` counts what reached the server."""
 
-    def __init__(self, settings: KeycloakSettings, retry_delay: float = 0.5) -> None:
+    def __init__(
+        self, settings: KeycloakSettings, retry_delay: float = 0.5, progress: CollectProgress = NO_PROGRESS
+    ) -> None:
         s = settings
+        self.progress = progress
         verify: bool | str = str(s.ca_bundle) if s.ca_bundle is not None else True
         self._connection = KeycloakOpenIDConnection(
             server_url=s.server_url,
@@ -98,6 +101,7 @@ class KeycloakHttp:
             self.requests += 1
             if retry:
                 self.retries += 1
+        self.progress.request()
 
     def call(self, what: str, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """``fn`` (one SDK call = one request) through the gate, with bounded retries."""
@@ -126,6 +130,7 @@ class KeycloakHttp:
             except (ValueError, TypeError) as exc:  # the SDK's "unexpected response type"
                 last = FetchFailed(what, 200, f"malformed answer: {_short(exc)}")
             if attempt + 1 < self._settings.max_attempts:
+                self.progress.waiting(delay, f"retry after {last}")
                 time.sleep(delay)
                 delay *= 2
         assert last is not None

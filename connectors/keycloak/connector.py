@@ -58,7 +58,7 @@ class KeycloakConnector:
         return f"KeycloakConnector(source={self._source!r}, realm={self._settings.realm!r})"
 
     def collect(self, ctx: CollectContext) -> SourceSnapshot:
-        http = KeycloakHttp(self._settings, self._retry_delay)
+        http = KeycloakHttp(self._settings, self._retry_delay, ctx.progress)
         try:
             return self._collect(http, ctx)
         finally:

@@ -119,6 +119,8 @@ class Reader:
                 ) from None
             run.issues.append(SourceIssue("keycloak.count_unreadable", f"{exc}: the users listing is not checked"))
             expected = None
+        if expected is not None:
+            http.progress.total("users", expected)
         raw: list[Any] = []
         seen: set[str] = set()
         first = 0
@@ -131,6 +133,7 @@ class Reader:
                 if not isinstance(page, list):
                     raise FetchFailed("users", 200, "the answer is not a list")
                 run.page("users", page)
+                http.progress.read("users", len(page))
                 for item in page:
                     key = item.get("id") if isinstance(item, Mapping) else None
                     if isinstance(key, str) and key in seen:
@@ -180,7 +183,9 @@ class Reader:
         failed: dict[AccountId, str] = {}
         pending = {u.account.id: u.pending for u in users}
         bodies: list[tuple[str, Any]] = []
+        http.progress.total("credentials", len(users))
         for uid, body, error in http.map(one, users):
+            http.progress.read("credentials")
             if error is not None:
                 failed[uid] = error
                 continue
