@@ -69,11 +69,15 @@ def isolated_client(settings: CognitoSettings) -> Any:
         token = settings.session_token.reveal() if settings.session_token is not None else None
     except SecretError as exc:
         raise AuthenticationError(str(exc)) from None
-    session = botocore.session.Session()
-    # No shared config or credentials file: nothing outside the audit config counts.
-    session.set_config_variable("config_file", os.devnull)
-    session.set_config_variable("credentials_file", os.devnull)
-    session.set_config_variable("profile", None)
+    # No profile and no shared config or credentials file, whatever AWS_PROFILE,
+    # AWS_CONFIG_FILE or AWS_SHARED_CREDENTIALS_FILE say: nothing outside the audit config counts.
+    session = botocore.session.Session(
+        session_vars={
+            "profile": (None, None, None, None),
+            "config_file": (None, None, os.devnull, None),
+            "credentials_file": (None, None, os.devnull, None),
+        }
+    )
     config = Config(
         retries={"total_max_attempts": 1, "mode": "standard"},
         connect_timeout=settings.request_timeout_seconds,
