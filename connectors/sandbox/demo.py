@@ -27,6 +27,7 @@ VENDORS = {
     "entra": ("entra", "connectors.sandbox.graph"),
     "google": ("google_workspace", "connectors.sandbox.google"),
     "okta": ("okta", "connectors.sandbox.okta"),
+    "cognito": ("cognito", "connectors.sandbox.cognito"),
 }
 
 
@@ -63,6 +64,8 @@ PORTALS: list[dict[str, Any]] = [
         "data_categories": ["health"],
     },
     {"match": {"source": "google", "tag": "ou:/Finance"}, "sensitivity": "sensitive", "data_categories": ["finance"]},
+    # The members' mobile app (Cognito): reimbursements and health statements.
+    {"match": {"source": "cognito", "name": "Members mobile app"}, "sensitivity": "high", "data_categories": ["health"]},
 ]
 
 
