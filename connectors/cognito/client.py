@@ -44,6 +44,18 @@ CREDENTIAL_CODES = frozenset(
 )
 DENIED_CODES = frozenset({"AccessDeniedException", "AccessDenied"})
 MAX_BACKOFF = 20.0
+# The member every successful answer of each operation carries. botocore turns a body that
+# is not JSON into ``{"message": <body>}`` without raising: without this check a truncated
+# or garbled page would read as an empty one (measured by the fault matrix).
+REQUIRED_KEY = {
+    "DescribeUserPool": "UserPool",
+    "GetUserPoolMfaConfig": "MfaConfiguration",
+    "DescribeRiskConfiguration": "RiskConfiguration",
+    "ListUsers": "Users",
+    "AdminGetUser": "Username",
+    "ListUserPoolClients": "UserPoolClients",
+    "AdminListUserAuthEvents": "AuthEvents",
+}
 
 
 class CallFailed(Exception):
@@ -136,7 +148,9 @@ class CognitoApi:
             self._count(operation, attempt > 1)
             try:
                 answer: dict[str, Any] = method(**params)
-                return answer
+                if REQUIRED_KEY[operation] in answer:
+                    return answer
+                code, message = "MalformedResponse", f"the answer has no {REQUIRED_KEY[operation]}"
             except ClientError as exc:
                 error = exc.response.get("Error", {})
                 code = str(error.get("Code") or "Unknown")

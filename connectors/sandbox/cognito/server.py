@@ -58,9 +58,10 @@ class RecordedRequest:
 @dataclass(slots=True)
 class Faults:
     """``script``: per operation, one action per request, in order; then ``persistent``
-    (per operation) for every later request. Actions: ok, throttle, 500, 503,
-    timeout, malformed, denied, expired, drop_token (ListUsers without its
-    PaginationToken), loop_token (the previous token again)."""
+    (per operation) for every later request. Actions: ok, throttle, any 5xx status,
+    timeout, reset (the body cut short), malformed, denied, expired; on ListUsers also
+    drop_token (no PaginationToken), loop_token (the previous token again), dup (the
+    previous page's first user again)."""
 
     script: dict[str, list[str]] = field(default_factory=dict)
     persistent: dict[str, str] = field(default_factory=dict)
@@ -99,6 +100,7 @@ class ServerState:
     throttled: int = 0
     windows: dict[str, deque[float]] = field(default_factory=dict)
     last_token: dict[str, str] = field(default_factory=dict)
+    last_first_user: dict[str, Any] = field(default_factory=dict)
 
     def spend(self, category: str) -> bool:
         """Take one request from the category's budget for the current second."""
@@ -202,9 +204,12 @@ class SandboxLayer:
                         st.throttled += 1
                 status = 400
                 return _error(start, 400, "TooManyRequestsException", "Rate exceeded")
-            if action in ("500", "503"):
+            if action.isdigit() and action.startswith("5"):
                 status = int(action)
                 return _error(start, status, "InternalErrorException", "Internal error")
+            if action == "reset":  # the connection drops mid-body: fewer bytes than announced
+                start("200 OK", [("Content-Type", "application/x-amz-json-1.1"), ("Content-Length", "4096")])
+                return [b'{"Users": [']
             if action == "denied":
                 status = 400
                 return _error(
@@ -268,6 +273,13 @@ class SandboxLayer:
                 previous = self.state.last_token.get(pool)
                 if isinstance(token, str):
                     self.state.last_token[pool] = token
+            users = answer.get("Users") or []
+            with self.state.lock:
+                earlier = self.state.last_first_user.get(pool)
+                if users:
+                    self.state.last_first_user[pool] = users[0]
+            if action == "dup" and earlier is not None:
+                answer["Users"] = [earlier, *users]
             if action == "drop_token":
                 answer.pop("PaginationToken", None)
             elif action == "loop_token" and previous:
