@@ -135,7 +135,7 @@ class CognitoConnector:
         methods, preferred, failed = self._methods(api, run, users)
         for username, reason in failed.items():
             unreadable.append(UnreadableRecord(users[username].account.id, reason))
-        readable = [u for name, u in users.items() if name not in failed]
+        readable = [u for name, u in users.items() if name in methods]
         policy_list: list[Policy] = []
         if cfg is not None:
             federated = [u.account.id for u in readable if u.federated]
@@ -286,11 +286,15 @@ class CognitoConnector:
         preferred: dict[str, str] = {}
         failed: dict[str, str] = {}
         bodies: dict[str, bytes] = {}
+        vanished: list[str] = []
 
         def one(username: str) -> None:
             try:
                 raw = api.call("AdminGetUser", UserPoolId=self._settings.user_pool_id, Username=username)
             except CallFailed as exc:
+                if exc.code == "UserNotFoundException":  # deleted since it was listed: gone, not unread
+                    vanished.append(users[username].account.id)
+                    return
                 failed[username] = f"MFA settings not read: {exc}"
                 return
             found, pref, issues = parse.parse_mfa(raw, users[username].account.id)
@@ -306,6 +310,14 @@ class CognitoConnector:
         for name in sorted(bodies):
             digest.update(name.encode() + b"\0" + bodies[name] + b"\0")
         run.digests.append(PageDigest("AdminGetUser (all users, by username)", digest.hexdigest(), len(bodies)))
+        if vanished:
+            run.issues.append(
+                SourceIssue(
+                    "cognito.users_deleted_during_run",
+                    f"{len(vanished)} user(s) listed by ListUsers were deleted before their MFA settings were read "
+                    f"(first: {sorted(vanished)[0]}); left out",
+                )
+            )
         if failed:
             first = ", ".join(sorted(users[u].account.id for u in failed)[:5])
             run.incomplete(

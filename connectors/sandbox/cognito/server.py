@@ -59,7 +59,8 @@ class RecordedRequest:
 class Faults:
     """``script``: per operation, one action per request, in order; then ``persistent``
     (per operation) for every later request. Actions: ok, throttle, any 5xx status,
-    timeout, reset (the body cut short), malformed, denied, expired; on ListUsers also
+    timeout, reset (the body cut short), malformed, denied, expired, gone (the user
+    was deleted); on ListUsers also
     drop_token (no PaginationToken), loop_token (the previous token again), dup (the
     previous page's first user again)."""
 
@@ -220,6 +221,9 @@ class SandboxLayer:
                 return _error(
                     start, 400, "ExpiredTokenException", "The security token included in the request is expired"
                 )
+            if action == "gone":  # the user was deleted after it was listed
+                status = 400
+                return _error(start, 400, "UserNotFoundException", "User does not exist.")
             if action == "timeout":
                 time.sleep(st.faults.timeout_delay)
             params = json.loads(body or b"{}")

@@ -154,3 +154,11 @@ def test_ambient_aws_environment_is_ignored(small_org: SampleOrg, start_sandbox,
     monkeypatch.setenv("AWS_PROFILE", "does-not-exist")
     snap = collect(sandbox, small_org, sign_ins=False)
     assert snap.complete
+
+
+def test_user_deleted_during_the_run_is_left_out_and_said(small_org: SampleOrg, start_sandbox) -> None:
+    sandbox = start_sandbox(small_org, script={"AdminGetUser": ["gone"]})
+    snap = collect(sandbox, small_org, sign_ins=False, max_concurrency=1)
+    assert snap.complete  # a deletion is not a failure to read
+    assert len(snap.accounts) + 1 == len(small_org.truth("cognito").accounts) and not snap.unreadable
+    assert any(i.code == "cognito.users_deleted_during_run" for i in snap.issues)
