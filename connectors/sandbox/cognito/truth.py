@@ -22,8 +22,6 @@ from auditor.model import (
     AccountKind,
     Condition,
     ConditionKind,
-    Fact,
-    FactRead,
     Method,
     MethodAllowance,
     MethodKind,
@@ -220,7 +218,6 @@ def truth_snapshot(
         sign_ins,
         sign_ins_collected=True,
         expected_counts={"accounts": len(accounts)},
-        facts=(FactRead(Fact.ACCOUNTS, True),),
         method_policy=(
             MethodAllowance(MethodKind.SMS, spec.sms, everyone, "SmsMfaConfiguration"),
             MethodAllowance(MethodKind.TOTP_SOFTWARE, spec.totp, everyone, "SoftwareTokenMfaConfiguration"),
