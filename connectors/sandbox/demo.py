@@ -64,6 +64,12 @@ PORTALS: list[dict[str, Any]] = [
         "data_categories": ["health"],
     },
     {"match": {"source": "google", "tag": "ou:/Finance"}, "sensitivity": "sensitive", "data_categories": ["finance"]},
+]
+
+# The customer-identity sources' portals, kept apart from PORTALS: tests reuse PORTALS with
+# configs that declare only the staff sources, and a rule naming an undeclared source is
+# a config error.
+CUSTOMER_PORTALS: list[dict[str, Any]] = [
     # The members' mobile app (Cognito): reimbursements and health statements.
     {"match": {"source": "cognito", "name": "Members mobile app"}, "sensitivity": "high", "data_categories": ["health"]},
 ]
@@ -116,7 +122,7 @@ def demo_config(org: SampleOrg, sources: Mapping[str, tuple[str, dict[str, Any]]
             {"name": name, "type": ctype, "settings": settings, "collect_sign_ins": True}
             for name, (ctype, settings) in sources.items()
         ],
-        "portals": PORTALS,
+        "portals": PORTALS + [p for p in CUSTOMER_PORTALS if p["match"]["source"] in sources],
         "policy": {
             "required": {"high": "strong", "sensitive": "weak", "normal": "none"},
             "privileged": "phishing_resistant",

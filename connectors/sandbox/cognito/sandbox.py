@@ -38,6 +38,7 @@ ACCESS_KEY_ENV = "MFA_AUDITOR_COGNITO_ACCESS_KEY_ID"
 SECRET_KEY_ENV = "MFA_AUDITOR_COGNITO_SECRET_ACCESS_KEY"
 REGION = "eu-west-3"
 READ_ACTIONS = frozenset(CATEGORY)
+SANDBOX_RATE = 2000  # requests per second per category the settings state when unthrottled
 _SEED_LOCK = threading.Lock()
 
 
@@ -67,12 +68,17 @@ class CognitoSandbox(LoopbackSandbox):
             return self._state.throttled
 
     def settings(self) -> dict[str, Any]:
+        """Connector settings for this sandbox. The quotas stated are the sandbox's own
+        (unthrottled unless ``budgets`` say otherwise), not AWS's: the demo need not
+        wait as a real pool would make it."""
         return {
             "user_pool_id": self.pool_id,
             "region": REGION,
             "endpoint_url": self.base_url,
             "access_key_id": {"env": ACCESS_KEY_ENV},
             "secret_access_key": {"env": SECRET_KEY_ENV},
+            "quota_share": 1.0,
+            "quotas": {c: float(self._state.budgets.get(c, SANDBOX_RATE)) for c in sorted(set(CATEGORY.values()))},
         }
 
     def environ(self) -> dict[str, str]:
