@@ -12,10 +12,10 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +47,7 @@ from connectors.cognito.settings import (
     CognitoSettings,
     parse_settings,
 )
+from connectors.cognito.workers import run_bounded
 
 CONNECTOR_NAME = "cognito"
 LIST_USERS_LIMIT = 60  # ListUsers' maximum page
@@ -127,12 +128,14 @@ class CognitoConnector:
                 raise AuthenticationError(f"{exc} (run `mfa-audit validate`)") from exc
             raise SourceUnavailable(f"user pool {pool_id}: {exc}") from exc
         run.page("DescribeUserPool", pool, 1)
-        ctx.logger.info("cognito %s: reading the users of pool %s", ctx.source, pool_id)
-        users, unreadable = self._users(api, run, pool)
         cfg = self._mfa_config(api, run, pool)
         portals = self._clients(api, run)
-        ctx.logger.info("cognito %s: reading the MFA settings of %d users", ctx.source, len(users))
-        methods, preferred, failed = self._methods(api, run, users)
+        ctx.logger.info("cognito %s: reading the users of pool %s and their MFA settings", ctx.source, pool_id)
+        users: dict[str, parse.CognitoUser] = {}
+        unreadable: list[UnreadableRecord] = []
+        # The per-user AdminGetUser calls start as soon as each ListUsers page arrives.
+        methods, preferred, failed = self._methods(api, run, self._users(api, run, pool, users, unreadable))
+        ctx.logger.info("cognito %s: %d users listed", ctx.source, len(users))
         for username, reason in failed.items():
             unreadable.append(UnreadableRecord(users[username].account.id, reason))
         readable = [u for name, u in users.items() if name in methods]
@@ -199,12 +202,16 @@ class CognitoConnector:
         return {"accounts": estimate} if isinstance(estimate, int) and not isinstance(estimate, bool) else {}
 
     def _users(
-        self, api: CognitoApi, run: _Run, pool: Mapping[str, Any]
-    ) -> tuple[dict[str, parse.CognitoUser], list[UnreadableRecord]]:
-        """Every user, 60 a page, following ``PaginationToken``. A token seen twice, or
-        fewer users than ``EstimatedNumberOfUsers`` at the end, is a short read."""
-        users: dict[str, parse.CognitoUser] = {}
-        unreadable: list[UnreadableRecord] = []
+        self,
+        api: CognitoApi,
+        run: _Run,
+        pool: Mapping[str, Any],
+        users: dict[str, parse.CognitoUser],
+        unreadable: list[UnreadableRecord],
+    ) -> Iterator[parse.CognitoUser]:
+        """Every user, 60 a page, following ``PaginationToken``, yielded as read (and
+        kept in ``users`` / ``unreadable``). A token seen twice, or fewer users than
+        ``EstimatedNumberOfUsers`` at the end, is a short read."""
         token: str | None = None
         tokens: set[str] = set()
         n = 0
@@ -218,7 +225,7 @@ class CognitoConnector:
                 if not users and exc.permission_denied:
                     raise AuthenticationError(f"{exc} (run `mfa-audit validate`)") from exc
                 run.incomplete("cognito.users_incomplete", f"users listing stopped after {n} users: {exc}")
-                return users, unreadable
+                return
             raw = page.get("Users")
             items = raw if isinstance(raw, list) else []
             run.page("ListUsers", page, len(items))
@@ -227,14 +234,15 @@ class CognitoConnector:
                 parsed = parse.parse_user(item, self._source, f"ListUsers record {n}")
                 if isinstance(parsed, UnreadableRecord):
                     unreadable.append(parsed)
-                else:
-                    users.setdefault(parsed.username, parsed)
+                elif parsed.username not in users:  # a record repeated on a later page: once
+                    users[parsed.username] = parsed
+                    yield parsed
             nxt = page.get("PaginationToken")
             if not isinstance(nxt, str) or not nxt:
                 break
             if nxt in tokens:
                 run.incomplete("cognito.users_incomplete", f"ListUsers: PaginationToken repeats after {n} users")
-                return users, unreadable
+                return
             tokens.add(nxt)
             token = nxt
         estimate = self._expected(pool).get("accounts")
@@ -244,7 +252,6 @@ class CognitoConnector:
                 "cognito.users_short_read",
                 f"ListUsers returned {read} users but DescribeUserPool estimates {estimate}: the listing ended early",
             )
-        return users, unreadable
 
     def _mfa_config(self, api: CognitoApi, run: _Run, pool: Mapping[str, Any]) -> policies.PoolMfa | None:
         try:
@@ -279,33 +286,37 @@ class CognitoConnector:
             token = nxt
 
     def _methods(
-        self, api: CognitoApi, run: _Run, users: Mapping[str, parse.CognitoUser]
+        self, api: CognitoApi, run: _Run, users: Iterable[parse.CognitoUser]
     ) -> tuple[dict[str, tuple[Method, ...]], dict[str, str], dict[str, str]]:
-        """``AdminGetUser`` for every user: the cost driver, one request each (UserRead)."""
+        """``AdminGetUser`` for every user: the cost driver, one request each (UserRead),
+        ``max_concurrency`` at a time, fed while the listing goes on."""
         methods: dict[str, tuple[Method, ...]] = {}
         preferred: dict[str, str] = {}
         failed: dict[str, str] = {}
         bodies: dict[str, bytes] = {}
         vanished: list[str] = []
 
-        def one(username: str) -> None:
+        ids: dict[str, str] = {}
+
+        def one(user: parse.CognitoUser) -> None:
+            username = user.username
+            ids[username] = user.account.id
             try:
                 raw = api.call("AdminGetUser", UserPoolId=self._settings.user_pool_id, Username=username)
             except CallFailed as exc:
                 if exc.code == "UserNotFoundException":  # deleted since it was listed: gone, not unread
-                    vanished.append(users[username].account.id)
+                    vanished.append(user.account.id)
                     return
                 failed[username] = f"MFA settings not read: {exc}"
                 return
-            found, pref, issues = parse.parse_mfa(raw, users[username].account.id)
+            found, pref, issues = parse.parse_mfa(raw, user.account.id)
             keep = {k: raw.get(k) for k in ("Username", "UserMFASettingList", "PreferredMfaSetting", "MFAOptions")}
             bodies[username] = json.dumps(keep, sort_keys=True).encode()
             methods[username] = found
             preferred[username] = pref
             run.issues.extend(issues)
 
-        with ThreadPoolExecutor(max_workers=self._settings.max_concurrency) as pool:
-            list(pool.map(one, list(users)))
+        run_bounded((partial(one, u) for u in users), self._settings.max_concurrency)
         digest = hashlib.sha256()
         for name in sorted(bodies):
             digest.update(name.encode() + b"\0" + bodies[name] + b"\0")
@@ -319,7 +330,7 @@ class CognitoConnector:
                 )
             )
         if failed:
-            first = ", ".join(sorted(users[u].account.id for u in failed)[:5])
+            first = ", ".join(sorted(ids[u] for u in failed)[:5])
             run.incomplete(
                 "cognito.mfa_settings_unreadable",
                 f"the MFA settings of {len(failed)} user(s) could not be read (first: {first}); listed as unreadable",
@@ -395,8 +406,7 @@ class CognitoConnector:
                 token = nxt
             events[user.username] = found
 
-        with ThreadPoolExecutor(max_workers=self._settings.max_concurrency) as pool:
-            list(pool.map(one, [u for u in users if u.account.enabled]))
+        run_bounded((partial(one, u) for u in users if u.account.enabled), self._settings.max_concurrency)
         if failed:
             run.incomplete(
                 "cognito.auth_events_incomplete",
