@@ -459,7 +459,10 @@ class CognitoConnector:
 
     def check_access(self) -> tuple[PermissionCheck, ...]:
         """One minimal call per IAM action the connector needs."""
-        api = self._api()
+        try:
+            api = self._api()
+        except AuthenticationError as exc:  # a secret reference that does not resolve
+            return (PermissionCheck("access key", "sign requests to Cognito", False, str(exc)),)
         pool_id = self._settings.user_pool_id
         probes: dict[str, Callable[[], Any]] = {
             "DescribeUserPool": lambda: api.call("DescribeUserPool", UserPoolId=pool_id),

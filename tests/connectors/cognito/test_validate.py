@@ -31,3 +31,12 @@ def test_wrong_secret_fails_the_access_key_line_only(small_org: SampleOrg, start
     (check,) = connector(sandbox).check_access()
     assert check.name == "access key" and check.granted is False
     assert "InvalidSignatureException" in check.detail
+
+
+def test_unresolvable_secret_reference_is_a_failed_line_not_a_traceback(
+    small_org: SampleOrg, start_sandbox, monkeypatch
+) -> None:
+    sandbox = start_sandbox(small_org)
+    monkeypatch.delenv("MFA_AUDITOR_COGNITO_SECRET_ACCESS_KEY")
+    (check,) = connector(sandbox).check_access()
+    assert check.granted is False and "MFA_AUDITOR_COGNITO_SECRET_ACCESS_KEY" in check.detail
