@@ -53,6 +53,7 @@ CONNECTOR_NAME = "cognito"
 LIST_USERS_LIMIT = 60  # ListUsers' maximum page
 CLIENTS_LIMIT = 60
 EVENTS_LIMIT = 60
+NO_EVENTS = "UserPoolAddOnNotEnabledException"  # threat protection off: Cognito keeps no events
 PASSKEY_NOTE = (
     "passkeys are not visible: Cognito lists a user's passkeys (ListWebAuthnCredentials) only to that user's own "
     "access token, never to an administrator; none is counted"
@@ -378,7 +379,7 @@ class CognitoConnector:
         start = datetime.combine(ctx.period_start, datetime.min.time(), UTC)
         end = min(datetime.combine(ctx.period_end + timedelta(days=1), datetime.min.time(), UTC), ctx.now)
         events: dict[str, list[parse.AuthEvent]] = {}
-        failed: list[str] = []
+        failed: list[tuple[str, CallFailed]] = []
 
         def one(user: parse.CognitoUser) -> None:
             found: list[parse.AuthEvent] = []
@@ -393,8 +394,8 @@ class CognitoConnector:
                     params["NextToken"] = token
                 try:
                     page = api.call("AdminListUserAuthEvents", **params)
-                except CallFailed:
-                    failed.append(user.account.id)
+                except CallFailed as exc:
+                    failed.append((user.account.id, exc))
                     return
                 raw = page.get("AuthEvents")
                 batch = parse.parse_auth_events(raw if isinstance(raw, list) else [])
@@ -406,11 +407,22 @@ class CognitoConnector:
                 token = nxt
             events[user.username] = found
 
-        run_bounded((partial(one, u) for u in users if u.account.enabled), self._settings.max_concurrency)
+        enabled = [u for u in users if u.account.enabled]
+        if enabled:
+            # The first user alone: a refused permission shows here, before a request per user.
+            one(enabled[0])
+            if failed and (failed[0][1].permission_denied or failed[0][1].code == NO_EVENTS):
+                reason = f"auth events not read: {failed[0][1]}"
+                run.issues.append(SourceIssue("cognito.auth_events_refused", reason))
+                run.fact(Fact.SIGN_IN_LOG, False, reason)
+                run.fact(Fact.SIGN_IN_TIMES, False, reason)
+                return (), {}, False
+        run_bounded((partial(one, u) for u in enabled[1:]), self._settings.max_concurrency)
         if failed:
+            first = sorted(uid for uid, _ in failed)[0]
             run.incomplete(
                 "cognito.auth_events_incomplete",
-                f"the auth events of {len(failed)} user(s) could not be read (first: {sorted(failed)[0]})",
+                f"the auth events of {len(failed)} user(s) could not be read (first: {first}: {failed[0][1]})",
             )
         last = {
             name: max(e.time for e in evs if e.sign_in) for name, evs in events.items() if any(e.sign_in for e in evs)

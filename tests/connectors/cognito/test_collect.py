@@ -10,6 +10,7 @@ import pytest
 
 from auditor.interfaces import AuthenticationError
 from auditor.model import Fact
+from connectors.sandbox.cognito.sandbox import READ_ACTIONS
 from connectors.sandbox.cognito.truth import PoolSpec
 from connectors.sandbox.sample_org import SampleOrg
 
@@ -162,3 +163,13 @@ def test_user_deleted_during_the_run_is_left_out_and_said(small_org: SampleOrg, 
     assert snap.complete  # a deletion is not a failure to read
     assert len(snap.accounts) + 1 == len(small_org.truth("cognito").accounts) and not snap.unreadable
     assert any(i.code == "cognito.users_deleted_during_run" for i in snap.issues)
+
+
+def test_refused_auth_events_are_a_fact_not_read_after_one_request(small_org: SampleOrg, start_sandbox) -> None:
+    sandbox = start_sandbox(small_org, granted={*READ_ACTIONS} - {"AdminListUserAuthEvents"})
+    snap = collect(sandbox, small_org)
+    assert snap.complete  # the audit goes on; the sign-in rules are not evaluated here
+    facts = {f.fact: f for f in snap.facts}
+    assert not facts[Fact.SIGN_IN_LOG].read and "AccessDeniedException" in facts[Fact.SIGN_IN_LOG].reason
+    assert any(i.code == "cognito.auth_events_refused" for i in snap.issues)
+    assert sum(r.operation == "AdminListUserAuthEvents" for r in sandbox.requests) == 1
