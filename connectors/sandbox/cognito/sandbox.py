@@ -173,12 +173,14 @@ def start(
     timeout_delay: float = 1.0,
     granted: Iterable[str] = READ_ACTIONS,
     extra_settings: Mapping[str, Sequence[str]] | None = None,
+    secret_access_key: str | None = None,
 ) -> CognitoSandbox:
     """Serve ``truth`` (default ``org.truth("cognito")``) as a pool configured by
     ``spec``. ``budgets``: requests per second per quota category (default:
     unlimited); ``script`` / ``persistent``: faults per operation (see ``Faults``);
     ``granted``: the IAM actions allowed; ``extra_settings``: per username, values
-    added to ``UserMFASettingList`` (e.g. one the connector does not know)."""
+    added to ``UserMFASettingList`` (e.g. one the connector does not know);
+    ``secret_access_key``: the key to accept (default: a random throwaway one)."""
     snap = truth if truth is not None else org.truth(SOURCE)
     account_id = f"{secrets.randbelow(10**12):012d}"
     backend = cognitoidp_backends[account_id][REGION]
@@ -235,7 +237,7 @@ def start(
             ext.events[(pid, username)] = events
     state = ServerState(
         access_key_id="AKIA" + secrets.token_hex(8).upper(),
-        secret_access_key=secrets.token_urlsafe(30),
+        secret_access_key=secret_access_key or secrets.token_urlsafe(30),
         account_id=account_id,
         region=REGION,
         granted=frozenset(granted),
