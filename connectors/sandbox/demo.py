@@ -71,7 +71,11 @@ PORTALS: list[dict[str, Any]] = [
 # a config error.
 CUSTOMER_PORTALS: list[dict[str, Any]] = [
     # The members' mobile app (Cognito): reimbursements and health statements.
-    {"match": {"source": "cognito", "name": "Members mobile app"}, "sensitivity": "high", "data_categories": ["health"]},
+    {
+        "match": {"source": "cognito", "name": "Members mobile app"},
+        "sensitivity": "high",
+        "data_categories": ["health"],
+    },
 ]
 
 
