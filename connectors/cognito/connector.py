@@ -174,7 +174,7 @@ class CognitoConnector:
                 replace(u.account, methods=methods[u.username], last_sign_in=last.get(u.username), attributes=attrs)
             )
         access = [Access(a.id, p.id, AccessVia.EVERYONE) for a in accounts if a.enabled for p in portals]
-        self._facts(run, cfg, failed)
+        self._facts(run, cfg)
         if self.last_api is not None:
             throttled = sum(st.throttled for st in self.last_api.pacer.stats.values())
             ctx.logger.info("cognito %s: %d accounts, %d throttled answers", ctx.source, len(accounts), throttled)
@@ -448,7 +448,7 @@ class CognitoConnector:
         return tuple(sorted(out, key=lambda x: (x.time, x.account_id))), last, True
 
     @staticmethod
-    def _facts(run: _Run, cfg: policies.PoolMfa | None, failed: Mapping[str, str]) -> None:
+    def _facts(run: _Run, cfg: policies.PoolMfa | None) -> None:
         run.fact(Fact.ACCOUNTS, True)
         methods_note = PASSKEY_NOTE if cfg is not None and cfg.webauthn else ""
         run.fact(Fact.METHODS, True, methods_note)
@@ -465,7 +465,6 @@ class CognitoConnector:
             False,
             "not applicable: a user pool has no legacy protocols; custom authentication flows are not examined",
         )
-        del failed  # unreadable users are records of their own, not a missing fact
 
     # --- validate ----------------------------------------------------------------------
 

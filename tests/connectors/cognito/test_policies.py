@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from auditor.model import AccountId, ConditionKind, MethodKind, PolicyState, PortalId, Requirement
 from connectors.cognito import policies
@@ -123,3 +125,47 @@ def test_adaptive_mfa_with_pool_mfa_off_is_said_and_not_enforcement() -> None:
     )
     assert policy is not None and policy.rules[0].requirement is Requirement.NONE
     assert [i.code for i in issues] == ["cognito.adaptive_mfa_without_mfa"]
+
+
+maybe_text = st.none() | st.text(max_size=12) | st.sampled_from(["ON", "OFF", "OPTIONAL", "ENFORCED", "AUDIT"])
+mfa_answers = st.fixed_dictionaries(
+    {},
+    optional={
+        "MfaConfiguration": maybe_text,
+        "SmsMfaConfiguration": st.none() | st.just(SMS) | st.just({}),
+        "SoftwareTokenMfaConfiguration": st.none() | st.fixed_dictionaries({"Enabled": st.booleans() | maybe_text}),
+        "EmailMfaConfiguration": st.none() | st.just({"Subject": "s"}),
+        "WebAuthnConfiguration": st.none()
+        | st.fixed_dictionaries({"FactorConfiguration": maybe_text | st.just("MULTI_FACTOR_WITH_USER_VERIFICATION")}),
+    },
+)
+pools = st.fixed_dictionaries(
+    {"UserPoolAddOns": st.fixed_dictionaries({"AdvancedSecurityMode": maybe_text})},
+    optional={"DeviceConfiguration": st.none() | st.just({"ChallengeRequiredOnNewDevice": True})},
+)
+
+
+@given(
+    pools,
+    mfa_answers,
+    st.lists(st.sampled_from(["NO_ACTION", "MFA_IF_CONFIGURED", "MFA_REQUIRED", "BLOCK", "?"]), min_size=3, max_size=3),
+)
+def test_any_pool_configuration_maps_without_overclaiming(
+    pool: dict[str, Any], mfa: dict[str, Any], actions: list[str]
+) -> None:
+    """Whatever the answers: no rule demands more than its weakest accepted type allows,
+    OFF or an unknown mode never enforces a second factor, and nothing raises."""
+    cfg = policies.read_pool_mfa(pool, mfa)
+    policy, issues = policies.pool_policy(cfg, [AccountId("a")], [])
+    if cfg.mode not in ("ON", "OPTIONAL"):
+        assert policy is None or policy.rules[0].requirement is Requirement.NONE
+        if cfg.mode != "OFF":
+            assert any(i.incomplete for i in issues)
+    adaptive, _ = policies.adaptive_policy(cfg, {PortalId("c"): _risk(*actions)}, [])
+    for p in (policy, adaptive):
+        for rule in p.rules if p is not None else ():
+            if rule.requirement in (Requirement.MFA, Requirement.STRONG, Requirement.PHISHING_RESISTANT):
+                assert rule.accepted_methods
+                weakest = min((k.strength for k in rule.accepted_methods), key=lambda s: s.rank)
+                assert weakest.at_least(rule.requirement.strength)
+                assert rule.requirement.strength.at_least(weakest)  # no weaker than the weakest way either
