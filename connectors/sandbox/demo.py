@@ -28,6 +28,7 @@ VENDORS = {
     "google": ("google_workspace", "connectors.sandbox.google"),
     "okta": ("okta", "connectors.sandbox.okta"),
     "keycloak": ("keycloak", "connectors.sandbox.keycloak"),
+    "cognito": ("cognito", "connectors.sandbox.cognito"),
 }
 
 
@@ -64,6 +65,12 @@ PORTALS: list[dict[str, Any]] = [
         "data_categories": ["health"],
     },
     {"match": {"source": "google", "tag": "ou:/Finance"}, "sensitivity": "sensitive", "data_categories": ["finance"]},
+    # The members' mobile app (Cognito): reimbursements and health statements.
+    {
+        "match": {"source": "cognito", "name": "Members mobile app"},
+        "sensitivity": "high",
+        "data_categories": ["health"],
+    },
 ]
 
 
@@ -130,7 +137,8 @@ def demo_config(org: SampleOrg, sources: Mapping[str, tuple[str, dict[str, Any]]
             {"name": name, "type": ctype, "settings": settings, "collect_sign_ins": True}
             for name, (ctype, settings) in sources.items()
         ],
-        "portals": PORTALS + (KEYCLOAK_PORTALS if "keycloak" in sources else []),
+        # Rules for the sources configured here only (a config may not name an absent source).
+        "portals": [p for p in PORTALS + KEYCLOAK_PORTALS if p["match"].get("source") in sources],
         "policy": {
             "required": {"high": "strong", "sensitive": "weak", "normal": "none"},
             "privileged": "phishing_resistant",
