@@ -20,7 +20,8 @@ class LoopbackSandbox:
         """Answer every request ``seconds`` late, as a vendor across a network would (for
         benchmarks of concurrency: on loopback, with no latency, collecting sources side
         by side only shares one CPU). Per request, also on kept-alive connections."""
-        handler = getattr(self._server, "RequestHandlerClass", None)
+        server = getattr(self, "_server", None)
+        handler = getattr(server, "RequestHandlerClass", None)
         handle_one = getattr(handler, "handle_one_request", None)
         if handler is None or handle_one is None:
             raise TypeError(f"{type(self).__name__}: its server has no per-request handler to delay")
@@ -29,7 +30,7 @@ class LoopbackSandbox:
             time.sleep(seconds)
             handle_one(request_handler)
 
-        self._server.RequestHandlerClass = type(handler.__name__, (handler,), {"handle_one_request": late})  # type: ignore[attr-defined]
+        server.RequestHandlerClass = type(handler.__name__, (handler,), {"handle_one_request": late})  # type: ignore[attr-defined]
 
     def close(self) -> None:
         self._server.shutdown()
