@@ -147,17 +147,25 @@ class Auth0Connector:
         return _dump(result)
 
     def _listing(
-        self, http: Auth0Http, run: _Run, what: str, key: str, fetch: Callable[[int], Any], first: Any = None
+        self,
+        http: Auth0Http,
+        run: _Run,
+        what: str,
+        key: str,
+        fetch: Callable[[int], Any],
+        first: Any = None,
+        *,
+        into: list[Any] | None = None,
+        cap: int | None = None,
     ) -> tuple[list[Any], int | None]:
         """Every page of an offset listing (``include_totals``): pages until ``total``
-        records or an empty page."""
-        items: list[Any] = []
+        records (or ``cap``) or an empty page. Records go to ``into`` as they come, so a
+        caller keeps what was read before a failure."""
+        items: list[Any] = [] if into is None else into
         n, total = 0, None
         while True:
             body = (
-                first
-                if n == 0 and first is not None
-                else self._json(http, run, f"{what} page {n}", partial(fetch, n))
+                first if n == 0 and first is not None else self._json(http, run, f"{what} page {n}", partial(fetch, n))
             )
             page = body.get(key) if isinstance(body, dict) else body
             if not isinstance(page, list):
@@ -166,7 +174,7 @@ class Auth0Connector:
             total = int(raw_total) if isinstance(raw_total, int | float) else None
             items.extend(page)
             n += 1
-            if total is None or len(items) >= total or not page:
+            if total is None or len(items) >= min(total, cap or total) or not page:
                 return items, total
 
     # --- collect -----------------------------------------------------------------------
@@ -268,7 +276,7 @@ class Auth0Connector:
                     "set users_via to auto or export",
                 )
             try:
-                raws, _ = self._listing(http, run, "users", "users", fetch, first)
+                self._listing(http, run, "users", "users", fetch, first, into=raws, cap=SEARCH_CAP)
             except FetchFailed as exc:
                 run.incomplete("auth0.users_incomplete", str(exc))
             run.issues.append(
@@ -440,19 +448,6 @@ class Auth0Connector:
         self, http: Auth0Http, run: _Run, portals: list[Portal]
     ) -> tuple[tuple[Policy, ...], tuple[MethodAllowance, ...]]:
         sdk = http.sdk
-        out: list[Policy] = []
-        policies_read = True
-        try:
-            values = self._json(http, run, "guardian policies", lambda: sdk.guardian.policies.list())
-            if not isinstance(values, list):
-                raise FetchFailed("guardian policies", 200, "malformed", "not a list", 1)
-            run.digests.append(_digest("guardian policies", values))
-            tenant, issues = enforcement.tenant_policies(values)
-            out.extend(tenant)
-            run.issues.extend(issues)
-        except FetchFailed as exc:
-            run.incomplete("auth0.mfa_policy_unreadable", f"{exc}: the tenant MFA policy is unknown")
-            policies_read = False
         allowances: tuple[MethodAllowance, ...] = ()
         try:
             factors = self._json(http, run, "guardian factors", lambda: sdk.guardian.factors.list())
@@ -465,8 +460,21 @@ class Auth0Connector:
         except FetchFailed as exc:
             run.issues.append(SourceIssue("auth0.factors_unreadable", f"{exc}: which factors are enabled is not known"))
             run.fact(Fact.METHODS_POLICY, False, f"GET /guardian/factors failed: {exc.code or exc.status}")
+        out: list[Policy] = []
+        policies_read = True
         try:
-            out.extend(self._actions(http, run, portals))
+            values = self._json(http, run, "guardian policies", lambda: sdk.guardian.policies.list())
+            if not isinstance(values, list):
+                raise FetchFailed("guardian policies", 200, "malformed", "not a list", 1)
+            run.digests.append(_digest("guardian policies", values))
+            tenant, issues = enforcement.tenant_policies(values, enforcement.demanded(allowances))
+            out.extend(tenant)
+            run.issues.extend(issues)
+        except FetchFailed as exc:
+            run.incomplete("auth0.mfa_policy_unreadable", f"{exc}: the tenant MFA policy is unknown")
+            policies_read = False
+        try:
+            out.extend(self._actions(http, run, portals, allowances))
         except FetchFailed as exc:
             run.incomplete(
                 "auth0.actions_unreadable", f"{exc}: post-login Actions may enforce MFA: enforcement unknown"
@@ -475,7 +483,9 @@ class Auth0Connector:
         run.fact(Fact.POLICIES, policies_read, "" if policies_read else "the MFA policy or the Actions were not read")
         return tuple(out), allowances
 
-    def _actions(self, http: Auth0Http, run: _Run, portals: list[Portal]) -> list[Policy]:
+    def _actions(
+        self, http: Auth0Http, run: _Run, portals: list[Portal], allowances: tuple[MethodAllowance, ...]
+    ) -> list[Policy]:
         sdk = http.sdk
         bindings, _ = self._listing(
             http,
@@ -509,7 +519,8 @@ class Auth0Connector:
             run.digests.append(_digest(f"action {aid}", [code]))
             reading = enforcement.read_action(code if isinstance(code, str) else "", names)
             if reading.kind == "enforce":
-                out.append(enforcement.action_policy(aid, name, reading))
+                demand = enforcement.demanded(allowances, reading.accepted)
+                out.append(enforcement.action_policy(aid, name, reading, demand))
             elif reading.kind == "unknown":
                 run.incomplete(
                     "auth0.action_not_read_statically",

@@ -31,6 +31,8 @@ from auditor.model import (
     Requirement,
     Scope,
     SourceIssue,
+    Strength,
+    requirement_for_strength,
 )
 
 TENANT_POLICY_KIND = "auth0_mfa_policy"
@@ -52,9 +54,26 @@ NOT_FACTORS = frozenset({"recovery-code"})
 _GUARDIAN_FACTORS = ("sms", "push-notification", "otp")
 
 
-def tenant_policies(values: Iterable[Any]) -> tuple[tuple[Policy, ...], list[SourceIssue]]:
+def demanded(allowances: Iterable[MethodAllowance], accepted: tuple[MethodKind, ...] = ()) -> Requirement:
+    """What Auth0's MFA demands: the strength of the weakest enabled factor it accepts
+    (the weakest way to satisfy it). Unknown factors (not read): any second factor."""
+    strengths = [
+        a.kind.strength
+        for a in allowances
+        if a.enabled and a.kind is not MethodKind.UNSPECIFIED_SECOND_FACTOR and (not accepted or a.kind in accepted)
+    ]
+    if not strengths:
+        return Requirement.MFA if not accepted else requirement_for_strength(min(k.strength for k in accepted))
+    weakest = min(strengths, key=lambda st: st.rank)
+    return Requirement.MFA if weakest is Strength.NONE else requirement_for_strength(weakest)
+
+
+def tenant_policies(
+    values: Iterable[Any], requirement: Requirement = Requirement.MFA
+) -> tuple[tuple[Policy, ...], list[SourceIssue]]:
     """``[]``: MFA never required by the tenant; ``all-applications``: always;
-    ``confidence-score``: adaptive (only when the risk assessment asks: conditional)."""
+    ``confidence-score``: adaptive (only when the risk assessment asks: conditional).
+    ``requirement``: what the enabled factors make MFA demand (``demanded``)."""
     out: list[Policy] = []
     issues: list[SourceIssue] = []
     for value in values:
@@ -76,7 +95,7 @@ def tenant_policies(values: Iterable[Any]) -> tuple[tuple[Policy, ...], list[Sou
             f"Tenant MFA policy: {value}",
             Scope(include_all=True),
             PortalScope(all=True),
-            Requirement.MFA,
+            requirement,
             conditions,
         )
         out.append(
@@ -316,13 +335,15 @@ def read_action(code: str, client_names: Mapping[str, str]) -> ActionReading:
     return ActionReading("enforce", scope, _PROVIDERS[provider], conditions)
 
 
-def action_policy(action_id: str, name: str, reading: ActionReading) -> Policy:
+def action_policy(
+    action_id: str, name: str, reading: ActionReading, requirement: Requirement = Requirement.MFA
+) -> Policy:
     rule = PolicyRule(
         f"action:{action_id}",
         f"Post-login action {name}",
         Scope(include_all=True),
         reading.portals,
-        Requirement.MFA,
+        requirement,
         reading.conditions,
         reading.accepted,
     )

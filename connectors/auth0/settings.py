@@ -174,7 +174,7 @@ def parse_settings(settings: Mapping[str, Any], base_dir: Path) -> Auth0Settings
         audience=audience,
         allow_insecure_http=insecure,
         users_via=str(users_via),
-        rate_limit_rps=_number(settings, "rate_limit_rps", DEFAULT_RATE_LIMIT, 0, 1000),
+        rate_limit_rps=_number(settings, "rate_limit_rps", DEFAULT_RATE_LIMIT, 0, 10000),
         max_concurrency=_int(settings, "max_concurrency", DEFAULT_MAX_CONCURRENCY, 1, 64),
         max_attempts=_int(settings, "max_attempts", DEFAULT_MAX_ATTEMPTS, 1, 20),
         request_timeout_seconds=_number(settings, "request_timeout_seconds", DEFAULT_TIMEOUT, 0, 600),

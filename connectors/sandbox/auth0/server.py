@@ -388,6 +388,6 @@ def serve(state: ServerState) -> tuple[_Server, threading.Thread]:
     server = _Server(state)
     host, port = server.server_address[:2]
     state.base_url = f"http://{host!s}:{port}"
-    thread = threading.Thread(target=server.serve_forever, name="auth0-sandbox", daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), name="auth0-sandbox", daemon=True)
     thread.start()
     return server, thread
