@@ -27,6 +27,7 @@ VENDORS = {
     "entra": ("entra", "connectors.sandbox.graph"),
     "google": ("google_workspace", "connectors.sandbox.google"),
     "okta": ("okta", "connectors.sandbox.okta"),
+    "auth0": ("auth0", "connectors.sandbox.auth0"),  # the partners' extranet tenant
 }
 
 
@@ -63,6 +64,13 @@ PORTALS: list[dict[str, Any]] = [
         "data_categories": ["health"],
     },
     {"match": {"source": "google", "tag": "ou:/Finance"}, "sensitivity": "sensitive", "data_categories": ["finance"]},
+    # Auth0 (partners' extranet): claims carry health data; the extranet shows payments.
+    {
+        "match": {"source": "auth0", "name": "Partner claims portal"},
+        "sensitivity": "high",
+        "data_categories": ["health", "payment"],
+    },
+    {"match": {"source": "auth0", "name": "Partner extranet"}, "sensitivity": "sensitive", "data_categories": ["payment"]},
 ]
 
 
