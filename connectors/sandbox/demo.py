@@ -70,7 +70,11 @@ PORTALS: list[dict[str, Any]] = [
         "sensitivity": "high",
         "data_categories": ["health", "payment"],
     },
-    {"match": {"source": "auth0", "name": "Partner extranet"}, "sensitivity": "sensitive", "data_categories": ["payment"]},
+    {
+        "match": {"source": "auth0", "name": "Partner extranet"},
+        "sensitivity": "sensitive",
+        "data_categories": ["payment"],
+    },
 ]
 
 
