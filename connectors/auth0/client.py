@@ -28,7 +28,7 @@ from auth0.management.client import Auth0
 from auth0.management.core.api_error import ApiError
 from auth0.management.core.parse_error import ParsingError
 
-from auditor.interfaces import AuthenticationError
+from auditor.interfaces import AuthenticationError, SecretError
 from connectors.auth0.pacing import Pacer
 from connectors.auth0.settings import Auth0Settings
 
@@ -90,6 +90,7 @@ class Auth0Http:
         self._token_lock = threading.Lock()
         self._token_value: str | None = None
         self._token_expires = 0.0
+        self.granted: frozenset[str] = frozenset()  # the scopes the last token carried
         self.http = httpx.Client(
             timeout=settings.request_timeout_seconds,
             follow_redirects=False,
@@ -117,7 +118,7 @@ class Auth0Http:
             s = self.settings
             try:
                 secret = s.client_secret.reveal()
-            except Exception as exc:  # SecretError: already names the reference, never the value
+            except SecretError as exc:  # it names the reference, never the value
                 raise AuthenticationError(str(exc)) from None
             getter = GetToken(
                 s.domain, s.client_id, client_secret=secret, protocol=s.scheme, timeout=s.request_timeout_seconds
@@ -140,8 +141,6 @@ class Auth0Http:
             self._token_expires = time.time() + (float(expires) if isinstance(expires, int | float) else 3600.0)
             self.granted = frozenset(str(answer.get("scope") or "").split())
             return self._token_value
-
-    granted: frozenset[str] = frozenset()
 
     def _forget_token(self) -> None:
         with self._token_lock:

@@ -11,28 +11,21 @@ methods cannot be read is an unreadable record, never an account without methods
 
 from __future__ import annotations
 
-import hashlib
-import json
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 from typing import Any
 
-from auth0.management.types import CreateExportUsersFields
-
-from auditor.interfaces import AuthenticationError, CollectContext, PermissionCheck, SourceUnavailable
+from auditor.interfaces import CollectContext, PermissionCheck
 from auditor.model import (
     Access,
     AccessVia,
     Fact,
-    FactRead,
     Method,
     MethodAllowance,
-    PageDigest,
     Policy,
     Portal,
     SignIn,
@@ -42,67 +35,15 @@ from auditor.model import (
     UnreadableRecord,
 )
 from connectors.auth0 import enforcement, parse
-from connectors.auth0.client import Auth0Http, FetchFailed, SchemaRejected
+from connectors.auth0.client import Auth0Http, FetchFailed
+from connectors.auth0.fetch import Reader, Run, digest
 from connectors.auth0.pacing import PacerStats
-from connectors.auth0.settings import (
-    ACTIONS,
-    ALL_SCOPES,
-    CLIENTS,
-    FACTORS,
-    LOGS,
-    METHODS,
-    MFA_POLICIES,
-    SEARCH_CAP,
-    USERS,
-    Auth0Settings,
-    ScopeNeed,
-    parse_settings,
-)
+from connectors.auth0.settings import Auth0Settings, parse_settings
+from connectors.auth0.signins import read_sign_ins
+from connectors.auth0.users import read_users
+from connectors.auth0.validate import POST_LOGIN, check_access
 
 CONNECTOR_NAME = "auth0"
-LOG_TAKE = 100  # the checkpoint listing's largest take
-POST_LOGIN = "post-login"
-
-
-def _dump(obj: Any) -> Any:
-    """An SDK model as the JSON Auth0 sent (dates as ISO strings)."""
-    if hasattr(obj, "model_dump"):
-        return obj.model_dump(mode="json", by_alias=True, exclude_none=True)
-    return obj
-
-
-def _digest(endpoint: str, items: Iterable[Any]) -> PageDigest:
-    h = hashlib.sha256()
-    n = 0
-    for item in items:
-        h.update(json.dumps(item, sort_keys=True, separators=(",", ":"), default=str).encode("utf-8") + b"\n")
-        n += 1
-    return PageDigest(endpoint, h.hexdigest(), n)
-
-
-@dataclass(slots=True)
-class _Run:
-    issues: list[SourceIssue] = field(default_factory=list)
-    digests: list[PageDigest] = field(default_factory=list)
-    facts: dict[Fact, FactRead] = field(default_factory=dict)
-
-    def incomplete(self, code: str, message: str) -> None:
-        self.issues.append(SourceIssue(code, message, incomplete=True))
-
-    def fact(self, fact: Fact, read: bool, reason: str = "") -> None:
-        self.facts[fact] = FactRead(fact, read, reason)
-
-    @property
-    def complete(self) -> bool:
-        return not any(i.incomplete for i in self.issues)
-
-
-@dataclass(frozen=True, slots=True)
-class _Users:
-    users: list[parse.Auth0User]
-    unreadable: list[UnreadableRecord]
-    path: str  # "search" or "export"
-    total: int | None
 
 
 class Auth0Connector:
@@ -131,52 +72,6 @@ class Auth0Connector:
     def _http(self) -> Auth0Http:
         return Auth0Http(self._settings, retry_delay=self._retry_delay, sleep=self._sleep, clock=self._clock)
 
-    @staticmethod
-    def _json(http: Auth0Http, run: _Run, what: str, fn: Callable[[], Any]) -> Any:
-        """One SDK call's answer as the JSON Auth0 sent; when the SDK's model rejects a
-        well-formed answer, that JSON read without it (and an issue says so)."""
-        try:
-            result = http.call(what, fn)
-        except SchemaRejected as exc:
-            run.issues.append(SourceIssue("auth0.schema_rejected", f"{exc}; read as raw JSON instead"))
-            return exc.body
-        if hasattr(result, "response") and hasattr(result, "items"):  # a pager: its page as sent
-            return _dump(result.response)
-        if isinstance(result, list):
-            return [_dump(x) for x in result]
-        return _dump(result)
-
-    def _listing(
-        self,
-        http: Auth0Http,
-        run: _Run,
-        what: str,
-        key: str,
-        fetch: Callable[[int], Any],
-        first: Any = None,
-        *,
-        into: list[Any] | None = None,
-        cap: int | None = None,
-    ) -> tuple[list[Any], int | None]:
-        """Every page of an offset listing (``include_totals``): pages until ``total``
-        records (or ``cap``) or an empty page. Records go to ``into`` as they come, so a
-        caller keeps what was read before a failure."""
-        items: list[Any] = [] if into is None else into
-        n, total = 0, None
-        while True:
-            body = (
-                first if n == 0 and first is not None else self._json(http, run, f"{what} page {n}", partial(fetch, n))
-            )
-            page = body.get(key) if isinstance(body, dict) else body
-            if not isinstance(page, list):
-                raise FetchFailed(what, 200, "malformed", f"no {key} list in the answer", 1)
-            raw_total = body.get("total") if isinstance(body, dict) else None
-            total = int(raw_total) if isinstance(raw_total, int | float) else None
-            items.extend(page)
-            n += 1
-            if total is None or len(items) >= min(total, cap or total) or not page:
-                return items, total
-
     # --- collect -----------------------------------------------------------------------
 
     def collect(self, ctx: CollectContext) -> SourceSnapshot:
@@ -188,19 +83,20 @@ class Auth0Connector:
             http.close()
 
     def _collect(self, http: Auth0Http, ctx: CollectContext) -> SourceSnapshot:
-        run = _Run()
+        run = Run()
+        reader = Reader(http, run)
         http.token()  # credentials first: a refusal makes the source unavailable, clearly
         ctx.logger.info("auth0 %s: reading users", ctx.source)
-        found = self._users(http, run)
+        found = read_users(reader, self._settings, self._source, sleep=self._sleep, clock=self._clock)
         self.last_users_path = found.path
         ctx.logger.info("auth0 %s: reading the methods of %d users", ctx.source, len(found.users))
-        methods, failed = self._methods(http, run, found.users)
-        portals = self._clients(http, run)
-        policies, allowances = self._enforcement(http, run, portals)
+        methods, failed = self._methods(reader, found.users)
+        portals = self._clients(reader)
+        policies, allowances = self._enforcement(reader, portals)
         sign_ins: tuple[SignIn, ...] = ()
         collected = False
         if ctx.collect_sign_ins:
-            sign_ins, collected = self._sign_ins(http, run, ctx)
+            sign_ins, collected = read_sign_ins(reader, ctx)
         else:
             run.fact(Fact.SIGN_IN_LOG, False, "collect_sign_ins is off for this source")
         accounts = []
@@ -244,119 +140,13 @@ class Auth0Connector:
             method_policy=allowances,
         )
 
-    # --- users -------------------------------------------------------------------------
-
-    def _users(self, http: Auth0Http, run: _Run) -> _Users:
-        sdk, via = http.sdk, self._settings.users_via
-        fields = ",".join(parse.USER_FIELDS)
-        size = self._settings.page_size
-
-        def fetch(n: int) -> Any:
-            return sdk.users.list(page=n, per_page=size, include_totals=True, fields=fields, include_fields=True)
-
-        total: int | None = None
-        first: Any = None
-        try:
-            if via != "export":
-                first = self._json(http, run, "users page 0", lambda: fetch(0))
-                raw_total = first.get("total") if isinstance(first, dict) else None
-                total = int(raw_total) if isinstance(raw_total, int | float) else None
-        except FetchFailed as exc:
-            if exc.permission_denied or exc.status == 401:
-                raise AuthenticationError(f"Auth0 refused to list users: {exc} (run `mfa-audit validate`)") from exc
-            raise SourceUnavailable(f"Auth0 users could not be listed: {exc}") from exc
-        # A total of exactly 1,000 may be the listing's cap: only the export is sure.
-        use_export = via == "export" or (via == "auto" and total is not None and total >= SEARCH_CAP)
-        raws: list[Any] = []
-        if not use_export:
-            if total is not None and total > SEARCH_CAP:
-                run.incomplete(
-                    "auth0.users_over_search_cap",
-                    f"{total} users but users_via is 'search': the listing stops at {SEARCH_CAP}; "
-                    "set users_via to auto or export",
-                )
-            try:
-                self._listing(http, run, "users", "users", fetch, first, into=raws, cap=SEARCH_CAP)
-            except FetchFailed as exc:
-                run.incomplete("auth0.users_incomplete", str(exc))
-            run.issues.append(
-                SourceIssue(
-                    "auth0.users_path",
-                    f"users read through the search listing (GET /api/v2/users: {total} users, "
-                    f"fewer than {SEARCH_CAP})",
-                )
-            )
-            path = "search"
-        else:
-            try:
-                raws = list(self._export(http, run))
-            except FetchFailed as exc:
-                run.incomplete("auth0.users_export_failed", f"{exc}: the users could not be read")
-                raws = []
-            run.issues.append(
-                SourceIssue(
-                    "auth0.users_path",
-                    "users read through a users-export job (POST /api/v2/jobs/users-exports, gzip NDJSON"
-                    + (f"; {total} users: the search listing stops at {SEARCH_CAP}" if total is not None else "")
-                    + ")",
-                )
-            )
-            path = "export"
-        run.digests.append(_digest(f"users ({path})", raws))
-        users: dict[str, parse.Auth0User] = {}
-        unreadable: list[UnreadableRecord] = []
-        for i, raw in enumerate(raws):
-            if raw is None:
-                unreadable.append(UnreadableRecord(f"export line {i + 1}", "not valid JSON"))
-                continue
-            parsed = parse.parse_user(raw, self._source, f"{path} record {i + 1}")
-            if isinstance(parsed, UnreadableRecord):
-                unreadable.append(parsed)
-            else:
-                users.setdefault(parsed.account.id, parsed)
-        received = len(users) + len(unreadable)
-        if total is not None and received < total and run.complete:
-            run.incomplete("auth0.users_short", f"the tenant reports {total} users, {received} were read ({path})")
-        return _Users(list(users.values()), unreadable, path, total)
-
-    def _export(self, http: Auth0Http, run: _Run) -> Iterable[Any]:
-        s, sdk = self._settings, http.sdk
-        fields = [CreateExportUsersFields(name=f) for f in parse.USER_FIELDS]
-        job = self._json(
-            http, run, "users export job", lambda: sdk.jobs.users_exports.create(format="json", fields=fields)
-        )
-        jid = str(job.get("id") or "") if isinstance(job, dict) else ""
-        if not jid:
-            raise FetchFailed("users export job", 201, "malformed", "the job has no id", 1)
-        deadline = self._clock() + s.export_timeout_seconds
-        while True:
-            state = self._json(http, run, f"users export job {jid}", lambda: sdk.jobs.get(jid))
-            status = state.get("status") if isinstance(state, dict) else None
-            location = state.get("location") if isinstance(state, dict) else None
-            if status == "completed" and isinstance(location, str) and location:
-                break
-            if status == "failed":
-                raise FetchFailed("users export job", 200, "failed", str(state.get("status_details") or "")[:200], 1)
-            if self._clock() >= deadline:
-                raise FetchFailed(
-                    "users export job", 200, "timeout", f"not done after {s.export_timeout_seconds:g} s", 1
-                )
-            self._sleep(s.export_poll_seconds)
-        out = []
-        for number, value in http.export_lines(location):
-            if value is ...:
-                continue
-            out.append(value if isinstance(value, dict) else None)
-            if value is not None and not isinstance(value, dict):
-                run.issues.append(SourceIssue("auth0.export_line_unreadable", f"export line {number}: not an object"))
-        return out
-
     # --- methods -----------------------------------------------------------------------
 
     def _methods(
-        self, http: Auth0Http, run: _Run, users: list[parse.Auth0User]
+        self, reader: Reader, users: list[parse.Auth0User]
     ) -> tuple[dict[str, tuple[Method, ...]], dict[str, str]]:
-        sdk = http.sdk
+        """One request per user (the cost driver), ``max_concurrency`` in flight, paced."""
+        sdk, run = reader.sdk, reader.run
         methods: dict[str, tuple[Method, ...]] = {}
         failed: dict[str, str] = {}
         bodies: dict[str, list[Any]] = {}
@@ -372,9 +162,7 @@ class Auth0Connector:
 
         def one(uid: str) -> None:
             try:
-                items, _ = self._listing(
-                    http,
-                    run,
+                items, _ = reader.listing(
                     f"authentication methods of user {uid}",
                     "authenticators",
                     lambda n: sdk.users.authentication_methods.list(uid, page=n, per_page=100, include_totals=True),
@@ -391,7 +179,7 @@ class Auth0Connector:
             list(pool.map(one, asked))
         run.issues.extend(issues)
         run.digests.append(
-            _digest("authentication methods (all users, by id)", ([u, bodies[u]] for u in sorted(bodies)))
+            digest("authentication methods (all users, by id)", ([u, bodies[u]] for u in sorted(bodies)))
         )
         if skipped:
             run.issues.append(
@@ -413,12 +201,10 @@ class Auth0Connector:
 
     # --- clients -----------------------------------------------------------------------
 
-    def _clients(self, http: Auth0Http, run: _Run) -> list[Portal]:
-        sdk = http.sdk
+    def _clients(self, reader: Reader) -> list[Portal]:
+        sdk, run = reader.sdk, reader.run
         try:
-            raws, _ = self._listing(
-                http,
-                run,
+            raws, _ = reader.listing(
                 "clients",
                 "clients",
                 lambda n: sdk.clients.list(
@@ -432,7 +218,7 @@ class Auth0Connector:
         except FetchFailed as exc:
             run.incomplete("auth0.clients_unreadable", f"{exc}: portals and access unknown")
             return []
-        run.digests.append(_digest("clients", raws))
+        run.digests.append(digest("clients", raws))
         portals = []
         for raw in raws:
             portal, note = parse.parse_client(raw, self._source)
@@ -445,15 +231,15 @@ class Auth0Connector:
     # --- enforcement -------------------------------------------------------------------
 
     def _enforcement(
-        self, http: Auth0Http, run: _Run, portals: list[Portal]
+        self, reader: Reader, portals: list[Portal]
     ) -> tuple[tuple[Policy, ...], tuple[MethodAllowance, ...]]:
-        sdk = http.sdk
+        sdk, run = reader.sdk, reader.run
         allowances: tuple[MethodAllowance, ...] = ()
         try:
-            factors = self._json(http, run, "guardian factors", lambda: sdk.guardian.factors.list())
+            factors = reader.json("guardian factors", lambda: sdk.guardian.factors.list())
             if not isinstance(factors, list) or not all(isinstance(f, dict) for f in factors):
                 raise FetchFailed("guardian factors", 200, "malformed", "not a list of factors", 1)
-            run.digests.append(_digest("guardian factors", factors))
+            run.digests.append(digest("guardian factors", factors))
             allowances, issues = enforcement.method_policy(factors)
             run.issues.extend(issues)
             run.fact(Fact.METHODS_POLICY, True)
@@ -463,10 +249,10 @@ class Auth0Connector:
         out: list[Policy] = []
         policies_read = True
         try:
-            values = self._json(http, run, "guardian policies", lambda: sdk.guardian.policies.list())
+            values = reader.json("guardian policies", lambda: sdk.guardian.policies.list())
             if not isinstance(values, list):
                 raise FetchFailed("guardian policies", 200, "malformed", "not a list", 1)
-            run.digests.append(_digest("guardian policies", values))
+            run.digests.append(digest("guardian policies", values))
             tenant, issues = enforcement.tenant_policies(values, enforcement.demanded(allowances))
             out.extend(tenant)
             run.issues.extend(issues)
@@ -474,7 +260,7 @@ class Auth0Connector:
             run.incomplete("auth0.mfa_policy_unreadable", f"{exc}: the tenant MFA policy is unknown")
             policies_read = False
         try:
-            out.extend(self._actions(http, run, portals, allowances))
+            out.extend(self._actions(reader, portals, allowances))
         except FetchFailed as exc:
             run.incomplete(
                 "auth0.actions_unreadable", f"{exc}: post-login Actions may enforce MFA: enforcement unknown"
@@ -483,18 +269,17 @@ class Auth0Connector:
         run.fact(Fact.POLICIES, policies_read, "" if policies_read else "the MFA policy or the Actions were not read")
         return tuple(out), allowances
 
-    def _actions(
-        self, http: Auth0Http, run: _Run, portals: list[Portal], allowances: tuple[MethodAllowance, ...]
-    ) -> list[Policy]:
-        sdk = http.sdk
-        bindings, _ = self._listing(
-            http,
-            run,
+    def _actions(self, reader: Reader, portals: list[Portal], allowances: tuple[MethodAllowance, ...]) -> list[Policy]:
+        """Each bound post-login action's deployed code, read statically
+        (``enforcement.read_action``): obvious enforcement becomes a policy; anything
+        else that touches MFA makes the source incomplete, naming the action."""
+        sdk, run = reader.sdk, reader.run
+        bindings, _ = reader.listing(
             "post-login bindings",
             "bindings",
             lambda n: sdk.actions.triggers.bindings.list(POST_LOGIN, page=n, per_page=50),
         )
-        run.digests.append(_digest("post-login bindings", bindings))
+        run.digests.append(digest("post-login bindings", bindings))
         names = {p.name: str(p.id) for p in portals}
         out: list[Policy] = []
         for binding in bindings:
@@ -503,7 +288,7 @@ class Auth0Connector:
             if not isinstance(aid, str):
                 run.incomplete("auth0.action_unreadable", "a post-login binding names no action id")
                 continue
-            detail = self._json(http, run, f"action {aid}", partial(sdk.actions.get, aid))
+            detail = reader.json(f"action {aid}", partial(sdk.actions.get, aid))
             if not isinstance(detail, dict):
                 raise FetchFailed(f"action {aid}", 200, "malformed", "not an object", 1)
             name = str(detail.get("name") or binding.get("display_name") or aid)
@@ -516,7 +301,7 @@ class Auth0Connector:
                         "auth0.action_draft_code", f"action {name!r} ({aid}): no deployed version; read its draft"
                     )
                 )
-            run.digests.append(_digest(f"action {aid}", [code]))
+            run.digests.append(digest(f"action {aid}", [code]))
             reading = enforcement.read_action(code if isinstance(code, str) else "", names)
             if reading.kind == "enforce":
                 demand = enforcement.demanded(allowances, reading.accepted)
@@ -529,134 +314,14 @@ class Auth0Connector:
                 )
         return out
 
-    # --- sign-ins ----------------------------------------------------------------------
-
-    def _sign_ins(self, http: Auth0Http, run: _Run, ctx: CollectContext) -> tuple[tuple[SignIn, ...], bool]:
-        """The period's events by checkpoint: one search finds the first event of the
-        period (oldest first), then ``from``/``take`` pages follow the log in order (the
-        search listing stops at 1,000 results, the checkpoint listing does not)."""
-        start = datetime.combine(ctx.period_start, datetime.min.time(), UTC)
-        end = min(datetime.combine(ctx.period_end + timedelta(days=1), datetime.min.time(), UTC), ctx.now)
-        iso = start.strftime("%Y-%m-%dT%H:%M:%S.000Z")
-        events: list[parse.LogEvent] = []
-        raws: list[Any] = []
-        try:
-            first = http.raw_get(
-                "logs (first of the period)",
-                "logs",
-                {"q": f"date:[{iso} TO *]", "sort": "date:1", "per_page": 1, "page": 0},
-            )
-            page = first if isinstance(first, list) else []
-            seen: set[str] = set()
-            while page:
-                last_id = None
-                for raw in page:
-                    raws.append(raw)
-                    try:
-                        event = parse.parse_log(raw)
-                    except parse.ParseError as exc:
-                        run.issues.append(SourceIssue("auth0.log_event_unreadable", str(exc)))
-                        continue
-                    last_id = event.log_id
-                    if event.log_id not in seen:
-                        seen.add(event.log_id)
-                        events.append(event)
-                if last_id is None or any(e.time >= end for e in events[-len(page) :]):
-                    break
-                page = http.raw_get(f"logs from {last_id}", "logs", {"from": last_id, "take": LOG_TAKE})
-                if not isinstance(page, list):
-                    raise FetchFailed("logs", 200, "malformed", "the checkpoint listing did not answer an array", 1)
-        except FetchFailed as exc:
-            if exc.permission_denied:
-                run.issues.append(SourceIssue("auth0.logs_refused", f"sign-ins not read: {exc}"))
-                run.fact(Fact.SIGN_IN_LOG, False, f"read:logs refused: {exc.detail}")
-                return (), False
-            run.incomplete("auth0.logs_incomplete", str(exc))
-            run.fact(Fact.SIGN_IN_LOG, False, str(exc))
-            return (), False
-        run.digests.append(_digest("logs", raws))
-        if events and min(e.time for e in events) > start + timedelta(days=1):
-            run.issues.append(
-                SourceIssue(
-                    "auth0.logs_retention",
-                    f"the tenant's logs start at {min(e.time for e in events):%Y-%m-%d}, after the period's start "
-                    "(log retention depends on the plan): earlier sign-ins are not seen",
-                )
-            )
-        found = parse.sign_ins(e for e in events if start <= e.time < end)
-        run.fact(Fact.SIGN_IN_LOG, True)
-        return tuple(sorted(found, key=lambda s: (s.time, s.account_id))), True
-
     # --- validate ----------------------------------------------------------------------
 
     def check_access(self) -> tuple[PermissionCheck, ...]:
         http = self._http()
         try:
-            return self._check_access(http)
+            return check_access(http, self._settings.client_id)
         finally:
             http.close()
-
-    def _check_access(self, http: Auth0Http) -> tuple[PermissionCheck, ...]:
-        name = f"machine-to-machine application {self._settings.client_id}"
-        try:
-            http.token()
-        except AuthenticationError as exc:
-            return (PermissionCheck(name, "obtain a Management API token (client credentials)", False, str(exc)),)
-        checks = [PermissionCheck(name, "obtain a Management API token (client credentials)", True)]
-        granted = http.granted
-        writes = sorted(s for s in granted if not s.startswith("read:"))
-        checks.append(
-            PermissionCheck(
-                "read-only grant",
-                "the application is granted read scopes only",
-                not writes,
-                f"also granted: {', '.join(writes[:5])}" if writes else "",
-            )
-        )
-        sdk = http.sdk
-        first_user: list[str] = []
-
-        def users() -> None:
-            pager = sdk.users.list(page=0, per_page=1, include_totals=True, fields="user_id", include_fields=True)
-            first_user.extend(str(u.user_id) for u in pager.items or () if u.user_id)
-
-        def methods() -> None:
-            if first_user:
-                sdk.users.authentication_methods.list(first_user[0], page=0, per_page=1)
-
-        probes: dict[str, Callable[[], Any]] = {
-            USERS.scope: users,
-            METHODS.scope: methods,
-            FACTORS.scope: lambda: sdk.guardian.factors.list(),
-            MFA_POLICIES.scope: lambda: sdk.guardian.policies.list(),
-            CLIENTS.scope: lambda: sdk.clients.list(page=0, per_page=1, fields="client_id", include_fields=True),
-            ACTIONS.scope: lambda: sdk.actions.triggers.bindings.list(POST_LOGIN, page=0, per_page=1),
-            LOGS.scope: lambda: sdk.logs.list(page=0, per_page=1, include_totals=True),
-        }
-        checks.extend(self._probe(http, n, probes[n.scope], granted, bool(first_user)) for n in ALL_SCOPES)
-        return tuple(checks)
-
-    @staticmethod
-    def _probe(
-        http: Auth0Http, need: ScopeNeed, probe: Callable[[], Any], granted: frozenset[str], have_user: bool
-    ) -> PermissionCheck:
-        listed = need.scope in granted
-        try:
-            http.call(f"{need.scope} probe", probe)
-        except SchemaRejected:
-            pass  # an answer came: the scope was accepted (its shape is collect's business)
-        except FetchFailed as exc:
-            if exc.permission_denied:
-                return PermissionCheck(need.scope, need.purpose, False, f"refused: {exc.detail}", need.optional)
-            return PermissionCheck(need.scope, need.purpose, None, f"not checked: {exc}", need.optional)
-        if need is METHODS and not have_user:
-            detail = "no user to probe with" + ("" if listed else "; not in the token's scopes")
-            return PermissionCheck(need.scope, need.purpose, True if listed else None, detail, need.optional)
-        if not listed:
-            return PermissionCheck(
-                need.scope, need.purpose, None, "the probe passed but the token does not list the scope", need.optional
-            )
-        return PermissionCheck(need.scope, need.purpose, True, "", need.optional)
 
 
 __all__ = ["CONNECTOR_NAME", "Auth0Connector"]
