@@ -125,7 +125,8 @@ def demo_config(org: SampleOrg, sources: Mapping[str, tuple[str, dict[str, Any]]
             {"name": name, "type": ctype, "settings": settings, "collect_sign_ins": True}
             for name, (ctype, settings) in sources.items()
         ],
-        "portals": PORTALS,
+        # Rules for the sources configured here only (a config may not name an absent source).
+        "portals": [p for p in PORTALS if p["match"].get("source") in sources],
         "policy": {
             "required": {"high": "strong", "sensitive": "weak", "normal": "none"},
             "privileged": "phishing_resistant",
