@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,7 +21,8 @@ from auditor.model import (
     MethodStatus,
     SourceSnapshot,
 )
-from connectors.sandbox.auth0 import Auth0Sandbox
+from connectors.auth0 import Auth0Connector
+from connectors.sandbox.auth0 import READ_SCOPES, Auth0Sandbox
 from connectors.sandbox.sample_org import SampleOrg
 
 Collect = Callable[..., SourceSnapshot]
@@ -161,11 +163,7 @@ def test_retry_after_is_honoured(small_org: SampleOrg, sandbox_factory: Factory,
     def sleep(seconds: float) -> None:
         waits.append(seconds)
 
-    from connectors.auth0 import Auth0Connector
-
-    connector = Auth0Connector(
-        "auth0", sandbox.settings(), __import__("pathlib").Path("."), sleep=sleep, retry_delay=0.01
-    )
+    connector = Auth0Connector("auth0", sandbox.settings(), Path("."), sleep=sleep, retry_delay=0.01)
     snap = connector.collect(ctx_for(small_org))
     assert snap.complete
     assert any(0.25 <= w <= 0.31 for w in waits), waits  # the pause Retry-After asked for
@@ -251,8 +249,6 @@ def test_model_rejection_falls_back_to_raw_json(
 
 
 def test_logs_refused_means_sign_ins_not_read(small_org: SampleOrg, sandbox_factory: Factory, collect: Collect) -> None:
-    from connectors.sandbox.auth0 import READ_SCOPES
-
     sandbox = sandbox_factory(small_org, granted_scopes=[s for s in READ_SCOPES if s != "read:logs"])
     snap = collect(sandbox, small_org, sign_ins=True)
     assert snap.complete and not snap.sign_ins_collected and snap.sign_ins == ()

@@ -52,3 +52,15 @@ def test_secret_not_in_errors(small_org, sandbox_factory, monkeypatch) -> None:
         chain.append(repr(e) + str(e))
         e = e.__cause__ or e.__context__
     assert all(PLANTED not in c for c in chain)
+
+
+def test_missing_secret_names_the_reference(small_org, sandbox_factory, monkeypatch) -> None:
+    from auditor.interfaces import AuthenticationError
+
+    sandbox = sandbox_factory(small_org)
+    monkeypatch.delenv("MFA_AUDITOR_AUTH0_CLIENT_SECRET")
+    connector = Auth0Connector("auth0", sandbox.settings(), Path("."), retry_delay=0.01)
+    ctx = CollectContext("auth0", small_org.now, small_org.period_start, small_org.period_end)
+    with pytest.raises(AuthenticationError, match="MFA_AUDITOR_AUTH0_CLIENT_SECRET is not set"):
+        connector.collect(ctx)
+    assert not [r for r in sandbox.requests if r.family == "token"]
