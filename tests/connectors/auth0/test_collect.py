@@ -296,3 +296,14 @@ def test_bad_settings_name_the_key(settings: dict[str, Any], key: str, make_conn
     with pytest.raises(SettingsError) as err:
         make_connector(base, **settings)
     assert err.value.key == key
+
+
+def test_a_total_above_what_was_read_is_incomplete(
+    small_org: SampleOrg, sandbox_factory: Factory, collect: Collect
+) -> None:
+    sandbox = sandbox_factory(small_org, persistent={"users": "short_total"})
+    snap = collect(sandbox, small_org, page_size=20)
+    assert not snap.complete
+    (short,) = [i for i in snap.issues if i.code == "auth0.users_short"]
+    n = len(small_org.truth("auth0").accounts)
+    assert f"reports {n + 1} users, {n} were read" in short.message
