@@ -149,7 +149,8 @@ class Auth0Connector:
         sdk, run = reader.sdk, reader.run
         methods: dict[str, tuple[Method, ...]] = {}
         failed: dict[str, str] = {}
-        bodies: dict[str, list[Any]] = {}
+        # Each user's methods reduced to a hash as they come: the bodies are not kept.
+        hashes: dict[str, str] = {}
         issues: list[SourceIssue] = []
         skipped = 0
         asked = []
@@ -170,7 +171,7 @@ class Auth0Connector:
             except FetchFailed as exc:
                 failed[uid] = f"authentication methods not read: {exc}"
                 return
-            bodies[uid] = items
+            hashes[uid] = digest(uid, items).sha256
             found, problems = parse.parse_methods(items, uid)
             methods[uid] = found
             issues.extend(problems)
@@ -179,7 +180,7 @@ class Auth0Connector:
             list(pool.map(one, asked))
         run.issues.extend(issues)
         run.digests.append(
-            digest("authentication methods (all users, by id)", ([u, bodies[u]] for u in sorted(bodies)))
+            digest("authentication methods (all users, by id)", ([u, hashes[u]] for u in sorted(hashes)))
         )
         if skipped:
             run.issues.append(
