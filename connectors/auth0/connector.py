@@ -23,6 +23,7 @@ from auditor.interfaces import CollectContext, PermissionCheck
 from auditor.model import (
     Access,
     AccessVia,
+    Account,
     Fact,
     Method,
     MethodAllowance,
@@ -108,16 +109,9 @@ class Auth0Connector:
                 continue
             accounts.append(replace(acct, methods=methods.get(acct.id, ())))
         accounts.sort(key=lambda a: a.id)
-        # Auth0 has no per-user assignment: a user of the tenant may sign in to any application.
-        access = tuple(Access(a.id, p.id, AccessVia.EVERYONE) for a in accounts for p in portals)
+        access = self._access(reader, accounts, portals)
         run.fact(Fact.ACCOUNTS, True)
         run.fact(Fact.SIGN_IN_TIMES, True)
-        run.fact(
-            Fact.ACCESS,
-            False,
-            "Auth0 has no per-user application assignment: every user is taken to reach every application "
-            "(which connections each application enables is not read)",
-        )
         run.fact(Fact.ROLES, False, "customer identities: tenant administrators are dashboard members, not users")
         run.fact(Fact.LEGACY_AUTH, False, "per-application grant types (e.g. the password grant) are not read")
         expected = {"accounts": found.total} if found.total is not None else {}
@@ -228,6 +222,89 @@ class Auth0Connector:
             if portal is not None:
                 portals.append(portal)
         return sorted(portals, key=lambda p: p.id)
+
+    # --- access ------------------------------------------------------------------------
+
+    def _access(self, reader: Reader, accounts: list[Account], portals: list[Portal]) -> tuple[Access, ...]:
+        """Auth0 has no per-user assignment: a user may sign in to every application its
+        connection is enabled for. Unread connections: every application (more findings,
+        never fewer), and the fact says access was not read."""
+        run = reader.run
+        try:
+            enabled = self._connections(reader)
+        except FetchFailed as exc:
+            run.issues.append(
+                SourceIssue("auth0.connections_unreadable", f"{exc}: every user is taken to reach every application")
+            )
+            run.fact(Fact.ACCESS, False, f"connections not read ({exc.code or exc.status}): every application assumed")
+            return tuple(Access(a.id, p.id, AccessVia.EVERYONE) for a in accounts for p in portals)
+        run.fact(Fact.ACCESS, True)
+        out: list[Access] = []
+        unknown: set[str] = set()
+        for a in accounts:
+            name = a.attributes.get("connection", "")
+            clients = enabled.get(name)
+            if clients is None:
+                unknown.add(name)
+            out.extend(Access(a.id, p.id, AccessVia.EVERYONE) for p in portals if clients is None or p.id in clients)
+        if unknown:
+            run.issues.append(
+                SourceIssue(
+                    "auth0.connection_unknown",
+                    f"users of {len(unknown)} connection(s) not listed (first: {sorted(unknown)[0]!r}): "
+                    "taken to reach every application",
+                )
+            )
+        return tuple(out)
+
+    def _connections(self, reader: Reader) -> dict[str, frozenset[str]]:
+        """Connection name → the client ids it is enabled for (checkpoint paging; only ids
+        and names are asked for: a connection's options can hold a social provider's secret)."""
+        sdk = reader.sdk
+        connections: list[Any] = []
+        cursor: str | None = None
+        while True:
+            body = reader.json(
+                "connections",
+                partial(
+                    sdk.connections.list,
+                    take=50,
+                    from_=cursor,
+                    include_totals=False,
+                    fields="id,name",
+                    include_fields=True,
+                ),
+            )
+            page = body.get("connections") if isinstance(body, dict) else None
+            if not isinstance(page, list):
+                raise FetchFailed("connections", 200, "malformed", "no connections list in the answer", 1)
+            connections.extend(c for c in page if isinstance(c, dict))
+            nxt = body.get("next")
+            if not isinstance(nxt, str) or not nxt or not page or nxt == cursor:
+                break
+            cursor = nxt
+        out: dict[str, frozenset[str]] = {}
+        for con in connections:
+            cid, name = con.get("id"), con.get("name")
+            if not isinstance(cid, str) or not isinstance(name, str):
+                continue
+            clients: set[str] = set()
+            after: str | None = None
+            while True:
+                body = reader.json(
+                    f"clients of connection {cid}", partial(sdk.connections.clients.get, cid, take=100, from_=after)
+                )
+                page = body.get("clients") if isinstance(body, dict) else None
+                if not isinstance(page, list):
+                    raise FetchFailed(f"clients of connection {cid}", 200, "malformed", "no clients list", 1)
+                clients.update(str(c["client_id"]) for c in page if isinstance(c, dict) and "client_id" in c)
+                nxt = body.get("next")
+                if not isinstance(nxt, str) or not nxt or not page or nxt == after:
+                    break
+                after = nxt
+            out[name] = frozenset(clients)
+        reader.run.digests.append(digest("connections", [[n, sorted(c)] for n, c in sorted(out.items())]))
+        return out
 
     # --- enforcement -------------------------------------------------------------------
 

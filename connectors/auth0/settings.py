@@ -29,11 +29,15 @@ METHODS = ScopeNeed("read:authentication_methods", "each user's authentication m
 FACTORS = ScopeNeed("read:guardian_factors", "which MFA factors the tenant enables (the methods policy)")
 MFA_POLICIES = ScopeNeed("read:mfa_policies", "the tenant MFA policy: never, all applications, or adaptive")
 CLIENTS = ScopeNeed("read:clients", "applications (portals)")
+CONNECTIONS = ScopeNeed(
+    "read:connections",
+    "connections and the applications each enables: who can sign in where (ids and names only, never the options)",
+)
 ACTIONS = ScopeNeed("read:actions", "post-login Actions and their deployed code (api.multifactor.enable)")
 LOGS = ScopeNeed(
     "read:logs", "tenant logs of the period: logins with or without MFA (only with collect_sign_ins)", True
 )
-ALL_SCOPES: tuple[ScopeNeed, ...] = (USERS, METHODS, FACTORS, MFA_POLICIES, CLIENTS, ACTIONS, LOGS)
+ALL_SCOPES: tuple[ScopeNeed, ...] = (USERS, METHODS, FACTORS, MFA_POLICIES, CLIENTS, CONNECTIONS, ACTIONS, LOGS)
 
 # Auth0's documented sustained Management API rate for free production tenants: the
 # safe default until the operator states the plan's (16 rps for paid production tenants).

@@ -12,6 +12,7 @@ from connectors.auth0.settings import (
     ACTIONS,
     ALL_SCOPES,
     CLIENTS,
+    CONNECTIONS,
     FACTORS,
     LOGS,
     METHODS,
@@ -58,6 +59,7 @@ def check_access(http: Auth0Http, client_id: str) -> tuple[PermissionCheck, ...]
         FACTORS.scope: lambda: sdk.guardian.factors.list(),
         MFA_POLICIES.scope: lambda: sdk.guardian.policies.list(),
         CLIENTS.scope: lambda: sdk.clients.list(page=0, per_page=1, fields="client_id", include_fields=True),
+        CONNECTIONS.scope: lambda: sdk.connections.list(take=1, include_totals=False, fields="id", include_fields=True),
         ACTIONS.scope: lambda: sdk.actions.triggers.bindings.list(POST_LOGIN, page=0, per_page=1),
         LOGS.scope: lambda: sdk.logs.list(page=0, per_page=1, include_totals=True),
     }

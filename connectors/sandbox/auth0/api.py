@@ -84,6 +84,10 @@ class Auth0Api:
             return self._job(req.match["id"], req.base)
         if p == "/api/v2/clients":
             return self._paged(self.clients, req.params, "clients", action, 50)
+        if p == "/api/v2/connections":
+            return self._connections(req.params)
+        if p.startswith("/api/v2/connections/"):
+            return self._connection_clients(req.match["id"], req.params)
         if p == "/api/v2/guardian/policies":
             return list(self.settings.mfa_policies)
         if p == "/api/v2/guardian/factors":
@@ -124,6 +128,45 @@ class Auth0Api:
         if isinstance(answer, dict):
             answer["total"] = len(self.users) + (1 if action == "short_total" else 0)
         return answer
+
+    def _checkpoint(self, items: list[Json], params: Mapping[str, str], key: str, id_key: str) -> Json:
+        """Checkpoint paging: ``take`` records after the one whose id is ``from``; ``next``
+        names the last one when more follow."""
+        take = _int(params, "take", 50, 100)
+        start = 0
+        if params.get("from"):
+            ids = [str(i[id_key]) for i in items]
+            if params["from"] not in ids:
+                raise ApiError(400, "Bad Request", "Invalid checkpoint", "invalid_query_string")
+            start = ids.index(params["from"]) + 1
+        chosen = items[start : start + take]
+        out: Json = {key: chosen}
+        if start + take < len(items) and chosen:
+            out["next"] = str(chosen[-1][id_key])
+        return out
+
+    def _connections(self, params: Mapping[str, str]) -> Any:
+        items = [
+            _fields(
+                {
+                    "id": cid,
+                    "name": name,
+                    "strategy": "auth0" if name == "Username-Password-Authentication" else "google-oauth2",
+                    "options": {"client_secret": "never-read"},
+                },
+                params,
+            )
+            for cid, name, _ in self.settings.connections
+        ]
+        if "take" in params or "from" in params:
+            return self._checkpoint(items, params, "connections", "id")
+        return items
+
+    def _connection_clients(self, cid: str, params: Mapping[str, str]) -> Any:
+        for con, _, clients in self.settings.connections:
+            if con == cid:
+                return self._checkpoint([{"client_id": c} for c in clients], params, "clients", "client_id")
+        raise ApiError(404, "Not Found", "The connection does not exist", "inexistent_connection")
 
     def _methods(self, uid: str, params: Mapping[str, str]) -> Any:
         found = self.methods.get(uid)

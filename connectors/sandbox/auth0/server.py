@@ -31,6 +31,7 @@ READ_SCOPES = (
     "read:guardian_factors",
     "read:mfa_policies",
     "read:clients",
+    "read:connections",
     "read:actions",
     "read:logs",
 )
@@ -46,6 +47,8 @@ ROUTES: tuple[tuple[str, str, re.Pattern[str], tuple[str, ...]], ...] = (
     ("jobs", "POST", re.compile(r"^/api/v2/jobs/users-exports$"), ("read:users",)),
     ("jobs", "GET", re.compile(r"^/api/v2/jobs/(?P<id>[^/]+)$"), ("create:users", "read:users")),
     ("clients", "GET", re.compile(r"^/api/v2/clients$"), ("read:clients",)),
+    ("connections", "GET", re.compile(r"^/api/v2/connections$"), ("read:connections",)),
+    ("connections", "GET", re.compile(r"^/api/v2/connections/(?P<id>[^/]+)/clients$"), ("read:connections",)),
     ("guardian", "GET", re.compile(r"^/api/v2/guardian/policies$"), ("read:mfa_policies",)),
     ("guardian", "GET", re.compile(r"^/api/v2/guardian/factors$"), ("read:guardian_factors",)),
     ("actions", "GET", re.compile(r"^/api/v2/actions/triggers/(?P<trigger>[^/]+)/bindings$"), ("read:actions",)),

@@ -114,6 +114,12 @@ class TenantSettings:
     )
     actions: tuple[RawAction, ...] = ()
     extra_clients: tuple[dict[str, Any], ...] = field(default=())
+    # (connection id, name, the client ids it is enabled for)
+    connections: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+        ("con_0000000000000001", CONNECTION, (CLAIMS, EXTRANET)),
+        # Partners' documentation signs in with Google only: no database user reaches it.
+        ("con_0000000000000002", "google-oauth2", (DOCS,)),
+    )
 
 
 CLAIMS_ACTION = RawAction(
@@ -224,7 +230,13 @@ def partners_tenant(seed: int, accounts: int, now: datetime, period_start: date)
             )
         )
     out.sort(key=lambda a: a.id)
-    access = tuple(Access(a.id, p.id, AccessVia.EVERYONE) for a in out for p in portals)
+    enabled = {c: ids for _, c, ids in TenantSettings().connections}
+    access = tuple(
+        Access(a.id, p.id, AccessVia.EVERYONE)
+        for a in out
+        for p in portals
+        if p.id in enabled[a.attributes["connection"]]
+    )
     sign_ins = _sign_ins(rng, out, now, period_start)
     return SourceSnapshot(
         src,

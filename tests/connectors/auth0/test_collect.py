@@ -307,3 +307,29 @@ def test_a_total_above_what_was_read_is_incomplete(
     (short,) = [i for i in snap.issues if i.code == "auth0.users_short"]
     n = len(small_org.truth("auth0").accounts)
     assert f"reports {n + 1} users, {n} were read" in short.message
+
+
+def test_access_follows_the_connections(small_org: SampleOrg, sandbox_factory: Factory, collect: Collect) -> None:
+    from connectors.sandbox.auth0.tenant import CLAIMS, DOCS, EXTRANET
+
+    sandbox = sandbox_factory(small_org)
+    snap = collect(sandbox, small_org)
+    assert {x.portal_id for x in snap.access} == {CLAIMS, EXTRANET}  # docs: a Google-only connection
+    assert next(f for f in snap.facts if f.fact is Fact.ACCESS).read
+    listing = [r for r in sandbox.requests if r.path == "/api/v2/connections"]
+    assert listing and all(r.query["fields"] == ("id,name",) for r in listing)  # never the options
+    assert "never-read" not in repr(snap)
+    assert DOCS in {p.id for p in snap.portals}
+
+
+def test_connections_refused_means_every_application(
+    small_org: SampleOrg, sandbox_factory: Factory, collect: Collect
+) -> None:
+    granted = [s for s in READ_SCOPES if s != "read:connections"]
+    sandbox = sandbox_factory(small_org, granted_scopes=granted)
+    snap = collect(sandbox, small_org)
+    assert snap.complete
+    assert len(snap.access) == len(snap.accounts) * len(snap.portals)
+    (fact,) = [f for f in snap.facts if f.fact is Fact.ACCESS]
+    assert not fact.read and "every application" in fact.reason
+    assert "auth0.connections_unreadable" in codes(snap)
