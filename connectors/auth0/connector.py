@@ -1,6 +1,6 @@
 """The Auth0 connector: fetch (auth0-python, paced, bounded retries) → parse → enforcement.
 
-Read-only. Users come from the search listing when the tenant has at most 1,000 (the
+Read-only. Users come from the search listing when the tenant has fewer than 1,000 (the
 listing cannot page further), otherwise from a users-export job (created, polled,
 then its gzip NDJSON file streamed); the snapshot says which. Each user's
 authentication methods are one request per user: the cost driver, spread over

@@ -159,6 +159,11 @@ class ActionReading:
     reason: str = ""
 
 
+# The APIs through which a post-login action asks for a second factor: the multifactor
+# API, and the factor challenge / enrolment of ``api.authentication`` (challengeWith,
+# challengeWithAny, enrollWith, enrollWithAny), which the connector does not read as
+# enforcement (never "enforced"), only as "this action may require MFA".
+_MFA_API = re.compile(r"multifactor|\.authentication\s*\.\s*(?:challenge|enroll)With")
 _COMMENTS = re.compile(r"//[^\n]*|/\*.*?\*/", re.S)
 _HANDLER = re.compile(
     r"exports\.onExecutePostLogin\s*=\s*(?:async\s+)?(?:function\s*\w*\s*)?\(\s*(\w+)\s*,\s*(\w+)\s*\)\s*(?:=>\s*)?\{"
@@ -286,7 +291,7 @@ def _client_id(key: str, literal: str, names: Mapping[str, str]) -> str | None:
 def read_action(code: str, client_names: Mapping[str, str]) -> ActionReading:
     """``client_names``: application name → client_id (for ``event.client.name`` tests)."""
     text = _COMMENTS.sub("", code)
-    if "multifactor" not in text:
+    if not _MFA_API.search(text):
         return ActionReading("none")
     handler = _HANDLER.search(text)
     if handler is None:
@@ -296,7 +301,7 @@ def read_action(code: str, client_names: Mapping[str, str]) -> ActionReading:
     if found is None:
         return ActionReading("unknown", reason="the handler's body could not be delimited")
     body, end = found
-    if "multifactor" in text[end:] or "multifactor" in text[: handler.start()]:
+    if _MFA_API.search(text[end:]) or _MFA_API.search(text[: handler.start()]):
         return ActionReading("unknown", reason="the multifactor API is used outside the handler's body")
     body = " ".join(body.split())
     scope = PortalScope(all=True)

@@ -214,6 +214,14 @@ NAMES = {"Claims": "cid-claims"}
         ("const f = api.multifactor; f.enable('any');", "unknown", (), (), False),
         ("api.multifactor.enable('duo');", "unknown", (), (), False),
         ("api.multifactor.enable('none');", "unknown", (), (), False),
+        ("api.authentication.challengeWith({ type: 'otp' });", "unknown", (), (), False),
+        (
+            "if (event.client.client_id === 'a') { api.authentication.enrollWithAny([{ type: 'otp' }]); }",
+            "unknown",
+            (),
+            (),
+            False,
+        ),
         (
             "if (event.client.client_id === 'a') { if (event.user.x) { api.multifactor.enable('any'); } }",
             "unknown",
