@@ -242,10 +242,12 @@ class Auth0Connector:
         out: list[Access] = []
         unknown: set[str] = set()
         for a in accounts:
-            name = a.attributes.get("connection", "")
-            clients = enabled.get(name)
-            if clients is None:
-                unknown.add(name)
+            # A linked account signs in through any of its identities' connections.
+            linked = a.attributes.get("linked_connections", "")
+            names = [a.attributes.get("connection", ""), *filter(None, linked.split(","))]
+            missing = [n for n in names if n not in enabled]
+            unknown.update(missing)
+            clients = None if missing else frozenset().union(*(enabled[n] for n in names))
             out.extend(Access(a.id, p.id, AccessVia.EVERYONE) for p in portals if clients is None or p.id in clients)
         if unknown:
             run.issues.append(

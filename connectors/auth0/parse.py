@@ -90,9 +90,14 @@ def parse_user(raw: Any, source: SourceName, where: str) -> Auth0User | Unreadab
     if blocked is not None and not isinstance(blocked, bool):
         return UnreadableRecord(uid, f"blocked is {type(blocked).__name__}, not a boolean")
     identities = raw.get("identities")
-    connection = ""
-    if isinstance(identities, list) and identities and isinstance(identities[0], Mapping):
-        connection = str(identities[0].get("connection") or "")
+    connections = [
+        str(i.get("connection"))
+        for i in (identities if isinstance(identities, list) else ())
+        if isinstance(i, Mapping) and i.get("connection")
+    ]
+    attributes = {"connection": connections[0]} if connections else {}
+    if len(connections) > 1:  # linked accounts: the user signs in through any of them
+        attributes["linked_connections"] = ",".join(connections[1:])
     mfa = raw.get("multifactor")
     multifactor = tuple(str(m) for m in mfa) if isinstance(mfa, list) else None
     account = Account(
@@ -104,7 +109,7 @@ def parse_user(raw: Any, source: SourceName, where: str) -> Auth0User | Unreadab
         enabled=not blocked,
         last_sign_in=parse_time(raw.get("last_login")),
         created=parse_time(raw.get("created_at")),
-        attributes={"connection": connection} if connection else {},
+        attributes=attributes,
     )
     return Auth0User(account, multifactor)
 

@@ -105,6 +105,13 @@ def test_user() -> None:
     assert user.account.principal == "partner@example.org" and not user.account.enabled
     assert user.multifactor == ("guardian",)
     assert user.account.attributes == {"connection": "Username-Password-Authentication"}
+    linked = parse.parse_user(
+        {"user_id": "u2", "identities": [{"connection": "db"}, {"connection": "google-oauth2"}, {"provider": "x"}]},
+        SRC,
+        "record 3",
+    )
+    assert not isinstance(linked, UnreadableRecord)
+    assert linked.account.attributes == {"connection": "db", "linked_connections": "google-oauth2"}
     assert parse.parse_user({"email": "x@y"}, SRC, "record 2") == UnreadableRecord("record 2", "no user_id")
     assert isinstance(parse.parse_user({"user_id": "u", "blocked": "yes"}, SRC, "r"), UnreadableRecord)
 
