@@ -64,7 +64,13 @@ PORTALS: list[dict[str, Any]] = [
         "data_categories": ["health"],
     },
     {"match": {"source": "google", "tag": "ou:/Finance"}, "sensitivity": "sensitive", "data_categories": ["finance"]},
-    # Auth0 (partners' extranet): claims carry health data; the extranet shows payments.
+]
+
+
+# The Auth0 tenant's portals (the partners' extranet), apart from PORTALS: a config may
+# not classify a source it does not declare. Claims carry health data; the extranet shows
+# payments.
+AUTH0_PORTALS: list[dict[str, Any]] = [
     {
         "match": {"source": "auth0", "name": "Partner claims portal"},
         "sensitivity": "high",
@@ -125,8 +131,7 @@ def demo_config(org: SampleOrg, sources: Mapping[str, tuple[str, dict[str, Any]]
             {"name": name, "type": ctype, "settings": settings, "collect_sign_ins": True}
             for name, (ctype, settings) in sources.items()
         ],
-        # Rules for the sources configured here only (a config may not name an absent source).
-        "portals": [p for p in PORTALS if p["match"].get("source") in sources],
+        "portals": PORTALS + (AUTH0_PORTALS if "auth0" in sources else []),
         "policy": {
             "required": {"high": "strong", "sensitive": "weak", "normal": "none"},
             "privileged": "phishing_resistant",

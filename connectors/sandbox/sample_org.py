@@ -13,7 +13,6 @@ Sources:
   org unit, 2-Step Verification enforcement per org unit.
 - ``okta``: the patient-portal operators and partner identities (pharmacies, clinics),
   with Okta authentication policies; one Entra app signs in through Okta.
-- ``auth0``: the partners' extranet tenant (connectors/sandbox/auth0/tenant.py).
 
 Everything depends on ``seed`` only (and ``now``); nothing reads the clock.
 """
@@ -753,17 +752,13 @@ def _generate(seed: int, accounts: int, now: datetime) -> SampleOrg:
     okta, okta_groups = _okta(rng, n_okta, now, names, linked)
     entra = _sign_ins(rng, entra, start, now, {"app-claims", "app-payroll", "app-admin-console"})
     okta = _sign_ins(rng, okta, start, now, {"0oa-patient-portal", "0oa-partner-billing"})
-    # The partners' Auth0 tenant draws from its own random stream: the sources above are unchanged.
-    from connectors.sandbox.auth0.tenant import partners_tenant  # late: that package imports this module
-
-    auth0 = partners_tenant(seed, accounts, now, start)
     return SampleOrg(
         seed=seed,
         now=now,
         period=period,
         period_start=start,
         period_end=end,
-        sources={"entra": entra, "google": google, "okta": okta, "auth0": auth0},
+        sources={"entra": entra, "google": google, "okta": okta},
         group_names={"entra": entra_groups, "okta": okta_groups},
         role_names={
             "entra": {

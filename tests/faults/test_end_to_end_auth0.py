@@ -27,6 +27,8 @@ def test_auth0_run_leaks_no_secret_and_only_reads(tmp_path: Path) -> None:
     out = tmp_path / "out"
     with auth0_sandbox.start(ORG, client_secret=PLANTED) as sandbox:
         config = demo_config(ORG, {"auth0": ("auth0", sandbox.settings())})
+        config["portals"] = [p for p in config["portals"] if p["match"]["source"] == "auth0"]
+        assert config["portals"]  # the tenant's classes are there when it is a source
         config.pop("exceptions", None)
         config["report"]["output_dir"] = str(out)
         (tmp_path / "config.yaml").write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")

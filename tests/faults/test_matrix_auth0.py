@@ -17,6 +17,7 @@ from .harness import ORG, context, environ, judge
 from .test_matrix import FAULTS
 
 PAGE = 5  # the sample's Auth0 tenant spans three pages of users
+TENANT = auth0_sandbox.with_tenant(ORG)  # the harness's organisation with its Auth0 truth
 # Auth0 pages by offset and total, not by next links: the link faults have no Auth0 form,
 # except a page that starts with the previous page's last record (the listing shifted).
 ACTION = {"page missing its next link": None, "next link loops back": None, "same record on two pages": "dup_page"}
@@ -64,8 +65,8 @@ def test_fault(fault: str) -> None:
     options: dict[str, Any] = {"script": {"users": script}, "timeout_delay": 1.4}
     if persistent is not None:
         options["persistent"] = {"users": persistent}
-    with auth0_sandbox.start(ORG, **options) as sandbox:
-        outcome = judge("auth0", lambda: _collect(sandbox))
+    with auth0_sandbox.start(TENANT, **options) as sandbox:
+        outcome = judge("auth0", lambda: _collect(sandbox), TENANT)
         requests = list(sandbox.requests)
     users = [r for r in requests if r.path == "/api/v2/users"]
     assert len(users) >= len(script) + (persistent is not None), [r.status for r in users]

@@ -26,7 +26,7 @@ from connectors.sandbox.auth0.server import (
     TokenBucket,
     serve,
 )
-from connectors.sandbox.auth0.tenant import DEMO_SETTINGS, SOURCE, RawAction, TenantSettings
+from connectors.sandbox.auth0.tenant import DEMO_SETTINGS, RawAction, TenantSettings, demo_tenant, with_tenant
 from connectors.sandbox.loopback import LoopbackSandbox
 from connectors.sandbox.sample_org import SampleOrg
 
@@ -91,14 +91,14 @@ def start(
     users: Sequence[dict[str, Any]] | None = None,
     client_secret: str | None = None,
 ) -> Auth0Sandbox:
-    """Serve ``org.truth("auth0")`` with ``tenant``'s MFA policy, factors and Actions.
+    """Serve the organisation's Auth0 tenant (``tenant.demo_tenant``) with ``tenant``'s MFA policy, factors and Actions.
     ``rate`` / ``burst``: the tenant's token bucket (Management API requests per second,
     bucket size). Faults: ``script`` / ``persistent`` per family (users, methods, jobs,
     export, clients, guardian, actions, logs; see ``Faults``); ``retry_after`` adds
     ``Retry-After`` to 429s; ``export_polls``: polls before the export job completes;
     ``methods`` / ``users`` replace records with raw JSON; ``client_secret``: the M2M
     application's secret to accept (default: a random throwaway one)."""
-    truth = org.truth(SOURCE)
+    truth = demo_tenant(org)
     faults = Faults(
         script={k: list(v) for k, v in (script or {}).items()},
         persistent=dict(persistent or {}),
@@ -130,4 +130,5 @@ __all__ = [
     "RecordedRequest",
     "TenantSettings",
     "start",
+    "with_tenant",
 ]

@@ -3,8 +3,11 @@ clinics and brokers signing in to the partner portals), generated as truth in th
 normalised model, plus the tenant settings the model does not keep (the MFA policy,
 the factors, the post-login Actions), and the rendering of both into Auth0's JSON.
 
-Self-contained: it draws from its own random stream (derived from the seed), so adding
-it leaves the other sources of the sample organisation unchanged.
+Self-contained: the sandbox builds the tenant from the organisation's seed and period
+(``demo_tenant``) when the organisation carries no ``auth0`` truth, drawing from its own
+random stream, so the other sources of the sample organisation are unchanged. The same
+seed gives the same users, methods and settings in every quarter; the dates follow the
+quarter.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import random
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -39,6 +42,7 @@ from auditor.model import (
     SourceName,
     SourceSnapshot,
 )
+from connectors.sandbox.sample_org import SampleOrg
 
 SOURCE = "auth0"
 SHARE = 0.08  # the tenant's users, as a share of the sample's accounts (on top of them)
@@ -177,6 +181,20 @@ def _pick(rng: random.Random) -> tuple[MethodKind, ...]:
 
 def _ms(when: datetime) -> str:
     return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+
+
+def demo_tenant(org: SampleOrg) -> SourceSnapshot:
+    """The organisation's Auth0 truth: its own when it carries one (tests replace it),
+    otherwise the partners' tenant drawn from its seed, sized on its other sources."""
+    if SOURCE in org.sources:
+        return org.sources[SOURCE]
+    accounts = sum(len(s.accounts) for s in org.sources.values())
+    return partners_tenant(org.seed, accounts, org.now, org.period_start)
+
+
+def with_tenant(org: SampleOrg) -> SampleOrg:
+    """``org`` with its Auth0 truth among its sources (for tests that compare with it)."""
+    return replace(org, sources={**org.sources, SOURCE: demo_tenant(org)})
 
 
 def partners_tenant(seed: int, accounts: int, now: datetime, period_start: date) -> SourceSnapshot:

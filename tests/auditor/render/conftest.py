@@ -233,7 +233,6 @@ def _config_text() -> str:
             {"name": "entra", "type": "entra", "settings": {}},
             {"name": "google", "type": "google_workspace", "settings": {}},
             {"name": "okta", "type": "okta", "settings": {}},
-            {"name": "auth0", "type": "auth0", "settings": {}},
         ],
         "portals": PORTALS,
         "policy": {

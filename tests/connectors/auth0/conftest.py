@@ -12,13 +12,13 @@ import pytest
 from auditor.interfaces import CollectContext
 from auditor.model import SourceSnapshot
 from connectors.auth0 import Auth0Connector
-from connectors.sandbox.auth0 import Auth0Sandbox, start
+from connectors.sandbox.auth0 import Auth0Sandbox, start, with_tenant
 from connectors.sandbox.sample_org import SampleOrg, generate
 
 
 @pytest.fixture(scope="session")
 def small_org() -> SampleOrg:
-    return generate(seed=3, accounts=600)  # 48 Auth0 users
+    return with_tenant(generate(seed=3, accounts=600))  # 48 Auth0 users
 
 
 @pytest.fixture(autouse=True)
