@@ -29,6 +29,7 @@ VENDORS = {
     "okta": ("okta", "connectors.sandbox.okta"),
     "keycloak": ("keycloak", "connectors.sandbox.keycloak"),
     "cognito": ("cognito", "connectors.sandbox.cognito"),
+    "auth0": ("auth0", "connectors.sandbox.auth0"),  # the partners' extranet tenant
 }
 
 
@@ -90,6 +91,23 @@ KEYCLOAK_PORTALS: list[dict[str, Any]] = [
 ]
 
 
+# The Auth0 tenant's portals (the partners' extranet), apart from PORTALS: a config may
+# not classify a source it does not declare. Claims carry health data; the extranet shows
+# payments.
+AUTH0_PORTALS: list[dict[str, Any]] = [
+    {
+        "match": {"source": "auth0", "name": "Partner claims portal"},
+        "sensitivity": "high",
+        "data_categories": ["health", "payment"],
+    },
+    {
+        "match": {"source": "auth0", "name": "Partner extranet"},
+        "sensitivity": "sensitive",
+        "data_categories": ["payment"],
+    },
+]
+
+
 def _exceptions(org: SampleOrg) -> list[dict[str, Any]]:
     """Two register entries on real accounts of the sample: one valid, one expired."""
     entra = org.truth("entra")
@@ -138,7 +156,7 @@ def demo_config(org: SampleOrg, sources: Mapping[str, tuple[str, dict[str, Any]]
             for name, (ctype, settings) in sources.items()
         ],
         # Rules for the sources configured here only (a config may not name an absent source).
-        "portals": [p for p in PORTALS + KEYCLOAK_PORTALS if p["match"].get("source") in sources],
+        "portals": [p for p in PORTALS + KEYCLOAK_PORTALS + AUTH0_PORTALS if p["match"].get("source") in sources],
         "policy": {
             "required": {"high": "strong", "sensitive": "weak", "normal": "none"},
             "privileged": "phishing_resistant",
