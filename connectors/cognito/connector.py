@@ -74,7 +74,10 @@ class _Run:
     facts: dict[Fact, FactRead] = field(default_factory=dict)
 
     def page(self, endpoint: str, body: Mapping[str, Any], records: int) -> None:
-        blob = json.dumps(body, sort_keys=True, default=str).encode()
+        # botocore adds ResponseMetadata (request id, date, retry count) to every answer: it
+        # is about the call, not the data, and would make the same pool digest differently.
+        data = {k: v for k, v in body.items() if k != "ResponseMetadata"}
+        blob = json.dumps(data, sort_keys=True, default=str).encode()
         self.digests.append(PageDigest(endpoint, hashlib.sha256(blob).hexdigest(), records))
 
     def incomplete(self, code: str, message: str) -> None:

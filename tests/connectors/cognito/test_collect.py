@@ -189,3 +189,9 @@ def test_progress_reports_the_pool_estimate_records_and_requests(small_org: Samp
     assert seen.totals["users"] == users and seen.read_counts["users"] == users
     assert seen.read_counts["MFA settings"] == users
     assert seen.requests == sum(c.requests for c in conn.last_api.counts.values())
+
+
+def test_the_same_pool_read_twice_gives_the_same_snapshot(small_org: SampleOrg, start_sandbox) -> None:
+    # Page digests covered botocore's ResponseMetadata (request id, date): every read differed.
+    sandbox = start_sandbox(small_org)
+    assert collect(sandbox, small_org) == collect(sandbox, small_org)
