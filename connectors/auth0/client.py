@@ -28,7 +28,7 @@ from auth0.management.client import Auth0
 from auth0.management.core.api_error import ApiError
 from auth0.management.core.parse_error import ParsingError
 
-from auditor.interfaces import AuthenticationError, SecretError
+from auditor.interfaces import NO_PROGRESS, AuthenticationError, CollectProgress, SecretError
 from connectors.auth0.pacing import Pacer
 from connectors.auth0.settings import Auth0Settings
 
@@ -83,7 +83,9 @@ class Auth0Http:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.settings = settings
-        self.pacer = Pacer(settings.rate_limit_rps, clock=clock, sleep=sleep)
+        # The operator's view of the collection (set per collection by the connector).
+        self.progress: CollectProgress = NO_PROGRESS
+        self.pacer = Pacer(settings.rate_limit_rps, clock=clock, sleep=self._paced_sleep)
         self.retries = 0
         self._retry_delay = retry_delay
         self._sleep = sleep
@@ -108,6 +110,16 @@ class Auth0Http:
 
     def close(self) -> None:
         self.http.close()
+
+    def _paced_sleep(self, seconds: float) -> None:
+        # Waits of a second or more are the tenant's rate limit showing: say so.
+        if seconds >= 1:
+            self.progress.waiting(seconds, "rate limit")
+        self._sleep(seconds)
+
+    def _retry_sleep(self, seconds: float, what: str) -> None:
+        self.progress.waiting(seconds, f"retrying {what}")
+        self._sleep(seconds)
 
     # --- token -------------------------------------------------------------------------
 
@@ -154,6 +166,7 @@ class Auth0Http:
             # Defence in depth: this client carries the bearer token.
             raise httpx.UnsupportedProtocol(f"refusing to send the Management API token to {origin}")
         self.pacer.acquire()
+        self.progress.request()
 
     def _on_response(self, response: httpx.Response) -> None:
         self.pacer.observe(response.status_code, response.headers)
@@ -182,7 +195,7 @@ class Auth0Http:
                 elif status is not None and (status >= 500 or status == 200):  # 200: an unparsable body
                     if status == 200:
                         last = (200, "malformed", "the answer is not the JSON the SDK expects")
-                    self._sleep(delay)
+                    self._retry_sleep(delay, what)
                     delay *= 2
                 else:
                     raise FetchFailed(what, status, code or "error", message, attempt) from None
@@ -192,17 +205,17 @@ class Auth0Http:
                     reason = str(cause).splitlines()[1].strip() if cause is not None and "\n" in str(cause) else "model"
                     raise SchemaRejected(what, exc.body, reason[:120]) from None
                 last = (exc.status_code, "malformed", "the answer is not the JSON the SDK expects")
-                self._sleep(delay)
+                self._retry_sleep(delay, what)
                 delay *= 2
             except (httpx.TimeoutException, httpx.TransportError) as exc:
                 if isinstance(exc, httpx.UnsupportedProtocol):
                     raise FetchFailed(what, None, "refused", str(exc), attempt) from None
                 last = (None, type(exc).__name__, "the connection failed or timed out")
-                self._sleep(delay)
+                self._retry_sleep(delay, what)
                 delay *= 2
             except (pydantic.ValidationError, json.JSONDecodeError, ValueError) as exc:
                 last = (200, "malformed", f"the answer does not fit the SDK's model ({type(exc).__name__})")
-                self._sleep(delay)
+                self._retry_sleep(delay, what)
                 delay *= 2
             if attempt < attempts:
                 self.retries += 1

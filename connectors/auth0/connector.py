@@ -77,6 +77,7 @@ class Auth0Connector:
 
     def collect(self, ctx: CollectContext) -> SourceSnapshot:
         http = self._http()
+        http.progress = ctx.progress
         try:
             return self._collect(http, ctx)
         finally:
@@ -90,6 +91,9 @@ class Auth0Connector:
         ctx.logger.info("auth0 %s: reading users", ctx.source)
         found = read_users(reader, self._settings, self._source, sleep=self._sleep, clock=self._clock)
         self.last_users_path = found.path
+        ctx.progress.read("users", len(found.users) + len(found.unreadable))
+        if found.total is not None:
+            ctx.progress.total("users", found.total)
         ctx.logger.info("auth0 %s: reading the methods of %d users", ctx.source, len(found.users))
         methods, failed = self._methods(reader, found.users)
         portals = self._clients(reader)
@@ -155,7 +159,10 @@ class Auth0Connector:
             else:
                 asked.append(user.account.id)
 
+        reader.http.progress.total("methods", len(asked))
+
         def one(uid: str) -> None:
+            reader.http.progress.read("methods")
             try:
                 items, _ = reader.listing(
                     f"authentication methods of user {uid}",

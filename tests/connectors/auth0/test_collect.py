@@ -333,3 +333,20 @@ def test_connections_refused_means_every_application(
     (fact,) = [f for f in snap.facts if f.fact is Fact.ACCESS]
     assert not fact.read and "every application" in fact.reason
     assert "auth0.connections_unreadable" in codes(snap)
+
+
+def test_progress_reports_users_methods_and_requests(
+    small_org: SampleOrg, sandbox_factory: Factory, make_connector: Any, ctx_for: Any
+) -> None:
+    from dataclasses import replace as _replace
+
+    from tests.connectors.keycloak.test_progress import Recorder
+
+    sandbox = sandbox_factory(small_org)
+    seen = Recorder()
+    snap = make_connector(sandbox.settings()).collect(_replace(ctx_for(small_org), progress=seen))
+    assert snap.complete
+    users = len(small_org.truth("auth0").accounts)
+    assert seen.totals["users"] == seen.read_counts["users"] == users
+    assert seen.totals["methods"] == seen.read_counts["methods"] == users
+    assert seen.requests == sum(1 for r in sandbox.requests if r.path.startswith("/api/v2/"))
