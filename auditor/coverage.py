@@ -43,7 +43,7 @@ enrolled, required). A row then costs a few dict look-ups and one ``Coverage``.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from operator import attrgetter
 
 from auditor.classify import Classifier
@@ -594,6 +594,8 @@ class CoverageOutput:
     accounts: dict[SourceName, dict[AccountId, Account]]  # every account read, by source
     register: ExceptionRegister
     identities: IdentityIndex
+    indexes: dict[SourceName, PolicyIndex] = field(default_factory=dict)  # each source's compiled policies
+    facts: dict[SourceName, Mapping[Fact, FactRead]] = field(default_factory=dict)  # what each source read
 
 
 def _required_table(config: EvaluationConfig) -> dict[tuple[Sensitivity, bool], Strength]:
@@ -668,6 +670,8 @@ class CoverageEngine:
             {name: {a.id: a for a in s.accounts} for name, s in self.sources.items()},
             self.register,
             self.identities,
+            self.indexes,
+            self.facts,
         )
 
     def _source_rows(self, snap: SourceSnapshot, rows: list[Coverage]) -> None:

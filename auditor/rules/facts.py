@@ -2,7 +2,7 @@
 
 A source snapshot declares them (``SourceSnapshot.facts``). Snapshots written before
 that existed, or a connector that leaves a fact out, are read from the older flags:
-the sign-in log from ``sign_ins_collected``, the legacy-authentication state from
+the sign-in log from ``sign_ins_collected`` (or sign-ins present), the legacy-authentication state from
 ``legacy_auth_blocked``, the authentication-methods policy from ``method_policy``
 (absent: not read, and every registered method is then assumed allowed). The other
 facts were read whenever the source is complete: that is what "complete" meant before
@@ -31,7 +31,8 @@ NOT_READ: Mapping[Fact, str] = {
 
 def _legacy(snap: SourceSnapshot, fact: Fact) -> FactRead:
     if fact is Fact.SIGN_IN_LOG:
-        return FactRead(fact, snap.sign_ins_collected, "" if snap.sign_ins_collected else "not collected")
+        read = snap.sign_ins_collected or bool(snap.sign_ins)
+        return FactRead(fact, read, "" if read else "not collected")
     if fact is Fact.LEGACY_AUTH:
         known = snap.legacy_auth_blocked is not None
         return FactRead(fact, known, "" if known else "not reported by the connector")
