@@ -5,11 +5,21 @@ federation."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from dataclasses import replace as _replace
 from datetime import UTC, date, datetime
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from auditor.config_model import EvaluationConfig, EvaluationPolicy, IdentityLink, PortalClass, PortalMatch
+from auditor.config_model import (
+    EvaluationConfig,
+    EvaluationPolicy,
+    IdentityLink,
+    MethodProfile,
+    PortalClass,
+    PortalMatch,
+)
 from auditor.evaluate import evaluate
 from auditor.model import (
     Access,
@@ -22,8 +32,11 @@ from auditor.model import (
     Coverage,
     CoverageStatus,
     ExceptionEntry,
+    Fact,
+    FactRead,
     GroupId,
     Method,
+    MethodAllowance,
     MethodKind,
     MethodStatus,
     Policy,
@@ -685,3 +698,131 @@ def test_an_upstream_source_missing_from_the_snapshot_is_unknown() -> None:
     downstream = source((account("e1", source="entra"),), name="entra", portals=("billing",))
     row = only_row(run(snapshot(downstream), config(classes=(FEDERATED,))))
     assert row.status is CoverageStatus.UNKNOWN
+
+
+# --- usable methods: accepted kinds, tenant allowances, profiles (issue #14) ---------------
+
+
+EMAIL = (MethodKind.EMAIL_OTP,)
+
+
+def _row(
+    methods: tuple[MethodKind, ...],
+    policies: tuple[Policy, ...],
+    *,
+    required: Strength = Strength.STRONG,
+    allowances: tuple[MethodAllowance, ...] | None = None,
+    groups: tuple[str, ...] = (),
+    **policy_options: object,
+) -> Coverage:
+    snap_source = source((account(methods=methods, groups=groups),), policies)
+    if allowances is not None:
+        snap_source = _replace(snap_source, method_policy=allowances, facts=(FactRead(Fact.METHODS_POLICY, True),))
+    return only_row(run(snapshot(snap_source), config(required=required, **policy_options)))
+
+
+def test_a_method_the_requirement_does_not_accept_is_not_usable() -> None:
+    push_only = policy("p1", _replace(rule(Requirement.MFA), accepted_methods=(MethodKind.AUTHENTICATOR_PUSH,)))
+    row = _row(SMS + PUSH, (push_only,))
+    assert (row.status, row.effective) == (CoverageStatus.PROTECTED, Strength.STRONG)
+    # Only sms held: push must be registered first, past the sms second factor (the gate).
+    gated = _row(SMS, (push_only,))
+    assert (gated.status, gated.effective) == (CoverageStatus.WEAK, Strength.WEAK)
+    assert "registration gate" in gated.reason
+
+
+def test_every_enforced_policy_applies_so_only_kinds_all_accept_are_usable() -> None:
+    everything = policy("p1", rule(Requirement.MFA))
+    fido_only = policy("p2", _replace(rule(Requirement.MFA), accepted_methods=(MethodKind.FIDO2_SECURITY_KEY,)))
+    row = _row(SMS + FIDO, (everything, fido_only))
+    assert (row.status, row.effective) == (CoverageStatus.PROTECTED, Strength.PHISHING_RESISTANT)
+
+
+def test_a_method_disabled_tenant_wide_is_not_usable_even_if_registered() -> None:
+    push_allowed = (MethodAllowance(MethodKind.AUTHENTICATOR_PUSH, True, ALL),)
+    sms_off = push_allowed + (MethodAllowance(MethodKind.SMS, False, ALL),)
+    both = _row(SMS + PUSH, (policy("p1", rule(Requirement.MFA)),), allowances=sms_off)
+    assert (both.status, both.effective) == (CoverageStatus.PROTECTED, Strength.STRONG)
+    only_sms = _row(SMS, (policy("p1", rule(Requirement.MFA)),), allowances=sms_off)
+    assert only_sms.status is CoverageStatus.NOT_ENROLLED
+    assert "registered methods (sms) are not allowed by the tenant's methods policy" in only_sms.reason
+    # The same account where the methods policy was not read: sms is assumed allowed.
+    unread = _row(SMS, (policy("p1", rule(Requirement.MFA)),))
+    assert (unread.status, unread.effective) == (CoverageStatus.WEAK, Strength.WEAK)
+
+
+def test_an_allowance_targets_accounts_by_its_scope() -> None:
+    sms_but_not_g = (
+        MethodAllowance(MethodKind.SMS, True, Scope(include_all=True, exclude_groups=(G,))),
+        MethodAllowance(MethodKind.AUTHENTICATOR_PUSH, True, ALL),
+    )
+    mfa = (policy("p1", rule(Requirement.MFA)),)
+    assert _row(SMS + PUSH, mfa, allowances=sms_but_not_g).status is CoverageStatus.WEAK
+    assert _row(SMS + PUSH, mfa, allowances=sms_but_not_g, groups=("g",)).status is CoverageStatus.PROTECTED
+
+
+def test_profiles_decide_what_counts_as_a_second_factor() -> None:
+    mfa = (policy("p1", rule(Requirement.MFA)),)
+    assert _row(EMAIL, mfa, required=Strength.WEAK).status is CoverageStatus.PROTECTED
+    for profile in (MethodProfile.CNIL, MethodProfile.NIST_800_63B_4):
+        row = _row(EMAIL, mfa, required=Strength.WEAK, profile=profile)
+        assert row.status is CoverageStatus.NOT_ENROLLED, profile  # e-mailed code: two-step verification, not MFA
+    overridden = _row(SMS, mfa, required=Strength.WEAK, method_strengths={MethodKind.SMS: Strength.NONE})
+    assert overridden.status is CoverageStatus.NOT_ENROLLED
+
+
+def test_the_profile_in_force_is_stored_with_the_run() -> None:
+    result = run(snapshot(source((account(),))), config(profile=MethodProfile.CNIL))
+    assert result.profile == "cnil"
+
+
+# --- property: the order of a source's policies never changes a verdict ---------------------
+
+_REQUIREMENTS = st.sampled_from(list(Requirement))
+_KINDS = st.sampled_from(
+    [MethodKind.SMS, MethodKind.AUTHENTICATOR_PUSH, MethodKind.FIDO2_SECURITY_KEY, MethodKind.EMAIL_OTP]
+)
+
+
+@st.composite
+def _policy_sets(draw: st.DrawFn) -> tuple[Policy, ...]:
+    out = []
+    for n in range(draw(st.integers(1, 5))):
+        rules = []
+        for k in range(draw(st.integers(1, 3))):
+            scope = draw(
+                st.sampled_from(
+                    [
+                        ALL,
+                        Scope(include_groups=(G,)),
+                        Scope(include_all=True, exclude_groups=(G,)),
+                        Scope(include_guests=True),
+                    ]
+                )
+            )
+            conditions = OFFICE if draw(st.booleans()) else ()
+            accepted = tuple(draw(st.lists(_KINDS, max_size=2, unique=True)))
+            rules.append(PolicyRule(f"r{k}", f"r{k}", scope, EVERY_PORTAL, draw(_REQUIREMENTS), conditions, accepted))
+        state = draw(st.sampled_from(list(PolicyState)))
+        out.append(Policy(PolicyId(f"p{n}"), f"Policy {n}", state, tuple(rules)))
+    return tuple(out)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    policies=_policy_sets(),
+    order=st.randoms(use_true_random=False),
+    methods=st.lists(_KINDS, max_size=3, unique=True),
+    in_group=st.booleans(),
+    required=st.sampled_from([Strength.WEAK, Strength.STRONG, Strength.PHISHING_RESISTANT]),
+)
+def test_permuting_the_policies_never_changes_a_verdict(
+    policies: tuple[Policy, ...], order: object, methods: list[MethodKind], in_group: bool, required: Strength
+) -> None:
+    shuffled = list(policies)
+    order.shuffle(shuffled)  # type: ignore[attr-defined]
+    acct = account(methods=tuple(methods), groups=("g",) if in_group else ())
+    rows = [
+        only_row(run(snapshot(source((acct,), ps)), config(required=required))) for ps in (policies, tuple(shuffled))
+    ]
+    assert rows[0] == rows[1]
