@@ -740,7 +740,7 @@ def test_every_enforced_policy_applies_so_only_kinds_all_accept_are_usable() -> 
 
 def test_a_method_disabled_tenant_wide_is_not_usable_even_if_registered() -> None:
     push_allowed = (MethodAllowance(MethodKind.AUTHENTICATOR_PUSH, True, ALL),)
-    sms_off = push_allowed + (MethodAllowance(MethodKind.SMS, False, ALL),)
+    sms_off = (*push_allowed, MethodAllowance(MethodKind.SMS, False, ALL))
     both = _row(SMS + PUSH, (policy("p1", rule(Requirement.MFA)),), allowances=sms_off)
     assert (both.status, both.effective) == (CoverageStatus.PROTECTED, Strength.STRONG)
     only_sms = _row(SMS, (policy("p1", rule(Requirement.MFA)),), allowances=sms_off)
