@@ -531,7 +531,9 @@ def judge(
         )
         if effective.at_least(required):
             status, reason = CoverageStatus.PROTECTED, f"{by}; {how} meets the required {required.value}"
-            dependent = tuple(p.id for p, a in o.enforcing if not _demand(a, strengths).at_least(required))
+            # Every sign-in must pass each enforcing policy: what they accept together decides.
+            if not _demand(o.accepts, strengths).at_least(required):
+                dependent = tuple(p.id for p, _ in o.enforcing)
             if dependent:
                 reason += "; protection rests on the account's current methods (the policy accepts weaker ones)"
         else:
@@ -554,7 +556,7 @@ def judge(
         status, reason = CoverageStatus.NOT_ENFORCED, "no enforced policy requires a second factor"
         if o.applied:
             reason += f" (applying: {', '.join(o.applied)})"
-    if o.conditional_blocks and status is not CoverageStatus.BLOCKED:
+    if o.conditional_blocks and status in _UNPROTECTED_STATUSES:
         when = "; ".join(o.block_conditions) or "conditions"
         reason += f"; blocked only under conditions by {_names(o.conditional_blocks)} ({when}), not a second factor"
     stricter: tuple[PolicyId, ...] = ()
@@ -578,6 +580,17 @@ def judge(
         dependent,
         stricter,
     )
+
+
+_UNPROTECTED_STATUSES = frozenset(
+    {
+        CoverageStatus.NOT_ENROLLED,
+        CoverageStatus.NOT_ENFORCED,
+        CoverageStatus.REPORT_ONLY,
+        CoverageStatus.CONDITIONAL,
+        CoverageStatus.WEAK,
+    }
+)
 
 
 def _state(policy: Policy) -> str:

@@ -614,6 +614,7 @@ class NotEvaluated:
     source: SourceName
     facts: tuple[Fact, ...]
     reason: str  # "last sign-in times were not read (permission AuditLog.Read.All missing)"
+    detail: str = ""  # the source's own words on why ("permission AuditLog.Read.All missing"), for translations
 
     @property
     def message(self) -> str:

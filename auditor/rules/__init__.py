@@ -51,7 +51,8 @@ def not_evaluated(ctx: RuleContext) -> tuple[NotEvaluated, ...]:
         for source, missing in sorted(_missing(r, ctx).items()):
             facts = ctx.coverage.facts[source]
             reason = "; ".join(not_read_reason(facts[f]) for f in missing)
-            out.append(NotEvaluated(r.id, source, missing, reason))
+            detail = "; ".join(facts[f].reason for f in missing if facts[f].reason)
+            out.append(NotEvaluated(r.id, source, missing, reason, detail))
     return tuple(out)
 
 

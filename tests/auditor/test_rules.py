@@ -390,3 +390,8 @@ def test_enrolment_dependence_is_one_finding_per_policy_and_portal() -> None:
     assert f.severity is Severity.LOW and f.account_id is None and f.portal_id == "claims"
     assert f.evidence["accesses"] == "2"  # u1 and u2; u3 (sms) is weak, reported by MFA-005
     assert f.message.startswith("Require MFA (p1) enforces less than this portal requires")
+
+
+def test_no_enrolment_dependence_where_another_enforced_policy_demands_enough() -> None:
+    strong = replace(mfa_policy(Requirement.STRONG), id=PolicyId("p2"), name="Strong")
+    assert "MFA-013" not in ids(snap((user("u1", PUSH),), (mfa_policy(), strong), portal=HIGH_PORTAL))
