@@ -46,9 +46,9 @@ def not_evaluated(ctx: RuleContext) -> tuple[NotEvaluated, ...]:
     """Every (rule, source) not evaluated for lack of a fact, in catalogue then source order."""
     out = []
     for r in RULES:
-        if r.applies is not None and not r.applies(ctx):
-            continue
         for source, missing in sorted(_missing(r, ctx).items()):
+            if r.applies is not None and not r.applies(ctx, source):
+                continue
             facts = ctx.coverage.facts[source]
             reason = "; ".join(not_read_reason(facts[f]) for f in missing)
             detail = "; ".join(facts[f].reason for f in missing if facts[f].reason)

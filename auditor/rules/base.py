@@ -181,9 +181,9 @@ class Rule:
     # The ids of the messages the rule writes ("not_enrolled" → "MFA-001.not_enrolled"):
     # each has an English and a French text in report_templates/i18n/rules.<lang>.json.
     messages: tuple[str, ...] = ()
-    # When set and false for a run, the rule has nothing to judge (e.g. no emergency-access
-    # register): a missing fact is then not worth a "not evaluated" note.
-    applies: Callable[[RuleContext], bool] | None = None
+    # When set and false for a source, the rule has nothing to judge there (e.g. no declared
+    # emergency-access account): a missing fact is then not worth a "not evaluated" note.
+    applies: Callable[[RuleContext, SourceName], bool] | None = None
     _keys: Mapping[str, str] = field(init=False, repr=False, compare=False, hash=False)
 
     def __post_init__(self) -> None:

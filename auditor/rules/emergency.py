@@ -159,8 +159,10 @@ def _undeclared(rule: Rule, ctx: RuleContext) -> Iterator[Finding]:
             )
 
 
-def _has_register(ctx: RuleContext) -> bool:
-    return bool(ctx.emergency.entries)
+def _has_register(ctx: RuleContext, source: SourceName) -> bool:
+    """A declared emergency-access account lives in ``source``."""
+    identities = ctx.coverage.identities
+    return any(identities.linked(e.account, source) is not None for e in ctx.emergency.entries)
 
 
 _REFS = (NIS2_21, ISO_A85, CIS_65)
