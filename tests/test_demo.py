@@ -41,10 +41,11 @@ def test_demo_collects_all_three_vendors_completely(demo: tuple[Path, subprocess
     (report,) = (out / "reports").glob("mfa-audit-2026-Q4-*.json")
     doc = json.loads(report.read_text(encoding="utf-8"))
     sources = {s["source"]: s for s in doc["sources"]}
-    assert set(sources) == {"entra", "google", "okta"}
+    # Changed (#14): plus the members' extranet, read from a file export whose sign-in times were not read.
+    assert set(sources) == {"entra", "google", "okta", "extranet"}
     assert all(s["complete"] for s in sources.values())
     connectors = {s["connector"] for s in sources.values()}
-    assert connectors == {"entra", "google_workspace", "okta"}
+    assert connectors == {"entra", "google_workspace", "okta", "file"}
 
 
 def test_pdf_headline_equals_json(demo: tuple[Path, subprocess.CompletedProcess[str]]) -> None:
