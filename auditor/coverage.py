@@ -465,12 +465,14 @@ def _kinds(kinds: Iterable[MethodKind]) -> str:
     return ", ".join(sorted(k.value for k in kinds)) or "none"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Methods:
     """An account's methods as the engine judges them (under the profile in force).
 
     ``registered``: active methods that are a second factor; ``usable``: those the
-    tenant allows the account (its methods policy), the only ones a sign-in can use."""
+    tenant allows the account (its methods policy), the only ones a sign-in can use.
+    The engine interns one instance per distinct value, so identity is equality: the
+    verdict memo hashes it at C speed (a field-wise hash was 5 % of the engine's time)."""
 
     registered: frozenset[MethodKind]
     usable: frozenset[MethodKind]
