@@ -3,27 +3,33 @@
 For each access of an in-scope account (following ``sign_in_via`` to the upstream
 source where a portal is federated):
 
-- ``enrolled``: the strongest *active* method;
+- ``enrolled``: the strongest *active* method (for information);
 - ``enforced``: the policies' walk. Inside a policy, rules are first-match in order; a
   matching rule *with* conditions applies only to some sign-ins, so its requirement is
   remembered as conditional and the walk goes on; a matching rule *without* conditions
-  ends it. A policy thus guarantees the weakest requirement on its path (a conditional
-  "password only on the office network" before a catch-all "MFA" makes that MFA
-  conditional) and demands the strictest one of some sign-ins. Across the source's
-  enforced policies every applicable one applies and the strictest guaranteed
-  requirement wins (block > phishing_resistant > strong > mfa > none). Report-only and
-  disabled policies are walked the same way and remembered apart;
+  ends it. A policy thus guarantees the weakest requirement on its path and demands the
+  strictest one of some sign-ins. Across the source's enforced policies every
+  applicable one applies: the strictest guaranteed requirement is ``enforced``, and the
+  kinds a sign-in can pass with are those every enforcing policy accepts. A block on a
+  conditional rule is no second factor (kept as evidence). Report-only and disabled
+  policies are walked the same way and remembered apart;
+- usable methods: the account's active second factors (under the method-strength
+  profile in force) that the tenant allows it (its methods policy, where read) and the
+  enforcing requirement accepts; ``effective`` strength: the weakest of them, or, when
+  none is accepted, the weakest the account holds (the registration gate: a new method
+  is registered only past an existing second factor);
 - ``required``: the config's demand for the portal's sensitivity, raised to
   ``policy.privileged`` for privileged accounts.
 
 Status, in this order: unknown (the account's or the enforcing source was not read in
-full), blocked (an unconditional block), protected (nothing required, or enforced ≥
-required and enrolled ≥ enforced), not_enrolled (no active second factor), weak
-(enforcement, or the enrolled method under it, below what is required), conditional
-(only conditional enforcement, reaching the requirement; below it is weak),
-report_only (only report-only or disabled policies would require it), not_enforced.
-A valid entry of the exceptions register turns any unprotected status except unknown
-into excepted.
+full, or its accounts, methods or policies were not read), blocked (an unconditional
+block), protected (nothing required), not_enrolled (no usable second factor), protected
+or weak (a second factor enforced on every sign-in: effective ≥ required or not; a
+protected row whose enforced requirement alone would accept less names the enforcing
+policies in ``enrolment_dependent``), weak or conditional (a second factor required only
+under conditions: methods judged first), report_only (only report-only or disabled
+policies would require it), not_enforced. A valid entry of the exceptions register
+turns any unprotected status except unknown into excepted.
 
 Federation. A portal with ``sign_in_via: U`` is judged on the account of the same
 identity in source U (``auditor.identity``): its methods and the policies of U that
@@ -36,8 +42,10 @@ not_enrolled; nothing enforced in U is not_enforced; each reason starts with
 
 Performance. The walk depends on the account only through the groups, roles, user
 lists and guest flag the source's policies mention: accounts are reduced to such a
-*signature* once, and the walk and the verdict are memoised per (signature, portal,
-enrolled, required). A row then costs a few dict look-ups and one ``Coverage``.
+*signature* once (which also decides the tenant's method allowances), an account's
+methods to one interned ``Methods`` value, and the walk and the verdict are memoised
+per (signature, portal, methods, required). A row then costs a few dict look-ups and
+one ``Coverage``.
 """
 
 from __future__ import annotations
