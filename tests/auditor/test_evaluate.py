@@ -229,3 +229,25 @@ def test_portal_labels_tell_apart_portals_that_share_a_name() -> None:
     assert labels["okta/0oa-partner-billing"] == "Partner billing (okta)"
     assert labels["entra/app-claims"] == "Claims processing (tiers payant)"
     assert len(set(labels.values())) == len(labels)
+
+
+def test_profile_and_rules_not_evaluated_are_stored_with_the_run(org: sample_org.SampleOrg) -> None:
+    """Issue #14: the profile in force and the "not evaluated" notes survive the store's
+    serialisation (the reference decoder and the streaming one alike)."""
+    import json
+
+    from auditor.config_model import EvaluationPolicy, MethodProfile
+    from auditor.model import Fact, FactRead
+    from auditor.model_decode import stream_result
+    from auditor.serialise import result_from_data, result_to_data
+
+    entra = replace(org.truth("entra"), facts=(FactRead(Fact.SIGN_IN_TIMES, False, "AuditLog.Read.All missing"),))
+    snapshot = Snapshot(org.period, org.period_start, org.period_end, "d", (entra,))
+    config = replace(demo_config(org), policy=EvaluationPolicy(profile=MethodProfile.CNIL))
+    result = evaluate(snapshot, config, now=org.now, run_id="r1")
+    assert result.profile == "cnil"
+    assert any(n.rule_id == "MFA-008" and n.detail == "AuditLog.Read.All missing" for n in result.not_evaluated)
+    data = result_to_data(result)
+    assert result_from_data(data) == result
+    streamed = stream_result([json.dumps(data).encode()])
+    assert streamed is not None and streamed.not_evaluated == result.not_evaluated and streamed.profile == "cnil"
