@@ -4,9 +4,10 @@ A source snapshot declares them (``SourceSnapshot.facts``). Snapshots written be
 that existed, or a connector that leaves a fact out, are read from the older flags:
 the sign-in log from ``sign_ins_collected`` (or sign-ins present), the legacy-authentication state from
 ``legacy_auth_blocked``, the authentication-methods policy from ``method_policy``
-(absent: not read, and every registered method is then assumed allowed). The other
-facts were read whenever the source is complete: that is what "complete" meant before
-facts were declared one by one.
+(absent: not read, and every registered method is then assumed allowed), and the coded
+issues that said a fact was not read (``<connector>.last_sign_in_unread``,
+``<connector>.sign_ins_unread``). The other facts were read whenever the source is
+complete: that is what "complete" meant before facts were declared one by one.
 """
 
 from __future__ import annotations
@@ -29,7 +30,18 @@ NOT_READ: Mapping[Fact, str] = {
 }
 
 
+# Coded issues that older connectors recorded instead of a fact ("<connector>.<code>"):
+# the fact was not read, and the issue's message says why.
+_UNREAD_BY_ISSUE: Mapping[str, Fact] = {
+    "last_sign_in_unread": Fact.SIGN_IN_TIMES,
+    "sign_ins_unread": Fact.SIGN_IN_LOG,
+}
+
+
 def _legacy(snap: SourceSnapshot, fact: Fact) -> FactRead:
+    for issue in snap.issues:
+        if _UNREAD_BY_ISSUE.get(issue.code.rpartition(".")[2]) is fact:
+            return FactRead(fact, False, issue.message)
     if fact is Fact.SIGN_IN_LOG:
         read = snap.sign_ins_collected or bool(snap.sign_ins)
         return FactRead(fact, read, "" if read else "not collected")

@@ -395,3 +395,13 @@ def test_enrolment_dependence_is_one_finding_per_policy_and_portal() -> None:
 def test_no_enrolment_dependence_where_another_enforced_policy_demands_enough() -> None:
     strong = replace(mfa_policy(Requirement.STRONG), id=PolicyId("p2"), name="Strong")
     assert "MFA-013" not in ids(snap((user("u1", PUSH),), (mfa_policy(), strong), portal=HIGH_PORTAL))
+
+
+def test_a_coded_issue_of_an_older_snapshot_says_the_sign_in_times_were_not_read() -> None:
+    """Before facts were declared, Entra recorded a refused signInActivity as an issue:
+    MFA-008 must not call its accounts "never signed in" (issue #14)."""
+    refused = SourceIssue("entra.last_sign_in_unread", "last sign-in (signInActivity) refused (403)")
+    result = evaluate(snap((user("u1", PUSH, last_sign_in=None),), issues=(refused,)), CONFIG, now=NOW, run_id="t")
+    assert "MFA-008" not in {f.rule_id for f in result.findings}
+    (note,) = [n for n in result.not_evaluated if n.rule_id == "MFA-008"]
+    assert note.detail == "last sign-in (signInActivity) refused (403)"
