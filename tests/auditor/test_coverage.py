@@ -826,3 +826,26 @@ def test_permuting_the_policies_never_changes_a_verdict(
         only_row(run(snapshot(source((acct,), ps)), config(required=required))) for ps in (policies, tuple(shuffled))
     ]
     assert rows[0] == rows[1]
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    policies=_policy_sets(),
+    methods=st.lists(_KINDS, min_size=1, max_size=3, unique=True),
+    in_group=st.booleans(),
+    required=st.sampled_from([Strength.STRONG, Strength.PHISHING_RESISTANT]),
+)
+def test_registering_a_weak_method_never_makes_an_access_protected(
+    policies: tuple[Policy, ...], methods: list[MethodKind], in_group: bool, required: Strength
+) -> None:
+    """An SMS more can only give an attacker one more way in: effective strength is the
+    weakest usable method, so a row that was not protected never becomes protected."""
+    groups = ("g",) if in_group else ()
+    before, after = (
+        only_row(
+            run(snapshot(source((account(methods=tuple(kinds), groups=groups),), policies)), config(required=required))
+        )
+        for kinds in (methods, [*methods, MethodKind.SMS] if MethodKind.SMS not in methods else methods)
+    )
+    if before.status is not CoverageStatus.PROTECTED:
+        assert after.status is not CoverageStatus.PROTECTED, (before.reason, after.reason)
