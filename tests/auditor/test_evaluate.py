@@ -78,9 +78,7 @@ def demo_config(org: sample_org.SampleOrg) -> EvaluationConfig:
         ExceptionEntry("EXC-2026-003", unenrolled[1], ("app-claims",), "leave", "DPO", date(2026, 9, 30)),
     )
     # The demo's emergency-access register names the first break-glass account only (#14).
-    emergency = (
-        EmergencyAccessEntry("breakglass1@mutuelle-exemple.fr", "tenant lock-out", "CISO", date(2026, 6, 30)),
-    )
+    emergency = (EmergencyAccessEntry("breakglass1@mutuelle-exemple.fr", "tenant lock-out", "CISO", date(2026, 6, 30)),)
     return EvaluationConfig(portals=DEMO_PORTALS, exceptions=exceptions, emergency_access=emergency)
 
 

@@ -44,7 +44,7 @@ CASES = [
     ("security key, not enforced", FIN, [KEY], False, False, CoverageStatus.NOT_ENFORCED),
     ("passkey, enforced", FIN, [PASSKEY], True, False, CoverageStatus.PROTECTED),
     ("unspecified kind on a high portal, enforced", MED, [UNSPEC], True, False, CoverageStatus.WEAK),
-    # Changed (#14): 2SV accepts any second factor, but a key-only account can pass only with its key: effective strength.
+    # Changed (#14): 2SV accepts any second factor, but a key-only account passes only with its key (effective).
     ("security key on a high portal, enforced", MED, [KEY], True, False, CoverageStatus.PROTECTED),
     ("unspecified kind on a high portal, not enforced", MED, [UNSPEC], False, False, CoverageStatus.NOT_ENFORCED),
     ("nothing required", GEN, [], False, False, CoverageStatus.PROTECTED),
