@@ -297,6 +297,11 @@ class PolicyIndex:
             self._sig_ids[key] = sig
         return sig
 
+    @property
+    def reads_allowances(self) -> bool:
+        """False when the tenant's methods policy was not read: every method is allowed."""
+        return self._allowances is not None
+
     def allowed(self, sig: int) -> frozenset[MethodKind] | None:
         """The method kinds the tenant allows this signature; None when not read (all)."""
         if self._allowances is None:
@@ -669,7 +674,8 @@ class CoverageEngine:
         }
         # Sources on which coverage cannot be judged for lack of methods or policies: the reason.
         self.unjudgeable = {name: _unjudgeable(name, facts) for name, facts in self.facts.items()}
-        self._methods: dict[tuple[frozenset[MethodKind], frozenset[MethodKind] | None], tuple[Methods, Strength]] = {}
+        self._methods: dict[tuple[tuple[str, ...], frozenset[MethodKind] | None], tuple[Methods, Strength]] = {}
+        self._interned: dict[tuple[frozenset[MethodKind], frozenset[MethodKind]], Methods] = {}
         self._required = _required_table(config)
         self._upstream_portals: dict[tuple[SourceName, PortalId], PortalId | None] = {}
         self._federated_memo: dict[tuple[object, ...], Verdict] = {}
@@ -704,11 +710,22 @@ class CoverageEngine:
         for_principal = self.register.for_principal
         # Per in-scope account: (account, signature, methods, enrolled, privileged, register entries).
         states: dict[AccountId, tuple[Account, int, Methods, Strength, bool, tuple[RegisterEntry, ...]]] = {}
-        methods_of = self._methods_of
+        # Inlined ``_methods_of`` (the per-account cost of the judgement of methods): keyed by
+        # the kinds' plain string values, whose hashes are C-level and cached, where hashing
+        # the enum members would call ``Enum.__hash__`` in Python for each method.
+        cache = self._methods
+        judged = self._judged_methods
+        allowed_of = index.allowed if index.reads_allowances else None
+        active = MethodStatus.ACTIVE
         for a in snap.accounts:
             if reason_of(a) is None:
                 sig = index.signature(a)
-                methods, enrolled = methods_of(a, index, sig)
+                allowed = allowed_of(sig) if allowed_of is not None else None
+                mkey = (tuple([m.kind._value_ for m in a.methods if m.status is active]), allowed)
+                judged_methods = cache.get(mkey)
+                if judged_methods is None:
+                    judged_methods = cache[mkey] = judged(mkey[0], allowed)
+                methods, enrolled = judged_methods
                 states[a.id] = (a, sig, methods, enrolled, a.privileged, for_principal(a.principal))
         unknown_reason = None if snap.complete else f"source {src} was not read in full{_first_issue(snap)}"
         if unknown_reason is None:
@@ -789,17 +806,24 @@ class CoverageEngine:
     def _methods_of(self, account: Account, index: PolicyIndex, sig: int) -> tuple[Methods, Strength]:
         """The account's methods as judged (shared between accounts holding the same kinds
         under the same allowances: a handful of distinct values in any organisation)."""
-        kinds = frozenset([m.kind for m in account.methods if m.status is MethodStatus.ACTIVE])
         allowed = index.allowed(sig)
-        key = (kinds, allowed)
+        key = (tuple([m.kind._value_ for m in account.methods if m.status is MethodStatus.ACTIVE]), allowed)
         found = self._methods.get(key)
         if found is None:
-            strengths = self.strengths
-            registered = frozenset(k for k in kinds if strengths[k] is not Strength.NONE)
-            usable = registered if allowed is None else registered & allowed
-            enrolled = max((strengths[k] for k in kinds), key=attrgetter("rank"), default=Strength.NONE)
-            found = self._methods[key] = (Methods(registered, usable), enrolled)
+            found = self._methods[key] = self._judged_methods(key[0], allowed)
         return found
+
+    def _judged_methods(
+        self, values: tuple[str, ...], allowed: frozenset[MethodKind] | None
+    ) -> tuple[Methods, Strength]:
+        """``Methods`` interned by value: the verdict memo compares them by identity."""
+        strengths = self.strengths
+        kinds = frozenset(MethodKind(v) for v in values)
+        registered = frozenset(k for k in kinds if strengths[k] is not Strength.NONE)
+        usable = registered if allowed is None else registered & allowed
+        enrolled = max((strengths[k] for k in kinds), key=attrgetter("rank"), default=Strength.NONE)
+        methods = self._interned.setdefault((registered, usable), Methods(registered, usable))
+        return methods, enrolled
 
     def _federated(self, account: Account, portal: Portal, required: Strength) -> tuple[Verdict, Strength, SourceName]:
         upstream_name = portal.sign_in_via
