@@ -68,6 +68,7 @@ from auditor.model import (
     Fact,
     FactRead,
     GroupId,
+    Judgement,
     MethodAllowance,
     MethodKind,
     MethodStatus,
@@ -468,6 +469,13 @@ class Verdict:
     effective: Strength | None = None
     enrolment_dependent: tuple[PolicyId, ...] = ()
     stricter_report_only: tuple[PolicyId, ...] = ()
+    judgement: Judgement | None = None  # the three above, shared by the rows of this verdict
+
+    def __post_init__(self) -> None:
+        if self.judgement is None and (self.effective or self.enrolment_dependent or self.stricter_report_only):
+            object.__setattr__(
+                self, "judgement", Judgement(self.effective, self.enrolment_dependent, self.stricter_report_only)
+            )
 
 
 def _names(policies: Iterable[Policy]) -> str:
@@ -797,9 +805,7 @@ class CoverageEngine:
                     verdict.policies,
                     verdict.excluded_by,
                     exception_id,
-                    verdict.effective,
-                    verdict.enrolment_dependent,
-                    verdict.stricter_report_only,
+                    verdict.judgement,
                 )
             )
 

@@ -498,10 +498,32 @@ class Coverage:
     policies: tuple[PolicyId, ...] = ()
     excluded_by: tuple[PolicyId, ...] = ()
     exception_id: str | None = None
+    # What the engine judged beyond the status (issue #14); one value shared by every row of
+    # the same verdict, so a million rows carry one pointer each, not three fields. None in
+    # results written before it existed.
+    judgement: Judgement | None = None
+
+    @property
+    def effective(self) -> Strength | None:
+        return self.judgement.effective if self.judgement is not None else None
+
+    @property
+    def enrolment_dependent(self) -> tuple[PolicyId, ...]:
+        return self.judgement.enrolment_dependent if self.judgement is not None else ()
+
+    @property
+    def stricter_report_only(self) -> tuple[PolicyId, ...]:
+        return self.judgement.stricter_report_only if self.judgement is not None else ()
+
+
+@dataclass(frozen=True, slots=True)
+class Judgement:
+    """The parts of a coverage verdict beyond its status."""
+
     # The weakest method that gets past the enforcing requirement (usable methods, or the
     # registration gate when none is usable); None where no second factor is enforced.
     effective: Strength | None = None
-    # Protected only because the account holds no weaker method these enforcing policies
+    # Protected only because the accounts hold no weaker method these enforcing policies
     # accept: empty when the requirement alone reaches ``required``.
     enrolment_dependent: tuple[PolicyId, ...] = ()
     # Report-only or disabled policies that would demand more than what is enforced.
