@@ -57,3 +57,13 @@ def describe(policy: EvaluationPolicy) -> str:
     if policy.method_strengths:
         text += "; overrides: " + ", ".join(f"{k.value}={v.value}" for k, v in sorted(policy.method_strengths.items()))
     return text
+
+
+def profile_table(profile: str) -> Mapping[MethodKind, Strength]:
+    """The strengths of a profile by its stored name (``AuditResult.profile``), without
+    the run's overrides (those are in the run's attached configuration)."""
+    try:
+        chosen = MethodProfile(profile)
+    except ValueError:
+        chosen = MethodProfile.DEFAULT
+    return strength_table(EvaluationPolicy(profile=chosen))

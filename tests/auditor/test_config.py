@@ -428,3 +428,19 @@ def test_emergency_access_entry_missing_its_owner_is_named() -> None:
         MINIMAL + "emergency_access:\n  - {account: bg1@example.org, justification: j, last_review: 2026-10-01}\n"
     )
     assert "emergency_access[0].owner" in message
+
+
+def test_profile_tables_follow_their_texts() -> None:
+    from auditor.config_model import EvaluationPolicy, MethodProfile
+    from auditor.model import MethodKind
+    from auditor.rules.profiles import describe, profile_table, strength_table
+
+    assert profile_table("default")[MethodKind.EMAIL_OTP] is Strength.WEAK
+    assert profile_table("cnil")[MethodKind.EMAIL_OTP] is Strength.NONE  # 2SV, not MFA
+    nist = profile_table("nist-800-63b-4")
+    assert (nist[MethodKind.EMAIL_OTP], nist[MethodKind.SMS]) == (Strength.NONE, Strength.WEAK)
+    assert profile_table("unheard-of") == profile_table("default")  # an older or foreign result
+    policy = EvaluationPolicy(profile=MethodProfile.CNIL, method_strengths={MethodKind.SMS: Strength.NONE})
+    assert strength_table(policy)[MethodKind.SMS] is Strength.NONE
+    assert describe(policy).startswith("cnil: CNIL, délibération n° 2025-019 du 20 mars 2025")
+    assert describe(policy).endswith("overrides: sms=none")
