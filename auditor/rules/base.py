@@ -255,6 +255,10 @@ class Rule:
             "privileged": "yes" if account.privileged else "no",
             **extra,
         }
+        if row.stricter_report_only:
+            # The fix is one switch away: the stricter policies that are not enforced.
+            stricter = ctx.policy_names(row.enforcement_source, row.stricter_report_only)
+            evidence["stricter_policy_not_enforced"] = stricter
         return self.finding(
             source=row.source,
             message=message,

@@ -378,6 +378,7 @@ def test_a_stricter_report_only_policy_is_named_on_weak_rows_and_on_the_privileg
         "stricter policy not enforced: 'PR admins' (p9, phishing_resistant, report-only)"
         in (row_finding.evidence["reason"])
     )
+    assert row_finding.evidence["stricter_policy_not_enforced"] == "PR admins (p9)"
     admin = findings(snap((user("u1", PUSH, **ADMIN),), (mfa_policy(), stricter), portal=HIGH_PORTAL))
     (privileged,) = [f for f in admin if f.rule_id == "MFA-006"]
     assert privileged.evidence["stricter_policy_not_enforced"] == "'PR admins' (p9, report-only)"
