@@ -543,6 +543,10 @@ def judge(
             reason = "no active second factor enrolled"
         if o.enforced is not Requirement.NONE:
             reason = f"{_names(o.enforced_by)} enforce {o.enforced.value}, but {reason}"
+        elif o.conditional is Requirement.NONE:
+            # Opt-in MFA (Keycloak's conditional OTP, Cognito OPTIONAL): the row is not_enrolled,
+            # the stronger finding, and says that enrolling alone would not make it enforced.
+            reason += "; no enforced policy requires a second factor either"
     elif o.enforced is not Requirement.NONE and o.accepts is not None:
         by = f"{_names(o.enforced_by)} enforce {o.enforced.value}"
         effective, gate = effective_strength(methods.usable, o.accepts, strengths)

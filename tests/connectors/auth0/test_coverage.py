@@ -75,10 +75,12 @@ SHAPES: dict[str, tuple[TenantSettings, tuple[MethodKind, ...], tuple[CoverageSt
         (C.PROTECTED, C.PROTECTED),
     ),
     # SMS and e-mail are enabled: the policy can be met with them, below the high portal's "strong".
+    # Changed (#14): the tenant accepts SMS and e-mail, but a TOTP-only user can use only TOTP:
+    # effective strength strong on the high portal too (MFA-013 names the dependence).
     "policy all-applications, SMS and e-mail enabled": (
         TenantSettings(mfa_policies=("all-applications",)),
         TOTP,
-        (C.WEAK, C.PROTECTED),
+        (C.PROTECTED, C.PROTECTED),
     ),
     "policy confidence-score (adaptive)": (
         strong(mfa_policies=("confidence-score",)),
