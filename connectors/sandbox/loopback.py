@@ -6,7 +6,7 @@ import threading
 import time
 from socketserver import BaseServer
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
 
 class LoopbackSandbox:
@@ -20,17 +20,17 @@ class LoopbackSandbox:
         """Answer every request ``seconds`` late, as a vendor across a network would (for
         benchmarks of concurrency: on loopback, with no latency, collecting sources side
         by side only shares one CPU). Per request, also on kept-alive connections."""
-        server = getattr(self, "_server", None)
-        handler = getattr(server, "RequestHandlerClass", None)
+        server: Any = getattr(self, "_server", None)
+        handler: Any = getattr(server, "RequestHandlerClass", None)
         handle_one = getattr(handler, "handle_one_request", None)
-        if handler is None or handle_one is None:
+        if server is None or handler is None or handle_one is None:
             raise TypeError(f"{type(self).__name__}: its server has no per-request handler to delay")
 
         def late(request_handler: object) -> None:
             time.sleep(seconds)
             handle_one(request_handler)
 
-        server.RequestHandlerClass = type(handler.__name__, (handler,), {"handle_one_request": late})  # type: ignore[attr-defined]
+        server.RequestHandlerClass = type(handler.__name__, (handler,), {"handle_one_request": late})
 
     def close(self) -> None:
         self._server.shutdown()
