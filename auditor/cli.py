@@ -489,13 +489,40 @@ def purge(config_path: Path, now_text: str | None, dry_run: bool) -> None:
 
 @main.command()
 @click.argument("report_pdf", type=click.Path(path_type=Path, dir_okay=False, exists=True))
+@click.option(
+    "--trust",
+    "trust_files",
+    multiple=True,
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    metavar="CERT_OR_BUNDLE",
+    help="A CA certificate or bundle (PEM/DER) the signer's chain must reach. Repeatable.",
+)
+@click.option(
+    "--signer-fingerprint",
+    default=None,
+    metavar="SHA256",
+    help="The SHA-256 of the only certificate allowed to have signed (colons allowed).",
+)
+@click.option("--require-signature", is_flag=True, help="Fail unless the report is signed by a trusted signer.")
 @json_option
-def verify(report_pdf: Path, as_json: bool) -> None:
-    """Check a report's attachments, digests, signature, and re-evaluate its evidence."""
+def verify(
+    report_pdf: Path,
+    trust_files: tuple[Path, ...],
+    signer_fingerprint: str | None,
+    require_signature: bool,
+    as_json: bool,
+) -> None:
+    """Check a report: its evidence, the pages against the evidence, and who signed it."""
     from auditor.verify import verify_report
 
     with _user_errors():
-        outcome = verify_report(report_pdf)
+        try:
+            trust = [f.read_bytes() for f in trust_files]
+        except OSError as exc:
+            _fail(f"--trust: {exc.filename}: {exc.strerror}")
+        outcome = verify_report(
+            report_pdf, trust_roots=trust, signer_fingerprint=signer_fingerprint, require_signature=require_signature
+        )
     if as_json:
         click.echo(json.dumps(outcome.to_data(), indent=2, sort_keys=True))
     else:

@@ -29,6 +29,7 @@ from auditor.render.charts import Segment
 from auditor.render.i18n import Translator
 from auditor.render.json_out import run_metadata
 from auditor.render.rows import findings_digest, write_coverage_rows, write_finding_rows
+from auditor.verify_manifest import page_check_facts
 from auditor.render.view import (
     FRAMEWORKS,
     RULE_IDS,
@@ -173,6 +174,7 @@ def evidence_files(view: ReportView) -> list[EvidenceFile]:
         "version": 1,
         **run_metadata(view),
         "findings_count": len(view.result.findings),
+        **page_check_facts(ctx),  # what `mfa-audit verify` needs to re-render the pages
         "attachments": {a.name: {"sha256": a.sha256, "size": a.size, "relationship": a.relationship} for a in files_},
     }
     data = json.dumps(manifest, ensure_ascii=False, sort_keys=True, indent=2).encode("utf-8")
