@@ -207,6 +207,7 @@ class ExceptionIn(_In):
 class SigningIn(_In):
     key: Any  # a secret reference (the private key PEM): checked by hand so its value is never echoed
     certificate: Text
+    timestamp_url: Annotated[StrictStr, Field(pattern=r"^https?://\S+$")] | None = None
 
 
 class ReportIn(_In):
@@ -848,6 +849,7 @@ def _build(
         max_detail_rows=rep.max_detail_rows if rep and rep.max_detail_rows else opt_defaults.max_detail_rows,
         signing_key=signing_key,
         signing_certificate=(_relative(base_dir, rep.signing.certificate) if rep and rep.signing is not None else None),
+        signing_timestamp_url=rep.signing.timestamp_url if rep and rep.signing is not None else None,
     )
     formats = tuple(dict.fromkeys(rep.formats)) if rep and rep.formats else rep_defaults.formats
     report = ReportConfig(

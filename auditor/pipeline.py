@@ -205,4 +205,4 @@ def _sign_in_place(pdf: Path, ctx: ReportContext) -> None:
     except OSError as exc:
         raise SigningError(f"report.signing.certificate: {ctx.options.signing_certificate}: {exc.strerror}") from None
     key = ctx.options.signing_key.reveal().encode("utf-8")
-    pdf.write_bytes(sign_pdf(pdf.read_bytes(), key, cert))
+    pdf.write_bytes(sign_pdf(pdf.read_bytes(), key, cert, timestamp_url=ctx.options.signing_timestamp_url))

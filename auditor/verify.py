@@ -33,9 +33,9 @@ from auditor.evidence import SNAPSHOT_NAME
 from auditor.interfaces import AuditorError
 from auditor.render.document import CONFIG_NAME, FINDINGS_NAME, MANIFEST_FORMAT, MANIFEST_NAME
 from auditor.verify_manifest import REQUIRED_FILES, Manifest, ManifestError, parse_manifest
-from auditor.verify_pdf import MiB, Attachment, Unreadable, embedded_files, info_digests, open_pdf
+from auditor.verify_pdf import Attachment, MiB, Unreadable, embedded_files, info_digests, open_pdf
 from auditor.verify_result import Check, SignatureState, VerifyResult
-from auditor.verify_signature import SignatureOutcome, check_signatures
+from auditor.verify_signature import check_signatures
 
 __all__ = ["Check", "SignatureState", "VerifyError", "VerifyResult", "verify_report"]
 
@@ -284,7 +284,9 @@ def _reevaluate(
                 f"the report states {manifest.findings_count} (digest {manifest.findings_digest[:16]}…)",
             )
         ]
-    checks.append(Check("re-evaluation", True, f"{len(result.findings)} findings reproduced from the attached evidence"))
+    checks.append(
+        Check("re-evaluation", True, f"{len(result.findings)} findings reproduced from the attached evidence")
+    )
     if not manifest.pseudonymised:
         cover = evaluation_digest(config_text, config_path)
         same = cover == manifest.config_sha256

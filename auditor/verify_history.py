@@ -146,7 +146,7 @@ def _trend_point(value: Any, where: str) -> TrendPoint:
 def _ref(value: Any, where: str) -> FindingRef:
     r = _mapping(value, where)
     try:
-        severity = Severity(r.get("severity"))
+        severity = Severity(str(r.get("severity")))
     except ValueError:
         raise HistoryDataError(f"{where}.severity: unknown severity") from None
     ref = FindingRef(
@@ -198,8 +198,7 @@ def _since_last(s: Mapping[str, Any]) -> SinceLast:
             _ref(r, f"{w}.top_resolved[{i}]") for i, r in enumerate(_list(s.get("top_resolved"), "top_resolved"))
         ),
         top_persisting=tuple(
-            _ref(r, f"{w}.top_persisting[{i}]")
-            for i, r in enumerate(_list(s.get("top_persisting"), "top_persisting"))
+            _ref(r, f"{w}.top_persisting[{i}]") for i, r in enumerate(_list(s.get("top_persisting"), "top_persisting"))
         ),
         portals=tuple(_change(c, f"{w}.portals[{i}]") for i, c in enumerate(_list(s.get("portals"), "portals"))),
         same_rule_set=_bool(s, "same_rule_set", w),

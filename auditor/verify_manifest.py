@@ -28,7 +28,11 @@ _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 
 def generator() -> dict[str, str]:
     """The tool and renderer versions: pages re-rendered by another version may differ."""
-    return {"tool": "mfa-auditor", "version": _version("mfa-auditor"), "renderer": f"weasyprint {_version('weasyprint')}"}
+    return {
+        "tool": "mfa-auditor",
+        "version": _version("mfa-auditor"),
+        "renderer": f"weasyprint {_version('weasyprint')}",
+    }
 
 
 def _version(dist: str) -> str:

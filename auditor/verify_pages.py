@@ -49,9 +49,19 @@ def rebuild_context(config: Any, result: Any, snapshot: Any, manifest: Manifest,
 
 
 def render_pages(ctx: Any) -> bytes:
+    """The report the evidence gives, by the renderer a run uses. WeasyPrint's warnings
+    (about the stylesheet) are the renderer's business, not the verifier's output."""
+    import logging
+
     from auditor.render.pdf import render_pdf
 
-    return render_pdf(ctx)
+    logger = logging.getLogger("weasyprint")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        return render_pdf(ctx)
+    finally:
+        logger.setLevel(level)
 
 
 def compare_pages(found: Sequence[Sequence[str]], expected: Sequence[Sequence[str]], manifest: Manifest) -> list[Check]:
@@ -107,8 +117,7 @@ def _narrow(printed: str, given: str) -> tuple[str, str]:
         start += 1
     end = 0
     while (
-        end < min(len(printed), len(given)) - start
-        and printed[len(printed) - 1 - end] == given[len(given) - 1 - end]
+        end < min(len(printed), len(given)) - start and printed[len(printed) - 1 - end] == given[len(given) - 1 - end]
     ):
         end += 1
     lo = max(0, start - 12)

@@ -51,16 +51,15 @@ def inflate(stream: Any, cap: int, what: str) -> bytes:
     """The decoded bytes of a stream, refusing filters other than Flate and output past ``cap``."""
     if not isinstance(stream, pikepdf.Stream):
         raise Unreadable(f"{what} is not a stream")
-    filters = stream.get("/Filter")
+    filters: Any = stream.get("/Filter")
     if isinstance(filters, pikepdf.Array):
-        filters = list(filters)
-        if len(filters) > 1:
+        listed = list(filters)
+        if len(listed) > 1:
             raise Unreadable(f"{what}: more than one filter")
-        filters = filters[0] if filters else None
+        filters = listed[0] if listed else None
     parms = stream.get("/DecodeParms")
-    if parms is not None and not (isinstance(parms, pikepdf.Array) and len(parms) == 0):
-        if not (isinstance(parms, pikepdf.Array) and all(p is None for p in parms)):
-            raise Unreadable(f"{what}: decode parameters are not used by this tool's reports")
+    if parms is not None and not (isinstance(parms, pikepdf.Array) and all(p is None for p in parms)):
+        raise Unreadable(f"{what}: decode parameters are not used by this tool's reports")
     try:
         raw = stream.read_raw_bytes()
     except pikepdf.PdfError as exc:
@@ -300,8 +299,10 @@ class PageReader:
         font = _Font(1, {})
         buffer: list[str] = []
         scratch = pikepdf.Stream(self._pdf, data)
-        for operands, operator in pikepdf.parse_content_stream(scratch):
-            op = str(operator)
+        for instruction in pikepdf.parse_content_stream(scratch):
+            if isinstance(instruction, pikepdf.ContentStreamInlineImage):
+                continue
+            operands, op = instruction.operands, str(instruction.operator)
             if op == "Tf" and operands:
                 font = self._font(resources, operands[0])
             elif op in ("Tj", "'", '"') and operands:

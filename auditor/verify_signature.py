@@ -83,7 +83,9 @@ def _short(exc: BaseException) -> str:
     return (str(exc).splitlines() or [type(exc).__name__])[0][:200]
 
 
-def _one(sig: Any, trust: Sequence[Any], fingerprint: str | None, last: bool) -> tuple[SignatureState, str, list[Check]]:
+def _one(
+    sig: Any, trust: Sequence[Any], fingerprint: str | None, last: bool
+) -> tuple[SignatureState, str, list[Check]]:
     from pyhanko.sign.validation import validate_pdf_signature
     from pyhanko.sign.validation.status import SignatureCoverageLevel
     from pyhanko_certvalidator import ValidationContext
@@ -133,7 +135,9 @@ def _one(sig: Any, trust: Sequence[Any], fingerprint: str | None, last: bool) ->
             Check(
                 "signer fingerprint",
                 pin_ok,
-                "the signer's certificate is the pinned one" if pin_ok else f"signed by another certificate: {signer_fp}",
+                "the signer's certificate is the pinned one"
+                if pin_ok
+                else f"signed by another certificate: {signer_fp}",
             )
         )
     ts = status.timestamp_validity

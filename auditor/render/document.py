@@ -29,7 +29,6 @@ from auditor.render.charts import Segment
 from auditor.render.i18n import Translator
 from auditor.render.json_out import run_metadata
 from auditor.render.rows import findings_digest, write_coverage_rows, write_finding_rows
-from auditor.verify_manifest import page_check_facts
 from auditor.render.view import (
     FRAMEWORKS,
     RULE_IDS,
@@ -39,6 +38,7 @@ from auditor.render.view import (
     ReportView,
     exception_state,
 )
+from auditor.verify_manifest import page_check_facts
 
 TEMPLATE = "report.html.j2"
 MANIFEST_FORMAT = "mfa-auditor.report-manifest"
