@@ -352,10 +352,22 @@ def evaluate(
 @click.option("--run", "run_id", default=None, help="A stored run id (default: the latest).")
 @click.option("-f", "--format", "formats", multiple=True, help="Output formats (default: the config's).")
 @click.option("-o", "--output", type=click.Path(path_type=Path, file_okay=False), help="Output directory.")
+@click.option(
+    "--re-evaluate",
+    is_flag=True,
+    help="Evaluate the stored snapshot again under this config (a new run id) when it changes the verdicts.",
+)
 def report(
-    config_path: Path, now_text: str | None, run_id: str | None, formats: tuple[str, ...], output: Path | None
+    config_path: Path,
+    now_text: str | None,
+    run_id: str | None,
+    formats: tuple[str, ...],
+    output: Path | None,
+    re_evaluate: bool,
 ) -> None:
-    """Re-render a stored run without collecting again."""
+    """Re-render a stored run without collecting again, with the configuration it was
+    evaluated with: the config given may change only the presentation (language, title,
+    formats, signing, pseudonymisation)."""
     from auditor import pipeline
 
     now = _now(now_text)
@@ -368,15 +380,41 @@ def report(
                 _fail("the evidence store holds no run for this config yet: run `mfa-audit run` first")
             run_id = latest.run_id
         stored = ev.load_run(run_id)
-        extra = _history_extra(config, ev, run_id)
-        ctx = pipeline.report_context(
-            config, stored.result, stored.snapshot, generated_at=stored.result.evaluated_at, extra=extra
-        )
+        result = stored.result
+        differing = _evaluation_differences(config, stored.config_text, run_id)
+        if differing and not re_evaluate:
+            _fail(
+                f"{config_path}: differs from the configuration run {run_id} was evaluated with in "
+                f"{', '.join(differing)}: these change the verdicts. Give the run's configuration (only language, "
+                "title, formats, signing and pseudonymisation may change), or --re-evaluate to evaluate the "
+                "stored snapshot again under a new run id"
+            )
+        if differing:
+            result = pipeline.evaluate_snapshot(config, stored.snapshot, now=now)
+            if result.run_id == run_id:
+                _fail(f"--re-evaluate: the new run would reuse the id {run_id}: give another --now")
+            ev.save_run(result, stored.snapshot, config.digest, config.text)
+            err_console.print(f"re-evaluated as run {result.run_id}", markup=False, highlight=False)
+        extra = _history_extra(config, ev, result.run_id)
+        ctx = pipeline.report_context(config, result, stored.snapshot, generated_at=result.evaluated_at, extra=extra)
         files = pipeline.render_all(
             ctx, formats or config.report.formats, pipeline.output_dir(config, output), registry=Registry()
         )
     for f in files:
         click.echo(f"wrote {f}")
+
+
+def _evaluation_differences(config: AuditConfig, stored_text: str, run_id: str) -> list[str]:
+    """Evaluation-relevant keys where ``config`` differs from the run's stored config."""
+    from auditor.config import yaml_data
+    from auditor.config_digest import differing_keys
+
+    if not stored_text:
+        _fail(
+            f"run {run_id}: its configuration is no longer stored (purged by retention, or recorded by an older "
+            "version): it cannot be re-rendered faithfully"
+        )
+    return differing_keys(yaml_data(stored_text, config.path), yaml_data(config.text, config.path))
 
 
 # --- questions ---------------------------------------------------------------------------
