@@ -566,14 +566,18 @@ def _settings(value: Any, loc: Loc, base_dir: Path, problems: _Problems, depth: 
             finally:
                 _settings_memo.reset(token)
         if id(value) in memo:
+            if memo[id(value)] is _IN_PROGRESS:
+                problems.add(loc, "a structure that contains itself")
+                return None
             return memo[id(value)]
-        memo[id(value)] = None  # a structure containing itself stays None there
+        memo[id(value)] = _IN_PROGRESS
         converted = _settings_uncached(value, loc, base_dir, problems, depth)
         memo[id(value)] = converted
         return converted
     return value
 
 
+_IN_PROGRESS = object()
 _settings_memo: ContextVar[dict[int, Any] | None] = ContextVar("_settings_memo", default=None)
 
 

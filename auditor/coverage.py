@@ -158,6 +158,7 @@ class PolicyIndex:
             return user_lists.setdefault(users, len(user_lists))
 
         compiled: list[tuple[Policy, tuple[_Rule, ...]]] = []
+        scopes: list[_PolicyScope] = []
         groups: set[GroupId] = set()
         roles: set[RoleId] = set()
         for policy in policies:
@@ -185,6 +186,7 @@ class PolicyIndex:
                 groups.update(s.include_groups, s.exclude_groups)
                 roles.update(s.include_roles, s.exclude_roles)
             compiled.append((policy, tuple(rules)))
+            scopes.append(_policy_scope(rules))
         self._policies = tuple(compiled)
         self._groups = frozenset(groups)
         self._roles = frozenset(roles)
@@ -197,6 +199,11 @@ class PolicyIndex:
         self._sigs: list[_Signature] = []
         self._sig_of: dict[_Signature, int] = {}
         self._outcomes: dict[tuple[int, PortalId | None], PolicyOutcome] = {}
+        # One policy's path depends only on what of the signature and portal its own rules
+        # name: memoised on that, a crafted snapshot with many distinct signatures costs
+        # one walk per policy and reduced signature, not one per signature × portal.
+        self._scopes = tuple(scopes)
+        self._paths: dict[tuple[object, ...], _Path] = {}
 
     def signature(self, account: Account) -> int:
         """A small int naming what the policies can see of ``account``."""
@@ -224,6 +231,24 @@ class PolicyIndex:
             found = self._outcomes[key] = self._walk(self._sigs[sig], portal)
         return found
 
+    def _policy_path(
+        self, index: int, rules: tuple[_Rule, ...], sig: _Signature, portal: PortalId | None
+    ) -> _Path:
+        scope = self._scopes[index]
+        key = (
+            index,
+            sig.groups & scope.groups,
+            sig.roles & scope.roles,
+            sig.user_lists & scope.lists,
+            sig.guest and scope.guest,
+            # A portal no rule names is covered exactly as an unknown one (None) is.
+            portal if portal in scope.portals else None,
+        )
+        found = self._paths.get(key)
+        if found is None:
+            found = self._paths[key] = _first_match(rules, sig, portal)
+        return found
+
     def _walk(self, sig: _Signature, portal: PortalId | None) -> PolicyOutcome:
         """Each policy's rules first-match in order. A matching conditional rule decides
         only the sign-ins that meet its conditions; the others go on down the list. So a
@@ -234,23 +259,9 @@ class PolicyIndex:
         conditional, ceilings = Requirement.NONE, []
         report_only, report_only_by = Requirement.NONE, []
         applied, excluded_by = [], []
-        for policy, rules in self._policies:
-            path: list[Requirement] = []
-            details: list[str] = []
-            ended = excluded = False
-            for rule in rules:
-                if not rule.covers_portal(portal) or not rule.includes(sig):
-                    continue
-                if rule.excludes(sig):
-                    # Remembered only where the rule would have demanded something.
-                    excluded = excluded or rule.rule.requirement is not Requirement.NONE
-                    continue
-                path.append(rule.rule.requirement)
-                if rule.conditional:
-                    details.extend(f"{c.kind.value}: {c.detail}" for c in rule.rule.conditions)
-                    continue
-                ended = True
-                break
+        for index, (policy, rules) in enumerate(self._policies):
+            found_path, ended, excluded, found_details = self._policy_path(index, rules, sig, portal)
+            path, details = list(found_path), list(found_details)
             if not path:
                 if excluded and policy.state is PolicyState.ENFORCED:
                     excluded_by.append(policy.id)
@@ -296,6 +307,58 @@ class PolicyIndex:
             tuple(applied),
             tuple(excluded_by),
         )
+
+
+def _first_match(rules: Iterable[_Rule], sig: _Signature, portal: PortalId | None) -> _Path:
+    """One policy's rules first-match in order: the requirements along the path, whether
+    an unconditional rule ended it, whether an exclusion skipped a demanding rule, and
+    the conditions met on the way."""
+    path: list[Requirement] = []
+    details: list[str] = []
+    ended = excluded = False
+    for rule in rules:
+        if not rule.covers_portal(portal) or not rule.includes(sig):
+            continue
+        if rule.excludes(sig):
+            # Remembered only where the rule would have demanded something.
+            excluded = excluded or rule.rule.requirement is not Requirement.NONE
+            continue
+        path.append(rule.rule.requirement)
+        if rule.conditional:
+            details.extend(f"{c.kind.value}: {c.detail}" for c in rule.rule.conditions)
+            continue
+        ended = True
+        break
+    return tuple(path), ended, excluded, tuple(details)
+
+
+@dataclass(frozen=True, slots=True)
+class _PolicyScope:
+    """What a policy's rules can see: a signature or portal outside this looks the same."""
+
+    groups: frozenset[GroupId]
+    roles: frozenset[RoleId]
+    lists: frozenset[int]
+    guest: bool
+    portals: frozenset[PortalId]
+
+
+_Path = tuple[tuple[Requirement, ...], bool, bool, tuple[str, ...]]
+
+
+def _policy_scope(rules: Iterable[_Rule]) -> _PolicyScope:
+    groups: set[GroupId] = set()
+    roles: set[RoleId] = set()
+    lists: set[int] = set()
+    portals: set[PortalId] = set()
+    guest = False
+    for r in rules:
+        groups.update(r.include_groups, r.exclude_groups)
+        roles.update(r.include_roles, r.exclude_roles)
+        lists.update(i for i in (r.include_users, r.exclude_users) if i >= 0)
+        portals.update(r.portal_ids, r.portal_excluded)
+        guest = guest or r.include_guests or r.exclude_guests
+    return _PolicyScope(frozenset(groups), frozenset(roles), frozenset(lists), guest, frozenset(portals))
 
 
 def _rank(r: Requirement) -> int:
