@@ -231,9 +231,7 @@ class PolicyIndex:
             found = self._outcomes[key] = self._walk(self._sigs[sig], portal)
         return found
 
-    def _policy_path(
-        self, index: int, rules: tuple[_Rule, ...], sig: _Signature, portal: PortalId | None
-    ) -> _Path:
+    def _policy_path(self, index: int, rules: tuple[_Rule, ...], sig: _Signature, portal: PortalId | None) -> _Path:
         scope = self._scopes[index]
         key = (
             index,

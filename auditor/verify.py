@@ -307,6 +307,17 @@ def _reevaluate(
     except HistoryDataError as exc:
         return [*checks, Check("pages", False, f"the manifest's history is not valid: {exc}")]
     checks.extend(_page_checks(pdf, config, result, snapshot, manifest, history))
+    since = history.get("since_last")
+    if since is not None:
+        # Said plainly: the previous run's evidence is not in this file.
+        checks.append(
+            Check(
+                "history",
+                True,
+                f"the 'since the last report' figures are those the manifest records against run "
+                f"{since.previous_run_id}; they are not re-derived here (verify that run's report for its evidence)",
+            )
+        )
     return checks
 
 

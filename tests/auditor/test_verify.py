@@ -19,11 +19,11 @@ import pytest
 from click.testing import CliRunner
 
 sys.path.insert(0, str(Path(__file__).parent))
-import verify_support as vs  # noqa: E402
+import verify_support as vs
 
-from auditor.cli import main  # noqa: E402
-from auditor.signing import SigningError, sign_pdf  # noqa: E402
-from auditor.verify import VerifyError, verify_report  # noqa: E402
+from auditor.cli import main
+from auditor.signing import SigningError, sign_pdf
+from auditor.verify import VerifyError, verify_report
 
 
 @pytest.fixture(scope="module")
@@ -73,6 +73,7 @@ def fail_line(lines: list[str], *words: str) -> str:
 # --- the fresh report --------------------------------------------------------------------------
 
 
+@pytest.mark.slow  # re-renders the report to check its pages
 def test_a_fresh_unsigned_report_verifies_and_says_what_that_proves(report: bytes, tmp_path: Path) -> None:
     code, lines = run_verify(tmp_path, report)
     assert code == 0, "\n".join(lines)
@@ -82,6 +83,7 @@ def test_a_fresh_unsigned_report_verifies_and_says_what_that_proves(report: byte
     assert any(line.startswith("ok   re-evaluation:") for line in lines)
 
 
+@pytest.mark.slow  # re-renders the report to check its pages
 def test_require_signature_fails_an_unsigned_report(report: bytes, tmp_path: Path) -> None:
     code, lines = run_verify(tmp_path, report, "--require-signature")
     assert code == 1
@@ -99,6 +101,7 @@ def _first_percentage(data: bytes) -> tuple[int, str]:
     raise AssertionError("no percentage printed")
 
 
+@pytest.mark.slow  # re-renders the report to check its pages
 def test_cell_edit_a_page_figure(report: bytes, tmp_path: Path) -> None:
     page, figure = _first_percentage(report)
     edited_figure = ("1" if figure[0] != "1" else "2") + figure[1:]
@@ -119,6 +122,7 @@ def _row_principal(data: bytes) -> tuple[int, str]:
     raise AssertionError("no findings row printed once")
 
 
+@pytest.mark.slow  # re-renders the report to check its pages
 def test_cell_delete_a_findings_row_from_a_page(report: bytes, tmp_path: Path) -> None:
     page, principal = _row_principal(report)
     tampered = vs.delete_page_text(report, page, principal)
@@ -127,6 +131,7 @@ def test_cell_delete_a_findings_row_from_a_page(report: bytes, tmp_path: Path) -
     fail_line(lines, f"page {page}:", principal)
 
 
+@pytest.mark.slow  # re-renders the report to check its pages
 def test_cell_edit_a_row_by_one_glyph(report: bytes, tmp_path: Path) -> None:
     page, principal = _row_principal(report)
     original = principal[:4]  # a row's account, its first glyph changed (to one the subset font has)
@@ -138,6 +143,7 @@ def test_cell_edit_a_row_by_one_glyph(report: bytes, tmp_path: Path) -> None:
     fail_line(lines, f"page {page}:")
 
 
+@pytest.mark.slow  # re-renders the report to check its pages
 def test_cell_swap_a_page_from_another_report(report: bytes, other_report: bytes, tmp_path: Path) -> None:
     tampered = vs.swap_page(report, other_report, 2)
     code, lines = run_verify(tmp_path, tampered)
@@ -158,6 +164,7 @@ def test_cell_edit_an_attachment(report: bytes, tmp_path: Path) -> None:
     fail_line(lines, "re-evaluation", "not attempted")
 
 
+@pytest.mark.slow  # re-renders the report to check its pages
 def test_cell_edit_attachment_and_manifest_consistently(report: bytes, tmp_path: Path) -> None:
     config = vs.attachment(report, "config.yaml").decode()
     assert "dormant_after_days: 90" in config
@@ -290,9 +297,7 @@ def test_malformed_structures_fail_with_a_reason(
     fail_line(lines, reason)
 
 
-def test_a_decompression_bomb_stops_at_the_cap(
-    report: bytes, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_decompression_bomb_stops_at_the_cap(report: bytes, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import auditor.verify_pdf as verify_pdf
 
     monkeypatch.setattr(verify_pdf, "MAX_ATTACHMENT", 4 << 20)
@@ -326,6 +331,7 @@ def _trust(tmp_path: Path, pki: dict[str, vs.Identity]) -> str:
     return str(path)
 
 
+@pytest.mark.slow  # re-renders the report to check its pages
 def test_cell_signed_by_a_trusted_signer(report: bytes, tmp_path: Path, pki: dict[str, vs.Identity]) -> None:
     signed = sign_pdf(report, pki["signer"].key_pem, pki["signer"].cert_pem + pki["ca"].cert_pem)
     assert signed.startswith(report)  # incremental update
@@ -337,6 +343,7 @@ def test_cell_signed_by_a_trusted_signer(report: bytes, tmp_path: Path, pki: dic
     assert code == 0 and lines[0].startswith("SIGNED AND TRUSTED"), "\n".join(lines)
 
 
+@pytest.mark.slow  # re-renders the report to check its pages
 def test_cell_signed_with_an_untrusted_certificate(report: bytes, tmp_path: Path, pki: dict[str, vs.Identity]) -> None:
     impostor = pki["impostor"]  # same common name as the real signer, made by anyone
     signed = sign_pdf(report, impostor.key_pem, impostor.cert_pem)
@@ -355,6 +362,7 @@ def test_cell_signed_with_an_untrusted_certificate(report: bytes, tmp_path: Path
     fail_line(lines, "signer fingerprint", impostor.fingerprint)
 
 
+@pytest.mark.slow  # re-renders the report to check its pages
 def test_cell_incremental_update_after_signing(report: bytes, tmp_path: Path, pki: dict[str, vs.Identity]) -> None:
     signed = sign_pdf(report, pki["signer"].key_pem, pki["signer"].cert_pem + pki["ca"].cert_pem)
     updated = vs.append_info_update(signed, "100 % coverage, 0 findings")
@@ -364,6 +372,7 @@ def test_cell_incremental_update_after_signing(report: bytes, tmp_path: Path, pk
     fail_line(lines, "signature coverage", "added to the file after it was signed")
 
 
+@pytest.mark.slow  # re-renders the report to check its pages
 def test_cell_one_byte_changed_in_a_signed_report(report: bytes, tmp_path: Path, pki: dict[str, vs.Identity]) -> None:
     signed = sign_pdf(report, pki["signer"].key_pem, pki["signer"].cert_pem + pki["ca"].cert_pem)
     position = signed.index(b"WeasyPrint")
@@ -374,23 +383,21 @@ def test_cell_one_byte_changed_in_a_signed_report(report: bytes, tmp_path: Path,
     fail_line(lines, "signature integrity")
 
 
+@pytest.mark.slow  # re-renders the report to check its pages
 def test_cell_valid_timestamp(report: bytes, tmp_path: Path, pki: dict[str, vs.Identity]) -> None:
     with vs.loopback_tsa(pki["tsa"], pki["ca"]) as url:
-        signed = sign_pdf(
-            report, pki["signer"].key_pem, pki["signer"].cert_pem + pki["ca"].cert_pem, timestamp_url=url
-        )
+        signed = sign_pdf(report, pki["signer"].key_pem, pki["signer"].cert_pem + pki["ca"].cert_pem, timestamp_url=url)
     code, lines = run_verify(tmp_path, signed, "--trust", _trust(tmp_path, pki))
     assert code == 0, "\n".join(lines)
     assert any(line.startswith("ok   timestamp: RFC 3161 timestamp") for line in lines)
     assert "timestamped" in lines[0]
 
 
+@pytest.mark.slow  # re-renders the report to check its pages
 def test_cell_expired_timestamp(report: bytes, tmp_path: Path, pki: dict[str, vs.Identity]) -> None:
     june = dt.datetime(2026, 6, 1, tzinfo=dt.UTC)  # the TSA's certificate ended in January
     with vs.loopback_tsa(pki["expired_tsa"], pki["ca"], fixed=june) as url:
-        signed = sign_pdf(
-            report, pki["signer"].key_pem, pki["signer"].cert_pem + pki["ca"].cert_pem, timestamp_url=url
-        )
+        signed = sign_pdf(report, pki["signer"].key_pem, pki["signer"].cert_pem + pki["ca"].cert_pem, timestamp_url=url)
     code, lines = run_verify(tmp_path, signed, "--trust", _trust(tmp_path, pki))
     assert code == 1
     fail_line(lines, "timestamp", "not valid")
@@ -416,3 +423,26 @@ def test_signing_refuses_unreadable_keys_without_echoing_them(report: bytes) -> 
     with pytest.raises(SigningError) as info:
         sign_pdf(report, b"-----BEGIN PRIVATE KEY-----\nsecretstuff\n", b"")
     assert "secretstuff" not in str(info.value)
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(
+    strict=True,
+    reason="pseudonymisation keeps the coverage rows in the order of the real account ids, while the attached "
+    "(pseudonymised) snapshot re-evaluates to rows ordered by pseudonym: the coverage CSV, hence the digest the "
+    "integrity page prints, differs. To fix in auditor/render/pseudonym.py (re-sort rows as the engine does).",
+)
+def test_a_pseudonymised_report_verifies(folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from auditor import pipeline
+    from auditor.config import parse_config
+    from auditor.render.pdf import render_pdf
+
+    monkeypatch.setenv("VERIFY_TEST_PSEUDONYM_KEY", "k" * 32)
+    text = vs.config_text(pseudonymise=True, pseudonym_key={"env": "VERIFY_TEST_PSEUDONYM_KEY"})
+    config = parse_config(text, tmp_path / "audit.yaml", now=vs.NOW)
+    snapshot = vs.render_support().sample_snapshot()
+    result = pipeline.evaluate_snapshot(config, snapshot, now=vs.NOW)
+    data = render_pdf(pipeline.report_context(config, result, snapshot, generated_at=vs.NOW))
+    monkeypatch.delenv("VERIFY_TEST_PSEUDONYM_KEY")  # the auditor does not hold the key
+    code, lines = run_verify(tmp_path, data)
+    assert code == 0, "\n".join(lines)

@@ -17,7 +17,7 @@ import pytest
 import yaml
 
 sys.path.insert(0, str(Path(__file__).parent))
-import verify_support as vs  # noqa: E402
+import verify_support as vs
 
 pytestmark = pytest.mark.slow
 

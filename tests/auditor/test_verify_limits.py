@@ -90,9 +90,7 @@ def test_the_memoised_walk_gives_the_outcomes_of_unshared_walks(seed: int, n_pol
     for account in source.accounts:
         alone = coverage.PolicyIndex(source.policies)  # nothing memoised from other accounts
         for portal in (*(p.id for p in source.portals), None):
-            assert shared.outcome(shared.signature(account), portal) == alone.outcome(
-                alone.signature(account), portal
-            )
+            assert shared.outcome(shared.signature(account), portal) == alone.outcome(alone.signature(account), portal)
 
 
 # --- YAML -----------------------------------------------------------------------------------

@@ -120,9 +120,7 @@ def issue(
         .not_valid_after(start + dt.timedelta(days=days))
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .add_extension(_usage(), critical=True)
-        .add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca.key.public_key()), critical=False
-        )
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca.key.public_key()), critical=False)
     )
     if tsa:
         builder = builder.add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING]), critical=True)
@@ -145,7 +143,9 @@ def dummy_timestamper(tsa: Identity, ca: Identity, fixed: dt.datetime | None = N
     cert = asn1_x509.Certificate.load(tsa.cert.public_bytes(serialization.Encoding.DER))
     ca_cert = asn1_x509.Certificate.load(ca.cert.public_bytes(serialization.Encoding.DER))
     key = asn1_keys.PrivateKeyInfo.load(
-        tsa.key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+        tsa.key.private_bytes(
+            serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
     )
     return DummyTimeStamper(tsa_cert=cert, tsa_key=key, certs_to_embed=[ca_cert], fixed_dt=fixed)
 
@@ -286,7 +286,9 @@ def delete_page_text(data: bytes, page_number: int, needle: str) -> bytes:
                         if isinstance(item, pikepdf.String):
                             raw = bytes(item)
                             texts.append(
-                                "".join(font.get(int.from_bytes(raw[j : j + 2], "big"), "?") for j in range(0, len(raw), 2))
+                                "".join(
+                                    font.get(int.from_bytes(raw[j : j + 2], "big"), "?") for j in range(0, len(raw), 2)
+                                )
                             )
                 if op == "ET":
                     if needle in "".join(texts):
