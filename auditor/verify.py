@@ -35,7 +35,7 @@ from auditor.render.document import CONFIG_NAME, FINDINGS_NAME, MANIFEST_FORMAT,
 from auditor.verify_manifest import REQUIRED_FILES, Manifest, ManifestError, parse_manifest
 from auditor.verify_pdf import Attachment, MiB, Unreadable, embedded_files, info_digests, open_pdf
 from auditor.verify_result import Check, SignatureState, VerifyResult
-from auditor.verify_signature import check_signatures
+from auditor.verify_signature import SignatureOutcome, check_signatures
 
 __all__ = ["Check", "SignatureState", "VerifyError", "VerifyResult", "verify_report"]
 
@@ -85,7 +85,11 @@ def verify_report(
         raise VerifyError(f"{pdf_path}: {exc}") from None
     with pdf:
         checks, manifest, found = _evidence_checks(pdf, pdf_path, check_pages)
-    signatures = check_signatures(data, trust, pin)
+    try:
+        with _budget(BUDGET_BASE_S):
+            signatures = check_signatures(data, trust, pin)
+    except BudgetExceeded:
+        signatures = SignatureOutcome(checks=[Check("signature", False, "validation did not end within its budget")])
     checks.extend(signatures.checks)
     if require_signature and signatures.state is not SignatureState.TRUSTED:
         checks.append(

@@ -151,6 +151,20 @@ def test_cell_swap_a_page_from_another_report(report: bytes, other_report: bytes
     fail_line(lines, "page 2:", "Autre Mutuelle")
 
 
+@pytest.mark.slow  # re-renders the report to check its pages
+def test_a_report_from_another_version_says_so_when_its_pages_differ(report: bytes, tmp_path: Path) -> None:
+    def older(m: dict[str, object]) -> None:
+        m["generator"] = {"tool": "mfa-auditor", "version": "0.0.9", "renderer": "weasyprint 69.0"}
+
+    page, figure = _first_percentage(report)
+    edited = vs.edit_page_text(
+        _with_manifest(report, older), page, figure, ("1" if figure[0] != "1" else "2") + figure[1:]
+    )
+    code, lines = run_verify(tmp_path, edited)
+    assert code == 1
+    fail_line(lines, f"page {page}:", "made by mfa-auditor 0.0.9 with weasyprint 69.0", "verify it with the version")
+
+
 # --- the attachments ---------------------------------------------------------------------------
 
 
