@@ -26,6 +26,7 @@ MAX_ATTACHMENTS_TOTAL = 3072 * MiB
 MAX_TREE_NODES = 10_000  # name-tree nodes and embedded files
 MAX_PAGES = 20_000
 MAX_CONTENT = 64 * MiB  # one page's content streams, decoded
+MAX_CONTENT_TOTAL = 1024 * MiB  # every page's
 MAX_CMAP = 4 * MiB
 MAX_CMAP_CODES = 1 << 17
 MAX_FORM_DEPTH = 8
@@ -245,10 +246,16 @@ class PageReader:
         if count > MAX_PAGES:
             raise Unreadable(f"more than {MAX_PAGES} pages")
         out = []
+        total = 0
         for number in range(count):
             try:
                 page = self._pdf.pages[number]
-                out.append(self._runs(page.obj, _dict(page.obj.get("/Resources")), 0, set(), [0]))
+                # budget[0]: bytes counted against this page's cap, which is also what is
+                # left of the whole document's.
+                start = max(0, MAX_CONTENT - (MAX_CONTENT_TOTAL - total))
+                budget = [start]
+                out.append(self._runs(page.obj, _dict(page.obj.get("/Resources")), 0, set(), budget))
+                total += budget[0] - start
             except pikepdf.PdfError as exc:
                 raise Unreadable(f"page {number + 1} cannot be read ({_short(exc)})") from None
         return out
