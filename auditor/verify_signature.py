@@ -74,8 +74,12 @@ def check_signatures(data: bytes, trust: Sequence[Any], fingerprint: str | None)
         states.append(state)
         outcome.checks.extend(checks)
         outcome.detail = detail
-    trusted = all(s is SignatureState.TRUSTED for s in states) and all(c.ok for c in outcome.checks)
-    outcome.state = SignatureState.TRUSTED if trusted else SignatureState.UNTRUSTED
+    signer_trusted = all(s is SignatureState.TRUSTED for s in states)
+    failed = [c for c in outcome.checks if not c.ok]
+    outcome.state = SignatureState.TRUSTED if signer_trusted and not failed else SignatureState.UNTRUSTED
+    if signer_trusted and failed:
+        # A trusted signer, but the file is not (only) what was signed, or its timestamp fails.
+        outcome.detail += f"; but {failed[0].detail}"
     return outcome
 
 
@@ -154,7 +158,9 @@ def _one(
                 + ("" if ts_ok else " is not valid (token altered, or its authority untrusted or expired)"),
             )
         )
-    trusted = intact and (bool(trust) or fingerprint is not None) and (chain_ok or not trust)
+    if not intact:
+        return SignatureState.UNTRUSTED, f"the signature of {who} does not match the file{ts_text}", checks
+    trusted = (bool(trust) or fingerprint is not None) and (chain_ok or not trust)
     trusted = trusted and (pin_ok or fingerprint is None)
     if trusted:
         how = " and ".join(
