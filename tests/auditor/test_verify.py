@@ -252,6 +252,21 @@ def test_deeply_nested_manifest_fails_without_recursion(report: bytes, tmp_path:
     fail_line(lines, "manifest", "nested")
 
 
+def test_a_deeply_nested_snapshot_fails_without_a_traceback(report: bytes, tmp_path: Path) -> None:
+    import hashlib
+
+    deep = b"[" * 200_000 + b"]" * 200_000
+    tampered = vs.replace_attachment(report, "snapshot.json", deep, update_manifest=True)
+
+    def point_at(m: dict[str, object]) -> None:
+        m["snapshot_sha256"] = hashlib.sha256(deep).hexdigest()
+
+    code, lines = run_verify(tmp_path, _with_manifest(tampered, point_at))
+    assert code == 1
+    assert any(line.startswith("ok   snapshot digest") for line in lines)
+    fail_line(lines, "re-evaluation")
+
+
 def test_a_config_that_is_not_utf8_fails(report: bytes, tmp_path: Path) -> None:
     tampered = vs.replace_attachment(report, "config.yaml", b"organisation: \xff\xfe\n", update_manifest=True)
     code, lines = run_verify(tmp_path, tampered)
