@@ -33,7 +33,15 @@ from auditor.evidence import SNAPSHOT_NAME
 from auditor.interfaces import AuditorError
 from auditor.render.document import CONFIG_NAME, FINDINGS_NAME, MANIFEST_FORMAT, MANIFEST_NAME
 from auditor.verify_manifest import REQUIRED_FILES, Manifest, ManifestError, parse_manifest
-from auditor.verify_pdf import Attachment, MiB, Unreadable, embedded_files, info_digests, open_pdf
+from auditor.verify_pdf import (
+    Attachment,
+    MiB,
+    Unreadable,
+    check_object_streams,
+    embedded_files,
+    info_digests,
+    open_pdf,
+)
 from auditor.verify_result import Check, SignatureState, VerifyResult
 from auditor.verify_signature import SignatureOutcome, check_signatures
 
@@ -80,6 +88,7 @@ def verify_report(
     if not data.startswith(b"%PDF-"):
         raise VerifyError(f"{pdf_path}: not a PDF")
     try:
+        check_object_streams(data)
         pdf = open_pdf(data)
     except Unreadable as exc:
         raise VerifyError(f"{pdf_path}: {exc}") from None

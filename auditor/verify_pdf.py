@@ -36,6 +36,25 @@ class Unreadable(Exception):
     """The file, or one of its structures, cannot be read as a report: the message says why."""
 
 
+def check_object_streams(data: bytes) -> None:
+    """Decode every object stream once through pyHanko, whose 0.38 reader bounds what a
+    stream may inflate to (256 MiB, and a ratio no single Deflate reaches): a bomb hidden
+    in an object stream stops there, before pikepdf (which has no such limit) reads it."""
+    from pyhanko.pdf_utils.misc import PdfError
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
+    try:
+        reader = PdfFileReader(io.BytesIO(data), strict=False)
+        for revision in range(min(reader.xrefs.total_revisions, 1000)):
+            used = reader.xrefs.object_streams_used_in(revision)  # type: ignore[no-untyped-call]
+            for ref in list(used)[:MAX_TREE_NODES]:
+                stream = ref.get_object()
+                if hasattr(stream, "data"):
+                    stream.data  # noqa: B018 (decoding is the check)
+    except (PdfError, ValueError, KeyError, TypeError, RecursionError) as exc:
+        raise Unreadable(f"not a readable PDF ({_short(exc)})") from None
+
+
 def open_pdf(data: bytes) -> pikepdf.Pdf:
     try:
         return pikepdf.open(io.BytesIO(data))

@@ -475,3 +475,48 @@ def test_a_pseudonymised_report_verifies(folder: Path, tmp_path: Path, monkeypat
     monkeypatch.delenv("VERIFY_TEST_PSEUDONYM_KEY")  # the auditor does not hold the key
     code, lines = run_verify(tmp_path, data)
     assert code == 0, "\n".join(lines)
+
+
+def _object_stream_bomb(decoded_mib: int) -> bytes:
+    """A tiny PDF whose one object stream, Flate inside Flate, inflates to ``decoded_mib``
+    MiB: the stacked filters give a ratio no single Deflate reaches."""
+    inner = zlib.compressobj(9)
+    chunk = b"\0" * (1 << 20)
+    layer = b"".join(inner.compress(chunk) for _ in range(decoded_mib)) + inner.flush()
+    bomb = zlib.compress(layer, 9)
+    parts = [b"%PDF-1.7\n"]
+    offsets = {}
+
+    def add(number: int, body: bytes) -> None:
+        offsets[number] = sum(len(p) for p in parts)
+        parts.append(b"%d 0 obj\n" % number + body + b"\nendobj\n")
+
+    add(1, b"<< /Type /Catalog /Pages 2 0 R >>")
+    add(2, b"<< /Type /Pages /Kids [] /Count 0 >>")
+    add(
+        3,
+        b"<< /Type /ObjStm /N 1 /First 4 /Filter [/FlateDecode /FlateDecode] /Length %d >>\nstream\n" % len(bomb)
+        + bomb
+        + b"\nendstream",
+    )
+    xref_at = sum(len(p) for p in parts)
+    rows = [b"\x00" + (0).to_bytes(4, "big") + (65535).to_bytes(2, "big")]
+    rows += [b"\x01" + offsets[n].to_bytes(4, "big") + (0).to_bytes(2, "big") for n in (1, 2, 3)]
+    rows.append(b"\x01" + xref_at.to_bytes(4, "big") + (0).to_bytes(2, "big"))
+    rows.append(b"\x02" + (3).to_bytes(4, "big") + (0).to_bytes(2, "big"))  # object 5, in stream 3
+    table = b"".join(rows)
+    parts.append(
+        b"4 0 obj\n<< /Type /XRef /Size 6 /W [1 4 2] /Root 1 0 R /Length %d >>\nstream\n" % len(table)
+        + table
+        + b"\nendstream\nendobj\n"
+    )
+    parts.append(b"startxref\n%d\n%%%%EOF\n" % xref_at)
+    return b"".join(parts)
+
+
+def test_an_object_stream_bomb_is_refused_by_the_pinned_pyhanko_limits(tmp_path: Path) -> None:
+    path = tmp_path / "objstm-bomb.pdf"
+    path.write_bytes(_object_stream_bomb(decoded_mib=300))
+    assert path.stat().st_size < 10_000
+    with pytest.raises(VerifyError, match="exceeds the limit"):
+        verify_report(path)
