@@ -45,7 +45,11 @@ def _version(dist: str) -> str:
 def page_check_facts(ctx: ReportContext) -> dict[str, Any]:
     from auditor.verify_history import history_to_data
 
-    return {"generator": generator(), "history": history_to_data(ctx.extra)}
+    options = ctx.options
+    # The presentation actually used: a command line may override the config's
+    # (``report --language``), and verify renders the pages again with these.
+    presentation = {"title": options.title, "max_detail_rows": options.max_detail_rows}
+    return {"generator": generator(), "history": history_to_data(ctx.extra), "presentation": presentation}
 
 
 class ManifestError(ValueError):
@@ -73,6 +77,8 @@ class Manifest:
     attachments: Mapping[str, Listed]
     generator: Mapping[str, str] | None
     history: Any  # validated by verify_history when used
+    title: str | None = None
+    max_detail_rows: int | None = None
 
 
 def _depth_ok(data: bytes) -> bool:
@@ -149,7 +155,21 @@ def parse_manifest(data: bytes, expected_format: str) -> Manifest:
     pseudonymised = obj.get("pseudonymised", False)
     if not isinstance(pseudonymised, bool):
         raise ManifestError("pseudonymised: expected true or false")
+    presentation = obj.get("presentation")
+    title = max_rows = None
+    if presentation is not None:
+        if not isinstance(presentation, dict):
+            raise ManifestError("presentation: expected an object")
+        title, max_rows = presentation.get("title"), presentation.get("max_detail_rows")
+        if not isinstance(title, str) or len(title) > 1000:
+            raise ManifestError("presentation.title: expected text")
+        if not isinstance(max_rows, int) or isinstance(max_rows, bool) or not 0 < max_rows <= 1_000_000:
+            raise ManifestError("presentation.max_detail_rows: expected a positive count")
+    if language not in ("en", "fr"):
+        raise ManifestError("language: expected en or fr")
     return Manifest(
+        title=title,
+        max_detail_rows=max_rows,
         run_id=run_id,
         evaluated_at=_aware(obj, "evaluated_at"),
         generated_at=_aware(obj, "generated_at"),

@@ -33,7 +33,15 @@ def rebuild_context(config: Any, result: Any, snapshot: Any, manifest: Manifest,
     from auditor import pipeline
     from auditor.render.pseudonym import MARKER
 
-    options = replace(config.report.options, signing_key=None, signing_certificate=None)
+    options = replace(
+        config.report.options,
+        signing_key=None,
+        signing_certificate=None,
+        signing_timestamp_url=None,
+        language=manifest.language,  # what the report was rendered with, whatever its config says
+    )
+    if manifest.title is not None and manifest.max_detail_rows is not None:
+        options = replace(options, title=manifest.title, max_detail_rows=manifest.max_detail_rows)
     config = replace(config, report=replace(config.report, options=options))
     extra = dict(history)
     if manifest.pseudonymised:
