@@ -440,9 +440,8 @@ def evaluate(
 @click.option(
     "--re-evaluate",
     is_flag=True,
-    help="Evaluate the stored snapshot again under this config (a new run id) when it changes the verdicts.",
+    help="Evaluate the stored snapshot again under this config, now (a new run id), when it changes the verdicts.",
 )
-@now_option
 def report(
     config_path: Path,
     run_id: str | None,
@@ -450,18 +449,17 @@ def report(
     output: Path | None,
     language: str | None,
     re_evaluate: bool,
-    now_text: str | None,
 ) -> None:
     """Re-render a stored run without collecting again, with the configuration it was
     evaluated with: the config given may change only the presentation (language, title,
-    formats, signing, pseudonymisation). --now applies to --re-evaluate."""
+    formats, signing, pseudonymisation)."""
     from dataclasses import replace
 
     from auditor import pipeline
 
-    now = _now(now_text)
+    now = _clock()
     with _user_errors():
-        config = _load(config_path, _clock())
+        config = _load(config_path, now)
         if language is not None:
             config = replace(
                 config, report=replace(config.report, options=replace(config.report.options, language=language))
@@ -481,7 +479,7 @@ def report(
         if differing:
             result = pipeline.evaluate_snapshot(config, stored.snapshot, now=now)
             if result.run_id == run_id:
-                _fail(f"--re-evaluate: the new run would reuse the id {run_id}: give another --now")
+                _fail(f"--re-evaluate: the new run would reuse the id {run_id}: try again in a second")
             ev.save_run(result, stored.snapshot, config.digest, config.text)
             err_console.print(f"re-evaluated as run {result.run_id}", markup=False, highlight=False)
         extra = _history_extra(config, ev, result.run_id)

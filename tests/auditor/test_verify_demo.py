@@ -112,11 +112,24 @@ def test_report_run_refuses_a_config_that_changes_the_verdicts(demo: Path) -> No
     assert res.returncode == 2
     assert "policy.dormant_after_days" in res.stderr and "--re-evaluate" in res.stderr
     res = _cli(
-        "report", "-c", str(changed), "--run", run_id, "--re-evaluate", "--now", "2026-11-16T09:00:00Z",
-        "-f", "pdf", "-o", str(demo / "re"), cwd=demo,
+        "report", "-c", str(changed), "--run", run_id, "--re-evaluate", "-f", "pdf", "-o", str(demo / "re"), cwd=demo,
     )  # fmt: skip
     assert res.returncode == 0, res.stderr[-2000:]
     assert "re-evaluated as run" in res.stderr
     pdf = next((demo / "re").glob("*.pdf"))
     assert run_id not in pdf.name
     assert _cli("verify", str(pdf), cwd=demo).returncode == 0
+
+
+def test_a_report_re_rendered_with_a_language_override_verifies(demo: Path) -> None:
+    # The embedded config still says "en": verify renders with the language the manifest records.
+    run_id = _run_id(demo)
+    config = str(demo / "config.yaml")
+    res = _cli(
+        "report", "-c", config, "--run", run_id, "--language", "fr", "-f", "pdf", "-o", str(demo / "fr2"), cwd=demo
+    )
+    assert res.returncode == 0, res.stderr[-2000:]
+    pdf = next((demo / "fr2").glob("*.pdf"))
+    assert _manifest(pdf)["language"] == "fr"
+    res = _cli("verify", str(pdf), cwd=demo)
+    assert res.returncode == 0, res.stdout[-3000:]
