@@ -437,16 +437,29 @@ def evaluate(
 @click.option(
     "--language", type=click.Choice(["en", "fr"]), default=None, help="Report language (default: the config's)."
 )
+@click.option(
+    "--re-evaluate",
+    is_flag=True,
+    help="Evaluate the stored snapshot again under this config, now (a new run id), when it changes the verdicts.",
+)
 def report(
-    config_path: Path, run_id: str | None, formats: tuple[str, ...], output: Path | None, language: str | None
+    config_path: Path,
+    run_id: str | None,
+    formats: tuple[str, ...],
+    output: Path | None,
+    language: str | None,
+    re_evaluate: bool,
 ) -> None:
-    """Re-render a stored run without collecting again."""
+    """Re-render a stored run without collecting again, with the configuration it was
+    evaluated with: the config given may change only the presentation (language, title,
+    formats, signing, pseudonymisation)."""
     from dataclasses import replace
 
     from auditor import pipeline
 
+    now = _clock()
     with _user_errors():
-        config = _load(config_path, _clock())
+        config = _load(config_path, now)
         if language is not None:
             config = replace(
                 config, report=replace(config.report, options=replace(config.report.options, language=language))
@@ -454,15 +467,41 @@ def report(
         ev = _store(config)
         run_id = _run_ref(ev, run_id)
         stored = ev.load_run(run_id)
-        extra = _history_extra(config, ev, run_id)
-        ctx = pipeline.report_context(
-            config, stored.result, stored.snapshot, generated_at=stored.result.evaluated_at, extra=extra
-        )
+        result = stored.result
+        differing = _evaluation_differences(config, stored.config_text, run_id)
+        if differing and not re_evaluate:
+            _fail(
+                f"{config_path}: differs from the configuration run {run_id} was evaluated with in "
+                f"{', '.join(differing)}: these change the verdicts. Give the run's configuration (only language, "
+                "title, formats, signing and pseudonymisation may change), or --re-evaluate to evaluate the "
+                "stored snapshot again under a new run id"
+            )
+        if differing:
+            result = pipeline.evaluate_snapshot(config, stored.snapshot, now=now)
+            if result.run_id == run_id:
+                _fail(f"--re-evaluate: the new run would reuse the id {run_id}: try again in a second")
+            ev.save_run(result, stored.snapshot, config.digest, config.text)
+            err_console.print(f"re-evaluated as run {result.run_id}", markup=False, highlight=False)
+        extra = _history_extra(config, ev, result.run_id)
+        ctx = pipeline.report_context(config, result, stored.snapshot, generated_at=result.evaluated_at, extra=extra)
         files = pipeline.render_all(
             ctx, formats or config.report.formats, pipeline.output_dir(config, output), registry=Registry()
         )
     for f in files:
         click.echo(f"wrote {f}")
+
+
+def _evaluation_differences(config: AuditConfig, stored_text: str, run_id: str) -> list[str]:
+    """Evaluation-relevant keys where ``config`` differs from the run's stored config."""
+    from auditor.config import yaml_data
+    from auditor.config_digest import differing_keys
+
+    if not stored_text:
+        _fail(
+            f"run {run_id}: its configuration is no longer stored (purged by retention, or recorded by an older "
+            "version): it cannot be re-rendered faithfully"
+        )
+    return differing_keys(yaml_data(stored_text, config.path), yaml_data(config.text, config.path))
 
 
 # --- questions ---------------------------------------------------------------------------
@@ -614,13 +653,40 @@ def purge(config_path: Path, now_text: str | None, dry_run: bool) -> None:
 
 @main.command()
 @click.argument("report_pdf", type=click.Path(path_type=Path, dir_okay=False, exists=True))
+@click.option(
+    "--trust",
+    "trust_files",
+    multiple=True,
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    metavar="CERT_OR_BUNDLE",
+    help="A CA certificate or bundle (PEM/DER) the signer's chain must reach. Repeatable.",
+)
+@click.option(
+    "--signer-fingerprint",
+    default=None,
+    metavar="SHA256",
+    help="The SHA-256 of the only certificate allowed to have signed (colons allowed).",
+)
+@click.option("--require-signature", is_flag=True, help="Fail unless the report is signed by a trusted signer.")
 @json_option
-def verify(report_pdf: Path, as_json: bool) -> None:
-    """Check a report's attachments, digests, signature, and re-evaluate its evidence."""
+def verify(
+    report_pdf: Path,
+    trust_files: tuple[Path, ...],
+    signer_fingerprint: str | None,
+    require_signature: bool,
+    as_json: bool,
+) -> None:
+    """Check a report: its evidence, the pages against the evidence, and who signed it."""
     from auditor.verify import verify_report
 
     with _user_errors():
-        outcome = verify_report(report_pdf)
+        try:
+            trust = [f.read_bytes() for f in trust_files]
+        except OSError as exc:
+            _fail(f"--trust: {exc.filename}: {exc.strerror}")
+        outcome = verify_report(
+            report_pdf, trust_roots=trust, signer_fingerprint=signer_fingerprint, require_signature=require_signature
+        )
     if as_json:
         click.echo(json.dumps(outcome.to_data(), indent=2, sort_keys=True))
     else:

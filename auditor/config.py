@@ -16,6 +16,7 @@ import hashlib
 import re
 import types
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -220,6 +221,7 @@ class ExceptionIn(_In):
 class SigningIn(_In):
     key: Any  # a secret reference (the private key PEM): checked by hand so its value is never echoed
     certificate: Text
+    timestamp_url: Annotated[StrictStr, Field(pattern=r"^https?://\S+$")] | None = None
 
 
 class ReportIn(_In):
@@ -331,6 +333,47 @@ def _check_keys(node: yaml.Node, loc: Loc, problems: _Problems, seen: set[int]) 
             _check_keys(value, (*loc, key.value), problems, seen)
 
 
+_MAX_EXPANDED_NODES = 200_000
+
+
+def _check_expansion(root: yaml.Node, problems: _Problems) -> None:
+    """Refuse aliases that expand past ``_MAX_EXPANDED_NODES`` (a "billion laughs" of a
+    few KB): PyYAML builds them as shared objects, but everything that walks the result
+    afterwards (validation, settings, digests) would visit every expansion. The count is
+    memoised per node, so this check itself is linear in the composed nodes."""
+    sizes: dict[int, int] = {}
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        if not done and id(node) in sizes:
+            continue
+        children: list[yaml.Node] = []
+        if isinstance(node, yaml.SequenceNode):
+            children = list(node.value)
+        elif isinstance(node, yaml.MappingNode):
+            children = [n for pair in node.value for n in pair]
+        if not done:
+            sizes[id(node)] = -1  # in progress: a node reached again through itself is a cycle
+            stack.append((node, True))
+            stack.extend((c, False) for c in children if id(c) not in sizes)
+            continue
+        total = 1 + sum(max(sizes.get(id(c), 1), 1) for c in children)
+        sizes[id(node)] = min(total, _MAX_EXPANDED_NODES + 1)
+    if sizes.get(id(root), 0) > _MAX_EXPANDED_NODES:
+        problems.items = [
+            ConfigProblem(
+                problems.file, "", f"aliases expand to more than {_MAX_EXPANDED_NODES:,} values (an alias bomb?)"
+            )
+        ]
+        raise problems.error()
+
+
+def yaml_data(text: str, path: Path) -> Any:
+    """The YAML of a config as plain data, with the loader's checks (duplicate keys,
+    alias expansion); raises ``ConfigError`` naming ``path``."""
+    return _read_yaml(text, _Problems(path))
+
+
 class _Loader(yaml.SafeLoader):
     """Safe loading, except that an impossible date (2027-02-30) stays text, so the
     schema can name its key and line instead of PyYAML failing without a position."""
@@ -354,6 +397,7 @@ def _read_yaml(text: str, problems: _Problems) -> Any:
         if node is None:
             return None
         _check_keys(node, (), problems, set())
+        _check_expansion(node, problems)
         return loader.construct_document(node)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -527,6 +571,32 @@ def _settings(value: Any, loc: Loc, base_dir: Path, problems: _Problems, depth: 
     if depth > _MAX_DEPTH:
         problems.add(loc, "nested too deeply")
         return None
+    if isinstance(value, (Mapping, list)):
+        # An aliased node is one object reached many times: converted once.
+        memo = _settings_memo.get()
+        if memo is None:
+            token = _settings_memo.set({})
+            try:
+                return _settings(value, loc, base_dir, problems, depth)
+            finally:
+                _settings_memo.reset(token)
+        if id(value) in memo:
+            if memo[id(value)] is _IN_PROGRESS:
+                problems.add(loc, "a structure that contains itself")
+                return None
+            return memo[id(value)]
+        memo[id(value)] = _IN_PROGRESS
+        converted = _settings_uncached(value, loc, base_dir, problems, depth)
+        memo[id(value)] = converted
+        return converted
+    return value
+
+
+_IN_PROGRESS = object()
+_settings_memo: ContextVar[dict[int, Any] | None] = ContextVar("_settings_memo", default=None)
+
+
+def _settings_uncached(value: Any, loc: Loc, base_dir: Path, problems: _Problems, depth: int) -> Any:
     if isinstance(value, Mapping):
         keys = set(value)
         if keys and keys <= {"env", "file"} and depth > 0:
@@ -804,6 +874,7 @@ def _build(
         max_detail_rows=rep.max_detail_rows if rep and rep.max_detail_rows else opt_defaults.max_detail_rows,
         signing_key=signing_key,
         signing_certificate=(_relative(base_dir, rep.signing.certificate) if rep and rep.signing is not None else None),
+        signing_timestamp_url=rep.signing.timestamp_url if rep and rep.signing is not None else None,
     )
     formats = tuple(dict.fromkeys(rep.formats)) if rep and rep.formats else rep_defaults.formats
     report = ReportConfig(

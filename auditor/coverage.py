@@ -265,6 +265,8 @@ class PolicyIndex:
                 groups.update(a.scope.include_groups, a.scope.exclude_groups)
                 roles.update(a.scope.include_roles, a.scope.exclude_roles)
         self._policies = tuple(compiled)
+        self._scopes = tuple(_policy_scope(rules) for _, rules in compiled)
+        self._paths: dict[tuple[object, ...], _Path] = {}
         self._groups = frozenset(groups)
         self._roles = frozenset(roles)
         membership: dict[AccountId, list[int]] = {}
@@ -343,6 +345,26 @@ class PolicyIndex:
             found = self._outcomes[key] = self._walk(self._sigs[sig], portal)
         return found
 
+    def _policy_path(self, index: int, rules: tuple[_Rule, ...], sig: _Signature, portal: PortalId | None) -> _Path:
+        """One policy's first-match path for ``sig`` at ``portal``, memoised on what of the
+        signature and portal the policy's own rules name: a crafted snapshot with many
+        distinct signatures then costs one walk per policy and reduced signature, not one
+        per signature × portal × policy (verify re-evaluates untrusted evidence)."""
+        scope = self._scopes[index]
+        key = (
+            index,
+            sig.groups & scope.groups,
+            sig.roles & scope.roles,
+            sig.user_lists & scope.lists,
+            sig.guest and scope.guest,
+            # A portal no rule names is covered exactly as an unknown one (None) is.
+            portal if portal in scope.portals else None,
+        )
+        found = self._paths.get(key)
+        if found is None:
+            found = self._paths[key] = _first_match(rules, sig, portal)
+        return found
+
     def _walk(self, sig: _Signature, portal: PortalId | None) -> PolicyOutcome:
         """Each policy's rules first-match in order. A matching conditional rule decides
         only the sign-ins that meet its conditions; the others go on down the list. So a
@@ -355,27 +377,12 @@ class PolicyIndex:
         enforced, enforced_by = Requirement.NONE, []
         enforcing: list[tuple[Policy, frozenset[MethodKind]]] = []
         blocks: list[Policy] = []
-        ceilings: list[tuple[Requirement, Policy, list[str], frozenset[MethodKind]]] = []
-        cond_blocks: list[tuple[Policy, list[str]]] = []
+        ceilings: list[tuple[Requirement, Policy, tuple[str, ...], frozenset[MethodKind]]] = []
+        cond_blocks: list[tuple[Policy, tuple[str, ...]]] = []
         report_only_all: list[tuple[Requirement, Policy]] = []
         applied, excluded_by = [], []
-        for policy, rules in self._policies:
-            path: list[_Rule] = []
-            details: list[str] = []
-            ended = excluded = False
-            for rule in rules:
-                if not rule.covers_portal(portal) or not rule.scope.includes(sig):
-                    continue
-                if rule.scope.excludes(sig):
-                    # Remembered only where the rule would have demanded something.
-                    excluded = excluded or rule.rule.requirement is not Requirement.NONE
-                    continue
-                path.append(rule)
-                if rule.conditional:
-                    details.extend(f"{c.kind.value}: {c.detail}" for c in rule.rule.conditions)
-                    continue
-                ended = True
-                break
+        for index, (policy, rules) in enumerate(self._policies):
+            path, ended, excluded, details = self._policy_path(index, rules, sig, portal)
             if not path:
                 if excluded and policy.state is PolicyState.ENFORCED:
                     excluded_by.append(policy.id)
@@ -418,17 +425,17 @@ class PolicyIndex:
         conditions: list[str] = []
         conditional_accepts: frozenset[MethodKind] = frozenset()
         if conditional.rank > enforced.rank:
-            for ceiling, policy, details, accepts in sorted(ceilings, key=lambda c: c[1].id):
+            for ceiling, policy, reasons, accepts in sorted(ceilings, key=lambda c: c[1].id):
                 if ceiling is conditional:
                     conditional_by.append(policy)
-                    conditions.extend(details)
+                    conditions.extend(reasons)
                     conditional_accepts |= accepts
         else:
             # A conditional requirement no stricter than the enforced one changes nothing.
             conditional = Requirement.NONE
         block_conditions: list[str] = []
-        for _, details in sorted(cond_blocks, key=lambda c: c[0].id):
-            block_conditions.extend(details)
+        for _, reasons in sorted(cond_blocks, key=lambda c: c[0].id):
+            block_conditions.extend(reasons)
         report_only = max((r for r, _ in report_only_all), key=_rank, default=Requirement.NONE)
         return PolicyOutcome(
             enforced,
@@ -454,6 +461,58 @@ def _rank(r: Requirement) -> int:
 
 
 _UNSET: object = object()
+
+# A policy's path: the rules it takes (first match, conditional ones passed through),
+# whether a rule ended it, whether an exclusion was met, the conditions on the way.
+_Path = tuple[tuple[_Rule, ...], bool, bool, tuple[str, ...]]
+
+
+def _first_match(rules: Iterable[_Rule], sig: _Signature, portal: PortalId | None) -> _Path:
+    path: list[_Rule] = []
+    details: list[str] = []
+    ended = excluded = False
+    for rule in rules:
+        if not rule.covers_portal(portal) or not rule.scope.includes(sig):
+            continue
+        if rule.scope.excludes(sig):
+            # Remembered only where the rule would have demanded something.
+            excluded = excluded or rule.rule.requirement is not Requirement.NONE
+            continue
+        path.append(rule)
+        if rule.conditional:
+            details.extend(f"{c.kind.value}: {c.detail}" for c in rule.rule.conditions)
+            continue
+        ended = True
+        break
+    return tuple(path), ended, excluded, tuple(details)
+
+
+@dataclass(frozen=True, slots=True)
+class _PolicyScope:
+    """What of a signature and a portal one policy's rules can see."""
+
+    groups: frozenset[GroupId]
+    roles: frozenset[RoleId]
+    lists: frozenset[int]
+    guest: bool
+    portals: frozenset[PortalId]
+
+
+def _policy_scope(rules: Iterable[_Rule]) -> _PolicyScope:
+    groups: set[GroupId] = set()
+    roles: set[RoleId] = set()
+    lists: set[int] = set()
+    portals: set[PortalId] = set()
+    guest = False
+    for r in rules:
+        sc = r.scope
+        groups.update(sc.include_groups, sc.exclude_groups)
+        roles.update(sc.include_roles, sc.exclude_roles)
+        lists.update(i for i in (sc.include_users, sc.exclude_users) if i >= 0)
+        portals.update(r.portal_ids, r.portal_excluded)
+        guest = guest or sc.include_guests or sc.exclude_guests
+    return _PolicyScope(frozenset(groups), frozenset(roles), frozenset(lists), guest, frozenset(portals))
+
 
 # --- verdicts ----------------------------------------------------------------------------
 

@@ -181,6 +181,7 @@ class ReportOptions:
     # Optional PAdES signature of the PDF: the RSA key (a secret reference) and its certificate.
     signing_key: Secret | None = None
     signing_certificate: Path | None = None
+    signing_timestamp_url: str | None = None  # an RFC 3161 time-stamping authority
 
 
 @dataclass(frozen=True, slots=True)

@@ -175,12 +175,20 @@ def report_context(
         snapshot=snapshot,
         options=config.report.options,
         generated_at=generated_at,
-        config_digest=config.digest,
+        config_digest=cover_digest(config),
         config_text=config.text,
         extra={"snapshot_sha256": snapshot_digest(snapshot), **(extra or {})},
     )
     # Pseudonymised once, here, so that every format carries the same tokens.
     return pseudonymise_if_asked(ctx)
+
+
+def cover_digest(config: AuditConfig) -> str:
+    """The configuration digest a report prints: of the evaluation-relevant part only, so
+    the same audit in another language, title or signature prints the same digest."""
+    from auditor.config_digest import evaluation_digest
+
+    return evaluation_digest(config.text, config.path) if config.text else config.digest
 
 
 def output_dir(config: AuditConfig, override: Path | None = None) -> Path:
@@ -234,4 +242,4 @@ def _sign_in_place(pdf: Path, ctx: ReportContext) -> None:
     except OSError as exc:
         raise SigningError(f"report.signing.certificate: {ctx.options.signing_certificate}: {exc.strerror}") from None
     key = ctx.options.signing_key.reveal().encode("utf-8")
-    pdf.write_bytes(sign_pdf(pdf.read_bytes(), key, cert))
+    pdf.write_bytes(sign_pdf(pdf.read_bytes(), key, cert, timestamp_url=ctx.options.signing_timestamp_url))

@@ -9,6 +9,7 @@ signature.
 from __future__ import annotations
 
 import io
+from typing import Any
 
 from auditor.interfaces import AuditorError
 
@@ -26,11 +27,17 @@ def sign_pdf(
     *,
     passphrase: bytes | None = None,
     reason: str = "MFA coverage audit report",
+    timestamp_url: str | None = None,
+    timestamper: Any = None,
 ) -> bytes:
+    """Sign ``in_bytes`` (PAdES, SHA-256). With ``timestamp_url`` (or a ready
+    ``timestamper``, for tests) the signature carries an RFC 3161 timestamp from that
+    authority: proof the report existed at that time, whatever the signer's clock says."""
     from pyhanko.keys import load_certs_from_pemder_data, load_private_key_from_pemder_data
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
     from pyhanko.sign import signers
     from pyhanko.sign.fields import SigSeedSubFilter
+    from pyhanko.sign.timestamps import TimestampRequestError
     from pyhanko_certvalidator.registry import SimpleCertificateStore
 
     try:
@@ -51,7 +58,20 @@ def sign_pdf(
     meta = signers.PdfSignatureMetadata(
         field_name=FIELD_NAME, md_algorithm="sha256", subfilter=SigSeedSubFilter.PADES, reason=reason
     )
+    if timestamper is None and timestamp_url is not None:
+        timestamper = _http_timestamper(timestamp_url)
     writer = IncrementalPdfFileWriter(io.BytesIO(in_bytes))
-    out = signers.sign_pdf(writer, meta, signer=signer)
+    try:
+        out = signers.sign_pdf(writer, meta, signer=signer, timestamper=timestamper)
+    except TimestampRequestError as exc:
+        raise SigningError(f"report.signing.timestamp_url: the time-stamping authority failed ({exc})") from None
     data: bytes = out.getvalue()
     return data
+
+
+def _http_timestamper(url: str) -> Any:
+    from pyhanko.sign.timestamps.requests_client import RequestsHTTPTimeStamper
+
+    if not url.startswith(("https://", "http://")):
+        raise SigningError(f"report.signing.timestamp_url: expected an http(s) URL, got {url[:100]!r}")
+    return RequestsHTTPTimeStamper(url, timeout=30)  # type: ignore[no-untyped-call]

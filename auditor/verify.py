@@ -1,15 +1,20 @@
-"""``mfa-audit verify REPORT.pdf``: is this report what the evidence says?
+"""``mfa-audit verify REPORT.pdf``: does this report say what its evidence says, and who said it?
 
-1. Every attachment the manifest lists is present and has the SHA-256 the manifest
-   records; the same digests are in the PDF's document information (custom metadata).
+1. The evidence is there: a valid manifest listing at least the snapshot, the config
+   and the findings, each attachment present with the manifest's SHA-256, size and
+   relationship (and the same digest in the document information); nothing unlisted.
 2. The snapshot's digest and the findings CSV agree with the manifest.
-3. The attached snapshot, re-evaluated with the attached configuration at the recorded
-   time and run id, gives the same findings (rule, severity, source, account, portal).
-4. When the PDF is signed, every signature's ``bottom_line`` holds (integrity, and trust
-   in the signer: the embedded certificate unless trust roots are given).
+3. The snapshot, re-evaluated with the attached config at the recorded time and run
+   id, gives the same findings.
+4. The pages print what that evaluation gives: the report is rendered again from the
+   evidence and each page's text compared (``auditor.verify_pages``).
+5. Signatures: intact, covering the whole file, timestamp valid; trusted only through
+   ``--trust`` / ``--signer-fingerprint`` (``auditor.verify_signature``).
 
-A failed check is reported, never skipped silently; a check that cannot run (engine or
-config loader missing) fails too.
+Everything read from the file is validated first, work is bounded (size caps, visited
+sets, JSON/YAML limits, a time budget on re-evaluation and re-rendering), and each
+failure is a FAIL line with its reason: a file that cannot be examined at all is a
+``VerifyError``; never a traceback.
 """
 
 from __future__ import annotations
@@ -17,103 +22,164 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-import json
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime
+import signal
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from auditor.evidence import SNAPSHOT_NAME
 from auditor.interfaces import AuditorError
 from auditor.render.document import CONFIG_NAME, FINDINGS_NAME, MANIFEST_FORMAT, MANIFEST_NAME
+from auditor.verify_manifest import REQUIRED_FILES, Manifest, ManifestError, parse_manifest
+from auditor.verify_pdf import (
+    Attachment,
+    MiB,
+    Unreadable,
+    check_object_streams,
+    embedded_files,
+    info_digests,
+    open_pdf,
+)
+from auditor.verify_result import Check, SignatureState, VerifyResult
+from auditor.verify_signature import SignatureOutcome, check_signatures
+
+__all__ = ["Check", "SignatureState", "VerifyError", "VerifyResult", "verify_report"]
+
+MAX_FILE = 4096 * MiB
+MAX_CONFIG = 1 * MiB
+# Re-evaluating and re-rendering take a few seconds per 10 MB of snapshot; the budget is
+# generous for real evidence and ends crafted evidence that would take minutes.
+BUDGET_BASE_S = 120.0
+BUDGET_PER_MIB_S = 3.0
 
 
 class VerifyError(AuditorError):
-    """The file cannot be examined at all (not a PDF, not an mfa-auditor report)."""
+    """The file cannot be examined at all (unreadable, not a PDF, not an mfa-auditor report)."""
 
 
-@dataclass(frozen=True, slots=True)
-class Check:
-    name: str
-    ok: bool
-    detail: str = ""
+class BudgetExceeded(Exception):
+    pass
 
 
-@dataclass(frozen=True, slots=True)
-class VerifyResult:
-    path: Path
-    checks: tuple[Check, ...]
-    run_id: str | None = None
-    signed: bool = False
-    attachments: Mapping[str, str] = field(default_factory=dict, hash=False)  # name -> sha256 found
+def verify_report(
+    pdf_path: Path,
+    *,
+    trust_roots: Sequence[bytes] = (),
+    signer_fingerprint: str | None = None,
+    require_signature: bool = False,
+    check_pages: bool = True,
+) -> VerifyResult:
+    from auditor.verify_signature import TrustInputError, load_trust, normalise_fingerprint
 
-    @property
-    def ok(self) -> bool:
-        return bool(self.checks) and all(c.ok for c in self.checks)
-
-    @property
-    def failures(self) -> tuple[Check, ...]:
-        return tuple(c for c in self.checks if not c.ok)
-
-    def lines(self) -> list[str]:
-        out = [f"report: {self.path}", f"run id: {self.run_id or '?'}"]
-        out += [f"{'ok  ' if c.ok else 'FAIL'} {c.name}" + (f": {c.detail}" if c.detail else "") for c in self.checks]
-        out.append("VERIFIED" if self.ok else f"NOT VERIFIED: {len(self.failures)} check(s) failed")
-        return out
-
-    def to_data(self) -> dict[str, Any]:
-        return {
-            "path": str(self.path),
-            "run_id": self.run_id,
-            "ok": self.ok,
-            "signed": self.signed,
-            "attachments": dict(self.attachments),
-            "checks": [{"name": c.name, "ok": c.ok, "detail": c.detail} for c in self.checks],
-        }
-
-
-# --- reading the PDF ---------------------------------------------------------------------
-
-
-def _obj(value: Any) -> Any:
-    return value.get_object() if hasattr(value, "get_object") else value
-
-
-def _embedded_files(reader: Any) -> tuple[dict[str, bytes], dict[str, str]]:
-    """Attachments by name, and their /AFRelationship, from the EmbeddedFiles name tree."""
-    files: dict[str, bytes] = {}
-    relationships: dict[str, str] = {}
-    root = _obj(reader.root)
-    names = _obj(root.get("/Names"))
-    if names is None or "/EmbeddedFiles" not in names:
-        return files, relationships
-    stack = [_obj(names["/EmbeddedFiles"])]
-    while stack:
-        node = stack.pop()
-        stack.extend(_obj(kid) for kid in node.get("/Kids", ()))
-        pairs = list(node.get("/Names", ()))
-        for i in range(0, len(pairs) - 1, 2):
-            spec = _obj(pairs[i + 1])
-            name = str(_obj(spec.get("/UF", spec.get("/F", pairs[i]))))
-            stream = _obj(_obj(spec["/EF"])["/F"])
-            files[name] = bytes(stream.data)
-            rel = spec.get("/AFRelationship")
-            relationships[name] = str(_obj(rel)).lstrip("/") if rel is not None else ""
-    return files, relationships
+    try:
+        trust = load_trust(trust_roots)
+        pin = normalise_fingerprint(signer_fingerprint) if signer_fingerprint is not None else None
+    except TrustInputError as exc:
+        raise VerifyError(str(exc)) from None
+    try:
+        size = pdf_path.stat().st_size
+        if size > MAX_FILE:
+            raise VerifyError(f"{pdf_path}: larger than {MAX_FILE // MiB} MiB")
+        data = pdf_path.read_bytes()
+    except OSError as exc:
+        raise VerifyError(f"{pdf_path}: cannot be read: {exc.strerror}") from None
+    if not data.startswith(b"%PDF-"):
+        raise VerifyError(f"{pdf_path}: not a PDF")
+    try:
+        check_object_streams(data)
+        pdf = open_pdf(data)
+    except Unreadable as exc:
+        raise VerifyError(f"{pdf_path}: {exc}") from None
+    with pdf:
+        checks, manifest, found = _evidence_checks(pdf, pdf_path, check_pages)
+    try:
+        with _budget(BUDGET_BASE_S):
+            signatures = check_signatures(data, trust, pin)
+    except BudgetExceeded:
+        signatures = SignatureOutcome(checks=[Check("signature", False, "validation did not end within its budget")])
+    checks.extend(signatures.checks)
+    if require_signature and signatures.state is not SignatureState.TRUSTED:
+        checks.append(
+            Check("signature required", False, f"--require-signature: the report is {signatures.state.value}")
+        )
+    return VerifyResult(
+        pdf_path,
+        tuple(checks),
+        run_id=manifest.run_id if manifest is not None else None,
+        signature=signatures.state,
+        signature_detail=signatures.detail,
+        attachments=found,
+    )
 
 
-def _info_digests(reader: Any) -> dict[str, str]:
-    """Attachment digests from the document information (custom metadata)."""
-    info = _obj(reader.trailer_view.get("/Info")) if hasattr(reader, "trailer_view") else None
-    out: dict[str, str] = {}
-    if info is None:
-        return out
-    for key, value in info.items():
-        k = str(key).lstrip("/")
-        if k.startswith("auditattachment"):
-            out[k[len("auditattachment") :]] = str(_obj(value))
-    return out
+def _evidence_checks(pdf: Any, path: Path, check_pages: bool) -> tuple[list[Check], Manifest | None, dict[str, str]]:
+    files, problems = embedded_files(pdf)
+    checks = [Check("document structure", False, p) for p in problems if "no embedded files" not in p]
+    if MANIFEST_NAME not in files:
+        if not files and not checks:
+            raise VerifyError(f"{path}: no {MANIFEST_NAME} attachment: not an mfa-auditor report")
+        checks.append(Check("manifest", False, f"no {MANIFEST_NAME} attachment"))
+        return checks, None, {}
+    try:
+        manifest = parse_manifest(files[MANIFEST_NAME].data, MANIFEST_FORMAT)
+    except ManifestError as exc:
+        checks.append(Check("manifest", False, f"{MANIFEST_NAME} is not a valid manifest: {exc}"))
+        return checks, None, {}
+    found = {name: hashlib.sha256(a.data).hexdigest() for name, a in files.items()}
+    checks.extend(_attachment_checks(pdf, files, found, manifest))
+    missing = [n for n in REQUIRED_FILES if n not in manifest.attachments]
+    if missing:
+        checks.append(
+            Check("evidence", False, f"the manifest lists no {', '.join(missing)}: the report cannot be re-checked")
+        )
+    if SNAPSHOT_NAME in files:
+        snap_ok = found[SNAPSHOT_NAME] == manifest.snapshot_sha256
+        checks.append(Check("snapshot digest", snap_ok, "" if snap_ok else "differs from the run's recorded digest"))
+    if FINDINGS_NAME in files:
+        checks.append(_findings_csv_check(files[FINDINGS_NAME].data, manifest))
+    if not all(c.ok for c in checks):
+        checks.append(Check("re-evaluation", False, "not attempted: the evidence is not intact"))
+        return checks, manifest, found
+    checks.extend(_reevaluate_and_compare(pdf, files, manifest, path, check_pages))
+    return checks, manifest, found
+
+
+def _attachment_checks(
+    pdf: Any, files: Mapping[str, Attachment], found: Mapping[str, str], manifest: Manifest
+) -> list[Check]:
+    checks = []
+    info, info_problem = info_digests(pdf)
+    if info_problem:
+        checks.append(Check("document information", False, info_problem))
+    for name, entry in sorted(manifest.attachments.items()):
+        if name not in files:
+            checks.append(Check(f"attachment {name}", False, "listed in the manifest, missing from the PDF"))
+            continue
+        problems = []
+        if found[name] != entry.sha256:
+            problems.append(f"SHA-256 {found[name][:16]}… differs from the manifest's {entry.sha256[:16]}…")
+        if len(files[name].data) != entry.size:
+            problems.append(f"size {len(files[name].data)} differs from the manifest's {entry.size}")
+        if info.get(_sanitised(name)) not in (None, entry.sha256):
+            problems.append("the document information records another digest")
+        if files[name].relationship != entry.relationship:
+            problems.append(f"relationship {files[name].relationship!r} instead of {entry.relationship!r}")
+        checks.append(Check(f"attachment {name}", not problems, "; ".join(problems) or found[name]))
+    manifest_digest = info.get(_sanitised(MANIFEST_NAME))
+    same = manifest_digest in (None, found[MANIFEST_NAME])
+    checks.append(
+        Check(
+            f"attachment {MANIFEST_NAME}",
+            same,
+            found[MANIFEST_NAME] if same else "differs from the digest in the document information",
+        )
+    )
+    extra = sorted(set(files) - set(manifest.attachments) - {MANIFEST_NAME})
+    if extra:
+        checks.append(Check("unlisted attachments", False, ", ".join(repr(n) for n in extra[:10])))
+    return checks
 
 
 def _sanitised(name: str) -> str:
@@ -121,7 +187,13 @@ def _sanitised(name: str) -> str:
     return "".join(ch for ch in name if ch.isalnum())
 
 
-# --- checks ------------------------------------------------------------------------------
+def _findings_csv_check(data: bytes, manifest: Manifest) -> Check:
+    try:
+        digest = _findings_digest_from_csv(data)
+    except (UnicodeDecodeError, KeyError, TypeError, csv.Error) as exc:
+        return Check("findings CSV", False, f"unreadable: {type(exc).__name__} {str(exc)[:80]}")
+    ok = digest == manifest.findings_digest
+    return Check("findings CSV", ok, "" if ok else "does not match the run's findings digest")
 
 
 def _findings_digest_from_csv(data: bytes) -> str:
@@ -138,147 +210,144 @@ def _findings_digest_from_csv(data: bytes) -> str:
     return hashlib.sha256("\n".join(keys).encode("utf-8")).hexdigest()
 
 
-def _snapshot_json(files: Mapping[str, bytes]) -> bytes:
-    return files[SNAPSHOT_NAME]
+@contextmanager
+def _budget(seconds: float) -> Iterator[None]:
+    """A wall-clock budget (SIGALRM, so only in the main thread; elsewhere unbounded)."""
+    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "SIGALRM"):
+        yield
+        return
 
+    def expired(_signum: int, _frame: Any) -> None:
+        raise BudgetExceeded
 
-def _reevaluate(files: Mapping[str, bytes], manifest: Mapping[str, Any], path: Path) -> Check:
+    previous = signal.signal(signal.SIGALRM, expired)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
     try:
-        from auditor.config import parse_config  # type: ignore[import-not-found,unused-ignore]
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def _reevaluate_and_compare(
+    pdf: Any, files: Mapping[str, Attachment], manifest: Manifest, path: Path, check_pages: bool
+) -> list[Check]:
+    evidence_mib = sum(len(a.data) for a in files.values()) / MiB
+    seconds = BUDGET_BASE_S + BUDGET_PER_MIB_S * evidence_mib
+    try:
+        with _budget(seconds):
+            return _reevaluate(pdf, files, manifest, path, check_pages)
+    except BudgetExceeded:
+        return [Check("re-evaluation", False, f"stopped after {seconds:.0f} s: more work than this evidence warrants")]
+    except RecursionError:
+        return [Check("re-evaluation", False, "the attached evidence is nested too deeply")]
+    except MemoryError:
+        return [Check("re-evaluation", False, "the attached evidence needs more memory than is available")]
+
+
+def _reevaluate(
+    pdf: Any, files: Mapping[str, Attachment], manifest: Manifest, path: Path, check_pages: bool
+) -> list[Check]:
+    try:
+        from auditor.config import parse_config
         from auditor.evaluate import evaluate
     except ImportError as exc:
-        return Check("re-evaluation", False, f"cannot run: {exc}")
+        return [Check("re-evaluation", False, f"cannot run: {exc}")]
+    from auditor.config_digest import evaluation_digest
+    from auditor.evidence import remember_snapshot_file
     from auditor.render.rows import findings_digest
     from auditor.serialise import snapshot_from_json
+    from auditor.verify_history import HistoryDataError, history_from_data
 
+    config_file = files[CONFIG_NAME].data
+    if len(config_file) > MAX_CONFIG:
+        return [Check("re-evaluation", False, f"the attached config is larger than {MAX_CONFIG // MiB} MiB")]
     try:
-        snapshot = snapshot_from_json(_snapshot_json(files))
-    except ValueError as exc:  # SnapshotFormatError, or bytes that are not UTF-8
-        return Check("re-evaluation", False, f"attached snapshot unreadable: {exc}")
-    evaluated_at = datetime.fromisoformat(str(manifest["evaluated_at"]))
+        config_text = config_file.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return [Check("re-evaluation", False, f"the attached config is not UTF-8 text (byte {exc.start})")]
+    snapshot_file = files[SNAPSHOT_NAME]
     try:
-        config = parse_config(
-            files[CONFIG_NAME].decode("utf-8"), path.with_name(path.stem + ".config.yaml"), now=evaluated_at
+        snapshot = snapshot_from_json(snapshot_file.data)
+    except (ValueError, TypeError) as exc:  # SnapshotFormatError, or bytes that are not UTF-8
+        return [Check("re-evaluation", False, f"attached snapshot unreadable: {str(exc)[:200]}")]
+    if snapshot_file.raw is not None:
+        # Its digest is known: re-rendering reuses the attached bytes instead of encoding again.
+        remember_snapshot_file(
+            snapshot,
+            size=len(snapshot_file.data),
+            sha256=hashlib.sha256(snapshot_file.data).hexdigest(),
+            md5=hashlib.md5(snapshot_file.data, usedforsecurity=False).hexdigest(),
+            deflated=snapshot_file.raw,
         )
-        result = evaluate(snapshot, config.evaluation, now=evaluated_at, run_id=str(manifest["run_id"]))
+    config_path = path.with_name(path.stem + ".config.yaml")
+    try:
+        config = parse_config(config_text, config_path, now=manifest.evaluated_at)
+        result = evaluate(snapshot, config.evaluation, now=manifest.evaluated_at, run_id=manifest.run_id)
     except AuditorError as exc:
-        return Check("re-evaluation", False, f"attached config or snapshot cannot be evaluated: {exc}")
+        return [Check("re-evaluation", False, f"attached config or snapshot cannot be evaluated: {str(exc)[:300]}")]
+    checks: list[Check] = []
     digest = findings_digest(result.findings)
-    expected = manifest.get("findings_digest")
-    if digest != expected:
-        return Check(
-            "re-evaluation",
-            False,
-            f"the attached evidence gives {len(result.findings)} findings (digest {digest[:16]}…), "
-            f"the report states {manifest.get('findings_count')} (digest {str(expected)[:16]}…)",
+    if digest != manifest.findings_digest or len(result.findings) != manifest.findings_count:
+        return [
+            Check(
+                "re-evaluation",
+                False,
+                f"the attached evidence gives {len(result.findings)} findings (digest {digest[:16]}…), "
+                f"the report states {manifest.findings_count} (digest {manifest.findings_digest[:16]}…)",
+            )
+        ]
+    checks.append(
+        Check("re-evaluation", True, f"{len(result.findings)} findings reproduced from the attached evidence")
+    )
+    if not manifest.pseudonymised:
+        cover = evaluation_digest(config_text, config_path)
+        same = cover == manifest.config_sha256
+        checks.append(
+            Check(
+                "config digest",
+                same,
+                "the digest of the attached config's evaluation-relevant part"
+                if same
+                else f"the attached config's evaluation digest is {cover[:16]}…, the report states "
+                f"{manifest.config_sha256[:16]}…",
+            )
         )
-    return Check("re-evaluation", True, f"{len(result.findings)} findings reproduced from the attached evidence")
-
-
-def _signatures(reader: Any, trust_roots: Sequence[bytes]) -> list[Check]:
-    from pyhanko.keys import load_certs_from_pemder_data
-    from pyhanko.sign.validation import validate_pdf_signature
-    from pyhanko_certvalidator import ValidationContext
-
-    checks = []
-    for sig in reader.embedded_signatures:
-        roots = [c for pem in trust_roots for c in load_certs_from_pemder_data(pem)]
-        signer = sig.signer_cert
-        if not roots:
-            roots = [signer]  # integrity and signer identity only: reported as such
-        status = validate_pdf_signature(sig, ValidationContext(trust_roots=roots))
-        subject = signer.subject.human_friendly
-        fingerprint = signer.sha256.hex()
-        trust = "trusted root" if trust_roots else "signer certificate (no trust root given)"
-        detail = f"{sig.field_name}: signed by {subject} (cert SHA-256 {fingerprint[:16]}…), checked against {trust}"
-        if not status.bottom_line:
-            detail += f"; {status.summary()}"
-        checks.append(Check("signature", bool(status.bottom_line), detail))
+    if not check_pages:
+        return checks
+    try:
+        history = history_from_data(manifest.history)
+    except HistoryDataError as exc:
+        return [*checks, Check("pages", False, f"the manifest's history is not valid: {exc}")]
+    checks.extend(_page_checks(pdf, config, result, snapshot, manifest, history))
+    since = history.get("since_last")
+    if since is not None:
+        # Said plainly: the previous run's evidence is not in this file.
+        checks.append(
+            Check(
+                "history",
+                True,
+                f"the 'since the last report' figures are those the manifest records against run "
+                f"{since.previous_run_id}; they are not re-derived here (verify that run's report for its evidence)",
+            )
+        )
     return checks
 
 
-def verify_report(pdf_path: Path, *, trust_roots: Sequence[bytes] = ()) -> VerifyResult:
-    """Verify a report. A file that cannot be decoded where it should be (a compressed
-    stream whose checksum fails, a broken cross-reference) has been altered: that is a
-    failed verification, not an error of the tool."""
-    import zlib
-
-    from pyhanko.pdf_utils.misc import PdfReadError
+def _page_checks(pdf: Any, config: Any, result: Any, snapshot: Any, manifest: Manifest, history: Any) -> list[Check]:
+    from auditor.verify_pages import compare_pages, rebuild_context, render_pages
+    from auditor.verify_pdf import PageReader
 
     try:
-        return _verify(pdf_path, trust_roots)
-    except (zlib.error, PdfReadError) as exc:
-        return VerifyResult(pdf_path, (Check("document structure", False, f"the PDF is damaged or altered ({exc})"),))
-
-
-def _verify(pdf_path: Path, trust_roots: Sequence[bytes]) -> VerifyResult:
-    from pyhanko.pdf_utils.misc import PdfReadError
-    from pyhanko.pdf_utils.reader import PdfFileReader
-
+        found = PageReader(pdf).pages()
+    except Unreadable as exc:
+        return [Check("pages", False, str(exc))]
     try:
-        data = pdf_path.read_bytes()
-    except OSError as exc:
-        raise VerifyError(f"{pdf_path}: cannot be read: {exc.strerror}") from None
-    try:
-        reader = PdfFileReader(io.BytesIO(data), strict=False)
-        files, relationships = _embedded_files(reader)
-    except (PdfReadError, KeyError, ValueError) as exc:
-        raise VerifyError(f"{pdf_path}: not a readable PDF ({exc})") from None
-    checks: list[Check] = []
-    if MANIFEST_NAME not in files:
-        raise VerifyError(f"{pdf_path}: no {MANIFEST_NAME} attachment: not an mfa-auditor report")
-    try:
-        manifest = json.loads(files[MANIFEST_NAME])
-        if manifest.get("format") != MANIFEST_FORMAT:
-            raise ValueError("format")
-        listed: dict[str, Any] = manifest["attachments"]
-    except (ValueError, KeyError, TypeError):
-        return VerifyResult(pdf_path, (Check("manifest", False, f"{MANIFEST_NAME} is not a valid manifest"),))
-    found = {name: hashlib.sha256(content).hexdigest() for name, content in files.items()}
-    info = _info_digests(reader)
-    for name, entry in sorted(listed.items()):
-        if name not in files:
-            checks.append(Check(f"attachment {name}", False, "listed in the manifest, missing from the PDF"))
-            continue
-        problems = []
-        if found[name] != entry.get("sha256"):
-            problems.append(f"SHA-256 {found[name][:16]}… differs from the manifest's {str(entry.get('sha256'))[:16]}…")
-        if len(files[name]) != entry.get("size"):
-            problems.append(f"size {len(files[name])} differs from the manifest's {entry.get('size')}")
-        if info.get(_sanitised(name)) not in (None, entry.get("sha256")):
-            problems.append("the document information records another digest")
-        if relationships.get(name) != entry.get("relationship"):
-            problems.append(f"relationship {relationships.get(name)!r} instead of {entry.get('relationship')!r}")
-        checks.append(Check(f"attachment {name}", not problems, "; ".join(problems) or found[name]))
-    manifest_digest = info.get(_sanitised(MANIFEST_NAME))
-    checks.append(
-        Check(
-            f"attachment {MANIFEST_NAME}",
-            manifest_digest in (None, found[MANIFEST_NAME]),
-            found[MANIFEST_NAME]
-            if manifest_digest in (None, found[MANIFEST_NAME])
-            else "differs from the digest in the document information",
-        )
-    )
-    extra = sorted(set(files) - set(listed) - {MANIFEST_NAME})
-    if extra:
-        checks.append(Check("unlisted attachments", False, ", ".join(extra)))
-    if SNAPSHOT_NAME in files:
-        snap_ok = hashlib.sha256(_snapshot_json(files)).hexdigest() == manifest.get("snapshot_sha256")
-        checks.append(Check("snapshot digest", snap_ok, "" if snap_ok else "differs from the run's recorded digest"))
-    if FINDINGS_NAME in files:
-        try:
-            csv_digest = _findings_digest_from_csv(files[FINDINGS_NAME])
-            csv_ok = csv_digest == manifest.get("findings_digest")
-            checks.append(Check("findings CSV", csv_ok, "" if csv_ok else "does not match the run's findings digest"))
-        except (UnicodeDecodeError, KeyError, csv.Error) as exc:
-            checks.append(Check("findings CSV", False, f"unreadable: {exc}"))
-    if SNAPSHOT_NAME in files and CONFIG_NAME in files and all(c.ok for c in checks):
-        checks.append(_reevaluate(files, manifest, pdf_path))
-    elif not all(c.ok for c in checks):
-        checks.append(Check("re-evaluation", False, "not attempted: the attachments are not intact"))
-    signatures = _signatures(reader, trust_roots)
-    checks.extend(signatures)
-    return VerifyResult(
-        pdf_path, tuple(checks), run_id=manifest.get("run_id"), signed=bool(signatures), attachments=found
-    )
+        ctx = rebuild_context(config, result, snapshot, manifest, history)
+        expected_pdf = render_pages(ctx)
+    except AuditorError as exc:
+        return [Check("pages", False, f"the evidence cannot be rendered again: {str(exc)[:300]}")]
+    expected_doc = open_pdf(expected_pdf)
+    with expected_doc:
+        expected = PageReader(expected_doc).pages()
+    return compare_pages(found, expected, manifest)

@@ -39,6 +39,7 @@ from auditor.render.view import (
     exception_state,
 )
 from auditor.rules.profiles import profile_table
+from auditor.verify_manifest import page_check_facts
 
 TEMPLATE = "report.html.j2"
 MANIFEST_FORMAT = "mfa-auditor.report-manifest"
@@ -174,6 +175,7 @@ def evidence_files(view: ReportView) -> list[EvidenceFile]:
         "version": 1,
         **run_metadata(view),
         "findings_count": len(view.result.findings),
+        **page_check_facts(ctx),  # what `mfa-audit verify` needs to re-render the pages
         "attachments": {a.name: {"sha256": a.sha256, "size": a.size, "relationship": a.relationship} for a in files_},
     }
     data = json.dumps(manifest, ensure_ascii=False, sort_keys=True, indent=2).encode("utf-8")
