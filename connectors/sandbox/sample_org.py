@@ -478,13 +478,13 @@ def _entra(
         Policy(
             # A block under a condition is no second factor: the legacy-device accounts it
             # names are still not_enforced (issue #14), with this block as evidence.
-            PolicyId("ca-007"),
-            "CA007 Block MFA-exempt accounts outside the head office",
+            PolicyId("ca-008"),
+            "CA008 Block MFA-exempt accounts outside the head office",
             PolicyState.ENFORCED,
             (
                 PolicyRule(
-                    "ca-007",
-                    "CA007 Block MFA-exempt accounts outside the head office",
+                    "ca-008",
+                    "CA008 Block MFA-exempt accounts outside the head office",
                     Scope(include_groups=(GroupId("g-mfa-exempt"),)),
                     PortalScope(all=True),
                     Requirement.BLOCK,
