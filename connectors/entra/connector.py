@@ -31,6 +31,10 @@ class EntraConnector:
 
     def _session(self) -> requests.Session:
         session = requests.Session()
+        # msal posts the credential through this session: a redirect would re-post it to
+        # wherever Location points (307/308 keep the body). Graph requests pass
+        # allow_redirects=False themselves; this covers msal's.
+        session.max_redirects = 0
         if self.settings.ca_bundle is not None:
             # requests would let REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE silently override an
             # explicit CA: with a private CA, ignore the environment.
