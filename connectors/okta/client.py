@@ -37,6 +37,7 @@ import aiohttp
 import okta.models
 from okta.client import Client
 from okta.config import config_setter
+from yarl import URL
 
 from auditor.interfaces import AuthenticationError
 from connectors.okta.pacing import Pacer
@@ -48,6 +49,30 @@ _NO_YAML = str(Path(__file__).with_name("no-such-okta.yaml"))
 _CONSTRUCTION = threading.Lock()
 _NEXT = re.compile(r'<([^>]+)>\s*;\s*rel="next"')
 RETRYABLE = frozenset({500, 502, 503, 504})
+
+
+FOREIGN_ORIGIN = "foreign_origin"
+
+
+class ForeignOrigin(aiohttp.ClientError):
+    """A request (a redirect, most likely) for another origin than the org's: refused
+    before it is sent, because the SDK's headers and bodies carry the credentials."""
+
+
+def origin_guard(org_url: str, refused: list[str]) -> Any:
+    """An aiohttp client middleware that lets requests reach the org's origin only. aiohttp
+    runs it for every hop of a redirect chain, so a ``Location`` elsewhere stops here."""
+    allowed = URL(org_url).origin()
+
+    async def guard(request: aiohttp.ClientRequest, handler: Any) -> aiohttp.ClientResponse:
+        target = request.url.origin()
+        if target != allowed:
+            refused.append(str(target))
+            raise ForeignOrigin(f"{FOREIGN_ORIGIN} {target} is not the org's origin; not contacted")
+        response: aiohttp.ClientResponse = await handler(request)
+        return response
+
+    return guard
 
 
 class TokenRefused(AuthenticationError):
@@ -205,13 +230,21 @@ class OktaHttp:
         self._max_attempts = max_attempts
         self._retry_delay = retry_delay
         self.retries = 0
+        self.refused_origins: list[str] = []  # origins a request was kept from (origin_guard)
 
     @property
     def client(self) -> Client:
         return self._client
 
+    def _org_url(self) -> str:
+        config = self._client.get_config()  # type: ignore[no-untyped-call]
+        return str(config["client"]["orgUrl"])
+
     def session(self, max_concurrency: int) -> aiohttp.ClientSession:
-        session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=max_concurrency))
+        session = aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(limit=max_concurrency),
+            middlewares=(origin_guard(self._org_url(), self.refused_origins),),
+        )
         self._client.get_request_executor().set_session(session)  # type: ignore[no-untyped-call]
         return session
 
@@ -260,6 +293,8 @@ class OktaHttp:
             if reply.status is not None and 200 <= reply.status < 300 and reply.body is not None:
                 return reply
             code, _, summary = reply.error.partition(" ")
+            if FOREIGN_ORIGIN in reply.error:
+                raise FetchFailed(endpoint, reply.status, FOREIGN_ORIGIN, "a redirect to another origin was refused", 1)
             if reply.status == 401:
                 raise AuthenticationError(f"Okta refused the credentials on {endpoint}: {reply.error}")
             if code in ("invalid_client", "invalid_scope", "unauthorized_client", "invalid_grant"):
