@@ -49,6 +49,7 @@ from auditor.config_model import (
 from auditor.interfaces import AuditorError, ReportOptions, Secret, SettingsError
 from auditor.model import AccountKind, ExceptionEntry, Sensitivity, Strength
 from auditor.registry import CONNECTOR_GROUP, RENDERER_GROUP, Registry
+from auditor.secrets import SECRET_FORM, ReferenceProblem, parse_reference
 
 Loc = tuple[str | int, ...]
 
@@ -472,8 +473,6 @@ def _problem_from_pydantic(err: Mapping[str, Any], problems: _Problems) -> None:
 
 _SECRET_WORDS = frozenset({"secret", "password", "passwd", "passphrase", "token", "key", "credential", "credentials"})
 _SECRET_NAMES = frozenset({"private_key", "api_token", "client_secret", "api_key", "pat"})
-_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-SECRET_FORM = "secrets must be given as {env: VAR} or {file: path}"
 
 
 def is_secret_key(key: str) -> bool:
@@ -485,25 +484,13 @@ def is_secret_key(key: str) -> bool:
 
 
 def _secret_ref(value: Mapping[Any, Any], loc: Loc, base_dir: Path, problems: _Problems) -> Secret | None:
-    """``{env: VAR}`` or ``{file: path}`` → Secret; anything else near it is a problem."""
-    keys = set(value)
-    if keys == {"env"}:
-        name = value["env"]
-        if isinstance(name, str) and _ENV_NAME.fullmatch(name):
-            return Secret(env=name)
-        problems.add((*loc, "env"), f"expected the name of an environment variable, got {_describe(name)}")
+    """``{env: VAR}`` or ``{file: path}`` → Secret (``auditor.secrets`` parses every
+    reference); anything else near it is a problem."""
+    try:
+        return parse_reference(value, base_dir)
+    except ReferenceProblem as problem:
+        problems.add((*loc, problem.part) if problem.part else loc, problem.message)
         return None
-    if keys == {"file"}:
-        raw = value["file"]
-        if isinstance(raw, str) and raw.strip():
-            path = Path(raw.strip()).expanduser()
-            return Secret(file=path if path.is_absolute() else base_dir / path)
-        problems.add((*loc, "file"), f"expected a file path, got {_describe(raw)}")
-        return None
-    problems.add(
-        loc, f"{SECRET_FORM}: exactly one of the keys env or file, got keys {', '.join(sorted(map(str, keys)))}"
-    )
-    return None
 
 
 def _settings(value: Any, loc: Loc, base_dir: Path, problems: _Problems, depth: int = 0) -> Any:

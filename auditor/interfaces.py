@@ -82,6 +82,9 @@ class Secret:
                 return self.file.read_text(encoding="utf-8").strip()
             except OSError as exc:
                 raise SecretError(f"secret file {self.file} cannot be read: {exc.strerror}") from None
+            except UnicodeDecodeError:
+                # The position and bytes in the decoder's message would quote the secret.
+                raise SecretError(f"secret file {self.file} is not UTF-8 text") from None
         raise SecretError("empty secret reference")
 
     @property

@@ -35,6 +35,12 @@ class EntraConnector:
         # wherever Location points (307/308 keep the body). Graph requests pass
         # allow_redirects=False themselves; this covers msal's.
         session.max_redirects = 0
+        transport = self.settings.transport
+        # The environment (HTTPS_PROXY, NO_PROXY, REQUESTS_CA_BUNDLE, .netrc) is ignored
+        # unless the source says trust_env: true; an explicit proxy wins either way.
+        session.trust_env = transport.trust_env
+        if transport.proxy is not None:
+            session.proxies = {"https": transport.proxy.url, "http": transport.proxy.url}
         if self.settings.ca_bundle is not None:
             # requests would let REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE silently override an
             # explicit CA: with a private CA, ignore the environment.
