@@ -1,0 +1,105 @@
+"""Malformed secrets end in clear errors naming the setting, never the value, never a
+traceback: a non-UTF-8 ``{file:}`` secret, a token with CR/LF, a garbage private key,
+for each connector and through the CLI."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from auditor.cli import main
+from auditor.interfaces import AuditorError, CollectContext, SettingsError
+from connectors.entra import EntraConnector
+from connectors.google_workspace import GoogleWorkspaceConnector
+from connectors.okta import OktaConnector
+from connectors.sandbox.sample_org import generate
+
+PLANT = "Plant3dS3cretValue"
+NOW = "2026-11-15T09:00:00+00:00"
+ORG = generate(seed=3, accounts=40)
+CTX = CollectContext("s", ORG.now, ORG.period_start, ORG.period_end)
+
+
+def _okta(settings: dict[str, Any]) -> OktaConnector:
+    return OktaConnector("okta", {"org_url": "https://example.okta.com", **settings}, Path("."))
+
+
+def _error_of(connector: Any) -> AuditorError:
+    with pytest.raises(AuditorError) as err:
+        connector.collect(CTX)
+    assert PLANT not in str(err.value)
+    return err.value
+
+
+@pytest.mark.parametrize("bad", [f"{PLANT}\r\n", f"{PLANT}\nX-Injected: 1", f"{PLANT}\x1b[2J"])
+def test_an_okta_token_with_a_line_break_names_the_setting(monkeypatch: pytest.MonkeyPatch, bad: str) -> None:
+    monkeypatch.setenv("OKTA_T", bad)
+    err = _error_of(_okta({"token": {"env": "OKTA_T"}}))
+    assert isinstance(err, SettingsError) and err.key == "token"
+    assert "OKTA_T" in str(err)  # the reference, so the user knows where to look
+
+
+@pytest.mark.parametrize(
+    "garbage",
+    [
+        f"-----BEGIN PRIVATE KEY-----\n{PLANT}\n-----END PRIVATE KEY-----\n",
+        f'{{"kty": "RSA", "d": "{PLANT}"}}',
+        f"{{'not': json, {PLANT}",
+        PLANT,
+    ],
+)
+def test_a_garbage_okta_private_key_names_the_setting(monkeypatch: pytest.MonkeyPatch, garbage: str) -> None:
+    monkeypatch.setenv("OKTA_K", garbage)
+    err = _error_of(_okta({"oauth": {"client_id": "0oa1", "private_key": {"env": "OKTA_K"}}}))
+    assert isinstance(err, SettingsError) and err.key == "oauth.private_key"
+
+
+def test_a_non_utf8_secret_file_names_the_file(tmp_path: Path) -> None:
+    secret = tmp_path / "token.txt"
+    secret.write_bytes(b"\xff\xfe" + PLANT.encode() + b"\xc3")
+    err = _error_of(_okta({"token": {"file": str(secret)}}))
+    assert str(secret) in str(err) and "UTF-8" in str(err)
+
+
+def test_a_non_utf8_google_key_names_the_setting(tmp_path: Path) -> None:
+    key = tmp_path / "key.json"
+    key.write_bytes(b'{"private_key": "\xff' + PLANT.encode() + b'"}')
+    connector = GoogleWorkspaceConnector(
+        "google", {"credentials": {"file": str(key)}, "delegated_admin": "a@example.fr"}, Path(".")
+    )
+    err = _error_of(connector)
+    assert isinstance(err, SettingsError) and err.key == "credentials"
+
+
+def test_an_entra_secret_with_a_line_break_names_the_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ENTRA_S", f"{PLANT}\r\n")
+    settings = {"tenant_id": "t", "client_id": "c", "client_secret": {"env": "ENTRA_S"}}
+    err = _error_of(EntraConnector("entra", settings, Path(".")))
+    assert isinstance(err, SettingsError) and err.key == "client_secret"
+
+
+def test_the_cli_says_which_setting_without_a_traceback(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OKTA_T", f"{PLANT}\r\n")
+    doc = {
+        "organisation": {"name": "Org", "contact": "dpo@example.org"},
+        "period": ORG.period,
+        "sources": [
+            {
+                "name": "okta",
+                "type": "okta",
+                "settings": {"org_url": "https://example.okta.com", "token": {"env": "OKTA_T"}},
+            }
+        ],
+        "report": {"formats": ["json"], "output_dir": "out"},
+        "store": {"path": "store.sqlite3"},
+    }
+    (tmp_path / "audit.yaml").write_text(yaml.safe_dump(doc), encoding="utf-8")
+    result = CliRunner().invoke(main, ["run", "-c", str(tmp_path / "audit.yaml"), "--now", NOW, "--no-store"])
+    assert result.exit_code == 2, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert "sources[0].settings.token" in result.output
+    assert PLANT not in result.output and "Traceback" not in result.output
