@@ -188,9 +188,6 @@ def parse_settings(settings: Mapping[str, Any], base_dir: Path) -> EntraSettings
     if not isinstance(per_user, bool):
         raise SettingsError("per_user_mfa", "true or false", _describe(per_user))
     transport = parse_transport(settings)
-    if transport.trust_env and ca_bundle is not None:
-        # requests lets REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE override an explicit CA.
-        raise SettingsError("trust_env", "false when ca_bundle is given (the environment's CA would win)", "true")
     prefixes = _names(settings, "service_prefixes", ["svc-"])
     types = _names(settings, "service_types", ["service"])
     return EntraSettings(
