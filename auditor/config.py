@@ -131,7 +131,23 @@ def _iso_date(value: object) -> object:
     raise PydanticCustomError("config", "expected a date YYYY-MM-DD")
 
 
+_FILE_MODE = re.compile(r"0?[0-7]{3}")
+
+
+def _file_mode(value: object) -> object:
+    # Quoted: YAML reads an unquoted 0640 as the number 416 and 640 as six hundred forty.
+    if not isinstance(value, str) or not _FILE_MODE.fullmatch(value.strip()):
+        raise PydanticCustomError("config", "expected a quoted octal file mode such as '0600' or '0640'")
+    mode = int(value.strip(), 8)
+    if mode & 0o111 or mode & 0o600 != 0o600 or mode & 0o022:
+        raise PydanticCustomError(
+            "config", "expected a file mode the owner can read and write, no one else can write, none execute"
+        )
+    return mode
+
+
 Text = Annotated[StrictStr, StringConstraints(strip_whitespace=True, min_length=1)]
+FileMode = Annotated[int, BeforeValidator(_file_mode)]
 SourceNameText = Annotated[Text, BeforeValidator(_source_name)]
 PeriodText = Annotated[StrictStr, BeforeValidator(_period)]
 IsoDate = Annotated[date, BeforeValidator(_iso_date)]
@@ -218,6 +234,7 @@ class ReportIn(_In):
     pseudonym_key: Any = None  # a secret reference: checked by hand so its value is never echoed
     max_detail_rows: PositiveInt | None = None
     signing: SigningIn | None = None
+    file_mode: FileMode | None = None  # report files: 0600 unless given (auditor.report_files)
 
 
 class StoreIn(_In):
@@ -770,6 +787,7 @@ def _build(
         max_detail_rows=rep.max_detail_rows if rep and rep.max_detail_rows else opt_defaults.max_detail_rows,
         signing_key=signing_key,
         signing_certificate=(_relative(base_dir, rep.signing.certificate) if rep and rep.signing is not None else None),
+        file_mode=rep.file_mode if rep and rep.file_mode is not None else opt_defaults.file_mode,
     )
     formats = tuple(dict.fromkeys(rep.formats)) if rep and rep.formats else rep_defaults.formats
     report = ReportConfig(

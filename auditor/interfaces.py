@@ -161,6 +161,8 @@ class ReportOptions:
     # Optional PAdES signature of the PDF: the RSA key (a secret reference) and its certificate.
     signing_key: Secret | None = None
     signing_certificate: Path | None = None
+    # Who may read the report files: 0600 (the user) unless report.file_mode says otherwise.
+    file_mode: int = 0o600
 
 
 @dataclass(frozen=True, slots=True)
