@@ -156,5 +156,3 @@ def test_tokens_for_a_policy_name_agree_across_fields(policy_name: str) -> None:
     token = p.label("policy", policy_name)
     assert p.text(f"enforced by '{policy_name}' (ca-1)") == f"enforced by '{token}' (ca-1)"
     assert p.text(f"{policy_name}s and more") == f"{policy_name}s and more"  # whole words only
-
-
