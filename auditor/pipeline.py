@@ -174,7 +174,7 @@ def render_all(
 
     mode = ctx.options.file_mode
     run_id = ctx.result.run_id
-    make_output_dir(out_dir, mode, run_id=run_id)
+    make_output_dir(out_dir, mode, run_id=run_id, stored=stored)
     stem = f"mfa-audit-{run_id}"
     written = []
     for fmt in formats:

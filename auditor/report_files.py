@@ -32,7 +32,7 @@ def folder_mode(file_mode: int) -> int:
     return 0o700 | file_mode & 0o066 | read_bits >> 2
 
 
-def make_output_dir(path: Path, file_mode: int = DEFAULT_FILE_MODE, *, run_id: str = "") -> None:
+def make_output_dir(path: Path, file_mode: int = DEFAULT_FILE_MODE, *, run_id: str = "", stored: bool = False) -> None:
     """Create the folder with ``folder_mode``; an existing folder is left as it is (the
     operator chose it), but a folder created here does not depend on the umask."""
     try:
@@ -40,12 +40,12 @@ def make_output_dir(path: Path, file_mode: int = DEFAULT_FILE_MODE, *, run_id: s
             path.mkdir(parents=True, exist_ok=True)
             path.chmod(folder_mode(file_mode))
     except OSError as exc:
-        raise ReportWriteError(_message(path, exc, run_id, stored=False)) from None
+        raise ReportWriteError(_message(path, exc, run_id, stored=stored)) from None
 
 
 def _message(path: Path, exc: OSError, run_id: str, *, stored: bool) -> str:
     why = exc.strerror or type(exc).__name__
-    text = f"cannot write the report {path}: {why}"
+    text = f"cannot write the report {path}: {why}"  # a folder, for make_output_dir
     if run_id and stored:
         text += f"; the run is stored as {run_id}: once fixed, `mfa-audit report --run {run_id}` writes the reports"
     elif run_id:

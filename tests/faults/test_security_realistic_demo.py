@@ -128,3 +128,13 @@ def test_no_person_in_any_byte_of_the_pseudonymised_reports(run: Run) -> None:
             folded = data.decode("utf-8", errors="replace").casefold().encode()
             for needle in needles:
                 assert needle not in folded, f"{needle.decode()!r} in {where}"
+
+
+def test_the_pseudonymised_report_still_verifies(run: Run) -> None:
+    """The edition re-written for people must still be evidence: the attached snapshot,
+    re-evaluated with the attached (re-written) config, gives the attached findings."""
+    pdf = next(run.out.glob("*.pdf"))
+    proc = subprocess.run(
+        [sys.executable, "-m", "auditor", "verify", str(pdf)], capture_output=True, timeout=300, cwd=run.work
+    )
+    assert proc.returncode == 0, (proc.stdout + proc.stderr).decode(errors="replace")[-3000:]

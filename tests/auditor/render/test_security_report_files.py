@@ -141,3 +141,38 @@ def test_a_full_disk_during_the_pdf_save_does_not_abort() -> None:
     proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-2000:]  # before the fix: 134, "terminate called…"
     assert "clean error: No space left on device" in proc.stdout
+
+
+def test_the_cli_exits_2_and_names_the_stored_run(tmp_path: Path) -> None:
+    """Through the CLI: the run is stored, the reports cannot be written (the output
+    folder's parent is a file): exit 2, the run named for `report --run`, no traceback."""
+    import json
+
+    import yaml
+    from click.testing import CliRunner
+
+    from auditor.cli import main
+    from connectors.file.export import write_json
+    from connectors.sandbox.sample_org import generate
+
+    org = generate(seed=11, accounts=60)
+    sources = []
+    for name, truth in org.sources.items():
+        write_json(truth, tmp_path / f"{name}.json")
+        sources.append({"name": name, "type": "file", "settings": {"path": f"{name}.json"}})
+    doc = {
+        "organisation": {"name": "Org", "contact": "dpo@example.org"},
+        "period": org.period,
+        "sources": sources,
+        "report": {"formats": ["json"], "output_dir": "blocked/out"},
+        "store": {"path": "store.sqlite3"},
+    }
+    (tmp_path / "blocked").write_text("a file where the folder should be", encoding="utf-8")
+    (tmp_path / "audit.yaml").write_text(yaml.safe_dump(doc), encoding="utf-8")
+    cfg = str(tmp_path / "audit.yaml")
+    result = CliRunner().invoke(main, ["run", "-c", cfg, "--now", "2026-11-15T09:00:00+00:00"])
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output and "Not a directory" in result.output
+    history = CliRunner().invoke(main, ["history", "-c", cfg, "--json"])
+    run_id = json.loads(history.output)[-1]["run_id"]
+    assert f"mfa-audit report --run {run_id}" in " ".join(result.output.split())
