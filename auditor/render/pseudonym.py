@@ -51,7 +51,7 @@ MARKER = "pseudonymised"  # key set in ReportContext.extra once done
 WITHHELD = "(withheld in the pseudonymised edition)"
 
 # An e-mail address anywhere in a text: tokenised even when no account has it.
-_EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}")
+_EMAIL = re.compile(r"[\w.%+\-]+@[\w\-]+(?:\.[\w\-]+)*\.[^\W\d_]{2,}")  # internationalised too
 # Config keys whose values are people (tokenised as principals) or people's words (withheld).
 _CONFIG_PRINCIPALS = frozenset({"account", "principal", "same_as", "excluded_accounts", "delegated_admin"})
 _CONFIG_PERSON_TEXT = frozenset({"reason", "approved_by", "contact"})

@@ -11,6 +11,8 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 import yaml
 
 from auditor.config import parse_config
@@ -156,3 +158,30 @@ def test_tokens_for_a_policy_name_agree_across_fields(policy_name: str) -> None:
     token = p.label("policy", policy_name)
     assert p.text(f"enforced by '{policy_name}' (ca-1)") == f"enforced by '{token}' (ca-1)"
     assert p.text(f"{policy_name}s and more") == f"{policy_name}s and more"  # whole words only
+
+
+_NAME = st.text(alphabet=st.characters(categories=("L",)), min_size=3, max_size=12)
+
+
+@given(first=_NAME, last=_NAME, host=st.from_regex(r"[a-z]{3,10}\.(fr|example|org)", fullmatch=True))
+def test_people_never_survive_in_replaced_fields(first: str, last: str, host: str) -> None:
+    """Whatever the person: a policy name, an approver, an exception reason, an address
+    quoted anywhere, or a value quoted in a parse error, never comes out in clear."""
+    from auditor.render.pseudonym import Pseudonymiser
+
+    person = f"{first} {last}"
+    address = f"{first.lower()}.{last.lower()}@{host}"
+    p = Pseudonymiser(b"k")
+    policy = p.label("policy", f"MFA except {person}")
+    approver = p.label("approver", f"{person} <{address}>")
+    p.phrase(f"{person} shares a terminal", "(withheld)")
+    texts = [
+        p.text(f"enforced by 'MFA except {person}' (ca-1); excepted ({person} shares a terminal)"),
+        p.text(f"approved by {person} <{address}> on request of {address.upper()}"),
+        p.record_reason(f"orgUnitPath: expected a path, got '{person}'"),
+        policy,
+        approver,
+    ]
+    for text in texts:
+        assert person not in text
+        assert address.casefold() not in text.casefold()
