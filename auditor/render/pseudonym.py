@@ -51,7 +51,10 @@ MARKER = "pseudonymised"  # key set in ReportContext.extra once done
 WITHHELD = "(withheld in the pseudonymised edition)"
 
 # An e-mail address anywhere in a text: tokenised even when no account has it.
-_EMAIL = re.compile(r"[\w.%+\-]+@[\w\-]+(?:\.[\w\-]+)*\.[^\W\d_]{2,}")  # internationalised too
+_NOT_IN_ADDRESS = "\\s@<>()\\[\\]{},;:\"'`/|=&?"
+_EMAIL = re.compile(  # any script, combining marks included: an address is not only ASCII
+    f"[^{_NOT_IN_ADDRESS}]+@(?:[^{_NOT_IN_ADDRESS}.]+\\.)+[^\\W\\d_]{{2,}}"
+)
 # Config keys whose values are people (tokenised as principals) or people's words (withheld).
 _CONFIG_PRINCIPALS = frozenset({"account", "principal", "same_as", "excluded_accounts", "delegated_admin"})
 _CONFIG_PERSON_TEXT = frozenset({"reason", "approved_by", "contact"})
