@@ -83,7 +83,8 @@ class Faults:
     # Hostile paging: every @odata.nextLink is built on this base instead of the sandbox's
     # own URL (e.g. another loopback server that records what it receives).
     next_link_base: str | None = None
-    redirect: Mapping[str, str] = field(default_factory=dict)  # pattern → 307 with this Location
+    # pattern → 307 with this Location (Graph paths, or identity paths such as "/*/oauth2/v2.0/token")
+    redirect: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,7 +172,8 @@ class GraphServer:
         path = unquote(parts.path)
         query = {k: v[0] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
         if path.startswith(f"/{self.tenant_id}/"):
-            reply = self._identity(method, path, body)
+            location = next((u for p, u in self.f.redirect.items() if fnmatch.fnmatchcase(path, p)), None)
+            reply = Reply(307, b"", {"Location": location}) if location else self._identity(method, path, body)
             self._record(method, path, query, reply.status)
             return reply
         version, _, rest = path.lstrip("/").partition("/")

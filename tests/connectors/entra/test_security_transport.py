@@ -83,3 +83,19 @@ def test_same_origin(url: str, same: bool) -> None:
 def test_same_origin_never_raises_and_needs_the_exact_host(suffix: Any) -> None:
     url = "https://evil.test/" + suffix
     assert same_origin(url, ROOT) is False
+
+
+def test_the_token_request_is_not_redirected(sandbox: Callable[..., GraphSandbox]) -> None:
+    """A 307 from the token endpoint would make requests post the form again, client
+    secret included, to wherever Location points: msal's session follows no redirect."""
+    from pathlib import Path
+
+    from auditor.interfaces import ConnectorError
+    from connectors.entra import EntraConnector
+
+    with RecordingServer() as foreign:
+        sb = sandbox(redirect={"/*/oauth2/v2.0/token": f"{foreign.url}/steal"})
+        with pytest.raises(ConnectorError) as err:
+            EntraConnector("entra", sb.settings(), Path(".")).check_access()
+    assert foreign.received == [], "the credential was posted to the foreign origin"
+    assert sb.environ()["MFA_AUDITOR_ENTRA_SECRET"] not in str(err.value)
