@@ -296,6 +296,13 @@ class _Handler(BaseHTTPRequestHandler):
             return
         length = int(self.headers.get("Content-Length") or 0)
         form = {k: v[0] for k, v in parse_qs(self.rfile.read(length).decode("utf-8")).items()}
+        st = self.server.state
+        with st.lock:
+            action = st.faults.next_action("token") if "token" in st.faults.script else "ok"
+        if action == "redirect" and st.faults.redirect_to:
+            self._record("token", 307)
+            self._send_raw(307, b"", [("Location", st.faults.redirect_to + self.path)])
+            return
         status, body = self._token(form)
         self._record("token", status)
         self._send(status, body, [("Date", formatdate(usegmt=True))])

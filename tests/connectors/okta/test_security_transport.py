@@ -47,3 +47,20 @@ def test_a_next_link_naming_another_host_pages_on_the_org(
     assert foreign.received == []
     assert snap.complete, [i.message for i in snap.issues if i.incomplete]
     assert len(snap.accounts) > 20  # paged beyond the first page, on the org
+
+
+def test_the_token_request_is_not_redirected(
+    sandbox_factory: Callable[..., OktaSandbox],
+    small_org: SampleOrg,
+    make_connector: Callable[..., Any],
+    ctx_for: Callable[..., Any],
+) -> None:
+    """A 307 from the token endpoint would re-post the signed client assertion (usable
+    until it expires) to wherever Location points."""
+    with RecordingServer() as foreign:
+        sb = sandbox_factory(small_org, script={"token": ["redirect"]}, redirect_to=foreign.url)
+        try:
+            make_connector(sb.oauth_settings()).collect(ctx_for(small_org))
+        except Exception as exc:  # refused credentials are an error, as they should be
+            assert type(exc).__module__.startswith("auditor"), repr(exc)
+    assert foreign.received == [], "the client assertion was posted to the foreign origin"
