@@ -437,6 +437,13 @@ class Handler(BaseHTTPRequestHandler):
             self._record("", 404)
             self._send(404, _envelope(404, "Not Found", "notFound", "NOT_FOUND"))
             return
+        with self.state.lock:
+            action = self.state.faults.next_action("token") if "token" in self.state.faults.script else "ok"
+        if action == "redirect" and self.state.faults.redirect_to:
+            # 308: the one redirect httplib2 would follow for a POST, grant included.
+            self._record("token", 308)
+            self._send(308, b"", {"Location": self.state.faults.redirect_to + self.path})
+            return
         status, body = self._grant(form)
         self._record("token", status)
         self._send(status, body)

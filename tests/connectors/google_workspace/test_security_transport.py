@@ -74,3 +74,17 @@ def test_a_redirect_is_not_followed(
     assert not snap.complete
     issue = next(i for i in snap.issues if i.code == "google.foreign_link")
     assert issue.incomplete and foreign.url in issue.message
+
+
+def test_the_token_request_is_not_redirected(
+    start_sandbox: StartSandbox, small_org: SampleOrg, make_connector: MakeConnector
+) -> None:
+    """A 308 from the token endpoint: httplib2 would post the signed grant again to
+    wherever Location points."""
+    from auditor.interfaces import AuditorError
+
+    with RecordingServer() as foreign:
+        sandbox = start_sandbox(small_org, script={"token": ["redirect"]}, redirect_to=foreign.url)
+        with pytest.raises(AuditorError):
+            make_connector(sandbox).collect(context(small_org))
+    assert foreign.received == [], "the signed grant was posted to the foreign origin"
