@@ -15,7 +15,7 @@ from typing import Any
 import msal
 import requests
 
-from auditor.interfaces import AuthenticationError, SecretError, SourceUnavailable
+from auditor.interfaces import AuthenticationError, SecretError, SettingsError, SourceUnavailable
 from auditor.secrets import reveal_line
 from connectors.entra.settings import CertificateCredential, EntraSettings, SecretCredential
 
@@ -40,7 +40,24 @@ def _credential(settings: EntraSettings) -> str | dict[str, str]:
     out = {"private_key": key, "public_certificate": cert}
     if cred.passphrase is not None:
         out["passphrase"] = reveal_line(cred.passphrase, "certificate.passphrase")
+    _check_private_key(key, out.get("passphrase"))
     return out
+
+
+def _check_private_key(pem: str, passphrase: str | None) -> None:
+    """Read the key now: msal signs with PyJWT, whose errors on a garbage key escape as a
+    traceback on the first token request."""
+    from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
+    try:
+        load_pem_private_key(pem.encode("utf-8"), passphrase.encode("utf-8") if passphrase else None)
+    except (ValueError, TypeError):
+        # cryptography's messages name no key material, but say nothing of it either way.
+        raise SettingsError(
+            "certificate.private_key",
+            "a PEM private key (with certificate.passphrase if it is encrypted)",
+            "a value that cannot be read as one",
+        ) from None
 
 
 def _first_line(text: object) -> str:

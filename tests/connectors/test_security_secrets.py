@@ -22,10 +22,13 @@ PLANT = "Plant3dS3cretValue"
 NOW = "2026-11-15T09:00:00+00:00"
 ORG = generate(seed=3, accounts=40)
 CTX = CollectContext("s", ORG.now, ORG.period_start, ORG.period_end)
+# Nothing listens there: should a check regress, no test reaches the internet.
+NOWHERE = "https://127.0.0.1:9"
+ENTRA_BASE = {"tenant_id": "t", "client_id": "c", "authority_host": NOWHERE, "graph_root": NOWHERE}
 
 
 def _okta(settings: dict[str, Any]) -> OktaConnector:
-    return OktaConnector("okta", {"org_url": "https://example.okta.com", **settings}, Path("."))
+    return OktaConnector("okta", {"org_url": NOWHERE, **settings}, Path("."))
 
 
 def _error_of(connector: Any) -> AuditorError:
@@ -69,7 +72,14 @@ def test_a_non_utf8_google_key_names_the_setting(tmp_path: Path) -> None:
     key = tmp_path / "key.json"
     key.write_bytes(b'{"private_key": "\xff' + PLANT.encode() + b'"}')
     connector = GoogleWorkspaceConnector(
-        "google", {"credentials": {"file": str(key)}, "delegated_admin": "a@example.fr"}, Path(".")
+        "google",
+        {
+            "credentials": {"file": str(key)},
+            "delegated_admin": "a@example.fr",
+            "token_uri": NOWHERE + "/token",
+            "api_endpoint": NOWHERE + "/",
+        },
+        Path("."),
     )
     err = _error_of(connector)
     assert isinstance(err, SettingsError) and err.key == "credentials"
@@ -77,7 +87,7 @@ def test_a_non_utf8_google_key_names_the_setting(tmp_path: Path) -> None:
 
 def test_an_entra_secret_with_a_line_break_names_the_setting(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ENTRA_S", f"{PLANT}\r\n")
-    settings = {"tenant_id": "t", "client_id": "c", "client_secret": {"env": "ENTRA_S"}}
+    settings = {**ENTRA_BASE, "client_secret": {"env": "ENTRA_S"}}
     err = _error_of(EntraConnector("entra", settings, Path(".")))
     assert isinstance(err, SettingsError) and err.key == "client_secret"
 
@@ -91,7 +101,7 @@ def test_the_cli_says_which_setting_without_a_traceback(tmp_path: Path, monkeypa
             {
                 "name": "okta",
                 "type": "okta",
-                "settings": {"org_url": "https://example.okta.com", "token": {"env": "OKTA_T"}},
+                "settings": {"org_url": NOWHERE, "token": {"env": "OKTA_T"}},
             }
         ],
         "report": {"formats": ["json"], "output_dir": "out"},
@@ -103,3 +113,20 @@ def test_the_cli_says_which_setting_without_a_traceback(tmp_path: Path, monkeypa
     assert result.exception is None or isinstance(result.exception, SystemExit)
     assert "sources[0].settings.token" in result.output
     assert PLANT not in result.output and "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(
+    "garbage",
+    [f"-----BEGIN PRIVATE KEY-----\n{PLANT}\n-----END PRIVATE KEY-----\n", PLANT, ""],
+)
+def test_a_garbage_entra_private_key_names_the_setting(tmp_path: Path, garbage: str) -> None:
+    import trustme
+
+    cert = tmp_path / "app.crt"
+    trustme.CA().issue_cert("app").cert_chain_pems[0].write_to_path(str(cert))
+    key = tmp_path / "app.key"
+    key.write_text(garbage + "\n", encoding="utf-8")
+    settings = {**ENTRA_BASE, "certificate": {"private_key": {"file": str(key)}, "certificate": str(cert)}}
+    err = _error_of(EntraConnector("entra", settings, Path(".")))
+    assert isinstance(err, AuditorError)
+    assert "certificate.private_key" in str(err) or "private key" in str(err)
