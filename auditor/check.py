@@ -12,7 +12,7 @@ from __future__ import annotations
 import difflib
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -21,6 +21,7 @@ from rich.table import Table
 from rich.text import Text
 
 from auditor.config_model import IdentityLink
+from auditor.fitted_table import Col, fitted, words
 from auditor.identity import IdentityResolver, normalise
 from auditor.interfaces import AuditorError
 from auditor.model import (
@@ -36,7 +37,7 @@ from auditor.model import (
     Severity,
     Strength,
 )
-from auditor.store import StoredRun
+from auditor.store import StoredRun, short_run_id
 
 MAX_SUGGESTIONS = 5
 
@@ -493,6 +494,26 @@ def check_portal(run: StoredRun, name_or_id: str) -> PortalAnswer:
     )
 
 
+def filter_portal(
+    answer: PortalAnswer, *, statuses: frozenset[CoverageStatus] = frozenset(), severity: Severity | None = None
+) -> PortalAnswer:
+    """The answer narrowed to accounts with one of ``statuses`` and, with ``severity``, to
+    accounts holding a finding on the portal at or above it (findings narrowed alike).
+    ``status_counts`` stay the portal's whole picture."""
+    accounts = answer.accounts
+    findings = answer.findings
+    if statuses:
+        accounts = tuple(a for a in accounts if a.coverage.status in statuses)
+    if severity is not None:
+        findings = tuple(f for f in findings if f.severity.rank >= severity.rank)
+        flagged = {(f.source, f.account_id) for f in findings}
+        accounts = tuple(a for a in accounts if (a.source, a.account_id) in flagged)
+    if statuses:
+        kept = {(a.source, a.account_id) for a in accounts}
+        findings = tuple(f for f in findings if (f.source, f.account_id) in kept)
+    return replace(answer, accounts=accounts, findings=findings)
+
+
 # --- plain data for --json ---------------------------------------------------------------------
 
 
@@ -631,17 +652,18 @@ _SEVERITY_STYLE = {Severity.CRITICAL: "bold red", Severity.HIGH: "red", Severity
 def _status(c: CoverageView | None) -> Text:
     if c is None:
         return Text("not evaluated", style="dim")
+    label = words(c.status.value)
     if c.status.is_protected:
-        return Text(c.status.value, style="green")
+        return Text(label, style="green")
     if c.status is CoverageStatus.UNKNOWN:
-        return Text(c.status.value, style="magenta")
-    return Text(c.status.value, style="bold red" if c.sensitivity.is_sensitive else "yellow")
+        return Text(label, style="magenta")
+    return Text(label, style="bold red" if c.sensitivity.is_sensitive else "yellow")
 
 
 def _policies_text(c: CoverageView | None) -> Text:
     if c is None:
         return Text("")
-    text = Text(", ".join(f"{p.name} ({p.state})" for p in c.policies) or "none")
+    text = Text(", ".join(f"{p.name} ({words(p.state)})" for p in c.policies) or "none")
     if c.excluded_by:
         text.append("\nexcluded from: " + ", ".join(p.name for p in c.excluded_by), style="yellow")
     if c.exception_id:
@@ -649,27 +671,33 @@ def _policies_text(c: CoverageView | None) -> Text:
     return text
 
 
+def _strengths(c: CoverageView) -> Text:
+    """enrolled / enforced / required, in words."""
+    text = f"{words(c.enrolled.value)} / {words(str(c.enforced))} / {words(c.required.value)}"
+    return Text(text + (" (conditional)" if c.conditional else ""))
+
+
 def _run_line(r: RunRef) -> Text:
-    text = Text(f"From run {r.run_id} ({r.period}, evaluated {r.evaluated_at:%Y-%m-%d %H:%M})", style="dim")
+    text = Text(
+        f"From run {short_run_id(r.run_id)} ({r.period}, evaluated {r.evaluated_at:%Y-%m-%d %H:%M})", style="dim"
+    )
     if not r.complete:
         text.append(" — a source was incomplete: some answers are unknown", style="bold magenta")
     return text
 
 
-def _findings_table(findings: Sequence[FindingView]) -> Table:
-    table = Table(title=f"Findings ({len(findings)})", title_justify="left")
-    table.add_column("severity")
-    table.add_column("rule")
-    table.add_column("finding")
-    table.add_column("remediation")
-    for f in findings:
-        table.add_row(
+def _findings_table(findings: Sequence[FindingView], console: Console) -> Table:
+    cols = (Col("severity"), Col("rule"), Col("finding"), Col("remediation", priority=1))
+    rows = [
+        (
             Text(f.severity.value, style=_SEVERITY_STYLE[f.severity]),
             Text(f.rule_id),
             Text(f.message or f.title),
             Text(f.remediation),
         )
-    return table
+        for f in findings
+    ]
+    return fitted(console, cols, rows, title=f"Findings ({len(findings)})")
 
 
 def print_account(answer: AccountAnswer, console: Console) -> None:
@@ -680,45 +708,64 @@ def print_account(answer: AccountAnswer, console: Console) -> None:
         None: Text("no sensitive access was judged", style="dim"),
     }[answer.protected]
     console.print(Text(f"{answer.query}: ").append_text(verdict))
-    accounts = Table(title="Accounts", title_justify="left")
-    for col in ("source", "principal", "kind", "enabled", "privileged", "methods", "strongest", "evaluated"):
-        accounts.add_column(col)
+    cols = (
+        Col("source", priority=3),
+        Col("principal"),
+        Col("kind", priority=4),
+        Col("enabled", priority=5),
+        Col("privileged", priority=2),
+        Col("methods"),
+        Col("strongest", priority=1),
+        Col("evaluated", priority=2),
+    )
+    rows = []
     for a in answer.accounts:
-        methods = ", ".join(f"{m.kind}{'' if m.status == 'active' else ' (' + m.status + ')'}" for m in a.methods)
-        accounts.add_row(
-            Text(a.source),
-            Text(a.principal),
-            Text(a.kind.value),
-            "yes" if a.enabled else "no",
-            "yes" if a.privileged else "no",
-            Text(methods or "none"),
-            Text(a.strongest.value),
-            Text("yes") if a.evaluated else Text(f"no: {a.note}", style="dim"),
+        methods = ", ".join(
+            f"{words(m.kind)}{'' if m.status == 'active' else ' (' + m.status + ')'}" for m in a.methods
         )
-    console.print(accounts)
-    table = Table(title="Portals", title_justify="left")
-    for col in ("portal", "source", "sensitivity", "status", "why", "enrolled / enforced / required", "policies"):
-        table.add_column(col)
+        rows.append(
+            (
+                Text(a.source),
+                Text(a.principal),
+                Text(a.kind.value),
+                Text("yes" if a.enabled else "no"),
+                Text("yes" if a.privileged else "no"),
+                Text(methods or "none"),
+                Text(words(a.strongest.value)),
+                Text("yes") if a.evaluated else Text(f"no: {a.note}", style="dim"),
+            )
+        )
+    console.print(fitted(console, cols, rows, title="Accounts"))
+    portal_cols = (
+        Col("portal"),
+        Col("source", priority=3),
+        Col("sensitivity", priority=2),
+        Col("status"),
+        Col("why", priority=1),
+        Col("enrolled / enforced / required", priority=4),
+        Col("policies", priority=5),
+    )
+    portal_rows: list[tuple[Text, ...]] = []
     for x in answer.access:
         c = x.coverage
-        table.add_row(
-            Text(x.portal_name),
-            Text(
-                x.source if c is None or c.enforcement_source == x.source else f"{x.source} via {c.enforcement_source}"
-            ),
-            Text(c.sensitivity.value if c else "-"),
-            _status(c),
-            Text(c.reason if c else ""),
-            Text(
-                f"{c.enrolled.value} / {c.enforced} / {c.required.value}" + (" (conditional)" if c.conditional else "")
+        portal_rows.append(
+            (
+                Text(x.portal_name),
+                Text(
+                    x.source
+                    if c is None or c.enforcement_source == x.source
+                    else f"{x.source} via {c.enforcement_source}"
+                ),
+                Text(c.sensitivity.value if c else "-"),
+                _status(c),
+                Text(c.reason if c else ""),
+                _strengths(c) if c else Text(""),
+                _policies_text(c),
             )
-            if c
-            else Text(""),
-            _policies_text(c),
         )
-    console.print(table)
+    console.print(fitted(console, portal_cols, portal_rows, title="Portals"))
     if answer.findings:
-        console.print(_findings_table(answer.findings))
+        console.print(_findings_table(answer.findings, console))
 
 
 def print_portal(answer: PortalAnswer, console: Console, limit: int = 50) -> None:
@@ -733,45 +780,55 @@ def print_portal(answer: PortalAnswer, console: Console, limit: int = 50) -> Non
     if answer.enforcement_sources != (answer.source,):
         head.append(f"  sign-in via: {', '.join(answer.enforcement_sources)}")
     console.print(head)
-    ratio = answer.protected_ratio
-    counts = ", ".join(f"{k.value} {v}" for k, v in answer.status_counts.items())
-    console.print(
-        Text(
-            f"{len(answer.accounts)} accesses judged"
-            + (f", {ratio:.1%} protected" if ratio is not None else "")
-            + (f" ({counts})" if counts else "")
-        )
+    total = sum(answer.status_counts.values())
+    counts = ", ".join(f"{words(k.value)} {v}" for k, v in answer.status_counts.items())
+    judged = f"{total} accesses judged" + (f" ({counts})" if counts else "")
+    console.print(Text(judged))
+    cols = (
+        Col("policy"),
+        Col("state", priority=2),
+        Col("rule", priority=4),
+        Col("applies to", priority=3),
+        Col("requires"),
+        Col("conditions", priority=1),
     )
-    rules = Table(title="Policy rules covering this portal", title_justify="left")
-    for col in ("policy", "state", "rule", "applies to", "requires", "conditions"):
-        rules.add_column(col)
-    for r in answer.rules:
-        rules.add_row(
+    rows = [
+        (
             Text(r.policy_name),
-            Text(r.state),
+            Text(words(r.state)),
             Text(r.rule_name),
             Text(r.applies_to),
-            Text(r.requirement),
+            Text(words(r.requirement)),
             Text("; ".join(r.conditions) or "none"),
         )
-    console.print(rules)
-    table = Table(title="Accounts", title_justify="left")
-    for col in ("principal", "source", "status", "why", "enrolled / enforced / required", "exception"):
-        table.add_column(col)
-    for line in answer.accounts[:limit]:
-        c = line.coverage
-        table.add_row(
+        for r in answer.rules
+    ]
+    console.print(fitted(console, cols, rows, title="Policy rules covering this portal"))
+    cols = (
+        Col("principal"),
+        Col("source", priority=3),
+        Col("status"),
+        Col("why", priority=1),
+        Col("enrolled / enforced / required", priority=2),
+        Col("exception", priority=4),
+    )
+    rows = [
+        (
             Text(line.principal),
             Text(line.source),
-            _status(c),
-            Text(c.reason),
-            Text(
-                f"{c.enrolled.value} / {c.enforced} / {c.required.value}" + (" (conditional)" if c.conditional else "")
-            ),
-            Text(c.exception_id or ""),
+            _status(line.coverage),
+            Text(line.coverage.reason),
+            _strengths(line.coverage),
+            Text(line.coverage.exception_id or ""),
         )
-    if len(answer.accounts) > limit:
-        table.caption = f"… and {len(answer.accounts) - limit} more (use --json for all)"
-    console.print(table)
+        for line in answer.accounts[:limit]
+    ]
+    shown = f"{min(limit, len(answer.accounts))} of {len(answer.accounts)} shown"
+    more = (
+        f"; … and {len(answer.accounts) - limit} more (--limit, or --json for all)"
+        if len(answer.accounts) > limit
+        else ""
+    )
+    console.print(fitted(console, cols, rows, title="Accounts", caption=shown + more))
     if answer.findings:
-        console.print(_findings_table(answer.findings))
+        console.print(_findings_table(answer.findings[:limit], console))

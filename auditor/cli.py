@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,11 +20,12 @@ from typing import Any, NoReturn, TypeVar
 
 import click
 from rich.markup import escape
+from rich.text import Text
 
 from auditor import __version__
 from auditor.config_model import AuditConfig
 from auditor.interfaces import AuditorError
-from auditor.model import AuditResult, Severity, Snapshot
+from auditor.model import AuditResult, CoverageStatus, Severity, Snapshot
 from auditor.registry import CONNECTOR_GROUP, RENDERER_GROUP, Registry
 from auditor.text import SafeConsole as Console
 
@@ -63,6 +64,30 @@ def _now(value: str | None) -> datetime:
     except ValueError:
         _fail(f"--now: expected an ISO 8601 date-time such as 2026-11-15T09:00:00Z, got {value!r}")
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _clock() -> datetime:
+    """For commands that only read the store: the time changes nothing they print."""
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+def _run_ref(store: Any, ref: str | None) -> str:
+    """A full run id from a prefix (or the latest run when none is given)."""
+    if ref is None:
+        latest = store.latest()
+        if latest is None:
+            _fail("the evidence store holds no run for this config yet: run `mfa-audit run` first")
+        return str(latest.run_id)
+    return str(store.resolve_run_id(ref))
+
+
+def _severity_exit(severities: list[Severity], fail_on: str, *, complete: bool) -> int:
+    """The README's exit codes for an answer built from stored findings."""
+    if not complete:
+        return EXIT_INCOMPLETE
+    if fail_on != "never" and any(s.rank >= Severity(fail_on).rank for s in severities):
+        return EXIT_FINDINGS
+    return EXIT_OK
 
 
 def _load(config_path: Path, now: datetime) -> AuditConfig:
@@ -107,26 +132,58 @@ fail_on_option = click.option(
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts instead of tables.")
 
 
+def _format_help() -> str:
+    try:
+        names = ", ".join(sorted(Registry().names(RENDERER_GROUP)))
+    except Exception:  # the help text must never fail: an unlistable registry names nothing
+        names = "pdf, html, json, csv, ocsf"
+    return f"Output format, repeatable: {names} (default: the config's report.formats)."
+
+
+formats_option = click.option("-f", "--format", "formats", multiple=True, metavar="FORMAT", help=_format_help())
+jobs_option = click.option(
+    "--jobs",
+    type=click.IntRange(1, 16),
+    default=4,
+    show_default=True,
+    help="Sources collected at the same time (each keeps its own rate limits).",
+)
+
+
+def _quiet_requested() -> bool:
+    ctx = click.get_current_context(silent=True)
+    while ctx is not None:
+        if isinstance(ctx.obj, dict) and ctx.obj.get("quiet"):
+            return True
+        ctx = ctx.parent
+    return False
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="mfa-audit")
 @click.option("-v", "--verbose", count=True, help="More log output (to stderr).")
-def main(verbose: int) -> None:
+@click.option("-q", "--quiet", is_flag=True, help="No progress output; errors and results only.")
+@click.pass_context
+def main(ctx: click.Context, verbose: int, quiet: bool) -> None:
     """MFA-coverage compliance auditor: which accounts can reach sensitive data
     without a second factor, per account and per portal."""
+    ctx.ensure_object(dict)
+    ctx.obj["quiet"] = quiet
     level = logging.WARNING if verbose == 0 else (logging.INFO if verbose == 1 else logging.DEBUG)
+    if quiet:
+        level = logging.ERROR
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
 
 
 # --- run ---------------------------------------------------------------------------------
 
 
-def _store(config: AuditConfig) -> Any:
+def _store(config: AuditConfig, *, create: bool = False) -> Any:
+    """The config's evidence store. Only commands that record a run create it; the others
+    fail with the path when it is missing. ``store.path`` was resolved at load."""
     from auditor.store import EvidenceStore
 
-    path = config.store.path
-    if path is not None and not path.is_absolute():
-        path = config.path.parent / path
-    return EvidenceStore(path)
+    return EvidenceStore(config.store.path, create=create)
 
 
 def _history_extra(config: AuditConfig, store: Any, run_id: str) -> dict[str, object]:
@@ -146,6 +203,13 @@ def _history_extra(config: AuditConfig, store: Any, run_id: str) -> dict[str, ob
     return extra
 
 
+def _board(quiet: bool) -> Any:
+    """Progress bars on a terminal, a plain line every 10 s elsewhere (cron, CI)."""
+    from auditor.collect_progress import ProgressBoard
+
+    return ProgressBoard(err_console, live=err_console.is_terminal, quiet=quiet or _quiet_requested())
+
+
 def run_audit(
     config: AuditConfig,
     *,
@@ -155,17 +219,26 @@ def run_audit(
     store: bool,
     console: Console,
     quiet: bool = False,
+    jobs: int = 4,
 ) -> tuple[AuditResult, list[Path]]:
     from auditor import pipeline
     from auditor.render.terminal import print_summary
 
     registry = Registry()
     progress = (lambda _m: None) if quiet else (lambda m: err_console.print(m, markup=False, highlight=False))
-    snapshot = pipeline.collect(config, registry=registry, now=now, progress=progress)
+    ev = _store(config, create=True) if store else None
+    if ev is not None:
+        # ``--now`` names the run: refuse a second one for the same instant before an hour
+        # of collection, not at the end when the store would reject it.
+        existing = ev.run_at(now)
+        if existing is not None:
+            _fail(f"a run evaluated at {now.isoformat()} is already stored ({existing}): give another --now")
+    board = _board(quiet)
+    with board.running():
+        snapshot = pipeline.collect(config, registry=registry, now=now, progress=progress, board=board, workers=jobs)
     result = pipeline.evaluate_snapshot(config, snapshot, now=now)
     extra: dict[str, object] = {}
-    if store:
-        ev = _store(config)
+    if ev is not None:
         ev.save_run(result, snapshot, config.digest, config.text)
         extra = _history_extra(config, ev, result.run_id)
     ctx = pipeline.report_context(config, result, snapshot, generated_at=now, extra=extra)
@@ -186,9 +259,10 @@ def run_audit(
 @config_option
 @fail_on_option
 @now_option
-@click.option("-f", "--format", "formats", multiple=True, help="Output formats (default: the config's).")
+@formats_option
 @click.option("-o", "--output", type=click.Path(path_type=Path, file_okay=False), help="Output directory.")
 @click.option("--no-store", is_flag=True, help="Do not record the run in the evidence store.")
+@jobs_option
 @json_option
 def run(
     config_path: Path,
@@ -197,6 +271,7 @@ def run(
     formats: tuple[str, ...],
     output: Path | None,
     no_store: bool,
+    jobs: int,
     as_json: bool,
 ) -> None:
     """Collect, evaluate and report: the full audit."""
@@ -205,7 +280,14 @@ def run(
     with _user_errors():
         config = _load(config_path, now)
         result, files = run_audit(
-            config, now=now, formats=formats or None, out=output, store=not no_store, console=console, quiet=as_json
+            config,
+            now=now,
+            formats=formats or None,
+            out=output,
+            store=not no_store,
+            console=console,
+            quiet=as_json or _quiet_requested(),
+            jobs=jobs,
         )
     if as_json:
         click.echo(json.dumps(_run_json(result, files), indent=2, sort_keys=True))
@@ -285,7 +367,8 @@ def _last_snapshot(config: AuditConfig, result: AuditResult) -> Snapshot:
     help="Where to write the snapshot JSON.",
 )
 @click.option("--source", "sources", multiple=True, help="Collect only these sources.")
-def collect(config_path: Path, now_text: str | None, output: Path, sources: tuple[str, ...]) -> None:
+@jobs_option
+def collect(config_path: Path, now_text: str | None, output: Path, sources: tuple[str, ...], jobs: int) -> None:
     """Collect the sources into a snapshot file (no evaluation)."""
     from auditor import pipeline
     from auditor.evidence import snapshot_json_chunks
@@ -293,13 +376,11 @@ def collect(config_path: Path, now_text: str | None, output: Path, sources: tupl
     now = _now(now_text)
     with _user_errors():
         config = _load(config_path, now)
-        snapshot = pipeline.collect(
-            config,
-            registry=Registry(),
-            now=now,
-            only=sources or None,
-            progress=lambda m: err_console.print(m, markup=False, highlight=False),
-        )
+        board = _board(False)
+        with board.running():
+            snapshot = pipeline.collect(
+                config, registry=Registry(), now=now, only=sources or None, board=board, workers=jobs
+            )
     # Streamed to a temporary name, then renamed: at a million accounts the text is 700 MiB,
     # and an interrupted write must not leave a truncated snapshot behind.
     partial = output.with_name(output.name + ".part")
@@ -342,7 +423,7 @@ def evaluate(
         snapshot = _read_snapshot(snapshot_path)
         result = pipeline.evaluate_snapshot(config, snapshot, now=now)
         if store:
-            _store(config).save_run(result, snapshot, config.digest, config.text)
+            _store(config, create=True).save_run(result, snapshot, config.digest, config.text)
     if as_json:
         click.echo(json.dumps(_run_json(result, []), indent=2, sort_keys=True))
     else:
@@ -353,25 +434,28 @@ def evaluate(
 
 @main.command()
 @config_option
-@now_option
-@click.option("--run", "run_id", default=None, help="A stored run id (default: the latest).")
-@click.option("-f", "--format", "formats", multiple=True, help="Output formats (default: the config's).")
+@click.option("--run", "run_id", default=None, help="A stored run id or a unique prefix of it (default: the latest).")
+@formats_option
 @click.option("-o", "--output", type=click.Path(path_type=Path, file_okay=False), help="Output directory.")
+@click.option(
+    "--language", type=click.Choice(["en", "fr"]), default=None, help="Report language (default: the config's)."
+)
 def report(
-    config_path: Path, now_text: str | None, run_id: str | None, formats: tuple[str, ...], output: Path | None
+    config_path: Path, run_id: str | None, formats: tuple[str, ...], output: Path | None, language: str | None
 ) -> None:
     """Re-render a stored run without collecting again."""
+    from dataclasses import replace
+
     from auditor import pipeline
 
-    now = _now(now_text)
     with _user_errors():
-        config = _load(config_path, now)
+        config = _load(config_path, _clock())
+        if language is not None:
+            config = replace(
+                config, report=replace(config.report, options=replace(config.report.options, language=language))
+            )
         ev = _store(config)
-        if run_id is None:
-            latest = ev.latest()
-            if latest is None:
-                _fail("the evidence store holds no run for this config yet: run `mfa-audit run` first")
-            run_id = latest.run_id
+        run_id = _run_ref(ev, run_id)
         stored = ev.load_run(run_id)
         extra = _history_extra(config, ev, run_id)
         ctx = pipeline.report_context(
@@ -392,10 +476,36 @@ def report(
 @now_option
 @click.option("--account", default=None, help="A principal (UPN, login or e-mail).")
 @click.option("--portal", default=None, help="A portal name or id.")
+@click.option("--run", "run_id", default=None, help="A stored run id or a unique prefix of it (default: the latest).")
 @click.option("--live", is_flag=True, help="Collect now instead of answering from the latest stored run.")
+@click.option(
+    "--status",
+    "statuses",
+    multiple=True,
+    type=click.Choice([s.value for s in CoverageStatus]),
+    help="--portal: only accounts with this status (repeatable).",
+)
+@click.option(
+    "--severity",
+    type=click.Choice([s.value for s in Severity]),
+    default=None,
+    help="--portal: only accounts with a finding at or above this severity.",
+)
+@click.option("--limit", type=click.IntRange(1, 1_000_000), default=50, show_default=True, help="Rows shown.")
+@fail_on_option
 @json_option
 def check(
-    config_path: Path, now_text: str | None, account: str | None, portal: str | None, live: bool, as_json: bool
+    config_path: Path,
+    now_text: str | None,
+    account: str | None,
+    portal: str | None,
+    run_id: str | None,
+    live: bool,
+    statuses: tuple[str, ...],
+    severity: str | None,
+    limit: int,
+    fail_on: str,
+    as_json: bool,
 ) -> None:
     """Answer for one account or one portal: which access, methods, policies, and why."""
     from auditor import check as checks
@@ -407,42 +517,45 @@ def check(
     console = Console()
     with _user_errors():
         config = _load(config_path, now)
-        ev = _store(config)
+        ev = _store(config, create=live)
         if live:
             snapshot = pipeline.collect(config, registry=Registry(), now=now)
             result = pipeline.evaluate_snapshot(config, snapshot, now=now)
             ev.save_run(result, snapshot, config.digest, config.text)
             stored = ev.load_run(result.run_id)
         else:
-            latest = ev.latest()
-            if latest is None:
-                _fail("the evidence store holds no run for this config yet: run `mfa-audit run` or use --live")
-            stored = ev.load_run(latest.run_id)
+            stored = ev.load_run(_run_ref(ev, run_id))
         if account is not None:
             a_answer = checks.check_account(stored, account, config.evaluation.identity_links)
             if as_json:
                 click.echo(json.dumps(checks.account_to_data(a_answer), indent=2, sort_keys=True))
             else:
                 checks.print_account(a_answer, console)
+            found = [f.severity for f in a_answer.findings]
         else:
             assert portal is not None
-            p_answer = checks.check_portal(stored, portal)
+            p_answer = checks.filter_portal(
+                checks.check_portal(stored, portal),
+                statuses=frozenset(CoverageStatus(x) for x in statuses),
+                severity=Severity(severity) if severity else None,
+            )
             if as_json:
                 click.echo(json.dumps(checks.portal_to_data(p_answer), indent=2, sort_keys=True))
             else:
-                checks.print_portal(p_answer, console)
+                checks.print_portal(p_answer, console, limit=limit)
+            found = [f.severity for f in p_answer.findings]
+    sys.exit(_severity_exit(found, fail_on, complete=stored.result.complete))
 
 
 @main.command()
 @config_option
-@now_option
 @json_option
-def history(config_path: Path, now_text: str | None, as_json: bool) -> None:
+def history(config_path: Path, as_json: bool) -> None:
     """The stored runs of this config, with headline coverage and findings by severity."""
     from auditor import history as hist
 
     with _user_errors():
-        config = _load(config_path, _now(now_text))
+        config = _load(config_path, _clock())
         runs = _store(config).runs()
     if as_json:
         click.echo(json.dumps([hist.summary_to_data(r) for r in runs], indent=2, sort_keys=True))
@@ -452,25 +565,35 @@ def history(config_path: Path, now_text: str | None, as_json: bool) -> None:
 
 @main.command()
 @config_option
-@now_option
 @click.argument("run_a", required=False)
 @click.argument("run_b", required=False)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json", "csv"]),
+    default="table",
+    show_default=True,
+    help="csv: one row per finding with its change (new / resolved / persisting).",
+)
 @json_option
-def diff(config_path: Path, now_text: str | None, run_a: str | None, run_b: str | None, as_json: bool) -> None:
-    """New, resolved and persisting findings between two runs (default: the last two)."""
+def diff(config_path: Path, run_a: str | None, run_b: str | None, fmt: str, as_json: bool) -> None:
+    """New, resolved and persisting findings between two runs (default: the last two).
+    RUN_A and RUN_B are run ids or unique prefixes of them."""
     from auditor import history as hist
 
     with _user_errors():
-        config = _load(config_path, _now(now_text))
+        config = _load(config_path, _clock())
         ev = _store(config)
         if run_a is None or run_b is None:
             runs = ev.runs()
             if len(runs) < 2:
                 _fail("the evidence store holds fewer than two runs of this config: nothing to compare")
             run_a, run_b = runs[-2].run_id, runs[-1].run_id
-        d = hist.diff_runs(ev.load_run(run_a), ev.load_run(run_b))
-    if as_json:
+        d = hist.diff_runs(ev.load_run(_run_ref(ev, run_a)), ev.load_run(_run_ref(ev, run_b)))
+    if as_json or fmt == "json":
         click.echo(json.dumps(hist.diff_to_data(d), indent=2, sort_keys=True))
+    elif fmt == "csv":
+        sys.stdout.write(hist.diff_to_csv(d))
     else:
         hist.print_diff(d, Console())
 
@@ -511,7 +634,6 @@ def verify(report_pdf: Path, as_json: bool) -> None:
 
 @main.command()
 @config_option
-@now_option
 @click.option("--size", type=click.IntRange(1, 10_000), default=25, show_default=True)
 @click.option("--seed", type=int, required=True, help="Seed of the draw: the same seed gives the same sample.")
 @click.option("--run", "run_id", default=None, help="A stored run id (default: the latest).")
@@ -522,21 +644,14 @@ def verify(report_pdf: Path, as_json: bool) -> None:
     default=None,
     help="Write the sample as JSON here (default: stdout).",
 )
-def sample(
-    config_path: Path, now_text: str | None, size: int, seed: int, run_id: str | None, output: Path | None
-) -> None:
+def sample(config_path: Path, size: int, seed: int, run_id: str | None, output: Path | None) -> None:
     """Draw a reproducible random sample of accounts with the raw evidence behind each verdict."""
     from auditor.audit_sample import draw_sample
 
     with _user_errors():
-        config = _load(config_path, _now(now_text))
+        config = _load(config_path, _clock())
         ev = _store(config)
-        if run_id is None:
-            latest = ev.latest()
-            if latest is None:
-                _fail("the evidence store holds no run for this config yet: run `mfa-audit run` first")
-            run_id = latest.run_id
-        stored = ev.load_run(run_id)
+        stored = ev.load_run(_run_ref(ev, run_id))
         doc = draw_sample(stored.snapshot, stored.result, size=size, seed=seed)
     text = json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False)
     if output is None:
@@ -549,19 +664,50 @@ def sample(
 # --- setup -------------------------------------------------------------------------------
 
 
+def _secret_problems(config: AuditConfig) -> list[str]:
+    """Every secret reference of the config that cannot be resolved now (variable unset,
+    file unreadable), named by its key; the value itself is never read into a message."""
+    from auditor.interfaces import Secret, SecretError
+
+    problems: list[str] = []
+
+    def walk(value: Any, key: str) -> None:
+        if isinstance(value, Secret):
+            try:
+                value.reveal()
+            except SecretError as exc:
+                problems.append(f"{key}: {exc}")
+        elif isinstance(value, Mapping):
+            for k, v in value.items():
+                walk(v, f"{key}.{k}")
+        elif isinstance(value, list | tuple):
+            for i, v in enumerate(value):
+                walk(v, f"{key}[{i}]")
+
+    for i, source in enumerate(config.sources):
+        walk(dict(source.settings), f"sources[{i}].settings")
+    for name in ("signing_key", "pseudonym_key"):
+        walk(getattr(config.report.options, name, None), f"report.{name}")
+    return problems
+
+
 @main.command()
 @config_option
-@now_option
-@click.option("--offline", is_flag=True, help="Check the config and settings only; do not contact the sources.")
-def validate(config_path: Path, now_text: str | None, offline: bool) -> None:
+@click.option("--offline", is_flag=True, help="Check config, settings and secrets only; contact no source.")
+def validate(config_path: Path, offline: bool) -> None:
     """Check the config, the credentials and each source's API permissions."""
     from auditor import pipeline
+    from auditor.interfaces import SecretError
 
     console = Console()
     registry = Registry()
     with _user_errors():
-        config = _load(config_path, _now(now_text))
+        config = _load(config_path, _clock())
         connectors = [(s, pipeline.build_connector(config, s, registry)) for s in config.sources]
+    secrets = _secret_problems(config)
+    if secrets:
+        # A secret that cannot be resolved is a configuration error (exit 2), online or not.
+        _fail(f"{config_path}: " + "; ".join(secrets))
     console.print(f"config {config_path}: valid ({len(config.sources)} sources)", markup=False, highlight=False)
     if offline:
         return
@@ -570,6 +716,8 @@ def validate(config_path: Path, now_text: str | None, offline: bool) -> None:
         console.print(f"\n{source.name} ({source.type})", markup=False, highlight=False, style="bold")
         try:
             checks = connector.check_access()
+        except SecretError as exc:
+            _fail(f"{config_path}: sources: {source.name}: {exc}")
         except AuditorError as exc:
             console.print(f"  cannot connect: {exc}", markup=False, highlight=False)
             problems += 1
@@ -584,6 +732,55 @@ def validate(config_path: Path, now_text: str | None, offline: bool) -> None:
                 detail += " (needed only with collect_sign_ins: true)"
             console.print(f"  {mark:8} {c.name}: {c.purpose}{detail}", markup=False, highlight=False)
     sys.exit(EXIT_OK if problems == 0 else EXIT_INCOMPLETE)
+
+
+@main.command(name="rules")
+@json_option
+def list_rules(as_json: bool) -> None:
+    """The rule catalogue: id, severity, frameworks, facts each rule needs, what it flags."""
+    from auditor.fitted_table import Col, fitted
+    from auditor.rules import RULES, RULESET_VERSION
+
+    def facts(r: Any) -> list[str]:
+        return [str(getattr(x, "value", x)) for x in r.requires]
+
+    if as_json:
+        data = {
+            "rule_set_version": RULESET_VERSION,
+            "rules": [
+                {
+                    "id": r.id,
+                    "title": r.title,
+                    "severity": r.severity.value,
+                    "severity_on_high": r.severity_on_high.value if r.severity_on_high else None,
+                    "requires": facts(r),
+                    "references": [{"framework": x.framework, "reference": x.reference} for x in r.references],
+                    "rationale": r.rationale,
+                }
+                for r in RULES
+            ],
+        }
+        click.echo(json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False))
+        return
+    console = Console()
+    cols = (
+        Col("rule"),
+        Col("severity"),
+        Col("flags"),
+        Col("needs", priority=1),
+        Col("frameworks", priority=2),
+    )
+    rows = [
+        (
+            Text(r.id),
+            Text(r.severity.value + (f" ({r.severity_on_high.value} on high)" if r.severity_on_high else "")),
+            Text(r.title),
+            Text(", ".join(facts(r)).replace("_", " ")),
+            Text(", ".join(sorted({x.framework for x in r.references}))),
+        )
+        for r in RULES
+    ]
+    console.print(fitted(console, cols, rows, title=f"Rule set {RULESET_VERSION}"))
 
 
 @main.command(name="connectors")

@@ -590,7 +590,10 @@ def _parse(text: str, path: Path, now: datetime, digest: str, registry: Registry
                 )
             ]
         )
-    base_dir = path.parent
+    # Every relative path in the file is resolved here, once, against the config's own
+    # folder made absolute: later users (store, reports, secrets) never join it again, so
+    # the working directory a command runs from changes nothing.
+    base_dir = path.parent.absolute()
     settings = _raw_settings(data, base_dir, problems)
     pseudonym_key = _raw_pseudonym_key(data, base_dir, problems)
     signing_key = _raw_signing_key(data, base_dir, problems)
@@ -733,7 +736,7 @@ def _build(
     pseudonym_key: Secret | None,
     signing_key: Secret | None = None,
 ) -> AuditConfig:
-    base_dir = path.parent
+    base_dir = path.parent.absolute()
     if cfg.period is not None:
         period = cfg.period
         start, end = quarter_bounds(period)

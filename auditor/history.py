@@ -9,6 +9,8 @@ after retention has purged the account-level data.
 
 from __future__ import annotations
 
+import csv
+import io
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -19,9 +21,10 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from auditor.fitted_table import Col, fitted
 from auditor.metrics import CoverageSummary
 from auditor.model import Finding, Severity
-from auditor.store import RunSummary, StoredRun
+from auditor.store import RunSummary, StoredRun, short_run_id
 
 TOP_ITEMS = 10
 
@@ -437,70 +440,83 @@ def history_table(runs: Sequence[RunSummary], console: Console) -> None:
     if not runs:
         console.print("The evidence store holds no run yet.", markup=False, highlight=False)
         return
-    table = Table(title="Stored runs", title_justify="left")
-    table.add_column("run")
-    table.add_column("period")
-    table.add_column("evaluated")
-    table.add_column("complete")
-    table.add_column("sensitive accesses", justify="right")
-    table.add_column("protected", justify="right")
-    for sev in Severity:
-        table.add_column(sev.value, justify="right", style=SEVERITY_STYLE[sev])
-    table.add_column("rules")
-    table.add_column("data")
-    for run in runs:
-        table.add_row(
-            Text(run.run_id),
+    cols = (
+        Col("run"),
+        Col("period"),
+        Col("evaluated", priority=3),
+        Col("complete", priority=1),
+        Col("sensitive accesses", priority=4, justify="right"),
+        Col("protected", justify="right"),
+        *(
+            Col(
+                sev.value,
+                priority=0 if sev in (Severity.CRITICAL, Severity.HIGH) else 2,
+                justify="right",
+                style=SEVERITY_STYLE[sev],
+            )
+            for sev in Severity
+        ),
+        Col("rules", priority=6),
+        Col("data", priority=5),
+    )
+    rows = [
+        (
+            Text(short_run_id(run.run_id)),
             Text(run.period),
             Text(f"{run.evaluated_at:%Y-%m-%d %H:%M}"),
             Text("yes", style="green") if run.complete else Text("NO", style="bold red"),
-            str(run.sensitive_accesses),
-            percent(run.protected_ratio),
-            *(str(run.findings_by_severity.get(s, 0)) for s in Severity),
+            Text(str(run.sensitive_accesses)),
+            Text(percent(run.protected_ratio)),
+            *(Text(str(run.findings_by_severity.get(s, 0))) for s in Severity),
             Text(run.rule_set_version),
             Text(f"purged {run.purged_at:%Y-%m-%d}", style="dim") if run.purged_at else Text("full"),
         )
-    console.print(table)
+        for run in runs
+    ]
+    console.print(
+        fitted(
+            console, cols, rows, title="Stored runs", caption="run: short id; commands accept it or any unique prefix"
+        )
+    )
 
 
-def _coverage_table(title: str, changes: Sequence[CoverageChange]) -> Table:
-    table = Table(title=title, title_justify="left")
-    table.add_column(title.split()[-1])
-    table.add_column("before", justify="right")
-    table.add_column("after", justify="right")
-    table.add_column("change", justify="right")
+def _coverage_table(title: str, changes: Sequence[CoverageChange], console: Console) -> Table:
+    cols = (
+        Col(title.split()[-1]),
+        Col("before", justify="right", priority=1),
+        Col("after", justify="right"),
+        Col("change", justify="right"),
+    )
+    rows = []
     for c in changes:
         before = (
             "absent" if c.total_before is None else f"{percent(c.ratio_before)} ({c.protected_before}/{c.total_before})"
         )
         after = "absent" if c.total_after is None else f"{percent(c.ratio_after)} ({c.protected_after}/{c.total_after})"
-        table.add_row(Text(c.label), before, after, points(c.delta))
-    return table
+        rows.append((Text(c.label), Text(before), Text(after), points(c.delta)))
+    return fitted(console, cols, rows, title=title)
 
 
-def _findings_table(title: str, refs: Sequence[FindingRef], limit: int) -> Table:
-    table = Table(title=f"{title} ({len(refs)})", title_justify="left")
-    table.add_column("severity")
-    table.add_column("rule")
-    table.add_column("account")
-    table.add_column("portal")
-    for ref in refs[:limit]:
-        table.add_row(
+def _findings_table(title: str, refs: Sequence[FindingRef], limit: int, console: Console) -> Table:
+    cols = (Col("severity", priority=1), Col("rule"), Col("account"), Col("portal"))
+    rows = [
+        (
             severity_text(ref.severity),
             Text(ref.rule_id),
             Text(ref.principal or ref.account_id or "-"),
             Text(ref.portal_name or ref.portal_id or "-"),
         )
-    if len(refs) > limit:
-        table.caption = f"… and {len(refs) - limit} more (use --json for all)"
-    return table
+        for ref in refs[:limit]
+    ]
+    caption = f"… and {len(refs) - limit} more (--format json or csv for all)" if len(refs) > limit else None
+    return fitted(console, cols, rows, title=f"{title} ({len(refs)})", caption=caption)
 
 
 def print_diff(diff: RunDiff, console: Console, limit: int = 25) -> None:
     head = Text()
-    head.append(f"{diff.before.run_id} ({diff.before.period})", style="bold")
+    head.append(f"{short_run_id(diff.before.run_id)} ({diff.before.period})", style="bold")
     head.append(" → ")
-    head.append(f"{diff.after.run_id} ({diff.after.period})", style="bold")
+    head.append(f"{short_run_id(diff.after.run_id)} ({diff.after.period})", style="bold")
     console.print(head)
     line = Text("Sensitive accesses protected: ")
     line.append(f"{percent(diff.ratio_before)} → {percent(diff.ratio_after)} ")
@@ -518,8 +534,44 @@ def print_diff(diff: RunDiff, console: Console, limit: int = 25) -> None:
                 style="yellow",
             )
         )
-    console.print(_findings_table("New findings", diff.new, limit))
-    console.print(_findings_table("Resolved findings", diff.resolved, limit))
-    console.print(_findings_table("Persisting findings", [p.after for p in diff.persisting], limit))
-    console.print(_coverage_table("Coverage by portal", diff.portals))
-    console.print(_coverage_table("Coverage by source", diff.sources))
+    console.print(_findings_table("New findings", diff.new, limit, console))
+    console.print(_findings_table("Resolved findings", diff.resolved, limit, console))
+    console.print(_findings_table("Persisting findings", [p.after for p in diff.persisting], limit, console))
+    console.print(_coverage_table("Coverage by portal", diff.portals, console))
+    console.print(_coverage_table("Coverage by source", diff.sources, console))
+
+
+DIFF_CSV_HEADER = ("change", "severity", "rule_id", "source", "account_id", "principal", "portal_id", "portal_name")
+
+
+def diff_to_csv(diff: RunDiff) -> str:
+    """One row per finding with its change, for a spreadsheet. Cells are guarded against
+    formula injection and control characters like every CSV the tool writes."""
+    from auditor.render.rows import csv_cell
+
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(DIFF_CSV_HEADER)
+    groups: tuple[tuple[str, Sequence[FindingRef]], ...] = (
+        ("new", diff.new),
+        ("resolved", diff.resolved),
+        ("persisting", [p.after for p in diff.persisting]),
+    )
+    for change, refs in groups:
+        for r in refs:
+            writer.writerow(
+                [
+                    csv_cell(x or "")
+                    for x in (
+                        change,
+                        r.severity.value,
+                        r.rule_id,
+                        r.source,
+                        r.account_id,
+                        r.principal,
+                        r.portal_id,
+                        r.portal_name,
+                    )
+                ]
+            )
+    return out.getvalue()

@@ -100,6 +100,28 @@ class Secret:
 # --- connectors ------------------------------------------------------------------------
 
 
+class CollectProgress:
+    """What a connector tells the operator while it reads (all optional to call; the
+    default does nothing). ``kind`` names a listing ("users", "factors"); totals come
+    from the vendor where its API gives one ($count, usage report, a count endpoint).
+    Thread-safe implementations only: sources are collected concurrently."""
+
+    def total(self, kind: str, count: int) -> None:
+        """The vendor's own count for ``kind``: the bar's end."""
+
+    def read(self, kind: str, count: int = 1) -> None:
+        """``count`` more records of ``kind`` read."""
+
+    def request(self, count: int = 1) -> None:
+        """``count`` more HTTP requests made."""
+
+    def waiting(self, seconds: float, reason: str) -> None:
+        """About to wait ``seconds`` (e.g. "rate limit", "retry after 503")."""
+
+
+NO_PROGRESS = CollectProgress()
+
+
 @dataclass(frozen=True, slots=True)
 class CollectContext:
     """What the pipeline hands a connector for one collection."""
@@ -111,6 +133,7 @@ class CollectContext:
     collect_sign_ins: bool = False
     previous: SourceSnapshot | None = None  # for incremental collection
     logger: logging.Logger = field(default_factory=lambda: logging.getLogger("mfa_auditor.collect"))
+    progress: CollectProgress = NO_PROGRESS
 
 
 @dataclass(frozen=True, slots=True)

@@ -68,6 +68,9 @@ class MethodKind(StrEnum):
     PASSWORD = "password"
     SECURITY_QUESTION = "security_question"
     TEMPORARY_ACCESS_PASS = "temporary_access_pass"
+    # An e-mail address registered for self-service password reset (Entra members): it
+    # recovers a password, it is no second factor at sign-in.
+    RECOVERY_EMAIL = "recovery_email"
     UNKNOWN = "unknown"
 
     @property
@@ -93,6 +96,7 @@ METHOD_STRENGTH: Mapping[MethodKind, Strength] = {
     MethodKind.PASSWORD: Strength.NONE,
     MethodKind.SECURITY_QUESTION: Strength.NONE,
     MethodKind.TEMPORARY_ACCESS_PASS: Strength.NONE,
+    MethodKind.RECOVERY_EMAIL: Strength.NONE,
     MethodKind.UNKNOWN: Strength.NONE,
 }
 

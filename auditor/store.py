@@ -207,6 +207,15 @@ class SourceStatus:
     issues: tuple[StoredIssue, ...] = ()
 
 
+def short_run_id(run_id: str) -> str:
+    """What tables show: the run id without its period (``20261115T090000Z-b642ea24``).
+    The digest alone is not enough: the same data evaluated twice has the same digest."""
+    period, sep, rest = run_id.partition("-Q")
+    if sep and rest[:1].isdigit() and rest[1:2] == "-":
+        return rest[2:]
+    return run_id
+
+
 @dataclass(frozen=True, slots=True)
 class RunSummary:
     """One run as history sees it: everything here survives retention."""
@@ -286,11 +295,19 @@ class EvidenceStore:
         clock: Callable[[], datetime] = _utcnow,
         on_stage: Stage = _no_stage,
         chunk_bytes: int = CHUNK_BYTES,
+        create: bool = True,
     ) -> None:
         self.path = Path(path) if path is not None else default_path()
         self._chunk_bytes = chunk_bytes
         self._clock = clock
         self._on_stage = on_stage
+        if not create and not self.path.is_file():
+            # A command that only reads must not leave an empty store behind a wrong path
+            # (and then say "no run yet" as if the history were empty).
+            raise StoreError(
+                f"{self.path}: no evidence store at this path (store.path in the config); "
+                "`mfa-audit run` creates it"
+            )
         self._prepare_files()
         with self._connection() as conn:
             self._migrate(conn)
@@ -492,6 +509,29 @@ class EvidenceStore:
     def summary(self, run_id: str) -> RunSummary:
         with self._connection() as conn:
             return self._summary(conn, self._run_row(conn, run_id))
+
+    def resolve_run_id(self, ref: str) -> str:
+        """The full run id for ``ref``: a whole id, a unique prefix of one (like git), or a
+        unique prefix of the digest that ends it (the short id tables show)."""
+        with self._connection() as conn:
+            ids = [str(r[0]) for r in conn.execute("SELECT run_id FROM runs ORDER BY evaluated_at, seq")]
+        if ref in ids:
+            return ref
+        matches = [i for i in ids if ref and (i.startswith(ref) or short_run_id(i).startswith(ref))]
+        if len(matches) == 1:
+            return matches[0]
+        if matches:
+            raise StoreError(f"run {ref!r} is ambiguous: it matches {', '.join(matches)}")
+        raise self._not_found(ref, ids)
+
+    def run_at(self, evaluated_at: datetime) -> str | None:
+        """The id of a run already evaluated at exactly this time, if any: ``--now`` names a
+        run, and a second collection for the same instant would be refused only at the end."""
+        with self._connection() as conn:
+            for run_id, at in conn.execute("SELECT run_id, evaluated_at FROM runs"):
+                if datetime.fromisoformat(at) == evaluated_at:
+                    return str(run_id)
+        return None
 
     def latest(self, config_digest: str | None = None) -> RunSummary | None:
         runs = self.runs(config_digest)

@@ -146,6 +146,12 @@ def _cell(value: Any) -> str:
     return text
 
 
+def csv_cell(value: Any) -> str:
+    """A value as a guarded CSV cell (controls shown, formula openers quoted), for the
+    other CSV writers of the tool (``diff --format csv``)."""
+    return _cell(value)
+
+
 def _quote(text: str) -> str:
     """The field ``csv.writer`` (excel dialect, QUOTE_MINIMAL, CRLF) writes for ``text``."""
     if "," in text or '"' in text or "\n" in text or "\r" in text:

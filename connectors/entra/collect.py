@@ -19,8 +19,11 @@ from auditor.model import (
     Account,
     AccountId,
     AccountKind,
+    Fact,
+    FactRead,
     GroupId,
     Method,
+    MethodAllowance,
     MethodKind,
     PageDigest,
     Policy,
@@ -34,7 +37,7 @@ from auditor.model import (
     SourceSnapshot,
     UnreadableRecord,
 )
-from connectors.entra import parse, policies
+from connectors.entra import methods_policy, parse, policies
 from connectors.entra.graph import BatchResult, ForeignLink, GraphClient, GraphError, Page
 from connectors.entra.selection import PortalSelection
 from connectors.entra.settings import EntraSettings
@@ -56,6 +59,7 @@ class _State:
     methods: dict[str, tuple[Method, ...]] = field(default_factory=dict)
     portals: list[Portal] = field(default_factory=list)
     portal_by_app: dict[str, PortalId] = field(default_factory=dict)
+    apps: dict[str, parse.AppInfo] = field(default_factory=dict)
     assignments: list[tuple[PortalId, str, str]] = field(default_factory=list)  # portal, principal type, id
     policies: list[Policy] = field(default_factory=list)
     policy_groups: set[str] = field(default_factory=set)
@@ -63,6 +67,8 @@ class _State:
     sign_ins: list[SignIn] = field(default_factory=list)
     sign_ins_collected: bool = False
     legacy_blocked: bool | None = None
+    method_policy: tuple[MethodAllowance, ...] = ()
+    methods_policy_read: bool = False
     expected: dict[str, int] = field(default_factory=dict)
 
 
@@ -75,6 +81,8 @@ class Collection:
         self.issues: list[SourceIssue] = []
         self.digests: list[PageDigest] = []
         self.st = _State()
+        self.failed: dict[str, str] = {}  # phase code → why it failed
+        self.sign_in_times_refused = ""
 
     # --- helpers -------------------------------------------------------------------------
 
@@ -91,10 +99,12 @@ class Collection:
             # Named on its own: a tenant (or something in between) pointing the token elsewhere.
             self.issue("foreign_link", f"{what}: {exc}", incomplete=True)
             self.issue(code, f"{what} could not be read: {exc}", incomplete=incomplete)
+            self.failed[code] = f"{what} could not be read: {exc}"
         except GraphError as exc:
             self.issue(code, f"{what} could not be read: {exc}", incomplete=incomplete)
+            self.failed[code] = f"{what} could not be read: {exc}"
         except _PhaseFailed:
-            pass
+            self.failed[code] = f"{what} could not be read"
 
     def pages(
         self, endpoint: str, path: str, params: dict[str, str] | None = None, version: str = "v1.0"
@@ -119,6 +129,8 @@ class Collection:
             self._record_selection(self.s.portals)
         with self.phase("policies_unread", "Conditional Access policies"):
             self.conditional_access()
+        with self.phase("entra.methods_policy_unread", "the authentication methods policy", incomplete=False):
+            self.methods_policy()
         with self.phase("groups_unread", "group membership"):
             self.groups()
         if self.ctx.collect_sign_ins:
@@ -138,6 +150,9 @@ class Collection:
             self.issue(
                 "last_sign_in_unread",
                 f"last sign-in (signInActivity) refused ({exc.code}); accounts read without it, dormancy unknown",
+            )
+            self.sign_in_times_refused = (
+                f"last sign-in (signInActivity) refused ({exc.code}): it needs AuditLog.Read.All and a P1 licence"
             )
             self._read_users(select)
         read = len(self.st.accounts) + len(self.st.unreadable)
@@ -192,7 +207,9 @@ class Collection:
                     uid = row.get("id")
                     labels = row.get("methodsRegistered")
                     if isinstance(uid, str) and uid in self.st.accounts and isinstance(labels, list):
-                        self.st.methods[uid] = tuple(parse.registered_method(str(x)) for x in labels)
+                        # The account's own kind decides e-mail (guest OTP or member SSPR).
+                        guest = self.st.accounts[uid].kind is AccountKind.GUEST
+                        self.st.methods[uid] = tuple(parse.registered_method(str(x), guest) for x in labels)
             missing = [uid for uid in self.st.accounts if uid not in self.st.methods]
             self.issue("methods_path", "authentication methods read from the registration report")
             if missing:
@@ -222,8 +239,9 @@ class Collection:
             if items is None:
                 failed[f"HTTP {result.status}"] += 1
                 continue
+            guest = uid in self.st.accounts and self.st.accounts[uid].kind is AccountKind.GUEST
             self.st.methods[uid] = tuple(
-                m for m in (parse.method_object(o) for o in items) if m.kind is not MethodKind.PASSWORD
+                m for m in (parse.method_object(o, guest) for o in items) if m.kind is not MethodKind.PASSWORD
             )
         if failed:
             detail = ", ".join(f"{n} × {why}" for why, n in sorted(failed.items()))
@@ -274,6 +292,7 @@ class Collection:
                 self.st.portals.append(portal)
                 if isinstance(obj.get("appId"), str):
                     self.st.portal_by_app[obj["appId"]] = portal.id
+                    self.st.apps[obj["appId"]] = parse.app_info(obj, portal)
         for portal in self.st.portals:
             if not portal.assignment_required:
                 continue
@@ -309,13 +328,16 @@ class Collection:
             for page in self.pages("/namedLocations", "/identity/conditionalAccess/namedLocations"):
                 names.update({str(o.get("id")): str(o.get("displayName")) for o in page.items})
         strengths: dict[str, tuple[str, ...]] = {}
+        satisfied: dict[str, str] = {}
         with self.phase("strengths_unread", "authentication strength policies", incomplete=False):
             for page in self.pages("/authenticationStrengthPolicies", "/policies/authenticationStrengthPolicies"):
                 for o in page.items:
                     combos = o.get("allowedCombinations")
                     if isinstance(combos, list):
                         strengths[str(o.get("id"))] = tuple(str(c) for c in combos)
-        ctx = policies.MappingContext(self.st.portal_by_app, names, strengths)
+                    if isinstance(o.get("requirementsSatisfied"), str):
+                        satisfied[str(o.get("id"))] = o["requirementsSatisfied"]
+        ctx = policies.MappingContext(self.st.portal_by_app, names, strengths, satisfied, self.st.apps)
         legacy = False
         any_enabled = False
         for page in self.pages("/conditionalAccess/policies", "/identity/conditionalAccess/policies"):
@@ -340,11 +362,27 @@ class Collection:
                 self.st.legacy_blocked = None
         else:
             if isinstance(defaults, dict) and defaults.get("isEnabled") is True:
-                self.st.policies.append(policies.security_defaults_policy())
+                self.st.policies.append(policies.security_defaults_policy(self.st.portal_by_app))
                 self.st.legacy_blocked = True  # security defaults block legacy authentication
         if self.s.per_user_mfa:
             with self.phase("per_user_mfa_unread", "per-user MFA state (beta)", incomplete=False):
                 self._per_user_mfa()
+
+    def methods_policy(self) -> None:
+        """Which methods the tenant allows, and to whom (Policy.Read.All, as for CA)."""
+        raw = self.client.get(methods_policy.PATH)
+        if not isinstance(raw, dict):
+            raise _PhaseFailed
+        read = methods_policy.parse_methods_policy(raw)
+        for issue in read.issues:
+            self.issue(issue.code, issue.message, issue.record)
+        self.st.method_policy = read.allowances
+        self.st.policy_groups.update(read.groups)
+        if read.complete:
+            self.st.methods_policy_read = True
+        else:
+            self.failed["entra.methods_policy_unread"] = read.reason
+            self.issue("entra.methods_policy_partial", read.reason)
 
     def _per_user_mfa(self) -> None:
         paths = {f"/users/{uid}/authentication/requirements": uid for uid in self.st.accounts}
@@ -441,7 +479,63 @@ class Collection:
             raw_digests=tuple(self.digests),
             legacy_auth_blocked=st.legacy_blocked,
             sign_ins_collected=st.sign_ins_collected,
+            facts=self._facts(),
+            method_policy=st.method_policy,
         )
+
+    def _facts(self) -> tuple[FactRead, ...]:
+        """What this collection read, and for each fact it did not, why."""
+
+        def by_phase(fact: Fact, *codes: str) -> FactRead:
+            for code in codes:
+                if code in self.failed:
+                    return FactRead(fact, False, self.failed[code])
+            return FactRead(fact, True)
+
+        out = [
+            by_phase(Fact.ACCOUNTS, "users_unread"),
+            by_phase(Fact.METHODS, "users_unread", "methods_unread"),
+            by_phase(Fact.POLICIES, "policies_unread"),
+            by_phase(Fact.ROLES, "users_unread", "roles_unread", "groups_unread"),
+            by_phase(Fact.ACCESS, "portals_unread", "groups_unread"),
+        ]
+        if self.st.methods_policy_read:
+            out.append(FactRead(Fact.METHODS_POLICY, True))
+        else:
+            out.append(
+                FactRead(
+                    Fact.METHODS_POLICY,
+                    False,
+                    self.failed.get("entra.methods_policy_unread", "the authentication methods policy was not read"),
+                )
+            )
+        if "users_unread" in self.failed:
+            out.append(FactRead(Fact.SIGN_IN_TIMES, False, self.failed["users_unread"]))
+        elif self.sign_in_times_refused:
+            out.append(FactRead(Fact.SIGN_IN_TIMES, False, self.sign_in_times_refused))
+        else:
+            out.append(FactRead(Fact.SIGN_IN_TIMES, True))
+        if self.st.sign_ins_collected:
+            out.append(FactRead(Fact.SIGN_IN_LOG, True))
+        elif not self.ctx.collect_sign_ins:
+            out.append(FactRead(Fact.SIGN_IN_LOG, False, "the sign-in log was not requested for this run"))
+        else:
+            out.append(
+                FactRead(Fact.SIGN_IN_LOG, False, self.failed.get("sign_ins_unread", "the sign-in log was not read"))
+            )
+        if self.st.legacy_blocked is None:
+            out.append(
+                FactRead(
+                    Fact.LEGACY_AUTH,
+                    False,
+                    self.failed.get(
+                        "policies_unread", "security defaults could not be read and no CA policy is enabled"
+                    ),
+                )
+            )
+        else:
+            out.append(FactRead(Fact.LEGACY_AUTH, True))
+        return tuple(out)
 
     def _access(self, accounts: list[Account]) -> tuple[Access, ...]:
         out: dict[tuple[str, str, AccessVia, str | None], Access] = {}

@@ -27,7 +27,10 @@ from auditor.model import (
 # ``methodsRegistered`` values of the registration report. The list is open-ended
 # (Microsoft adds values): anything else becomes ``unknown`` with an issue.
 REGISTERED_METHODS: Mapping[str, MethodKind] = {
-    "email": MethodKind.EMAIL_OTP,
+    # A member's e-mail is a self-service password reset method; Entra offers e-mail
+    # one-time passcode at sign-in to guests (B2B / external users) only. See
+    # ``email_kind``.
+    "email": MethodKind.RECOVERY_EMAIL,
     # A mobile phone can receive SMS codes: the weakest use it allows is what counts.
     "mobilePhone": MethodKind.SMS,
     "alternateMobilePhone": MethodKind.VOICE,  # voice calls only
@@ -49,6 +52,18 @@ REGISTERED_METHODS: Mapping[str, MethodKind] = {
     "temporaryAccessPass": MethodKind.TEMPORARY_ACCESS_PASS,
     # An external authentication method (EAM): a second factor Entra cannot describe.
     "externalAuthMethod": MethodKind.UNSPECIFIED_SECOND_FACTOR,
+    # The other members of the same evolvable enum (usageAuthMethod, beta), which
+    # registration and usage reports may carry.
+    "sms": MethodKind.SMS,
+    "mobileSMS": MethodKind.SMS,
+    "mobileCall": MethodKind.VOICE,
+    "alternateMobileCall": MethodKind.VOICE,
+    "appNotification": MethodKind.AUTHENTICATOR_PUSH,
+    "appCode": MethodKind.TOTP_SOFTWARE,  # a code from the Authenticator app
+    "oneTimePasscode": MethodKind.TOTP_SOFTWARE,  # an OATH code, software or hardware: strong either way
+    "fido": MethodKind.FIDO2_SECURITY_KEY,
+    "appPassword": MethodKind.PASSWORD,  # a password for legacy clients: no second factor
+    "qrCode": MethodKind.PASSWORD,  # QR code + PIN: a first factor for frontline workers
 }
 
 _TYPE_PREFIX = "#microsoft.graph."
@@ -57,7 +72,7 @@ _TYPE_PREFIX = "#microsoft.graph."
 # Normalising to the report's vocabulary makes the two paths give the same methods.
 METHOD_TYPES: Mapping[str, tuple[MethodKind, str]] = {
     "passwordAuthenticationMethod": (MethodKind.PASSWORD, "password"),
-    "emailAuthenticationMethod": (MethodKind.EMAIL_OTP, "email"),
+    "emailAuthenticationMethod": (MethodKind.RECOVERY_EMAIL, "email"),
     "microsoftAuthenticatorAuthenticationMethod": (MethodKind.AUTHENTICATOR_PUSH, "microsoftAuthenticatorPush"),
     "passwordlessMicrosoftAuthenticatorAuthenticationMethod": (
         MethodKind.AUTHENTICATOR_PASSWORDLESS,
@@ -95,18 +110,36 @@ def parse_datetime(value: object) -> datetime | None:
     return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
 
 
-def registered_method(label: str) -> Method:
+def email_kind(guest: bool) -> MethodKind:
+    """E-mail is a sign-in factor (one-time passcode) for guests and external users, as
+    Microsoft documents it; for members it only resets a password."""
+    return MethodKind.EMAIL_OTP if guest else MethodKind.RECOVERY_EMAIL
+
+
+def registered_method(label: str, guest: bool = False) -> Method:
     """A ``methodsRegistered`` value; unknown values keep their label as ``unknown``."""
-    return Method(REGISTERED_METHODS.get(label, MethodKind.UNKNOWN), label, MethodStatus.ACTIVE, None)
+    kind = email_kind(guest) if label == "email" else REGISTERED_METHODS.get(label, MethodKind.UNKNOWN)
+    return Method(kind, label, MethodStatus.ACTIVE, None)
 
 
-def method_object(obj: Mapping[str, Any]) -> Method:
+def registered_methods(row: Mapping[str, Any]) -> tuple[Method, ...]:
+    """The methods of one ``userRegistrationDetails`` row (its ``userType`` decides e-mail)."""
+    labels = row.get("methodsRegistered")
+    if not isinstance(labels, list):
+        return ()
+    guest = str(row.get("userType", "")).casefold() == "guest"
+    return tuple(registered_method(str(x), guest) for x in labels)
+
+
+def method_object(obj: Mapping[str, Any], guest: bool = False) -> Method:
     """One item of ``/users/{id}/authentication/methods``."""
     odata = str(obj.get("@odata.type", ""))
     name = odata.removeprefix(_TYPE_PREFIX)
     created = parse_datetime(obj.get("createdDateTime"))
     if name == "phoneAuthenticationMethod":
         kind, label = _PHONE_TYPES.get(str(obj.get("phoneType")), (MethodKind.SMS, "mobilePhone"))
+    elif name == "emailAuthenticationMethod":
+        kind, label = email_kind(guest), "email"
     elif name == "fido2AuthenticationMethod" and obj.get("passkeyType") in ("deviceBound", "synced"):
         kind, label = (
             MethodKind.PASSKEY,
@@ -204,7 +237,23 @@ SERVICE_PRINCIPAL_FIELDS = (
     "accountEnabled",
     "servicePrincipalType",
     "tags",
+    "appOwnerOrganizationId",
 )
+
+
+@dataclass(frozen=True, slots=True)
+class AppInfo:
+    """What decides an app's membership of a Conditional Access app group (Office365):
+    its portal, display name and owning tenant (None when not read)."""
+
+    portal: PortalId
+    name: str
+    owner: str | None
+
+
+def app_info(obj: Mapping[str, Any], portal: Portal) -> AppInfo:
+    owner = obj.get("appOwnerOrganizationId")
+    return AppInfo(portal.id, str(obj.get("displayName") or ""), owner if isinstance(owner, str) and owner else None)
 
 
 def parse_service_principal(obj: Mapping[str, Any], source: SourceName) -> Portal | None:

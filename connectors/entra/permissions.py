@@ -45,7 +45,8 @@ NEEDED: tuple[Needed, ...] = (
     ),
     Needed(
         "Policy.Read.All",
-        "Conditional Access policies, named locations, authentication strengths, security defaults, per-user MFA",
+        "Conditional Access policies, named locations, authentication strengths, the authentication methods "
+        "policy, security defaults, per-user MFA",
     ),
 )
 

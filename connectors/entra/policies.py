@@ -26,6 +26,7 @@ from auditor.model import (
     Condition,
     ConditionKind,
     GroupId,
+    MethodKind,
     Policy,
     PolicyId,
     PolicyRule,
@@ -39,6 +40,8 @@ from auditor.model import (
     Strength,
     requirement_for_strength,
 )
+from connectors.entra import app_groups
+from connectors.entra.parse import AppInfo
 
 VENDOR_KIND = "conditional_access"
 
@@ -48,46 +51,81 @@ _STATES = {
     "disabled": PolicyState.DISABLED,
 }
 
-# Authentication-strength factors (``allowedCombinations`` items split on ",").
-STRENGTH_FACTORS: Mapping[str, Strength] = {
-    "password": Strength.NONE,
-    "federatedSingleFactor": Strength.NONE,
-    "x509CertificateSingleFactor": Strength.NONE,
-    "qrCodePin": Strength.NONE,
-    # Federated MFA: the other IdP says "MFA done" but not how.
-    "federatedMultiFactor": Strength.WEAK,
+# Authentication method modes (``allowedCombinations`` items split on ","), every member
+# of Graph's ``authenticationMethodModes`` (v1.0 and beta). Each mode is rated twice:
+# what it is *alone* (a combination of that one mode), and what it adds as the *second*
+# factor next to a password or a federated first factor. SMS, voice and e-mail codes,
+# OATH codes, an Authenticator push and a single-factor certificate are one factor
+# alone (SMS sign-in, e-mail code sign-in) and a second factor after a password.
+# Modes that are multifactor on their own (Windows Hello, FIDO2, a multifactor
+# certificate, passwordless phone sign-in, a temporary access pass, a federated MFA
+# claim) rate the same either way.
+FIRST_FACTOR_MODES = frozenset({"password", "federatedSingleFactor", "qrCodePin"})
+SECOND_FACTOR_MODES: Mapping[str, Strength] = {
     "sms": Strength.WEAK,
     "voice": Strength.WEAK,
     "email": Strength.WEAK,
-    # A temporary access pass satisfies MFA in Entra; it is a code, so no better than weak.
-    "temporaryAccessPassOneTime": Strength.WEAK,
-    "temporaryAccessPassMultiUse": Strength.WEAK,
     "hardwareOath": Strength.STRONG,
     "softwareOath": Strength.STRONG,
     "microsoftAuthenticatorPush": Strength.STRONG,
-    "deviceBasedPush": Strength.STRONG,
+    # A certificate next to a password: two factors. Not phishing-resistant as Microsoft
+    # rates it (its built-in phishing-resistant strength lists only the multifactor mode).
+    "x509CertificateSingleFactor": Strength.STRONG,
+}
+MULTIFACTOR_MODES: Mapping[str, Strength] = {
+    # Federated MFA: the other IdP says "MFA done" but not how.
+    "federatedMultiFactor": Strength.WEAK,
+    # A temporary access pass satisfies MFA in Entra; it is a code, so no better than weak.
+    "temporaryAccessPassOneTime": Strength.WEAK,
+    "temporaryAccessPassMultiUse": Strength.WEAK,
+    "deviceBasedPush": Strength.STRONG,  # passwordless phone sign-in
     "fido2": Strength.PHISHING_RESISTANT,
     "windowsHelloForBusiness": Strength.PHISHING_RESISTANT,
     "x509CertificateMultiFactor": Strength.PHISHING_RESISTANT,
 }
+# Every mode this connector knows, with what it is alone (kept for the docs' table).
+STRENGTH_FACTORS: Mapping[str, Strength] = {
+    **dict.fromkeys(FIRST_FACTOR_MODES, Strength.NONE),
+    **dict.fromkeys(SECOND_FACTOR_MODES, Strength.NONE),
+    **MULTIFACTOR_MODES,
+}
+# The registered-method kinds a mode lets a user present at the second step. First
+# factors and the federated modes name no method registered in Entra.
+MODE_KINDS: Mapping[str, tuple[MethodKind, ...]] = {
+    "sms": (MethodKind.SMS,),
+    "voice": (MethodKind.VOICE,),
+    "email": (MethodKind.EMAIL_OTP,),
+    "hardwareOath": (MethodKind.HARDWARE_OTP,),
+    "softwareOath": (MethodKind.TOTP_SOFTWARE,),
+    "microsoftAuthenticatorPush": (MethodKind.AUTHENTICATOR_PUSH,),
+    "x509CertificateSingleFactor": (MethodKind.CERTIFICATE,),
+    "x509CertificateMultiFactor": (MethodKind.CERTIFICATE,),
+    "temporaryAccessPassOneTime": (MethodKind.TEMPORARY_ACCESS_PASS,),
+    "temporaryAccessPassMultiUse": (MethodKind.TEMPORARY_ACCESS_PASS,),
+    "deviceBasedPush": (MethodKind.AUTHENTICATOR_PASSWORDLESS,),
+    # Entra stores passkeys (device-bound or synced) as FIDO2 credentials.
+    "fido2": (MethodKind.FIDO2_SECURITY_KEY, MethodKind.PASSKEY),
+    "windowsHelloForBusiness": (MethodKind.WINDOWS_HELLO,),
+}
+# ``requirementsSatisfied`` of a strength: "mfa" grants the MFA claim, "none" does not.
+REQUIREMENTS_SATISFIED = frozenset({"mfa", "none"})
 
-# App ids behind the ``Office365`` keyword that a tenant lists as service principals
-# (best effort: a portal missing from this set is simply not covered by such a policy,
-# which under-claims coverage rather than over-claims it).
-OFFICE365_APP_IDS = frozenset(
+ADMIN_PORTAL_APP_IDS = frozenset({"c44b4083-3bb0-49c1-b47d-974e53cbdf3c"})  # Azure portal
+# Azure Resource Manager as security defaults name it: "any user accessing the Azure
+# portal, the Microsoft Entra admin center, Azure PowerShell or Azure CLI must complete
+# MFA" (learn.microsoft.com/entra/fundamentals/security-defaults).
+AZURE_MANAGEMENT_APP_IDS = frozenset(
     {
-        "00000002-0000-0ff1-ce00-000000000000",  # Office 365 Exchange Online
-        "00000003-0000-0ff1-ce00-000000000000",  # Office 365 SharePoint Online
-        "00000004-0000-0ff1-ce00-000000000000",  # Skype for Business Online
-        "00000006-0000-0ff1-ce00-000000000000",  # Microsoft Office 365 Portal
-        "cc15fd57-2c6c-4117-a88c-83b1d56b4bbe",  # Microsoft Teams Services
-        "1fec8e78-bce4-4aaf-ab1b-5451cc387264",  # Microsoft Teams
-        "4345a7b9-9a63-4910-a426-35363201d503",  # O365 Suite UX
+        "797f4846-ba00-4fd7-ba43-dac1f8f63013",  # Windows Azure Service Management API
+        "c44b4083-3bb0-49c1-b47d-974e53cbdf3c",  # Azure portal
+        "1950a258-227b-4e31-a9cf-717495945fc2",  # Microsoft Azure PowerShell
+        "04b07795-8ddb-461a-bbee-02f9e1bf7b46",  # Microsoft Azure CLI
     }
 )
-ADMIN_PORTAL_APP_IDS = frozenset({"c44b4083-3bb0-49c1-b47d-974e53cbdf3c"})  # Azure portal
 
-# Roles security defaults require MFA of at every sign-in (role template ids).
+# Roles security defaults require MFA of at every sign-in (role template ids): the list
+# of learn.microsoft.com/entra/fundamentals/security-defaults, "Require administrators to
+# do multifactor authentication" (17 roles).
 SECURITY_DEFAULTS_ROLES: tuple[RoleId, ...] = tuple(
     RoleId(r)
     for r in (
@@ -105,6 +143,9 @@ SECURITY_DEFAULTS_ROLES: tuple[RoleId, ...] = tuple(
         "194ae4cb-b126-40b2-bd5b-6091b380977d",  # Security Administrator
         "f28a1f50-f6e7-4571-818b-6a12f2af6b6c",  # SharePoint Administrator
         "fe930be7-5e62-47db-91af-98c3a49a38b1",  # User Administrator
+        "69091246-20e8-4a56-aa4d-066075b2a7a8",  # Teams Administrator
+        "0526716b-113d-4c15-b2c8-68e3c22b9f80",  # Authentication Policy Administrator
+        "45d8d3c5-c802-45c6-b32a-1d70b5e1e86e",  # Identity Governance Administrator
     )
 )
 
@@ -122,6 +163,8 @@ class MappingContext:
     portal_by_app: Mapping[str, PortalId] = field(default_factory=dict)
     location_names: Mapping[str, str] = field(default_factory=dict)
     strengths: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # id → allowedCombinations
+    strength_requirements: Mapping[str, str] = field(default_factory=dict)  # id → requirementsSatisfied
+    apps: Mapping[str, AppInfo] = field(default_factory=dict)  # appId → the service principal read
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,24 +179,42 @@ def _strs(value: object) -> list[str]:
 
 
 def combination_strength(combination: str) -> Strength | None:
-    """A combination is as strong as its strongest factor; None if a factor is unknown."""
+    """What one allowed combination guarantees; None if a mode is unknown.
+
+    A multifactor mode is worth its own rating. Otherwise the combination is two factors
+    only when a first factor (password, federated single factor) stands next to a
+    second-factor mode, and is then as strong as its strongest second factor; a
+    second-factor mode alone (``sms``, ``email``…) is a single-factor sign-in."""
+    modes = [m.strip() for m in combination.split(",") if m.strip()]
+    if not modes or any(
+        m not in FIRST_FACTOR_MODES and m not in SECOND_FACTOR_MODES and m not in MULTIFACTOR_MODES for m in modes
+    ):
+        return None
     best = Strength.NONE
-    for factor in combination.split(","):
-        s = STRENGTH_FACTORS.get(factor.strip())
-        if s is None:
-            return None
-        if s.rank > best.rank:
-            best = s
+    for m in modes:
+        if m in MULTIFACTOR_MODES and MULTIFACTOR_MODES[m].rank > best.rank:
+            best = MULTIFACTOR_MODES[m]
+    has_first = any(m in FIRST_FACTOR_MODES for m in modes)
+    seconds = [SECOND_FACTOR_MODES[m] for m in modes if m in SECOND_FACTOR_MODES]
+    if has_first and seconds:
+        second = max(seconds, key=lambda x: x.rank)
+        if second.rank > best.rank:
+            best = second
     return best
 
 
-def strength_demand(combinations: Sequence[str]) -> tuple[Requirement, tuple[str, ...]]:
+def strength_demand(
+    combinations: Sequence[str], requirements_satisfied: str = "mfa"
+) -> tuple[Requirement, tuple[str, ...]]:
     """The requirement an authentication strength demands (its weakest combination),
-    and the combinations we could not judge (counted as no second factor)."""
+    and what we could not judge (counted as no second factor). A strength whose
+    ``requirementsSatisfied`` is not "mfa" grants no MFA claim and demands nothing."""
     if not combinations:
         return Requirement.NONE, ()
-    weakest = Strength.PHISHING_RESISTANT
     unknown = []
+    if requirements_satisfied not in REQUIREMENTS_SATISFIED:
+        unknown.append(f"requirementsSatisfied={requirements_satisfied}")
+    weakest = Strength.PHISHING_RESISTANT
     for combo in combinations:
         s = combination_strength(combo)
         if s is None:
@@ -161,7 +222,22 @@ def strength_demand(combinations: Sequence[str]) -> tuple[Requirement, tuple[str
             s = Strength.NONE  # unknown is never compliant
         if s.rank < weakest.rank:
             weakest = s
+    if requirements_satisfied != "mfa":
+        weakest = Strength.NONE
     return requirement_for_strength(weakest), tuple(unknown)
+
+
+def accepted_kinds(combinations: Sequence[str]) -> tuple[MethodKind, ...]:
+    """The method kinds a user may present as the second step of a strength: those of
+    the combinations that are two factors (a single-factor combination adds none)."""
+    out: dict[MethodKind, None] = {}
+    for combo in combinations:
+        s = combination_strength(combo)
+        if s is None or s is Strength.NONE:
+            continue
+        for mode in combo.split(","):
+            out.update(dict.fromkeys(MODE_KINDS.get(mode.strip(), ())))
+    return tuple(out)
 
 
 def _quoted(names: Iterable[str]) -> str:
@@ -258,11 +334,27 @@ def _scope(users: Any, issues: list[SourceIssue], pid: str) -> Scope:
     )
 
 
-def _apps(values: list[str], ctx: MappingContext) -> list[PortalId]:
+def _apps(
+    values: list[str], ctx: MappingContext, pid: str, issues: list[SourceIssue], *, excluding: bool
+) -> list[PortalId]:
     out: list[PortalId] = []
     for v in values:
         if v == "Office365":
-            out.extend(p for app, p in ctx.portal_by_app.items() if app in OFFICE365_APP_IDS)
+            group = app_groups.office365(ctx.apps, ctx.portal_by_app)
+            out.extend(group.members)
+            if excluding:
+                # Never covered: an app that may be in the excluded group is left out.
+                out.extend(group.undecided)
+            issues.extend(
+                SourceIssue(
+                    "entra.app_group_undecided",
+                    f"policy {pid} {'excludes' if excluding else 'includes'} Office365; whether portal "
+                    f"{portal} belongs to that group cannot be decided from Microsoft's list: "
+                    "not counted as covered by this policy",
+                    f"{pid}/{portal}",
+                )
+                for portal in group.undecided
+            )
         elif v == "MicrosoftAdminPortals":
             out.extend(p for app, p in ctx.portal_by_app.items() if app in ADMIN_PORTAL_APP_IDS)
         elif v not in ("All", "None"):
@@ -272,7 +364,9 @@ def _apps(values: list[str], ctx: MappingContext) -> list[PortalId]:
     return list(dict.fromkeys(out))
 
 
-def _portal_scope(apps: Any, ctx: MappingContext) -> tuple[PortalScope, list[Condition]]:
+def _portal_scope(
+    apps: Any, ctx: MappingContext, pid: str, issues: list[SourceIssue]
+) -> tuple[PortalScope, list[Condition]]:
     apps = apps if isinstance(apps, dict) else {}
     include = _strs(apps.get("includeApplications"))
     exclude = _strs(apps.get("excludeApplications"))
@@ -281,23 +375,32 @@ def _portal_scope(apps: Any, ctx: MappingContext) -> tuple[PortalScope, list[Con
     if isinstance(flt, dict) and flt.get("rule"):
         conditions.append(Condition(ConditionKind.OTHER, f"application filter ({flt.get('mode')}): {flt['rule']}"))
     # Only user actions / authentication contexts: step-up for an action, no portal.
-    return PortalScope(all="All" in include, ids=tuple(_apps(include, ctx)), excluded_ids=tuple(_apps(exclude, ctx))), (
-        conditions
+    scope = PortalScope(
+        all="All" in include,
+        ids=tuple(_apps(include, ctx, pid, issues, excluding=False)),
+        excluded_ids=tuple(_apps(exclude, ctx, pid, issues, excluding=True)),
     )
+    return scope, conditions
 
 
 def _requirement(
     grant: Any, ctx: MappingContext, pid: str, issues: list[SourceIssue]
-) -> tuple[Requirement, list[Condition]]:
+) -> tuple[Requirement, list[Condition], tuple[MethodKind, ...]]:
     if not isinstance(grant, dict):
-        return Requirement.NONE, []
+        return Requirement.NONE, [], ()
     controls = _strs(grant.get("builtInControls"))
     if "block" in controls:
-        return Requirement.BLOCK, []
+        return Requirement.BLOCK, [], ()
     requirement = Requirement.NONE
+    accepted: tuple[MethodKind, ...] = ()
     strength = grant.get("authenticationStrength")
     if isinstance(strength, dict):
-        combos = _strs(strength.get("allowedCombinations")) or list(ctx.strengths.get(str(strength.get("id")), ()))
+        sid = str(strength.get("id"))
+        combos = _strs(strength.get("allowedCombinations")) or list(ctx.strengths.get(sid, ()))
+        satisfied = strength.get("requirementsSatisfied")
+        if not isinstance(satisfied, str):
+            # Built-in and custom strengths state it; a reference without it takes the tenant's.
+            satisfied = ctx.strength_requirements.get(sid, "mfa")
         if not combos:
             issues.append(
                 SourceIssue(
@@ -307,7 +410,8 @@ def _requirement(
                     pid,
                 )
             )
-        requirement, unknown = strength_demand(combos)
+        requirement, unknown = strength_demand(combos, satisfied)
+        accepted = accepted_kinds(combos) if requirement is not Requirement.NONE else ()
         if unknown:
             issues.append(
                 SourceIssue(
@@ -329,7 +433,7 @@ def _requirement(
             conditions.append(
                 Condition(ConditionKind.ALTERNATIVE_CONTROL, f"can be met by {', '.join(others)} instead of MFA")
             )
-    return requirement, conditions
+    return requirement, conditions, accepted
 
 
 def _grant_text(grant: Any) -> str:
@@ -353,9 +457,9 @@ def map_ca_policy(raw: Mapping[str, Any], ctx: MappingContext) -> MappedPolicy:
     conditions = raw.get("conditions") if isinstance(raw.get("conditions"), dict) else {}
     assert isinstance(conditions, dict)
     scope = _scope(conditions.get("users"), issues, pid)
-    portals, app_conditions = _portal_scope(conditions.get("applications"), ctx)
+    portals, app_conditions = _portal_scope(conditions.get("applications"), ctx, pid, issues)
     grant = raw.get("grantControls")
-    requirement, grant_conditions = _requirement(grant, ctx, pid, issues)
+    requirement, grant_conditions, accepted = _requirement(grant, ctx, pid, issues)
     conds: list[Condition] = []
     conds += _location_conditions(conditions.get("locations"), ctx)
     conds += _platform_conditions(conditions.get("platforms"))
@@ -366,7 +470,7 @@ def map_ca_policy(raw: Mapping[str, Any], ctx: MappingContext) -> MappedPolicy:
             # Legacy protocols only: no modern sign-in is touched. Judged by legacy_auth_blocked.
             detail = f"legacy clients only ({', '.join(sorted(clients))}): {_grant_text(grant)}"
             conds.append(Condition(ConditionKind.CLIENT_APP, detail))
-            requirement, grant_conditions = Requirement.NONE, []
+            requirement, grant_conditions, accepted = Requirement.NONE, [], ()
         else:
             conds.append(Condition(ConditionKind.CLIENT_APP, f"client apps {', '.join(sorted(clients))} only"))
     devices = conditions.get("devices")
@@ -377,14 +481,17 @@ def map_ca_policy(raw: Mapping[str, Any], ctx: MappingContext) -> MappedPolicy:
     if isinstance(flows, dict) and flows.get("transferMethods"):
         conds.append(Condition(ConditionKind.OTHER, f"authentication flows {flows['transferMethods']}"))
     conds += app_conditions + grant_conditions
-    rule = PolicyRule(pid, name, scope, portals, requirement, tuple(conds))
+    rule = PolicyRule(pid, name, scope, portals, requirement, tuple(conds), accepted)
     named = tuple(dict.fromkeys(scope.include_groups + scope.exclude_groups))
     return MappedPolicy(Policy(PolicyId(pid), name, state, (rule,), VENDOR_KIND), tuple(issues), named)
 
 
 def blocks_legacy_auth(raw: Mapping[str, Any]) -> bool:
-    """An enforced policy that blocks legacy client types for all users on all apps
-    (exclusions such as break-glass accounts allowed)."""
+    """An enforced policy that blocks legacy client types for all users on all apps,
+    with nothing that narrows it: no excluded application, no risk level, no device
+    filter, no authentication-flow, location or platform condition, no workload
+    identities. Exclusions of users or groups (break-glass accounts, as Microsoft's
+    template does) are allowed. Anything narrower is evidence, not clearance."""
     if raw.get("state") != "enabled":
         return False
     grant = raw.get("grantControls")
@@ -403,38 +510,71 @@ def blocks_legacy_auth(raw: Mapping[str, Any]) -> bool:
         conditions.get("platforms")
     ):
         return False
+    for key in ("signInRiskLevels", "userRiskLevels", "servicePrincipalRiskLevels", "insiderRiskLevels"):
+        if _strs_or_one(conditions.get(key)):
+            return False  # blocks only at some risk: the other sign-ins stay open
+    devices = conditions.get("devices")
+    if isinstance(devices, dict) and (devices.get("deviceFilter") or _strs(devices.get("excludeDevices"))):
+        return False
+    flows = conditions.get("authenticationFlows")
+    if isinstance(flows, dict) and flows.get("transferMethods"):
+        return False  # device-code or transfer flows: not legacy clients
+    if conditions.get("clientApplications"):
+        return False  # workload identities, not users
+    if _strs(apps.get("excludeApplications")) or apps.get("applicationFilter"):
+        return False
     return "All" in _strs(users.get("includeUsers")) and "All" in _strs(apps.get("includeApplications"))
 
 
-def security_defaults_policy() -> Policy:
-    """Security defaults: MFA at every sign-in for 14 admin roles; for everyone else
-    only "when necessary" (Microsoft's risk judgement): conditional."""
+# What security defaults let users do MFA with: "the Microsoft Authenticator app using
+# notifications" (its codes too) "or any third party application using OATH TOTP".
+SECURITY_DEFAULTS_METHODS = (MethodKind.AUTHENTICATOR_PUSH, MethodKind.TOTP_SOFTWARE)
+
+
+def security_defaults_policy(portal_by_app: Mapping[str, PortalId] | None = None) -> Policy:
+    """Security defaults: MFA at every sign-in for the 17 admin roles Microsoft lists;
+    MFA for every user on Azure Resource Manager (the Azure portal, Entra admin centre,
+    Azure PowerShell, Azure CLI) among the tenant's portals; for everyone else only
+    "when necessary" (Microsoft's risk judgement): conditional."""
     everyone = PortalScope(all=True)
+    arm = tuple(p for app, p in (portal_by_app or {}).items() if app in AZURE_MANAGEMENT_APP_IDS)
+    rules = [
+        PolicyRule(
+            "security-defaults-admins",
+            "Security defaults: administrators",
+            Scope(include_roles=SECURITY_DEFAULTS_ROLES),
+            everyone,
+            Requirement.MFA,
+            accepted_methods=SECURITY_DEFAULTS_METHODS,
+        )
+    ]
+    if arm:
+        rules.append(
+            PolicyRule(
+                "security-defaults-azure-management",
+                "Security defaults: Azure management, every user",
+                Scope(include_all=True),
+                PortalScope(ids=tuple(dict.fromkeys(arm))),
+                Requirement.MFA,
+                accepted_methods=SECURITY_DEFAULTS_METHODS,
+            )
+        )
+    rules.append(
+        PolicyRule(
+            "security-defaults-users",
+            "Security defaults: users",
+            Scope(include_all=True),
+            everyone,
+            Requirement.MFA,
+            (Condition(ConditionKind.RISK, "security defaults ask other users for MFA only when deemed necessary"),),
+            SECURITY_DEFAULTS_METHODS,
+        )
+    )
     return Policy(
         PolicyId("security-defaults"),
         "Security defaults",
         PolicyState.ENFORCED,
-        (
-            PolicyRule(
-                "security-defaults-admins",
-                "Security defaults: administrators",
-                Scope(include_roles=SECURITY_DEFAULTS_ROLES),
-                everyone,
-                Requirement.MFA,
-            ),
-            PolicyRule(
-                "security-defaults-users",
-                "Security defaults: users",
-                Scope(include_all=True),
-                everyone,
-                Requirement.MFA,
-                (
-                    Condition(
-                        ConditionKind.RISK, "security defaults ask other users for MFA only when deemed necessary"
-                    ),
-                ),
-            ),
-        ),
+        tuple(rules),
         "entra_security_defaults",
     )
 

@@ -6,6 +6,7 @@ was expected and what was given, never a secret's value.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -177,6 +178,21 @@ def _names(settings: Mapping[str, Any], key: str, default: list[str]) -> tuple[s
     return tuple(p.casefold() for p in value)
 
 
+_GUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+_DOMAIN = re.compile(r"(?=.{4,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}")
+
+
+def _tenant_id(settings: Mapping[str, Any]) -> str:
+    """A directory (tenant) GUID or one of its verified domains: an app-only token needs a
+    specific tenant, so "common" or "organizations" are refused here, not at sign-in."""
+    value = _text(settings, "tenant_id")
+    if not (_GUID.fullmatch(value) or _DOMAIN.fullmatch(value)):
+        raise SettingsError(
+            "tenant_id", "the directory's GUID or a verified domain (contoso.onmicrosoft.com)", _describe(value)
+        )
+    return value
+
+
 def parse_settings(settings: Mapping[str, Any], base_dir: Path) -> EntraSettings:
     if not isinstance(settings, Mapping):
         raise SettingsError("settings", "a mapping", _describe(settings))
@@ -191,7 +207,7 @@ def parse_settings(settings: Mapping[str, Any], base_dir: Path) -> EntraSettings
     prefixes = _names(settings, "service_prefixes", ["svc-"])
     types = _names(settings, "service_types", ["service"])
     return EntraSettings(
-        tenant_id=_text(settings, "tenant_id"),
+        tenant_id=_tenant_id(settings),
         client_id=_text(settings, "client_id"),
         credential=_credential(settings, base_dir),
         authority_host=_https_root(settings, "authority_host", DEFAULT_AUTHORITY_HOST),

@@ -18,6 +18,7 @@ from typing import Any
 from auditor.interfaces import CollectContext, InputDataError, PermissionCheck, SourceUnavailable
 from auditor.model import PageDigest, SourceIssue, SourceName, SourceSnapshot
 from connectors.file.csv_format import parse_csv
+from connectors.file.facts import csv_facts, json_facts
 from connectors.file.json_format import parse_json
 from connectors.file.settings import FileFormat, parse_settings
 
@@ -69,7 +70,7 @@ class FileConnector:
         )
         if not ctx.collect_sign_ins and snap.sign_ins_collected:
             snap = replace(snap, sign_ins=(), sign_ins_collected=False)  # the config did not ask for them
-        return snap
+        return replace(snap, facts=json_facts(snap))
 
     def _from_csv(self, raw: bytes, ctx: CollectContext) -> SourceSnapshot:
         path = self.settings.path
@@ -91,6 +92,7 @@ class FileConnector:
             policies=contents.policies,
             expected_counts={"accounts": len(contents.accounts)},
             raw_digests=(PageDigest(path.name, hashlib.sha256(raw).hexdigest(), len(contents.accounts)),),
+            facts=csv_facts(),
         )
 
     def check_access(self) -> tuple[PermissionCheck, ...]:

@@ -35,7 +35,7 @@ from auditor.model import (
     SourceSnapshot,
     UnreadableRecord,
 )
-from connectors.google_workspace import enforcement, parse, roles
+from connectors.google_workspace import enforcement, facts, parse, roles
 from connectors.google_workspace.client import (
     Fetcher,
     FetchFailed,
@@ -172,6 +172,9 @@ class GoogleWorkspaceConnector:
             unreadable=tuple(unreadable),
             raw_digests=tuple(run.digests),
             sign_ins_collected=collected,
+            facts=facts.google_facts(
+                run.issues, roles_read=held is not None, sign_ins=ctx.collect_sign_ins, sign_ins_collected=collected
+            ),
         )
 
     def _users(
@@ -518,6 +521,7 @@ class GoogleWorkspaceConnector:
 
         out: list[SignIn] = []
         unknown_actors = 0
+        unknown_challenges: dict[str, int] = {}
         try:
             for page in pages(fetcher, request, "login audit"):
                 items = page.get("items") or []
@@ -529,6 +533,8 @@ class GoogleWorkspaceConnector:
                         run.issues.append(SourceIssue("google.login_event_unreadable", str(exc)))
                         continue
                     for event in events:
+                        for value in event.unknown_challenges:
+                            unknown_challenges[value] = unknown_challenges.get(value, 0) + 1
                         user = by_id.get(AccountId(event.actor_id or "")) or by_email.get(event.actor_email or "")
                         if user is None:
                             unknown_actors += 1
@@ -548,6 +554,15 @@ class GoogleWorkspaceConnector:
         except FetchFailed as exc:
             run.incomplete("google.login_audit_incomplete", exc)
             return tuple(sorted(out, key=lambda s: (s.time, s.account_id))), False
+        for value, n in sorted(unknown_challenges.items()):
+            run.issues.append(
+                SourceIssue(
+                    "google.unknown_challenge_method",
+                    f"login_challenge_method {value!r} is not one this connector knows: counted as no second "
+                    f"factor ({n} sign-ins)",
+                    value,
+                )
+            )
         if unknown_actors:
             run.issues.append(
                 SourceIssue("google.login_unknown_actor", f"{unknown_actors} sign-ins by accounts not in users.list")

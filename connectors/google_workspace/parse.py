@@ -39,19 +39,35 @@ USAGE_PARAMETERS = (
     "accounts:num_passkeys_enrolled",
 )
 
-# login_challenge_method values that are a second factor. Risk challenges (login_location,
-# knowledge_*, idv_* phone verification) and "other"/"none"/"password" are not: an
-# unknown value never makes a sign-in multi-factor.
+# login_challenge_method values (Reports API, login audit appendix), each decided. A
+# second factor is the possession of something registered before the sign-in: a code or
+# prompt of 2-Step Verification, a security key, a passkey, a backup code, or an SMS /
+# voice code to the phone the user pre-registered (``idv_preregistered_phone``). A code
+# to any phone the user types in (``idv_any_phone``), a location, a knowledge check or
+# the password are not. An unknown value never makes a sign-in multi-factor; the
+# connector names it (``google.unknown_challenge_method``).
 SECOND_FACTOR_CHALLENGES = frozenset(
     {
         "backup_code",
         "google_authenticator",
         "google_prompt",
+        "idv_preregistered_phone",
         "internal_two_factor",
         "offline_otp",
         "passkey",
         "security_key",
         "security_key_otp",
+    }
+)
+NOT_SECOND_FACTOR_CHALLENGES = frozenset(
+    {
+        "idv_any_phone",
+        "knowledge_employee_id",
+        "knowledge_preregistered_email",
+        "login_location",
+        "none",
+        "other",
+        "password",
     }
 )
 
@@ -266,6 +282,7 @@ class LoginEvent:
     time: datetime
     factor: SignInFactor
     login_type: str
+    unknown_challenges: tuple[str, ...] = ()
 
 
 def _values(param: Mapping[str, Any]) -> tuple[str, ...]:
@@ -279,8 +296,15 @@ def _values(param: Mapping[str, Any]) -> tuple[str, ...]:
 
 def sign_in_factor(parameters: Iterable[Any]) -> tuple[SignInFactor, str]:
     """(factor, login_type) of one login_success event."""
+    factor, login_type, _ = challenge_outcome(parameters)
+    return factor, login_type
+
+
+def challenge_outcome(parameters: Iterable[Any]) -> tuple[SignInFactor, str, tuple[str, ...]]:
+    """(factor, login_type, unknown challenge values) of one login_success event."""
     second = False
     login_type = ""
+    unknown: list[str] = []
     for param in parameters:
         if not isinstance(param, Mapping):
             continue
@@ -288,10 +312,14 @@ def sign_in_factor(parameters: Iterable[Any]) -> tuple[SignInFactor, str]:
         if name == "is_second_factor":
             second = second or param.get("boolValue") is True
         elif name == "login_challenge_method":
-            second = second or any(v in SECOND_FACTOR_CHALLENGES for v in _values(param))
+            for v in _values(param):
+                if v in SECOND_FACTOR_CHALLENGES:
+                    second = True
+                elif v not in NOT_SECOND_FACTOR_CHALLENGES:
+                    unknown.append(v)
         elif name == "login_type":
             login_type = ",".join(_values(param))
-    return (SignInFactor.MULTI if second else SignInFactor.SINGLE), login_type
+    return (SignInFactor.MULTI if second else SignInFactor.SINGLE), login_type, tuple(unknown)
 
 
 def parse_login_activity(item: Any) -> tuple[LoginEvent, ...]:
@@ -308,6 +336,6 @@ def parse_login_activity(item: Any) -> tuple[LoginEvent, ...]:
     out = []
     for event in item.get("events") or ():
         if isinstance(event, Mapping) and event.get("name") == "login_success":
-            factor, login_type = sign_in_factor(event.get("parameters") or ())
-            out.append(LoginEvent(actor_id, actor_email, time, factor, login_type))
+            factor, login_type, unknown = challenge_outcome(event.get("parameters") or ())
+            out.append(LoginEvent(actor_id, actor_email, time, factor, login_type, unknown))
     return tuple(out)

@@ -35,7 +35,7 @@ from auditor.model import (
     SourceSnapshot,
     UnreadableRecord,
 )
-from connectors.okta import incremental, parse, policies
+from connectors.okta import facts, incremental, parse, policies
 from connectors.okta.client import FetchFailed, OktaHttp, Page, TokenRefused, isolated_client
 from connectors.okta.pacing import FamilyStats, Pacer
 from connectors.okta.settings import (
@@ -256,6 +256,7 @@ class OktaConnector:
             unreadable=tuple(unreadable),
             raw_digests=tuple(run.digests),
             sign_ins_collected=collected,
+            facts=facts.okta_facts(run.issues, sign_ins=ctx.collect_sign_ins, sign_ins_collected=collected),
         )
 
     async def _users(self, http: OktaHttp, run: _Run) -> tuple[list[parse.OktaUser], list[UnreadableRecord]]:
@@ -287,6 +288,8 @@ class OktaConnector:
                 if isinstance(parsed, UnreadableRecord):
                     unreadable.append(parsed)
                 else:
+                    if parsed.issue is not None and parsed.account.id not in users:
+                        run.issues.append(parsed.issue)
                     users.setdefault(parsed.account.id, parsed)
         return list(users.values()), unreadable
 

@@ -27,8 +27,10 @@ from auditor.model import (
 
 JsonObject = Mapping[str, Any]
 
-# Every factorType Okta documents, to one kind. signed_nonce (FastPass) is decided per
-# factor by its key (see ``fastpass_kind``); anything else is unknown with an issue.
+# Every factorType Okta documents (FactorType), to one kind. signed_nonce (FastPass) is
+# decided per factor by its key (see ``fastpass_kind``); anything else is unknown with an
+# issue. ``web`` is Duo's prompt, which may be a push, an SMS or a call: enrolled, kind
+# unspecified (counted weak).
 FACTOR_KINDS: Mapping[str, MethodKind] = {
     "push": MethodKind.AUTHENTICATOR_PUSH,
     "token:software:totp": MethodKind.TOTP_SOFTWARE,
@@ -36,20 +38,43 @@ FACTOR_KINDS: Mapping[str, MethodKind] = {
     "u2f": MethodKind.FIDO2_SECURITY_KEY,
     "token:hardware": MethodKind.HARDWARE_OTP,
     "token:hotp": MethodKind.HARDWARE_OTP,
-    "token": MethodKind.HARDWARE_OTP,
+    "token": MethodKind.HARDWARE_OTP,  # RSA SecurID, Symantec VIP: one-time codes
     "sms": MethodKind.SMS,
     "call": MethodKind.VOICE,
     "email": MethodKind.EMAIL_OTP,
     "question": MethodKind.SECURITY_QUESTION,
+    "web": MethodKind.UNSPECIFIED_SECOND_FACTOR,
 }
 FASTPASS = "signed_nonce"
-# Factor statuses that are an enrolment; NOT_SETUP, INACTIVE, DISABLED, EXPIRED… are not.
+# The providers Okta documents for each factor type (FactorProvider). Another provider
+# keeps the type's kind and is named in an issue.
+FACTOR_PROVIDERS: Mapping[str, frozenset[str]] = {
+    "push": frozenset({"OKTA"}),
+    "token:software:totp": frozenset({"OKTA", "GOOGLE"}),
+    "webauthn": frozenset({"FIDO"}),
+    "u2f": frozenset({"FIDO"}),
+    "token:hardware": frozenset({"YUBICO"}),
+    "token:hotp": frozenset({"CUSTOM"}),
+    "token": frozenset({"RSA", "SYMANTEC"}),
+    "sms": frozenset({"OKTA"}),
+    "call": frozenset({"OKTA"}),
+    "email": frozenset({"OKTA"}),
+    "question": frozenset({"OKTA"}),
+    "web": frozenset({"DUO"}),
+    FASTPASS: frozenset({"OKTA"}),
+}
+# Factor statuses (FactorStatus). ACTIVE is an enrolment; PENDING_ACTIVATION and ENROLLED
+# are not active yet; NOT_SETUP, INACTIVE, DISABLED and EXPIRED are no enrolment. Any
+# other value (or none) is kept as a pending method (never counted) with an issue.
 FACTOR_STATUS: Mapping[str, MethodStatus] = {
     "ACTIVE": MethodStatus.ACTIVE,
     "PENDING_ACTIVATION": MethodStatus.PENDING,
+    "ENROLLED": MethodStatus.PENDING,
 }
-# User statuses in which the account can sign in. STAGED / PROVISIONED have never been
-# activated, SUSPENDED and DEPROVISIONED are switched off.
+NOT_ENROLLED_STATUSES = frozenset({"NOT_SETUP", "INACTIVE", "DISABLED", "EXPIRED"})
+# User statuses (UserStatus) in which the account can sign in. STAGED / PROVISIONED have
+# never been activated, SUSPENDED and DEPROVISIONED are switched off. Any other value (or
+# none) keeps the account in scope (enabled) with an issue: out of scope is never guessed.
 ENABLED_STATUSES = frozenset({"ACTIVE", "RECOVERY", "PASSWORD_EXPIRED", "LOCKED_OUT"})
 KNOWN_STATUSES = ENABLED_STATUSES | {"STAGED", "PROVISIONED", "SUSPENDED", "DEPROVISIONED"}
 
@@ -81,6 +106,7 @@ def _str(raw: JsonObject, key: str) -> str | None:
 class OktaUser:
     account: Account  # groups, roles and methods are filled in later
     status: str
+    issue: SourceIssue | None = None  # the status could not be decided
 
 
 def parse_user(raw: Any, source: SourceName, where: str) -> OktaUser | UnreadableRecord:
@@ -96,6 +122,13 @@ def parse_user(raw: Any, source: SourceName, where: str) -> OktaUser | Unreadabl
     if login is None:
         return UnreadableRecord(uid, "profile has no login")
     status = _str(raw, "status") or "UNKNOWN"
+    issue = None
+    if status not in KNOWN_STATUSES:
+        issue = SourceIssue(
+            "okta.user_status_unknown",
+            f"user {uid} has status {status!r}, not one Okta documents: kept in scope as if it could sign in",
+            uid,
+        )
     display = _str(profile, "displayName") or " ".join(
         p for p in (_str(profile, "firstName"), _str(profile, "lastName")) if p
     )
@@ -110,12 +143,12 @@ def parse_user(raw: Any, source: SourceName, where: str) -> OktaUser | Unreadabl
         principal=login,
         display_name=display or login,
         kind=AccountKind.HUMAN,  # Okta has no guest or service account kind of its own
-        enabled=status in ENABLED_STATUSES,
+        enabled=status in ENABLED_STATUSES or status not in KNOWN_STATUSES,
         last_sign_in=last,
         created=created,
         attributes={"okta_status": status},
     )
-    return OktaUser(account, status)
+    return OktaUser(account, status, issue)
 
 
 # --- factors ---------------------------------------------------------------------------
@@ -138,14 +171,24 @@ def fastpass_kind(raw: JsonObject) -> MethodKind:
 
 def parse_factor(raw: Any, user: str) -> tuple[Method | None, SourceIssue | None]:
     """One factor → a method (None when it is no enrolment), with an issue when its
-    type or status is one this connector does not know."""
+    type, provider or status is one this connector does not know."""
     if not isinstance(raw, Mapping):
         return None, SourceIssue("okta.factor_unreadable", f"user {user}: a factor is not a JSON object", user)
     factor_type = _str(raw, "factorType") or ""
     status = _str(raw, "status") or ""
+    provider = _str(raw, "provider") or "?"
+    if status in NOT_ENROLLED_STATUSES:
+        return None, None
+    issue: SourceIssue | None = None
     method_status = FACTOR_STATUS.get(status)
     if method_status is None:
-        return None, None
+        method_status = MethodStatus.PENDING  # kept as evidence, never counted
+        issue = SourceIssue(
+            "okta.factor_status_unknown",
+            f"user {user}: factor {raw.get('id')} ({factor_type or '?'}) has status {status or '(none)'!r}, not one "
+            "Okta documents: not counted as an enrolment",
+            user,
+        )
     try:
         registered = timestamp(raw.get("created"), f"user {user} factor {raw.get('id')} created")
     except ParseError:
@@ -155,7 +198,6 @@ def parse_factor(raw: Any, user: str) -> tuple[Method | None, SourceIssue | None
     elif factor_type in FACTOR_KINDS:
         kind = FACTOR_KINDS[factor_type]
     else:
-        provider = _str(raw, "provider") or "?"
         issue = SourceIssue(
             "okta.factor_unknown",
             f"user {user}: factor type {factor_type or '(none)'!r} (provider {provider}) is not one this connector "
@@ -163,7 +205,14 @@ def parse_factor(raw: Any, user: str) -> tuple[Method | None, SourceIssue | None
             user,
         )
         return Method(MethodKind.UNKNOWN, factor_type or "unknown", method_status, registered), issue
-    return Method(kind, factor_type, method_status, registered), None
+    if issue is None and provider not in FACTOR_PROVIDERS.get(factor_type, frozenset()):
+        issue = SourceIssue(
+            "okta.factor_provider_unknown",
+            f"user {user}: factor type {factor_type!r} from provider {provider!r}, not one Okta documents for it; "
+            "judged by its type",
+            user,
+        )
+    return Method(kind, factor_type, method_status, registered), issue
 
 
 def parse_factors(raws: Iterable[Any], user: str) -> tuple[tuple[Method, ...], tuple[SourceIssue, ...]]:

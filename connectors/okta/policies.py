@@ -20,6 +20,7 @@ from auditor.model import (
     Condition,
     ConditionKind,
     GroupId,
+    MethodKind,
     Policy,
     PolicyId,
     PolicyRule,
@@ -30,6 +31,7 @@ from auditor.model import (
     Scope,
     SourceIssue,
 )
+from connectors.okta import assurance
 
 JsonObject = Mapping[str, Any]
 
@@ -168,19 +170,9 @@ def _weakest(reqs: list[Requirement]) -> Requirement:
     return min(reqs, key=_REQ_ORDER.index)
 
 
-def _constraint_requirement(entry: Any) -> Requirement:
-    """One OR-branch of ``constraints`` under 2FA."""
-    poss = entry.get("possession") if isinstance(entry, Mapping) else None
-    if isinstance(poss, Mapping):
-        if poss.get("phishingResistant") == "REQUIRED":
-            return Requirement.PHISHING_RESISTANT
-        if poss.get("hardwareProtection") == "REQUIRED" or poss.get("deviceBound") == "REQUIRED":
-            return Requirement.STRONG
-    return Requirement.MFA
-
-
 def access_requirement(actions: JsonObject | None, where: str) -> tuple[Requirement, SourceIssue | None]:
-    """An ACCESS_POLICY rule's ``actions`` → the requirement (weakest way to satisfy it)."""
+    """An ACCESS_POLICY rule's ``actions`` → the requirement (weakest way to satisfy it);
+    see ``assurance`` for how constraints and method chains are judged."""
     sign_on = actions.get("appSignOn") if isinstance(actions, Mapping) else None
     if not isinstance(sign_on, Mapping):
         return Requirement.NONE, SourceIssue("okta.rule_uninterpreted", f"{where}: no appSignOn action", where)
@@ -191,35 +183,23 @@ def access_requirement(actions: JsonObject | None, where: str) -> tuple[Requirem
         return Requirement.NONE, SourceIssue("okta.rule_uninterpreted", f"{where}: no verificationMethod", where)
     vtype = method.get("type", "ASSURANCE")
     if vtype == "ASSURANCE":
-        if method.get("factorMode") != "2FA":
-            return Requirement.NONE, None  # 1FA: one factor of any kind may be enough
-        entries = method.get("constraints")
-        if not isinstance(entries, list) or not entries:
-            return Requirement.MFA, None
-        return _weakest([_constraint_requirement(e) for e in entries]), None
-    if vtype == "AUTH_METHOD_CHAIN":
-        chains = method.get("chains")
-        lengths = [_chain_length(c) for c in chains] if isinstance(chains, list) and chains else [0]
-        req = Requirement.MFA if min(lengths) >= 2 else Requirement.NONE
-        return req, SourceIssue(
-            "okta.rule_method_chain",
-            f"{where}: authentication method chain read as {req.value} (shortest chain: {min(lengths)} step(s))",
+        judged = assurance.judge_assurance(method)
+        code = "okta.constraint_unknown"
+    elif vtype == "AUTH_METHOD_CHAIN":
+        judged = assurance.judge_chain(method)
+        code = "okta.chain_method_unknown"
+    else:
+        return Requirement.NONE, SourceIssue(
+            "okta.rule_uninterpreted", f"{where}: verification method {vtype!r} not interpreted; counted as none", where
+        )
+    if judged.unknown:
+        return judged.requirement, SourceIssue(
+            code,
+            f"{where}: {', '.join(judged.unknown)} not known to this connector; the rule is read as "
+            f"{judged.requirement.value}",
             where,
         )
-    return Requirement.NONE, SourceIssue(
-        "okta.rule_uninterpreted", f"{where}: verification method {vtype!r} not interpreted; counted as none", where
-    )
-
-
-def _chain_length(chain: Any) -> int:
-    if not isinstance(chain, Mapping):
-        return 0
-    steps = chain.get("authenticationMethods")
-    here = 1 if isinstance(steps, list) and steps else 0
-    nxt = chain.get("next")
-    if isinstance(nxt, list) and nxt:
-        return here + min(_chain_length(n) for n in nxt)
-    return here
+    return judged.requirement, None
 
 
 def sign_on_requirement(actions: JsonObject | None, where: str) -> tuple[Requirement, SourceIssue | None]:
@@ -260,9 +240,26 @@ def access_policy(raw: OktaPolicy, lookups: Lookups) -> tuple[Policy, list[Sourc
             issues.append(issue)
         conds = r.get("conditions")
         rules.append(
-            PolicyRule(rid, _name(r, rid), scope(conds, lookups), portals, req, rule_conditions(conds, lookups))
+            PolicyRule(
+                rid,
+                _name(r, rid),
+                scope(conds, lookups),
+                portals,
+                req,
+                rule_conditions(conds, lookups),
+                _accepted(r.get("actions"), req),
+            )
         )
     return Policy(PolicyId(pid), _name(raw.policy, pid), _state(raw.policy), tuple(rules), ACCESS_KIND), issues
+
+
+def _accepted(actions: Any, requirement: Requirement) -> tuple[MethodKind, ...]:
+    """The kinds the rule's verification method names (PolicyRule.accepted_methods)."""
+    if requirement in (Requirement.NONE, Requirement.BLOCK) or not isinstance(actions, Mapping):
+        return ()
+    sign_on = actions.get("appSignOn")
+    method = sign_on.get("verificationMethod") if isinstance(sign_on, Mapping) else None
+    return assurance.accepted_kinds(method) if isinstance(method, Mapping) else ()
 
 
 def _policy_groups(policy: JsonObject) -> list[str]:

@@ -27,6 +27,8 @@ VENDORS = {
     "entra": ("entra", "connectors.sandbox.graph"),
     "google": ("google_workspace", "connectors.sandbox.google"),
     "okta": ("okta", "connectors.sandbox.okta"),
+    "keycloak": ("keycloak", "connectors.sandbox.keycloak"),
+    "cognito": ("cognito", "connectors.sandbox.cognito"),
 }
 
 
@@ -63,6 +65,28 @@ PORTALS: list[dict[str, Any]] = [
         "data_categories": ["health"],
     },
     {"match": {"source": "google", "tag": "ou:/Finance"}, "sensitivity": "sensitive", "data_categories": ["finance"]},
+    # The members' mobile app (Cognito): reimbursements and health statements.
+    {
+        "match": {"source": "cognito", "name": "Members mobile app"},
+        "sensitivity": "high",
+        "data_categories": ["health"],
+    },
+]
+
+
+# The Keycloak realm's portals and their brokered variants ("… via Pro Santé Connect"),
+# apart from PORTALS: a config may not classify a source it does not declare.
+KEYCLOAK_PORTALS: list[dict[str, Any]] = [
+    {
+        "match": {"source": "keycloak", "name_pattern": "Espace adhérents*"},
+        "sensitivity": "high",
+        "data_categories": ["health"],
+    },
+    {
+        "match": {"source": "keycloak", "name_pattern": "Portail professionnels de santé*"},
+        "sensitivity": "high",
+        "data_categories": ["health", "payment"],
+    },
 ]
 
 
@@ -113,7 +137,8 @@ def demo_config(org: SampleOrg, sources: Mapping[str, tuple[str, dict[str, Any]]
             {"name": name, "type": ctype, "settings": settings, "collect_sign_ins": True}
             for name, (ctype, settings) in sources.items()
         ],
-        "portals": PORTALS,
+        # Rules for the sources configured here only (a config may not name an absent source).
+        "portals": [p for p in PORTALS + KEYCLOAK_PORTALS if p["match"].get("source") in sources],
         "policy": {
             "required": {"high": "strong", "sensitive": "weak", "normal": "none"},
             "privileged": "phishing_resistant",

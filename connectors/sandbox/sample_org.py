@@ -35,6 +35,7 @@ from auditor.model import (
     ConditionKind,
     GroupId,
     Method,
+    MethodAllowance,
     MethodKind,
     MethodStatus,
     Policy,
@@ -727,6 +728,97 @@ def _sign_ins(
     return replace(snap, sign_ins=tuple(out), sign_ins_collected=True)
 
 
+# The method kinds Entra's authentication strengths let a user present at the second
+# step (see connectors/entra/policies.py, MODE_KINDS): the built-in "Multifactor
+# authentication", the sample's custom strong strength (no phone, no e-mail) and the
+# built-in "Phishing-resistant MFA".
+ENTRA_MFA_STRENGTH_KINDS = (
+    MethodKind.WINDOWS_HELLO, MethodKind.FIDO2_SECURITY_KEY, MethodKind.PASSKEY, MethodKind.CERTIFICATE,
+    MethodKind.AUTHENTICATOR_PASSWORDLESS, MethodKind.TEMPORARY_ACCESS_PASS, MethodKind.AUTHENTICATOR_PUSH,
+    MethodKind.TOTP_SOFTWARE, MethodKind.HARDWARE_OTP, MethodKind.SMS, MethodKind.VOICE,
+)  # fmt: skip
+ENTRA_STRONG_STRENGTH_KINDS = (
+    MethodKind.WINDOWS_HELLO, MethodKind.FIDO2_SECURITY_KEY, MethodKind.PASSKEY, MethodKind.CERTIFICATE,
+    MethodKind.AUTHENTICATOR_PASSWORDLESS, MethodKind.AUTHENTICATOR_PUSH, MethodKind.TOTP_SOFTWARE,
+    MethodKind.HARDWARE_OTP,
+)  # fmt: skip
+ENTRA_PHISHING_RESISTANT_KINDS = (
+    MethodKind.WINDOWS_HELLO, MethodKind.FIDO2_SECURITY_KEY, MethodKind.PASSKEY, MethodKind.CERTIFICATE,
+)  # fmt: skip
+
+
+def entra_vendor_semantics(snap: SourceSnapshot) -> SourceSnapshot:
+    """The Entra truth in Microsoft's own terms, drawn without touching the generator's
+    random sequence: a member's e-mail is a password-reset method (so e-mail-only
+    members exist), CA001 uses the built-in "Multifactor authentication" strength, the
+    strength-based rules state the methods they accept, and CA007 excludes the
+    ``Office365`` app group."""
+    accounts = tuple(
+        a
+        if a.kind is AccountKind.GUEST
+        else replace(
+            a,
+            methods=tuple(
+                replace(m, kind=MethodKind.RECOVERY_EMAIL) if m.kind is MethodKind.EMAIL_OTP else m for m in a.methods
+            ),
+        )
+        for a in snap.accounts
+    )
+    accepted = {
+        "ca-001": ENTRA_MFA_STRENGTH_KINDS,
+        "ca-002": ENTRA_PHISHING_RESISTANT_KINDS,
+        "ca-003": ENTRA_STRONG_STRENGTH_KINDS,
+        "ca-005": ENTRA_STRONG_STRENGTH_KINDS,
+    }
+    policies = [
+        replace(p, rules=tuple(replace(r, accepted_methods=accepted.get(p.id, ())) for r in p.rules))
+        for p in snap.policies
+    ]
+    name = "CA007 MFA for guests on every app except Office 365"
+    policies.append(
+        Policy(
+            PolicyId("ca-007"),
+            name,
+            PolicyState.ENFORCED,
+            (
+                PolicyRule(
+                    "ca-007",
+                    name,
+                    Scope(include_guests=True),
+                    PortalScope(all=True, excluded_ids=(PortalId("app-m365"),)),
+                    Requirement.MFA,
+                ),
+            ),
+            "conditional_access",
+        )
+    )
+    return replace(snap, accounts=accounts, policies=tuple(policies), method_policy=ENTRA_METHOD_POLICY)
+
+
+# The tenant's Authentication methods policy: every usual method on for everyone, SMS
+# off for the IT administrators, hardware OATH tokens and certificates not in use.
+_EVERYONE = Scope(include_all=True)
+ENTRA_METHOD_POLICY = (
+    MethodAllowance(MethodKind.FIDO2_SECURITY_KEY, True, _EVERYONE, "Fido2"),
+    MethodAllowance(MethodKind.PASSKEY, True, _EVERYONE, "Fido2"),
+    MethodAllowance(MethodKind.AUTHENTICATOR_PUSH, True, _EVERYONE, "MicrosoftAuthenticator"),
+    MethodAllowance(MethodKind.AUTHENTICATOR_PASSWORDLESS, True, _EVERYONE, "MicrosoftAuthenticator"),
+    MethodAllowance(MethodKind.SMS, True, Scope(include_all=True, exclude_groups=(GroupId("g-it-admins"),)), "Sms"),
+    MethodAllowance(MethodKind.VOICE, True, _EVERYONE, "Voice"),
+    MethodAllowance(MethodKind.EMAIL_OTP, True, Scope(include_guests=True), "Email"),
+    MethodAllowance(MethodKind.TEMPORARY_ACCESS_PASS, True, _EVERYONE, "TemporaryAccessPass"),
+    MethodAllowance(MethodKind.TOTP_SOFTWARE, True, _EVERYONE, "SoftwareOath"),
+    MethodAllowance(MethodKind.HARDWARE_OTP, False, _EVERYONE, "HardwareOath"),
+    MethodAllowance(MethodKind.CERTIFICATE, False, _EVERYONE, "X509Certificate"),
+    MethodAllowance(
+        MethodKind.WINDOWS_HELLO,
+        True,
+        _EVERYONE,
+        "windowsHelloForBusiness (not governed by the authentication methods policy)",
+    ),
+)
+
+
 def generate(seed: int = 7, accounts: int = 2000, now: datetime = DEFAULT_NOW) -> SampleOrg:
     """The sample organisation with about ``accounts`` accounts over the three sources."""
     # Millions of small immutable objects and no cycles: the cycle collector would only
@@ -747,18 +839,21 @@ def _generate(seed: int, accounts: int, now: datetime) -> SampleOrg:
     n_entra = max(10, int(accounts * SOURCE_SHARES["entra"]))
     n_google = max(5, int(accounts * SOURCE_SHARES["google"]))
     entra, entra_groups, eligible, linked = _entra(rng, n_entra, now, names)
+    entra = entra_vendor_semantics(entra)
     google = _google(rng, n_google, now, names)
     n_okta = max(5, accounts - n_entra - n_google - len(linked))
     okta, okta_groups = _okta(rng, n_okta, now, names, linked)
     entra = _sign_ins(rng, entra, start, now, {"app-claims", "app-payroll", "app-admin-console"})
     okta = _sign_ins(rng, okta, start, now, {"0oa-patient-portal", "0oa-partner-billing"})
+    sources = {"entra": entra, "google": google, "okta": okta}
+    sources.update(_customer_sources(seed, accounts, now, start))
     return SampleOrg(
         seed=seed,
         now=now,
         period=period,
         period_start=start,
         period_end=end,
-        sources={"entra": entra, "google": google, "okta": okta},
+        sources=sources,
         group_names={"entra": entra_groups, "okta": okta_groups},
         role_names={
             "entra": {
@@ -772,6 +867,14 @@ def _generate(seed: int, accounts: int, now: datetime) -> SampleOrg:
         org_units=ORG_UNITS,
         eligible_roles={"entra": eligible},
     )
+
+
+def _customer_sources(seed: int, accounts: int, now: datetime, start: date) -> dict[str, SourceSnapshot]:
+    """Customer-identity sources, each generated by its own module from its own random
+    stream (the staff sources above are unchanged by them)."""
+    from connectors.sandbox.cognito.truth import members
+
+    return {"cognito": members(seed, accounts, now, start)}
 
 
 def iter_accounts(org: SampleOrg) -> Iterator[Account]:

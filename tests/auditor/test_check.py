@@ -200,7 +200,7 @@ def test_json_and_terminal_output(org: SampleOrg, run: StoredRun) -> None:
     check.print_account(a, console)
     check.print_portal(p, console, limit=3)
     text = console.export_text()
-    assert f"and {len(p.accounts) - 3} more (use --json for all)" in text
+    assert f"and {len(p.accounts) - 3} more (--limit, or --json for all)" in text
     assert principal in text
     assert a.access[0].coverage is not None and a.access[0].coverage.reason[:40] in text
     assert "Policy rules covering this portal" in text

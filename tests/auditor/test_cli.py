@@ -105,9 +105,13 @@ def test_stored_runs_answer_history_diff_check_and_sample(tmp_path: Path, org: S
     assert len(diff["persisting"]) > 0
 
     principal = next(a.principal for a in org.truth("entra").accounts if a.enabled and a.methods)
-    answer = _run("check", "-c", cfg, "--account", principal.upper(), "--json")
+    answer = _run("check", "-c", cfg, "--account", principal.upper(), "--json", "--fail-on", "never")
     assert answer.exit_code == 0, answer.output
     assert principal in answer.stdout
+    # check gates like run: a finding at or above --fail-on exits 1 (it exited 0 before).
+    data = json.loads(answer.stdout)
+    gated = _run("check", "-c", cfg, "--account", principal, "--json", "--fail-on", "low")
+    assert gated.exit_code == (1 if data["findings"] else 0), gated.output
     unknown = _run("check", "-c", cfg, "--account", "nobody@nowhere.example")
     assert unknown.exit_code == 2 and "nobody@nowhere.example" in unknown.stderr
 
@@ -194,7 +198,7 @@ def test_terminal_output_neutralises_controls_from_identity_data(tmp_path: Path,
     )
     cfg = _config(tmp_path, rigged)
     assert _run("run", "-c", cfg, "--now", NOW, "--fail-on", "never").exit_code == 0
-    res = _run("check", "-c", cfg, "--account", "eve\x1b]0;pwned\x07@example.org")
+    res = _run("check", "-c", cfg, "--account", "eve\x1b]0;pwned\x07@example.org", "--fail-on", "never")
     assert res.exit_code == 0, res.output
     assert "\x1b" not in res.output and "\u202e" not in res.output and "\x07" not in res.output
     assert "[U+001B]" in res.output  # shown, not obeyed

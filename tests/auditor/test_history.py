@@ -13,7 +13,7 @@ from rich.console import Console
 
 from auditor import history
 from auditor.model import Severity
-from auditor.store import EvidenceStore, StoredRun
+from auditor.store import EvidenceStore, StoredRun, short_run_id
 from connectors.sandbox.sample_org import SampleOrg
 
 _SUPPORT = Path(__file__).with_name("store_support.py")
@@ -47,7 +47,7 @@ def expected_keys(org: SampleOrg, source: str, ids: set[str]) -> set[Key]:
 
 def all_expected(org: SampleOrg) -> set[Key]:
     out: set[Key] = set()
-    for source in ("entra", "google", "okta"):
+    for source in org.sources:  # every source of the sample organisation
         out |= expected_keys(org, source, set(sup.sensitive_unenrolled(org, source)))
     return out
 
@@ -206,8 +206,9 @@ def test_terminal_output(quarters: Quarters) -> None:
     history.history_table(store.runs(), console)
     history.print_diff(history.diff_runs(r1, r2), console, limit=2)
     text = console.export_text()
-    assert "run-1" in text and "run-3" in text
-    assert "new," in text and "more (use --json for all)" in text
+    # Tables show the short id (the digest part) that every command accepts.
+    assert all(short_run_id(r.run_id) in text for r in store.runs())
+    assert "new," in text and "more (--format json or csv for all)" in text
     assert "Claims processing (tiers payant)" in text
     json.dumps([history.summary_to_data(r) for r in store.runs()])
 
@@ -218,7 +219,9 @@ def test_markup_in_names_is_printed_as_is() -> None:
     console = Console(record=True, width=200)
     history.history_table([], console)
     table = history._coverage_table(
-        "Coverage by portal", history.coverage_changes([], [CoverageSummary("s/[b]", "[bold]x[/bold]", 1, 1)])
+        "Coverage by portal",
+        history.coverage_changes([], [CoverageSummary("s/[b]", "[bold]x[/bold]", 1, 1)]),
+        console,
     )
     console.print(table)
     assert "[bold]x[/bold]" in console.export_text()

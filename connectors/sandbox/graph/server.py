@@ -437,6 +437,8 @@ class GraphServer:
             return listing(t.named_locations)
         if path == "/policies/authenticationStrengthPolicies":
             return listing(t.strengths)
+        if path == "/policies/authenticationMethodsPolicy":
+            return Reply(200, t.methods_policy)
         if path == "/policies/identitySecurityDefaultsEnforcementPolicy":
             return Reply(
                 200,

@@ -21,6 +21,7 @@ from auditor.model import (
     Account,
     AccountKind,
     ConditionKind,
+    MethodAllowance,
     MethodKind,
     MethodStatus,
     Policy,
@@ -32,12 +33,16 @@ from connectors.sandbox.sample_org import SampleOrg
 
 NS = uuid.UUID("3f0e6c1a-6a7e-4d7c-9d55-2b1b5f0e1a11")
 OFFICE365_PORTAL_APP_ID = "00000006-0000-0ff1-ce00-000000000000"
+MICROSOFT_SERVICES_TENANT = "f8cdef31-a31e-4b4a-93e4-5f571e91255a"
+TENANT_ID = "6d1c3b9a-2f4e-4c8b-9a7d-0e5f1a2b3c4d"  # the sample tenant's own id (appOwnerOrganizationId)
 DEFAULT_ACCESS_ROLE = "00000000-0000-0000-0000-000000000000"
 
 MFA_STRENGTH_ID = "00000000-0000-0000-0000-000000000002"
 PASSWORDLESS_STRENGTH_ID = "00000000-0000-0000-0000-000000000003"
 PHISHING_RESISTANT_STRENGTH_ID = "00000000-0000-0000-0000-000000000004"
 
+# The three built-in strengths complete, as Microsoft's "List authenticationStrengthPolicies"
+# example returns them (learn.microsoft.com/graph/api/authenticationstrengthroot-list-policies).
 BUILT_IN_STRENGTHS: tuple[dict[str, Any], ...] = (
     {
         "id": MFA_STRENGTH_ID,
@@ -54,6 +59,8 @@ BUILT_IN_STRENGTHS: tuple[dict[str, Any], ...] = (
             "password,microsoftAuthenticatorPush",
             "password,softwareOath",
             "password,hardwareOath",
+            "password,x509CertificateSingleFactor",
+            "password,x509CertificateMultiFactor",
             "password,sms",
             "password,voice",
             "federatedMultiFactor",
@@ -73,7 +80,7 @@ BUILT_IN_STRENGTHS: tuple[dict[str, Any], ...] = (
     },
     {
         "id": PHISHING_RESISTANT_STRENGTH_ID,
-        "displayName": "Phishing-resistant MFA",
+        "displayName": "Phishing resistant MFA",
         "policyType": "builtIn",
         "requirementsSatisfied": "mfa",
         "allowedCombinations": ["windowsHelloForBusiness", "fido2", "x509CertificateMultiFactor"],
@@ -165,6 +172,7 @@ _METHOD_OBJECTS: Mapping[MethodKind, tuple[str, dict[str, Any]]] = {
     MethodKind.SMS: ("phoneAuthenticationMethod", {"phoneType": "mobile", "smsSignInState": "notAllowedByPolicy"}),
     MethodKind.VOICE: ("phoneAuthenticationMethod", {"phoneType": "office", "smsSignInState": "notSupported"}),
     MethodKind.EMAIL_OTP: ("emailAuthenticationMethod", {}),
+    MethodKind.RECOVERY_EMAIL: ("emailAuthenticationMethod", {}),
     MethodKind.AUTHENTICATOR_PUSH: (
         "microsoftAuthenticatorAuthenticationMethod",
         {"deviceTag": "SoftwareTokenActivated"},
@@ -258,6 +266,11 @@ class CaWriter:
             }
         return str(self.locations[name]["id"])
 
+    def _app_ref(self, portal: str) -> str:
+        """The Office 365 portal is named through the ``Office365`` app group, as admins do."""
+        app = self.app_ids[portal]
+        return "Office365" if app == OFFICE365_PORTAL_APP_ID else app
+
     def users(self, s: Scope) -> dict[str, Any]:
         include = ["All"] if s.include_all else list(s.include_users)
         if not include and not (s.include_groups or s.include_roles or s.include_guests):
@@ -299,6 +312,9 @@ class CaWriter:
                 raise ValueError(f"policy {p.id}: the Graph sandbox cannot express condition {c}")
         if rule.requirement is Requirement.BLOCK:
             controls = ["block"]
+        elif rule.requirement is Requirement.MFA and rule.accepted_methods:
+            # MFA through the built-in "Multifactor authentication" strength, returned in full.
+            strength = dict(BUILT_IN_STRENGTHS[0])
         elif rule.requirement is Requirement.MFA:
             controls.insert(0, "mfa")
         elif rule.requirement is Requirement.STRONG:
@@ -325,7 +341,7 @@ class CaWriter:
                 "clientApplications": None,
                 "applications": {
                     "includeApplications": ["All"] if ports.all else [self.app_ids[i] for i in ports.ids],
-                    "excludeApplications": [self.app_ids[i] for i in ports.excluded_ids],
+                    "excludeApplications": [self._app_ref(i) for i in ports.excluded_ids],
                     "includeUserActions": [],
                     "includeAuthenticationContextClassReferences": [],
                     "applicationFilter": None,
@@ -343,6 +359,85 @@ class CaWriter:
             },
             "sessionControls": None,
         }
+
+
+# --- the authentication methods policy ---------------------------------------------------
+
+# Method configuration id → its ``@odata.type`` (Graph's authenticationMethodConfiguration
+# subtypes). Windows Hello for Business has no configuration there.
+_METHOD_CONFIGURATIONS = {
+    "Fido2": "fido2AuthenticationMethodConfiguration",
+    "MicrosoftAuthenticator": "microsoftAuthenticatorAuthenticationMethodConfiguration",
+    "Sms": "smsAuthenticationMethodConfiguration",
+    "Voice": "voiceAuthenticationMethodConfiguration",
+    "Email": "emailAuthenticationMethodConfiguration",
+    "TemporaryAccessPass": "temporaryAccessPassAuthenticationMethodConfiguration",
+    "SoftwareOath": "softwareOathAuthenticationMethodConfiguration",
+    "HardwareOath": "hardwareOathAuthenticationMethodConfiguration",
+    "X509Certificate": "x509CertificateAuthenticationMethodConfiguration",
+}
+
+
+def _method_targets(s: Scope) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    include: list[dict[str, Any]] = [{"targetType": "group", "id": "all_users"}] if s.include_all else []
+    include += [{"targetType": "group", "id": g} for g in s.include_groups]
+    include += [{"targetType": "user", "id": u} for u in s.include_users]
+    exclude = [{"targetType": "group", "id": g} for g in s.exclude_groups]
+    exclude += [{"targetType": "user", "id": u} for u in s.exclude_users]
+    for t in include:
+        t["isRegistrationRequired"] = False
+    return include, exclude
+
+
+def methods_policy_json(allowances: tuple[MethodAllowance, ...]) -> dict[str, Any]:
+    """The truth's allowances as ``GET /policies/authenticationMethodsPolicy`` returns them."""
+    configs: list[dict[str, Any]] = []
+    by_config: dict[str, list[MethodAllowance]] = defaultdict(list)
+    for a in allowances:
+        if a.vendor_label in _METHOD_CONFIGURATIONS:
+            by_config[a.vendor_label].append(a)
+    for cid, group in by_config.items():
+        first = group[0]
+        obj: dict[str, Any] = {
+            "@odata.type": f"#microsoft.graph.{_METHOD_CONFIGURATIONS[cid]}",
+            "id": cid,
+            "state": "enabled" if any(a.enabled for a in group) else "disabled",
+        }
+        include, exclude = _method_targets(first.scope)
+        if cid == "MicrosoftAuthenticator":
+            kinds = {a.kind for a in group if a.enabled}
+            mode = (
+                "any"
+                if kinds == {MethodKind.AUTHENTICATOR_PUSH, MethodKind.AUTHENTICATOR_PASSWORDLESS}
+                else ("deviceBasedPush" if MethodKind.AUTHENTICATOR_PASSWORDLESS in kinds else "push")
+            )
+            for t in include:
+                t["authenticationMode"] = mode
+        if cid == "Email":
+            obj["allowExternalIdToUseEmailOtp"] = "enabled" if first.scope.include_guests else "disabled"
+        obj["includeTargets"] = include
+        obj["excludeTargets"] = exclude
+        configs.append(obj)
+    return {
+        "@odata.context": "https://graph.microsoft.com/v1.0/$metadata#authenticationMethodsPolicy",
+        "id": "authenticationMethodsPolicy",
+        "displayName": "Authentication Methods Policy",
+        "description": "The tenant-wide policy that controls which authentication methods are allowed in the tenant",
+        "lastModifiedDateTime": "2026-09-01T08:30:00Z",
+        "policyVersion": "1.5",
+        "policyMigrationState": "migrationComplete",
+        "registrationEnforcement": {
+            "authenticationMethodsRegistrationCampaign": {
+                "snoozeDurationInDays": 1,
+                "state": "default",
+                "excludeTargets": [],
+                "includeTargets": [
+                    {"id": "all_users", "targetType": "group", "targetedAuthenticationMethod": "microsoftAuthenticator"}
+                ],
+            }
+        },
+        "authenticationMethodConfigurations": configs,
+    }
 
 
 # --- the tenant ------------------------------------------------------------------------
@@ -364,6 +459,7 @@ class Tenant:
     ca_policies: list[dict[str, Any]]
     named_locations: list[dict[str, Any]]
     strengths: list[dict[str, Any]]
+    methods_policy: dict[str, Any]
     sign_ins: list[dict[str, Any]]
     user_ids: frozenset[str]
 
@@ -420,6 +516,8 @@ def build_tenant(
             "accountEnabled": True,
             "servicePrincipalType": "Application",
             "tags": list(p.tags),
+            # Microsoft's first-party apps belong to Microsoft's tenant; the others to this one.
+            "appOwnerOrganizationId": MICROSOFT_SERVICES_TENANT if "office365" in p.tags else TENANT_ID,
         }
         for p in truth.portals
     ]
@@ -528,6 +626,7 @@ def build_tenant(
         ca_policies=ca,
         named_locations=list(writer.locations.values()),
         strengths=[*(dict(s) for s in BUILT_IN_STRENGTHS), dict(STRONG_STRENGTH)],
+        methods_policy=methods_policy_json(truth.method_policy),
         sign_ins=sign_ins,
         user_ids=frozenset(by_id),
     )

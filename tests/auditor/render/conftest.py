@@ -233,6 +233,7 @@ def _config_text() -> str:
             {"name": "entra", "type": "entra", "settings": {}},
             {"name": "google", "type": "google_workspace", "settings": {}},
             {"name": "okta", "type": "okta", "settings": {}},
+            {"name": "cognito", "type": "cognito", "settings": {}},
         ],
         "portals": PORTALS,
         "policy": {

@@ -93,7 +93,11 @@ def project_account(a: Account, groups: frozenset[str]) -> Account:
 
 
 def project_policy(p: Policy) -> Policy:
-    return replace(p, rules=tuple(replace(r, name=p.name) for r in p.rules))
+    # The accepted methods as a set: their order is the strength's, not a fact.
+    return replace(
+        p,
+        rules=tuple(replace(r, name=p.name, accepted_methods=tuple(sorted(r.accepted_methods))) for r in p.rules),
+    )
 
 
 def projection(snap: SourceSnapshot, groups: frozenset[str]) -> dict[str, Any]:
@@ -106,6 +110,7 @@ def projection(snap: SourceSnapshot, groups: frozenset[str]) -> dict[str, Any]:
         "policies": tuple(project_policy(p) for p in snap.policies),
         "sign_ins": snap.sign_ins,
         "legacy_auth_blocked": snap.legacy_auth_blocked,
+        "method_policy": frozenset(snap.method_policy),
     }
 
 

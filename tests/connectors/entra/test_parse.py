@@ -24,7 +24,7 @@ SRC = SourceName("entra")
 @pytest.mark.parametrize(
     ("label", "kind"),
     [
-        ("email", MethodKind.EMAIL_OTP),
+        ("email", MethodKind.RECOVERY_EMAIL),  # a member's e-mail resets a password
         ("mobilePhone", MethodKind.SMS),
         ("alternateMobilePhone", MethodKind.VOICE),
         ("officePhone", MethodKind.VOICE),
@@ -67,7 +67,7 @@ T = "#microsoft.graph."
         ({"@odata.type": T + "phoneAuthenticationMethod", "phoneType": "office"}, MethodKind.VOICE, "officePhone"),
         ({"@odata.type": T + "phoneAuthenticationMethod", "phoneType": "alternateMobile"}, MethodKind.VOICE,
          "alternateMobilePhone"),
-        ({"@odata.type": T + "emailAuthenticationMethod"}, MethodKind.EMAIL_OTP, "email"),
+        ({"@odata.type": T + "emailAuthenticationMethod"}, MethodKind.RECOVERY_EMAIL, "email"),
         ({"@odata.type": T + "microsoftAuthenticatorAuthenticationMethod"}, MethodKind.AUTHENTICATOR_PUSH,
          "microsoftAuthenticatorPush"),
         ({"@odata.type": T + "softwareOathAuthenticationMethod"}, MethodKind.TOTP_SOFTWARE, "softwareOneTimePasscode"),

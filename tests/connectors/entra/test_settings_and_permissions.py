@@ -60,7 +60,7 @@ def test_bad_settings(changes: dict[str, Any], key: str) -> None:
 def test_missing_certificate_file(tmp_path: Path) -> None:
     (tmp_path / "key.pem").write_text("k")
     settings = {
-        "tenant_id": "t",
+        "tenant_id": "contoso.onmicrosoft.com",
         "client_id": "c",
         "certificate": {"private_key": {"file": "key.pem"}, "certificate": "c.pem"},
     }
@@ -99,3 +99,16 @@ def test_repr_hides_the_secret(sandbox) -> None:
     connector = EntraConnector("entra", sb.settings(), Path("."))
     secret = sb.environ()["MFA_AUDITOR_ENTRA_SECRET"]
     assert secret not in repr(connector) and secret not in repr(connector.settings)
+
+
+@pytest.mark.parametrize("tenant", ["t", "common", "organizations", "not a tenant", "-x.example.org", "a" * 300])
+def test_tenant_id_must_name_one_directory(tenant: str) -> None:
+    # validate --offline passed these before; an app-only token needs one directory.
+    with pytest.raises(SettingsError) as err:
+        parse_settings({**BASE, "tenant_id": tenant}, Path("."))
+    assert err.value.key == "tenant_id"
+
+
+@pytest.mark.parametrize("tenant", ["contoso.onmicrosoft.com", "8eaef023-2b34-4da1-9baa-8bc8c9d6a490", "mutuelle.fr"])
+def test_tenant_id_accepts_a_guid_or_a_domain(tenant: str) -> None:
+    assert parse_settings({**BASE, "tenant_id": tenant}, Path(".")).tenant_id == tenant

@@ -144,3 +144,27 @@ def test_a_csv_source_needs_nothing_special_from_the_engine(tmp_path: Path, make
         "u3": CoverageStatus.NOT_ENROLLED,
         "u4": CoverageStatus.BLOCKED,
     }
+
+
+def test_facts_of_a_csv_export(tmp_path: Path, make_ctx: Ctx) -> None:
+    """What a CSV export holds is read; what it cannot hold is said, with the reason."""
+    from auditor.model import Fact
+
+    (tmp_path / "hr.csv").write_text(ROWS, encoding="utf-8")
+    snap = FileConnector("hr", {"path": "hr.csv"}, tmp_path).collect(make_ctx("hr"))
+    facts = {f.fact: f for f in snap.facts}
+    assert set(facts) == set(Fact)
+    assert facts[Fact.METHODS].read and facts[Fact.POLICIES].read and facts[Fact.SIGN_IN_TIMES].read
+    for fact in (Fact.METHODS_POLICY, Fact.SIGN_IN_LOG, Fact.LEGACY_AUTH):
+        assert not facts[fact].read and "export file" in facts[fact].reason
+
+
+def test_facts_of_a_json_export(org: SampleOrg, make_ctx: Ctx, tmp_path: Path) -> None:
+    from auditor.model import Fact
+
+    truth = org.truth("okta")
+    (tmp_path / "okta.json").write_text(source_snapshot_to_json(truth), encoding="utf-8")
+    snap = FileConnector("okta", {"path": "okta.json"}, tmp_path).collect(make_ctx("okta"))
+    facts = {f.fact: f for f in snap.facts}
+    assert facts[Fact.ACCOUNTS].read and not facts[Fact.METHODS_POLICY].read
+    assert facts[Fact.SIGN_IN_LOG].read is False  # not asked for this run

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from auditor.interfaces import CollectContext
-from auditor.model import Account, MethodStatus, SourceSnapshot
+from auditor.model import Account, Fact, MethodStatus, SourceSnapshot
 from connectors.file import FileConnector
 from connectors.file.export import write_csv, write_json
 from connectors.sandbox.sample_org import SampleOrg
@@ -33,7 +33,11 @@ def test_json_round_trip_keeps_everything(org: SampleOrg, make_ctx: Ctx, tmp_pat
         accounts=tuple(replace(a, source=truth.source) for a in snap.accounts),
         portals=tuple(replace(p, source=truth.source) for p in snap.portals),
     )
-    assert renamed == truth
+    # The truth states no facts; the file connector states what the document holds.
+    assert replace(renamed, facts=()) == truth
+    assert {f.fact for f in snap.facts} == set(Fact)
+    methods_policy = next(f for f in snap.facts if f.fact is Fact.METHODS_POLICY)
+    assert methods_policy.read is bool(truth.method_policy)
 
 
 def test_json_sign_ins_only_when_asked(org: SampleOrg, make_ctx: Ctx, tmp_path: Path) -> None:

@@ -287,3 +287,21 @@ def test_only_partial_usage_reports_are_used_conservatively(small_org, start_san
         # Never stronger than the truth: users missing from the partial report are "unspecified".
         assert account.strongest_method.rank <= truth[account.id].strongest_method.rank
     assert any(a.methods != truth[a.id].methods for a in snap.accounts)
+
+
+def test_facts_say_what_was_read_and_why_not(small_org, start_sandbox, make_connector, make_ctx) -> None:
+    from auditor.model import Fact
+
+    sandbox = start_sandbox(small_org)
+    snap = make_connector(sandbox).collect(make_ctx(small_org, sign_ins=True))
+    facts = {f.fact: f for f in snap.facts}
+    assert set(facts) == set(Fact)
+    for fact in (Fact.ACCOUNTS, Fact.METHODS, Fact.POLICIES, Fact.ROLES, Fact.ACCESS, Fact.SIGN_IN_TIMES,
+                 Fact.SIGN_IN_LOG):  # fmt: skip
+        assert facts[fact].read, fact
+    # What the Admin SDK does not expose is never claimed as read.
+    assert not facts[Fact.METHODS_POLICY].read and "Admin SDK" in facts[Fact.METHODS_POLICY].reason
+    assert not facts[Fact.LEGACY_AUTH].read and facts[Fact.LEGACY_AUTH].reason
+    quiet = make_connector(start_sandbox(small_org)).collect(make_ctx(small_org))
+    log = next(f for f in quiet.facts if f.fact is Fact.SIGN_IN_LOG)
+    assert not log.read and "not requested" in log.reason

@@ -146,7 +146,8 @@ def test_report_warnings() -> None:
         ([{"name": "login_challenge_method", "multiValue": ["passkey"]}], SignInFactor.MULTI),
         # Risk challenges are not a second factor; unknown values never make one.
         ([{"name": "login_challenge_method", "multiValue": ["password", "login_location"]}], SignInFactor.SINGLE),
-        ([{"name": "login_challenge_method", "value": "idv_preregistered_phone"}], SignInFactor.SINGLE),
+        # An SMS or voice code to the pre-registered phone is possession of a registered factor.
+        ([{"name": "login_challenge_method", "value": "idv_preregistered_phone"}], SignInFactor.MULTI),
         ([{"name": "login_challenge_method", "value": "something_new"}], SignInFactor.SINGLE),
         ([{"name": "is_second_factor", "boolValue": True}], SignInFactor.MULTI),
         ([{"name": "is_second_factor", "boolValue": False}], SignInFactor.SINGLE),

@@ -193,3 +193,39 @@ def test_oauth_service_app_collects_the_same(
     assert projection(snap) == projection(small_org.truth("okta"))
     only_gets(sandbox, allow_token=True)
     assert sum(1 for r in sandbox.requests if r.method == "POST") == 1  # the token is cached
+
+
+def test_facts_say_what_was_read_and_why_not(small_org: SampleOrg, sandbox_factory: Factory, collect: Collect) -> None:
+    from auditor.model import Fact
+
+    snap = collect(sandbox_factory(small_org), small_org, sign_ins=True)
+    facts = {f.fact: f for f in snap.facts}
+    assert set(facts) == set(Fact)
+    for fact in (Fact.ACCOUNTS, Fact.METHODS, Fact.POLICIES, Fact.ROLES, Fact.ACCESS, Fact.SIGN_IN_TIMES,
+                 Fact.SIGN_IN_LOG):  # fmt: skip
+        assert facts[fact].read, fact
+    assert not facts[Fact.METHODS_POLICY].read and "/api/v1/authenticators" in facts[Fact.METHODS_POLICY].reason
+    assert not facts[Fact.LEGACY_AUTH].read
+    quiet = collect(sandbox_factory(small_org), small_org)
+    log = next(f for f in quiet.facts if f.fact is Fact.SIGN_IN_LOG)
+    assert not log.read and "not requested" in log.reason
+
+
+def test_unknown_user_status_keeps_the_account_in_scope(
+    small_org: SampleOrg, sandbox_factory: Factory, collect: Collect
+) -> None:
+    """#15 item 9 through the real SDK: an undocumented status is no reason to drop the account."""
+    truth = small_org.truth("okta")
+    target = next(a for a in truth.accounts if a.enabled)
+    odd = replace(target, attributes={**target.attributes, "okta_status": "SOMETHING_NEW"})
+    org = replace(
+        small_org,
+        sources={
+            **small_org.sources,
+            "okta": replace(truth, accounts=tuple(odd if a.id == target.id else a for a in truth.accounts)),
+        },
+    )
+    snap = collect(sandbox_factory(org), org)
+    assert [i.record for i in snap.issues if i.code == "okta.user_status_unknown"] == [target.id]
+    got = next(a for a in snap.accounts if a.id == target.id)
+    assert got.enabled and got.attributes["okta_status"] == "SOMETHING_NEW"

@@ -1,0 +1,51 @@
+"""Which facts an Okta collection read, and why not (``SourceSnapshot.facts``).
+
+Read from the issues the collection recorded: a phase that failed (an incomplete issue
+of its code) did not read its fact. Two facts this connector never reads, and says so:
+the org's authenticator availability (``/api/v1/authenticators``: which methods the org
+allows) and a legacy-protocol switch (Okta has no tenant-wide one to read).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from auditor.model import Fact, FactRead, SourceIssue
+
+METHODS_POLICY_REASON = (
+    "Okta's authenticator availability (/api/v1/authenticators) is not read by this connector: registered "
+    "factors are judged against the policies' constraints only"
+)
+LEGACY_AUTH_REASON = "Okta has no tenant-wide legacy-protocol switch that this connector reads"
+
+_PHASES: dict[Fact, tuple[str, ...]] = {
+    Fact.ACCOUNTS: ("okta.users_incomplete",),
+    Fact.METHODS: ("okta.users_incomplete", "okta.factors_unreadable"),
+    Fact.POLICIES: ("okta.policies_unreadable",),
+    Fact.ROLES: ("okta.users_incomplete", "okta.roles_unreadable", "okta.groups_unreadable"),
+    Fact.ACCESS: (
+        "okta.apps_unreadable",
+        "okta.app_assignments_unreadable",
+        "okta.groups_unreadable",
+        "okta.group_members_unreadable",
+    ),
+    Fact.SIGN_IN_TIMES: ("okta.users_incomplete",),
+}
+
+
+def okta_facts(issues: Iterable[SourceIssue], *, sign_ins: bool, sign_ins_collected: bool) -> tuple[FactRead, ...]:
+    issues = tuple(issues)
+    out = []
+    for fact, codes in _PHASES.items():
+        why = next((i.message for i in issues if i.code in codes and i.incomplete), None)
+        out.append(FactRead(fact, why is None, why or ""))
+    out.append(FactRead(Fact.METHODS_POLICY, False, METHODS_POLICY_REASON))
+    if sign_ins_collected:
+        out.append(FactRead(Fact.SIGN_IN_LOG, True))
+    elif not sign_ins:
+        out.append(FactRead(Fact.SIGN_IN_LOG, False, "the system log was not requested for this run"))
+    else:
+        why = next((i.message for i in issues if i.code in ("okta.logs_refused", "okta.logs_incomplete")), "")
+        out.append(FactRead(Fact.SIGN_IN_LOG, False, why or "the system log was not read"))
+    out.append(FactRead(Fact.LEGACY_AUTH, False, LEGACY_AUTH_REASON))
+    return tuple(out)
