@@ -27,6 +27,7 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from auditor.interfaces import AuthenticationError, SecretError
+from auditor.secrets import reveal_line
 from auditor.text import visible_controls
 from connectors.cognito.pacing import Pacer
 from connectors.cognito.settings import CATEGORY, CognitoSettings
@@ -76,9 +77,10 @@ class CallFailed(Exception):
 
 def isolated_client(settings: CognitoSettings) -> Any:
     try:
-        key_id = settings.access_key_id.reveal()
-        secret = settings.secret_access_key.reveal()
-        token = settings.session_token.reveal() if settings.session_token is not None else None
+        # Signed into headers: a line break would be a clear error here, not botocore's.
+        key_id = reveal_line(settings.access_key_id, "access_key_id")
+        secret = reveal_line(settings.secret_access_key, "secret_access_key")
+        token = reveal_line(settings.session_token, "session_token") if settings.session_token is not None else None
     except SecretError as exc:
         raise AuthenticationError(str(exc)) from None
     # No profile and no shared config or credentials file, whatever AWS_PROFILE,

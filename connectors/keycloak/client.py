@@ -23,6 +23,7 @@ from keycloak.exceptions import (
 from keycloak.exceptions import raise_error_from_response as _decode
 
 from auditor.interfaces import NO_PROGRESS, AuthenticationError, CollectProgress
+from auditor.secrets import reveal_line
 from connectors.keycloak.settings import KeycloakSettings
 
 T = TypeVar("T")
@@ -76,7 +77,7 @@ class KeycloakHttp:
             server_url=s.server_url,
             realm_name=s.realm,
             client_id=s.client_id,
-            client_secret_key=s.client_secret.reveal(),
+            client_secret_key=reveal_line(s.client_secret, "client_secret"),
             grant_type="client_credentials",
             verify=verify,
             timeout=int(max(1, s.request_timeout_seconds)),

@@ -130,3 +130,35 @@ def test_a_garbage_entra_private_key_names_the_setting(tmp_path: Path, garbage: 
     err = _error_of(EntraConnector("entra", settings, Path(".")))
     assert isinstance(err, AuditorError)
     assert "certificate.private_key" in str(err) or "private key" in str(err)
+
+
+def test_keycloak_and_cognito_secrets_with_a_line_break_name_the_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The connectors merged later parse and reveal secrets with the same code."""
+    from connectors.cognito import CognitoConnector
+    from connectors.keycloak import KeycloakConnector
+
+    monkeypatch.setenv("KC_S", f"{PLANT}\r\n")
+    monkeypatch.setenv("AWS_K", "AKIAPLANT")
+    monkeypatch.setenv("AWS_S", f"{PLANT}\nX-Amz: 1")
+    keycloak = KeycloakConnector(
+        "kc", {"server_url": NOWHERE, "realm": "r", "client_id": "c", "client_secret": {"env": "KC_S"}}, Path(".")
+    )
+    cognito = CognitoConnector(
+        "cg",
+        {
+            "user_pool_id": "eu-west-3_AbC123xyz",
+            "region": "eu-west-3",
+            "endpoint_url": NOWHERE,
+            "access_key_id": {"env": "AWS_K"},
+            "secret_access_key": {"env": "AWS_S"},
+        },
+        Path("."),
+    )
+    for connector, key in ((keycloak, "client_secret"), (cognito, "secret_access_key")):
+        err = _error_of(connector)
+        assert isinstance(err, SettingsError) and err.key == key
+    with pytest.raises(SettingsError) as bad:
+        KeycloakConnector(
+            "kc", {"server_url": NOWHERE, "realm": "r", "client_id": "c", "client_secret": {"env": "1x"}}, Path(".")
+        )
+    assert bad.value.key == "client_secret.env"
