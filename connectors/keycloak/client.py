@@ -85,6 +85,11 @@ class KeycloakHttp:
             pool_maxsize=max(2, s.max_concurrency),
         )
         self.admin = KeycloakAdmin(connection=self._connection)
+        # python-keycloak keeps two requests sessions: the admin calls' and the token
+        # endpoint's. Neither may follow a redirect: requests would send the bearer token
+        # (same host) or post the client secret again (307/308) wherever Location points.
+        for session in (self._connection._s, self._connection.keycloak_openid.connection._s):
+            session.max_redirects = 0
         self._settings = s
         self._gate = RateGate(s.requests_per_second)
         self._retry_delay = retry_delay
