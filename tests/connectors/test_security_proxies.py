@@ -129,7 +129,11 @@ def test_the_environment_is_used_with_trust_env(
 @pytest.mark.parametrize("vendor_name", sorted(VENDORS))
 def test_a_bad_proxy_setting_names_the_key(vendor_name: str, bad: object) -> None:
     base: dict[str, dict[str, Any]] = {
-        "entra": {"tenant_id": "t", "client_id": "c", "client_secret": {"env": "X"}},
+        "entra": {
+            "tenant_id": "00000000-0000-0000-0000-000000000000",
+            "client_id": "11111111-1111-1111-1111-111111111111",
+            "client_secret": {"env": "X"},
+        },
         "google": {"credentials": {"env": "X"}, "delegated_admin": "a@example.fr"},
         "okta": {"org_url": "https://example.okta.com", "token": {"env": "X"}},
     }

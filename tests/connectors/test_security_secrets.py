@@ -24,7 +24,12 @@ ORG = generate(seed=3, accounts=40)
 CTX = CollectContext("s", ORG.now, ORG.period_start, ORG.period_end)
 # Nothing listens there: should a check regress, no test reaches the internet.
 NOWHERE = "https://127.0.0.1:9"
-ENTRA_BASE = {"tenant_id": "t", "client_id": "c", "authority_host": NOWHERE, "graph_root": NOWHERE}
+ENTRA_BASE = {
+    "tenant_id": "00000000-0000-0000-0000-000000000000",
+    "client_id": "11111111-1111-1111-1111-111111111111",
+    "authority_host": NOWHERE,
+    "graph_root": NOWHERE,
+}
 
 
 def _okta(settings: dict[str, Any]) -> OktaConnector:
