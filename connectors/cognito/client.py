@@ -92,7 +92,13 @@ def isolated_client(settings: CognitoSettings) -> Any:
             "credentials_file": (None, None, os.devnull, None),
         }
     )
+    # botocore reads HTTP(S)_PROXY unless given proxies; an empty mapping means direct.
+    proxy = settings.transport.proxy
+    proxies: dict[str, str] | None = {} if not settings.transport.trust_env else None
+    if proxy is not None:
+        proxies = {"https": proxy.url, "http": proxy.url}
     config = Config(
+        proxies=proxies,
         retries={"total_max_attempts": 1, "mode": "standard"},
         connect_timeout=settings.request_timeout_seconds,
         read_timeout=settings.request_timeout_seconds,

@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 
 from auditor.interfaces import Secret, SettingsError
 from auditor.secrets import settings_secret
+from auditor.transport import TRANSPORT_KEYS, Transport, parse_transport
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +88,7 @@ _KNOWN = frozenset(
         "max_concurrency",
         "max_attempts",
         "request_timeout_seconds",
+        *TRANSPORT_KEYS,
     }
 )
 
@@ -104,6 +106,7 @@ class CognitoSettings:
     max_concurrency: int = DEFAULT_MAX_CONCURRENCY
     max_attempts: int = DEFAULT_MAX_ATTEMPTS
     request_timeout_seconds: float = DEFAULT_TIMEOUT
+    transport: Transport = field(default_factory=Transport)  # proxy and trust_env (auditor.transport)
 
     def rate(self, category: str) -> float:
         """Requests per second the connector allows itself in ``category``."""
@@ -172,6 +175,7 @@ def parse_settings(settings: Mapping[str, Any], base_dir: Path) -> CognitoSettin
             raise SettingsError(key, "a secret reference {env: VAR} or {file: path}", "nothing")
     token = settings.get("session_token")
     return CognitoSettings(
+        transport=parse_transport(settings),
         user_pool_id=pool,
         region=region,
         access_key_id=_secret(settings["access_key_id"], "access_key_id", base_dir),

@@ -88,8 +88,14 @@ class KeycloakHttp:
         # python-keycloak keeps two requests sessions: the admin calls' and the token
         # endpoint's. Neither may follow a redirect: requests would send the bearer token
         # (same host) or post the client secret again (307/308) wherever Location points.
+        # The same sessions take the source's proxy and ignore the environment's unless
+        # trust_env (auditor.transport); ca_bundle is passed per request, so it wins.
+        proxy = s.transport.proxy
         for session in (self._connection._s, self._connection.keycloak_openid.connection._s):
             session.max_redirects = 0
+            session.trust_env = s.transport.trust_env
+            if proxy is not None:
+                session.proxies = {"https": proxy.url, "http": proxy.url}
         self._settings = s
         self._gate = RateGate(s.requests_per_second)
         self._retry_delay = retry_delay

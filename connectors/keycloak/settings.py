@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 from auditor.interfaces import Secret, SettingsError
 from auditor.secrets import settings_secret
+from auditor.transport import TRANSPORT_KEYS, Transport, parse_transport
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +52,7 @@ _KNOWN = frozenset(
         "max_attempts",
         "request_timeout_seconds",
         "brokers",
+        *TRANSPORT_KEYS,
     }
 )
 
@@ -70,6 +72,7 @@ class KeycloakSettings:
     request_timeout_seconds: float = DEFAULT_TIMEOUT
     # Identity-provider alias → the audited source where its users are judged.
     brokers: Mapping[str, str] = field(default_factory=dict)
+    transport: Transport = field(default_factory=Transport)  # proxy and trust_env (auditor.transport)
 
 
 def _secret(value: Any, key: str, base_dir: Path) -> Secret:
@@ -142,6 +145,7 @@ def parse_settings(settings: Mapping[str, Any], base_dir: Path) -> KeycloakSetti
         raise SettingsError("ca_bundle", "a path to a PEM bundle", repr(ca))
     ca_path = None if ca is None else (Path(ca) if Path(ca).is_absolute() else base_dir / ca)
     return KeycloakSettings(
+        transport=parse_transport(settings),
         server_url=_server_url(settings, insecure),
         realm=_str(settings, "realm"),
         client_id=_str(settings, "client_id"),

@@ -1,7 +1,8 @@
 """Proxies, one documented behaviour for every connector: a source uses the proxy of
 its ``proxy`` setting and no other; ``HTTP(S)_PROXY`` in the environment is ignored
 unless the source says ``trust_env: true``. Each SDK is driven for real (msal +
-requests, google-api-python-client over httplib2, the okta SDK over aiohttp) against
+requests, google-api-python-client over httplib2, the okta SDK over aiohttp,
+python-keycloak over requests, botocore over urllib3) against
 its loopback sandbox, through a small CONNECT-capable proxy that records what it
 carried. A dead proxy in the environment proves the environment was not used."""
 
@@ -17,11 +18,15 @@ import pytest
 
 from auditor.interfaces import CollectContext, SettingsError
 from auditor.model import SourceSnapshot
+from connectors.cognito import CognitoConnector
 from connectors.entra import EntraConnector
 from connectors.google_workspace import GoogleWorkspaceConnector
+from connectors.keycloak import KeycloakConnector
 from connectors.okta import OktaConnector
+from connectors.sandbox import cognito as cognito_sandbox
 from connectors.sandbox import google as google_sandbox
 from connectors.sandbox import graph as graph_sandbox
+from connectors.sandbox import keycloak as keycloak_sandbox
 from connectors.sandbox import okta as okta_sandbox
 from connectors.sandbox.sample_org import SampleOrg, generate
 from tests.connectors.loopback_support import ConnectProxy
@@ -57,10 +62,22 @@ def _okta(sb: Any, extra: dict[str, Any]) -> SourceSnapshot:
     return OktaConnector("okta", settings, Path("."), retry_delay=0.01).collect(_ctx(ORG))
 
 
+def _keycloak(sb: Any, extra: dict[str, Any]) -> SourceSnapshot:
+    settings = {**sb.settings(), "max_attempts": 2, **extra}
+    return KeycloakConnector("keycloak", settings, Path("."), retry_delay=0.01).collect(_ctx(ORG))
+
+
+def _cognito(sb: Any, extra: dict[str, Any]) -> SourceSnapshot:
+    settings = {**sb.settings(), "max_attempts": 2, **extra}
+    return CognitoConnector("cognito", settings, Path(".")).collect(_ctx(ORG))
+
+
 VENDORS: dict[str, tuple[Any, Callable[[Any, dict[str, Any]], SourceSnapshot]]] = {
     "entra": (graph_sandbox, _entra),
     "google": (google_sandbox, _google),
     "okta": (okta_sandbox, _okta),
+    "keycloak": (keycloak_sandbox, _keycloak),
+    "cognito": (cognito_sandbox, _cognito),
 }
 
 
@@ -136,8 +153,26 @@ def test_a_bad_proxy_setting_names_the_key(vendor_name: str, bad: object) -> Non
         },
         "google": {"credentials": {"env": "X"}, "delegated_admin": "a@example.fr"},
         "okta": {"org_url": "https://example.okta.com", "token": {"env": "X"}},
+        "keycloak": {
+            "server_url": "https://sso.example.fr",
+            "realm": "r",
+            "client_id": "c",
+            "client_secret": {"env": "X"},
+        },
+        "cognito": {
+            "user_pool_id": "eu-west-3_AbC123xyz",
+            "region": "eu-west-3",
+            "access_key_id": {"env": "X"},
+            "secret_access_key": {"env": "X"},
+        },
     }
-    factory: Any = {"entra": EntraConnector, "google": GoogleWorkspaceConnector, "okta": OktaConnector}[vendor_name]
+    factory: Any = {
+        "entra": EntraConnector,
+        "google": GoogleWorkspaceConnector,
+        "okta": OktaConnector,
+        "keycloak": KeycloakConnector,
+        "cognito": CognitoConnector,
+    }[vendor_name]
     with pytest.raises(SettingsError) as err:
         factory("s", {**base[vendor_name], "proxy": bad}, Path("."))
     assert err.value.key == "proxy"
