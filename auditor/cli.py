@@ -293,7 +293,7 @@ def run(
         click.echo(json.dumps(_run_json(result, files), indent=2, sort_keys=True))
     else:
         for f in files:
-            console.print(f"wrote {f}", markup=False, highlight=False)
+            console.print(f"wrote {f}", markup=False, highlight=False, soft_wrap=True)  # a path is never wrapped
     sys.exit(_exit_code(result, fail_on))
 
 
@@ -342,9 +342,11 @@ def demo(output: Path, accounts: int, seed: int) -> None:
     from auditor.render.terminal import print_summary
 
     print_summary(pipeline.report_context(config, result, _last_snapshot(config, result), generated_at=now), console)
-    console.print(f"\nReports written to {output.resolve() / 'reports'}:", markup=False, highlight=False)
+    console.print(
+        f"\nReports written to {output.resolve() / 'reports'}:", markup=False, highlight=False, soft_wrap=True
+    )
     for f in files:
-        console.print(f"  {f}", markup=False, highlight=False)
+        console.print(f"  {f}", markup=False, highlight=False, soft_wrap=True)
 
 
 def _last_snapshot(config: AuditConfig, result: AuditResult) -> Snapshot:
@@ -708,7 +710,9 @@ def validate(config_path: Path, offline: bool) -> None:
     if secrets:
         # A secret that cannot be resolved is a configuration error (exit 2), online or not.
         _fail(f"{config_path}: " + "; ".join(secrets))
-    console.print(f"config {config_path}: valid ({len(config.sources)} sources)", markup=False, highlight=False)
+    console.print(
+        f"config {config_path}: valid ({len(config.sources)} sources)", markup=False, highlight=False, soft_wrap=True
+    )
     if offline:
         return
     problems = 0

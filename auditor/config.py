@@ -37,9 +37,11 @@ from pydantic_core import PydanticCustomError
 
 from auditor.config_model import (
     AuditConfig,
+    EmergencyAccessEntry,
     EvaluationConfig,
     EvaluationPolicy,
     IdentityLink,
+    MethodProfile,
     PortalClass,
     PortalMatch,
     ReportConfig,
@@ -47,7 +49,7 @@ from auditor.config_model import (
     StoreConfig,
 )
 from auditor.interfaces import AuditorError, ReportOptions, Secret, SettingsError
-from auditor.model import AccountKind, ExceptionEntry, Sensitivity, Strength
+from auditor.model import AccountKind, ExceptionEntry, MethodKind, Sensitivity, Strength
 from auditor.registry import CONNECTOR_GROUP, RENDERER_GROUP, Registry
 from auditor.secrets import SECRET_FORM, ReferenceProblem, parse_reference
 
@@ -199,6 +201,18 @@ class PolicyIn(_In):
     include_disabled: StrictBool | None = None
     excluded_accounts: list[Text] | None = None
     default_sensitivity: Sensitivity | None = None
+    profile: MethodProfile | None = None  # default | cnil | nist-800-63b-4
+    method_strengths: dict[MethodKind, Strength] | None = None  # per-kind overrides of the profile
+
+
+class EmergencyAccessIn(_In):
+    """An entry of the emergency-access (break-glass) register."""
+
+    account: Text
+    justification: Text
+    owner: Text
+    last_review: IsoDate
+    review_every_days: Annotated[StrictInt, Field(ge=1, le=3660)] | None = None
 
 
 class LinkIn(_In):
@@ -250,6 +264,7 @@ class ConfigIn(_In):
     policy: PolicyIn | None = None
     identity: IdentityIn | None = None
     exceptions: list[ExceptionIn] | None = None
+    emergency_access: list[EmergencyAccessIn] | None = None
     report: ReportIn | None = None
     store: StoreIn | None = None
 
@@ -757,7 +772,10 @@ def _build(
         include_disabled=pol.include_disabled if pol.include_disabled is not None else defaults.include_disabled,
         excluded_accounts=tuple(pol.excluded_accounts or ()),
         default_sensitivity=pol.default_sensitivity or defaults.default_sensitivity,
+        profile=pol.profile or defaults.profile,
+        method_strengths=dict(pol.method_strengths or {}),
     )
+    emergency = _emergency_access(cfg.emergency_access or ())
     portals = tuple(
         PortalClass(
             match=PortalMatch(p.match.source, p.match.id, p.match.name, p.match.name_pattern, p.match.tag),
@@ -816,7 +834,9 @@ def _build(
         period_start=start,
         period_end=end,
         sources=sources,
-        evaluation=EvaluationConfig(portals=portals, policy=policy, identity_links=links, exceptions=exceptions),
+        evaluation=EvaluationConfig(
+            portals=portals, policy=policy, identity_links=links, exceptions=exceptions, emergency_access=emergency
+        ),
         report=report,
         store=store,
     )
@@ -834,3 +854,18 @@ def source_settings_error(config: AuditConfig, source: SourceConfig, err: Settin
     problems = _Problems(config.path, root)
     problems.add(loc, f"{message} (connector {source.type!r} of source {source.name!r})")
     return problems.error()
+
+
+def _emergency_access(entries: Iterable[EmergencyAccessIn]) -> tuple[EmergencyAccessEntry, ...]:
+    """The emergency-access register as the engine sees it (issue #14)."""
+    default_days = EmergencyAccessEntry("", "", "", date.min).review_every_days
+    return tuple(
+        EmergencyAccessEntry(
+            account=e.account,
+            justification=e.justification,
+            owner=e.owner,
+            last_review=e.last_review,
+            review_every_days=e.review_every_days or default_days,
+        )
+        for e in entries
+    )

@@ -9,11 +9,33 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 from auditor.interfaces import ReportOptions
-from auditor.model import AccountKind, ExceptionEntry, Sensitivity, Strength
+from auditor.model import AccountKind, ExceptionEntry, MethodKind, Sensitivity, Strength
+
+
+class MethodProfile(StrEnum):
+    """Which method kinds count as a second factor, and at which strength
+    (``auditor.rules.profiles`` gives each profile's table and the text it follows)."""
+
+    DEFAULT = "default"
+    CNIL = "cnil"
+    NIST_800_63B_4 = "nist-800-63b-4"
+
+
+@dataclass(frozen=True, slots=True)
+class EmergencyAccessEntry:
+    """An entry of the emergency-access (break-glass) register: an account kept outside
+    the MFA policies on purpose, judged by its own rule and never advised to be disabled."""
+
+    account: str  # principal (case-folded when matched; identity links apply)
+    justification: str
+    owner: str
+    last_review: date
+    review_every_days: int = 90
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +85,9 @@ class EvaluationPolicy:
     include_disabled: bool = False
     excluded_accounts: tuple[str, ...] = ()  # principals, case-insensitive
     default_sensitivity: Sensitivity = Sensitivity.NORMAL
+    profile: MethodProfile = MethodProfile.DEFAULT
+    # Per-kind overrides of the profile's strengths (``policy.method_strengths``).
+    method_strengths: Mapping[MethodKind, Strength] = field(default_factory=dict, hash=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +106,7 @@ class EvaluationConfig:
     policy: EvaluationPolicy = field(default_factory=EvaluationPolicy)
     identity_links: tuple[IdentityLink, ...] = ()
     exceptions: tuple[ExceptionEntry, ...] = ()
+    emergency_access: tuple[EmergencyAccessEntry, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,7 +24,7 @@ from auditor.model import (
     Snapshot,
 )
 from auditor.reconcile import ScopeFilter, reconcile_source
-from auditor.rules import RULESET_VERSION, run_rules
+from auditor.rules import RULESET_VERSION, not_evaluated, run_rules
 from auditor.rules.base import RuleContext
 from auditor.rules.exceptions import ExceptionRegister
 
@@ -53,7 +53,8 @@ def _evaluate(snapshot: Snapshot, config: EvaluationConfig, *, now: datetime, ru
     resolver = IdentityResolver(config.identity_links)
     register = ExceptionRegister(config.exceptions, now.date(), resolver)
     out = coverage_rows(snapshot.sources, config, register, resolver)
-    findings = run_rules(RuleContext.build(snapshot, config, now, out))
+    ctx = RuleContext.build(snapshot, config, now, out)
+    findings = run_rules(ctx)
     scope = ScopeFilter(config.policy)
     reconciliation = tuple(reconcile_source(s, scope) for s in sorted(snapshot.sources, key=lambda s: s.source))
     return AuditResult(
@@ -67,6 +68,8 @@ def _evaluate(snapshot: Snapshot, config: EvaluationConfig, *, now: datetime, ru
         reconciliation=reconciliation,
         exceptions=register.statuses(),
         metrics=compute_metrics(out, findings, reconciliation),
+        not_evaluated=not_evaluated(ctx),
+        profile=config.policy.profile.value,
     )
 
 

@@ -502,6 +502,36 @@ class Coverage:
     policies: tuple[PolicyId, ...] = ()
     excluded_by: tuple[PolicyId, ...] = ()
     exception_id: str | None = None
+    # What the engine judged beyond the status (issue #14); one value shared by every row of
+    # the same verdict, so a million rows carry one pointer each, not three fields. None in
+    # results written before it existed.
+    judgement: Judgement | None = None
+
+    @property
+    def effective(self) -> Strength | None:
+        return self.judgement.effective if self.judgement is not None else None
+
+    @property
+    def enrolment_dependent(self) -> tuple[PolicyId, ...]:
+        return self.judgement.enrolment_dependent if self.judgement is not None else ()
+
+    @property
+    def stricter_report_only(self) -> tuple[PolicyId, ...]:
+        return self.judgement.stricter_report_only if self.judgement is not None else ()
+
+
+@dataclass(frozen=True, slots=True)
+class Judgement:
+    """The parts of a coverage verdict beyond its status."""
+
+    # The weakest method that gets past the enforcing requirement (usable methods, or the
+    # registration gate when none is usable); None where no second factor is enforced.
+    effective: Strength | None = None
+    # Protected only because the accounts hold no weaker method these enforcing policies
+    # accept: empty when the requirement alone reaches ``required``.
+    enrolment_dependent: tuple[PolicyId, ...] = ()
+    # Report-only or disabled policies that would demand more than what is enforced.
+    stricter_report_only: tuple[PolicyId, ...] = ()
 
 
 class Severity(StrEnum):
@@ -603,6 +633,21 @@ class Metrics:
 
 
 @dataclass(frozen=True, slots=True)
+class NotEvaluated:
+    """A rule not run on a source because a fact it needs was not read there."""
+
+    rule_id: str
+    source: SourceName
+    facts: tuple[Fact, ...]
+    reason: str  # "last sign-in times were not read (permission AuditLog.Read.All missing)"
+    detail: str = ""  # the source's own words on why ("permission AuditLog.Read.All missing"), for translations
+
+    @property
+    def message(self) -> str:
+        return f"{self.rule_id} not evaluated on {self.source}: {self.reason}"
+
+
+@dataclass(frozen=True, slots=True)
 class AuditResult:
     run_id: str
     rule_set_version: str
@@ -614,3 +659,8 @@ class AuditResult:
     reconciliation: tuple[Reconciliation, ...]
     exceptions: tuple[ExceptionStatus, ...]
     metrics: Metrics
+    # Rules not run on a source for lack of a fact (page one lists them); empty in
+    # results written before it existed.
+    not_evaluated: tuple[NotEvaluated, ...] = ()
+    # The method-strength profile in force ("default", "cnil", "nist-800-63b-4").
+    profile: str = "default"

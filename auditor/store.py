@@ -210,7 +210,7 @@ class SourceStatus:
 def short_run_id(run_id: str) -> str:
     """What tables show: the run id without its period (``20261115T090000Z-b642ea24``).
     The digest alone is not enough: the same data evaluated twice has the same digest."""
-    period, sep, rest = run_id.partition("-Q")
+    _period, sep, rest = run_id.partition("-Q")
     if sep and rest[:1].isdigit() and rest[1:2] == "-":
         return rest[2:]
     return run_id

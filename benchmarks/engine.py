@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/engine.py                 # 100k and 1M accounts, each in its own process
     .venv/bin/python benchmarks/engine.py --accounts 200000
+    .venv/bin/python benchmarks/engine.py --accounts 100000 --method-policy
 
 The organisation comes from the one seeded generator (``sample_org.generate``), over
 its three sources. Its accounts reach about two portals each; the benchmark adds
@@ -10,6 +11,10 @@ policies) until the accesses reach five per account, so the work is comparable t
 "N accounts × 5 portals". Generation and evaluation are timed apart; peak memory is
 the process's maximum resident set (``getrusage``), which includes the generated
 organisation. Figures are printed, never asserted.
+
+``--method-policy`` gives every source a tenant methods policy (SMS and voice off for
+the IT administrators' group, e-mail codes off, the rest on for everyone) read in
+full, so the per-account allowance path of the engine is measured too.
 """
 
 from __future__ import annotations
@@ -24,7 +29,22 @@ from dataclasses import replace
 
 from auditor.config_model import EvaluationConfig, PortalClass, PortalMatch
 from auditor.evaluate import evaluate
-from auditor.model import Access, AccessVia, AccountKind, Portal, PortalId, Sensitivity, Snapshot, SourceSnapshot
+from auditor.model import (
+    Access,
+    AccessVia,
+    AccountKind,
+    Fact,
+    FactRead,
+    GroupId,
+    MethodAllowance,
+    MethodKind,
+    Portal,
+    PortalId,
+    Scope,
+    Sensitivity,
+    Snapshot,
+    SourceSnapshot,
+)
 from connectors.sandbox import sample_org
 
 PORTALS_PER_ACCOUNT = 5
@@ -59,13 +79,28 @@ def widen(snap: SourceSnapshot) -> SourceSnapshot:
     return replace(snap, portals=snap.portals + portals, access=snap.access + tuple(access))
 
 
-def run_one(n: int) -> None:
+def with_method_policy(snap: SourceSnapshot) -> SourceSnapshot:
+    """A tenant methods policy read in full: phone methods off for the admins' group."""
+    admins = Scope(include_all=True, exclude_groups=(GroupId("g-it-admins"),))
+    everyone = Scope(include_all=True)
+    allowances = tuple(
+        MethodAllowance(
+            kind, kind is not MethodKind.EMAIL_OTP, admins if kind in (MethodKind.SMS, MethodKind.VOICE) else everyone
+        )
+        for kind in MethodKind
+    )
+    return replace(snap, method_policy=allowances, facts=(*snap.facts, FactRead(Fact.METHODS_POLICY, True)))
+
+
+def run_one(n: int, method_policy: bool = False) -> None:
     t0 = time.perf_counter()
     org = sample_org.generate(seed=7, accounts=n)
     t_gen = time.perf_counter() - t0
     t0 = time.perf_counter()
     gc.disable()  # millions of acyclic objects: the collector would only rescan them
     sources = tuple(widen(org.truth(s)) for s in ("entra", "google", "okta"))
+    if method_policy:
+        sources = tuple(with_method_policy(s) for s in sources)
     gc.enable()
     snapshot = Snapshot(org.period, org.period_start, org.period_end, "bench", sources)
     t_widen = time.perf_counter() - t0
@@ -90,14 +125,16 @@ def run_one(n: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--accounts", type=int, action="append", help="size(s) to run; default 100000 and 1000000")
+    parser.add_argument("--method-policy", action="store_true", help="give every source a tenant methods policy")
     args = parser.parse_args()
     sizes = args.accounts or [100_000, 1_000_000]
     if len(sizes) == 1:
-        run_one(sizes[0])
+        run_one(sizes[0], args.method_policy)
         return
     # One process per size, so that each peak is its own.
+    extra = ["--method-policy"] if args.method_policy else []
     for n in sizes:
-        subprocess.run([sys.executable, __file__, "--accounts", str(n)], check=True)
+        subprocess.run([sys.executable, __file__, "--accounts", str(n), *extra], check=True)
 
 
 if __name__ == "__main__":

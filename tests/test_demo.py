@@ -41,10 +41,11 @@ def test_demo_collects_all_three_vendors_completely(demo: tuple[Path, subprocess
     (report,) = (out / "reports").glob("mfa-audit-2026-Q4-*.json")
     doc = json.loads(report.read_text(encoding="utf-8"))
     sources = {s["source"]: s for s in doc["sources"]}
-    assert {"entra", "google", "okta", "keycloak", "cognito"} <= set(sources)
+    # Changed (#14): plus the members' extranet, read from a file export whose sign-in times were not read.
+    assert {"entra", "google", "okta", "keycloak", "cognito", "auth0", "extranet"} <= set(sources)
     assert all(s["complete"] for s in sources.values())
     connectors = {s["connector"] for s in sources.values()}
-    assert {"entra", "google_workspace", "okta", "keycloak", "cognito"} <= connectors
+    assert {"entra", "google_workspace", "okta", "keycloak", "cognito", "auth0", "file"} <= connectors
 
 
 def test_pdf_headline_equals_json(demo: tuple[Path, subprocess.CompletedProcess[str]]) -> None:

@@ -38,6 +38,7 @@ from auditor.render.view import (
     ReportView,
     exception_state,
 )
+from auditor.rules.profiles import profile_table
 
 TEMPLATE = "report.html.j2"
 MANIFEST_FORMAT = "mfa-auditor.report-manifest"
@@ -320,7 +321,9 @@ def render_html(view: ReportView, attachments: Sequence[EvidenceFile], *, for_pd
     t = Translator(ctx.options.language)
     rules = rule_infos(view, t)
     titles = {r.id: r.title for r in rules}
-    methods_by_strength = {s: [k for k in MethodKind if k.strength is s] for s in Strength}
+    # engine (#14): the method table of the profile in force.
+    profile = profile_table(view.result.profile)
+    methods_by_strength = {s: [k for k in MethodKind if profile[k] is s] for s in Strength}
     template = _environment().get_template(TEMPLATE)
     return template.render(
         t=t,

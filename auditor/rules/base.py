@@ -5,39 +5,33 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from auditor.config_model import EvaluationConfig
+from auditor.identity import IdentityResolver
 from auditor.model import (
     Account,
     AccountId,
     Coverage,
     CoverageStatus,
+    Fact,
     Finding,
     FrameworkRef,
     Method,
+    MethodKind,
     Portal,
     PortalId,
     Sensitivity,
     Severity,
     Snapshot,
     SourceName,
+    Strength,
 )
+from auditor.rules.profiles import strength_table
 
 if TYPE_CHECKING:  # the engine imports the exceptions register from this package
     from auditor.coverage import CoverageOutput
-
-
-class Data(StrEnum):
-    """The data a rule needs: a report says which rules could not run for lack of it."""
-
-    COVERAGE = "coverage"  # the coverage rows
-    ACCOUNTS = "accounts"  # account facts (roles, last sign-in)
-    EXCEPTIONS = "exceptions"  # the exceptions register
-    SOURCE_STATUS = "source_status"  # completeness and issues of each source
-    SIGN_INS = "sign_ins"  # the sources' sign-in logs
-    TENANT = "tenant"  # tenant-level settings (legacy authentication)
+    from auditor.rules.emergency import EmergencyRegister
 
 
 # The statuses rules flag: excepted, unknown (MFA-010 speaks for it), blocked and
@@ -77,21 +71,51 @@ class RuleContext:
     config: EvaluationConfig
     now: datetime
     coverage: CoverageOutput
+    emergency: EmergencyRegister
+    strengths: Mapping[MethodKind, Strength]
     sensitive_by_status: dict[CoverageStatus, list[Coverage]] = field(default_factory=dict)
     unprotected: list[Coverage] = field(default_factory=list)  # every portal
+    # Protected rows of sensitive portals that rest on enrolment, one list per
+    # (enforcement source, policy, portal source, portal id).
+    enrolment_dependent: dict[tuple[SourceName, str, SourceName, PortalId], list[Coverage]] = field(
+        default_factory=dict
+    )
     _policy_names: dict[tuple[SourceName, tuple[str, ...]], str] = field(default_factory=dict)
     _evidence: dict[tuple[tuple[str, str], ...], Mapping[str, str]] = field(default_factory=dict)
 
     @classmethod
     def build(cls, snapshot: Snapshot, config: EvaluationConfig, now: datetime, out: CoverageOutput) -> RuleContext:
+        from auditor.rules.emergency import EmergencyRegister
+
+        emergency = EmergencyRegister(config.emergency_access, IdentityResolver(config.identity_links))
         buckets: dict[CoverageStatus, list[Coverage]] = {s: [] for s in CoverageStatus}
         unprotected: list[Coverage] = []
+        declared = emergency.declared
+        accounts = out.accounts
+        dependent: dict[tuple[SourceName, str, SourceName, PortalId], list[Coverage]] = {}
         for row in out.rows:
+            if row.enrolment_dependent and row.sensitivity is not Sensitivity.NORMAL:
+                for pid in row.enrolment_dependent:
+                    key = (row.enforcement_source, pid, row.portal_source, row.portal_id)
+                    dependent.setdefault(key, []).append(row)
             if row.status in UNPROTECTED:
+                # Declared emergency-access accounts are judged by their own rules only.
+                if emergency.entries and declared(accounts[row.source][row.account_id].principal) is not None:
+                    continue
                 unprotected.append(row)
                 if row.sensitivity is not Sensitivity.NORMAL:
                     buckets[row.status].append(row)
-        return cls(snapshot, config, now, out, buckets, unprotected)
+        return cls(
+            snapshot,
+            config,
+            now,
+            out,
+            emergency,
+            strength_table(config.policy),
+            buckets,
+            unprotected,
+            dependent,
+        )
 
     def account(self, source: SourceName, account_id: AccountId) -> Account:
         return self.coverage.accounts[source][account_id]
@@ -149,12 +173,17 @@ class Rule:
     rationale: str
     remediation: str
     references: tuple[FrameworkRef, ...]
-    requires: tuple[Data, ...]
+    # The facts a source must have read for the rule to run on it: on a source that did
+    # not read one, the rule is "not evaluated" (page one says so), never a finding.
+    requires: tuple[Fact, ...]
     check: Check
     severity_on_high: Severity | None = None
     # The ids of the messages the rule writes ("not_enrolled" → "MFA-001.not_enrolled"):
     # each has an English and a French text in report_templates/i18n/rules.<lang>.json.
     messages: tuple[str, ...] = ()
+    # When set and false for a source, the rule has nothing to judge there (e.g. no declared
+    # emergency-access account): a missing fact is then not worth a "not evaluated" note.
+    applies: Callable[[RuleContext, SourceName], bool] | None = None
     _keys: Mapping[str, str] = field(init=False, repr=False, compare=False, hash=False)
 
     def __post_init__(self) -> None:
@@ -226,6 +255,10 @@ class Rule:
             "privileged": "yes" if account.privileged else "no",
             **extra,
         }
+        if row.stricter_report_only:
+            # The fix is one switch away: the stricter policies that are not enforced.
+            stricter = ctx.policy_names(row.enforcement_source, row.stricter_report_only)
+            evidence["stricter_policy_not_enforced"] = stricter
         return self.finding(
             source=row.source,
             message=message,

@@ -18,10 +18,20 @@ findings, ``severity_on_high`` on high portals):
 | MFA-010 source incomplete | high (source level) | |
 | MFA-011 single-factor sign-in observed | high | critical |
 | MFA-012 legacy authentication not blocked | high (tenant level) | |
+| MFA-013 protection rests on enrolment | low (policy × portal) | |
+| MFA-014 emergency account without phishing-resistant method | high (account level) | |
+| MFA-015 emergency account used | medium (account level) | |
+| MFA-016 emergency-access review overdue | medium (register level) | |
+| MFA-017 possible undeclared emergency account | high (account level) | |
 
 Findings on rows concern sensitive portals only (high or sensitive). Privileged
 accounts' unprotected rows are reported once per account by MFA-006, not again by
 MFA-001 … MFA-005, so an admin is one critical finding rather than one per app.
+Declared emergency-access accounts are judged by MFA-014 … MFA-016 only
+(``auditor.rules.emergency``); ``RuleContext`` leaves their rows out of the others.
+
+``requires`` names the facts a source must have read: a rule is not run on a source
+that did not read one (``auditor.rules.run_rules`` records it as not evaluated).
 """
 
 from __future__ import annotations
@@ -29,7 +39,19 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import timedelta
 
-from auditor.model import AccountId, AccountKind, CoverageStatus, Finding, PortalId, Severity, SignInFactor, SourceName
+from auditor.model import (
+    AccountId,
+    AccountKind,
+    Coverage,
+    CoverageStatus,
+    Fact,
+    Finding,
+    PortalId,
+    Severity,
+    SignInFactor,
+    SourceName,
+    Strength,
+)
 from auditor.rules.base import (
     CIS_63,
     CIS_64,
@@ -40,12 +62,12 @@ from auditor.rules.base import (
     NIST_AAL2,
     NIST_AAL3,
     PCI_84,
-    Data,
     Params,
     Rule,
     RuleContext,
     describe_methods,
 )
+from auditor.rules.emergency import EMERGENCY_RULES
 
 # Checked in this order, so findings of one rule come out grouped by status.
 _UNPROTECTED = (
@@ -99,25 +121,72 @@ def _privileged(rule: Rule, ctx: RuleContext) -> Iterator[Finding]:
     """One finding per privileged account with any unprotected row (every portal: admin
     rights are sensitive whatever the app they are used on)."""
     failing: dict[tuple[SourceName, AccountId], list[str]] = {}
+    stricter: dict[tuple[SourceName, AccountId], dict[str, None]] = {}
     for row in ctx.unprotected:
         if ctx.account(row.source, row.account_id).privileged:
             portal = ctx.portal(row.portal_source, row.portal_id)
-            failing.setdefault((row.source, row.account_id), []).append(
-                f"{portal.name} ({portal.id}): {row.status.value}, enforced {row.enforced.value}"
+            key = (row.source, row.account_id)
+            effective = f", effective {row.effective.value}" if row.effective is not None else ""
+            failing.setdefault(key, []).append(
+                f"{portal.name} ({portal.id}): {row.status.value}, enforced {row.enforced.value}{effective}"
             )
+            if row.stricter_report_only:
+                names = stricter.setdefault(key, {})
+                names[_not_enforced_names(ctx, row)] = None
     for (source, account_id), portals in sorted(failing.items()):
         account = ctx.account(source, account_id)
+        evidence = {
+            "roles": ", ".join(account.roles) or "none",
+            "methods": describe_methods(account.methods),
+            "required": ctx.config.policy.privileged.value,
+            "portals": "; ".join(portals),
+        }
+        if (source, account_id) in stricter:
+            # The fix is one switch away: say which policy would do it.
+            evidence["stricter_policy_not_enforced"] = "; ".join(stricter[(source, account_id)])
         yield rule.finding(
             source=source,
             message="privileged account without phishing-resistant MFA enforced and enrolled",
             key="privileged",
-            evidence={
-                "roles": ", ".join(account.roles) or "none",
-                "methods": describe_methods(account.methods),
-                "required": ctx.config.policy.privileged.value,
-                "portals": "; ".join(portals),
-            },
+            evidence=evidence,
             account=account,
+        )
+
+
+def _not_enforced_names(ctx: RuleContext, row: Coverage) -> str:
+    """ "'Name' (id, report-only)" of the stricter policies that are not enforced."""
+    policies = {p.id: p for p in ctx.snapshot.source(row.enforcement_source).policies}
+    out = []
+    for pid in row.stricter_report_only:
+        p = policies.get(pid)
+        if p is not None:
+            state = "report-only" if p.state.value == "report_only" else p.state.value
+            out.append(f"'{p.name}' ({p.id}, {state})")
+    return ", ".join(out)
+
+
+def _enrolment_dependent(rule: Rule, ctx: RuleContext) -> Iterator[Finding]:
+    """Once per policy × portal: the rows stay protected, the policy is the finding."""
+    for (enforcement, pid, portal_source, portal_id), rows in sorted(ctx.enrolment_dependent.items()):
+        portal = ctx.portal(portal_source, portal_id)
+        names = ctx.policy_names(enforcement, (pid,))
+        required = max((r.required for r in rows), key=lambda s: s.rank)
+        weakest = min((r.effective or Strength.NONE for r in rows), key=lambda s: s.rank)
+        yield rule.finding(
+            source=portal_source,
+            message=f"{names} enforces less than this portal requires; protection of {len(rows)} access(es) depends "
+            "on the accounts' current methods",
+            key="depends",
+            params=(("policy", names), ("count", str(len(rows)))),
+            evidence={
+                "policy": names,
+                "enforcement_source": enforcement,
+                "required": required.value,
+                "accesses": str(len(rows)),
+                "weakest_effective": weakest.value,
+            },
+            portal=portal,
+            severity=rule.severity,
         )
 
 
@@ -261,7 +330,7 @@ MFA_001 = Rule(
     remediation="Have the user enrol a strong second factor (authenticator app with number matching, FIDO2 key), "
     "and require MFA registration from trusted locations only.",
     references=_COVERAGE_REFS,
-    requires=(Data.COVERAGE, Data.ACCOUNTS),
+    requires=(Fact.METHODS, Fact.POLICIES),
     check=_not_enrolled,
     messages=("not_enrolled",),
 )
@@ -273,7 +342,7 @@ MFA_002 = Rule(
     rationale="A second factor that no policy requires is never asked for: the password alone signs in.",
     remediation="Cover the portal with an enforced policy requiring MFA for every in-scope account.",
     references=_COVERAGE_REFS,
-    requires=(Data.COVERAGE,),
+    requires=(Fact.METHODS, Fact.POLICIES),
     check=_not_enforced,
     messages=("not_enforced",),
 )
@@ -285,7 +354,7 @@ MFA_003 = Rule(
     rationale="Report-only and disabled policies log what they would do and enforce nothing.",
     remediation="Review the report-only results and switch the policy to enforced.",
     references=_COVERAGE_REFS,
-    requires=(Data.COVERAGE,),
+    requires=(Fact.POLICIES,),
     check=_report_only,
     messages=("report_only",),
 )
@@ -298,7 +367,7 @@ MFA_004 = Rule(
     "levels, or with a non-MFA alternative) leaves the other sign-ins protected by a password only.",
     remediation="Require MFA on every sign-in to the portal; use conditions only to require more, not less.",
     references=(*_COVERAGE_REFS, CIS_64),
-    requires=(Data.COVERAGE,),
+    requires=(Fact.POLICIES,),
     check=_conditional,
     messages=("conditional",),
 )
@@ -311,7 +380,7 @@ MFA_005 = Rule(
     "requires a stronger method, enforced.",
     remediation="Enforce an authentication strength matching the portal's sensitivity and have users enrol it.",
     references=(GDPR_32, NIS2_21, ISO_A85, NIST_AAL2, NIST_AAL3, PCI_84),
-    requires=(Data.COVERAGE, Data.ACCOUNTS),
+    requires=(Fact.METHODS, Fact.POLICIES),
     check=_weak,
     messages=("weak",),
 )
@@ -324,7 +393,7 @@ MFA_006 = Rule(
     remediation="Enforce a phishing-resistant authentication strength (FIDO2, Windows Hello, certificate) for "
     "every admin role, including eligible ones, and enrol the admins.",
     references=(GDPR_32, NIS2_21, ISO_A85, NIST_AAL3, CIS_65, PCI_84),
-    requires=(Data.COVERAGE, Data.ACCOUNTS),
+    requires=(Fact.ROLES, Fact.METHODS, Fact.POLICIES),
     check=_privileged,
     messages=("privileged",),
 )
@@ -336,7 +405,7 @@ MFA_007 = Rule(
     "gaps; an exclusion should be an approved, dated entry of the exceptions register.",
     remediation="Remove the account from the exclusion, or record an approved exception with an expiry.",
     references=(GDPR_32, NIS2_21, ISO_A85, CIS_63, PCI_84),
-    requires=(Data.COVERAGE, Data.EXCEPTIONS),
+    requires=(Fact.POLICIES,),
     check=_excluded,
     messages=("excluded_one", "excluded_many"),
 )
@@ -346,9 +415,10 @@ MFA_008 = Rule(
     severity=Severity.HIGH,
     rationale="An enabled account nobody uses keeps its access and is a quiet target: unprotected, it can be taken "
     "over without anyone noticing.",
-    remediation="Disable dormant accounts or remove their access; enforce MFA on what remains.",
+    remediation="Remove the dormant account's access or disable it (declared emergency-access accounts are "
+    "judged by MFA-014 to MFA-016 and are never to be disabled); enforce MFA on what remains.",
     references=(GDPR_32, NIS2_21, ISO_A85),
-    requires=(Data.COVERAGE, Data.ACCOUNTS),
+    requires=(Fact.SIGN_IN_TIMES,),
     check=_dormant,
     messages=("dormant", "dormant_never"),
 )
@@ -360,7 +430,7 @@ MFA_009 = Rule(
     "renewed (re-approved) or closed.",
     remediation="Close the gap, or renew the exception with a new approval and expiry.",
     references=(GDPR_32, ISO_A85),
-    requires=(Data.EXCEPTIONS,),
+    requires=(),
     check=_expired_exception,
     messages=("expired",),
 )
@@ -371,7 +441,7 @@ MFA_010 = Rule(
     rationale="What could not be read cannot be shown protected: coverage on an incomplete source is unknown.",
     remediation="Fix the collection issue (permissions, throttling, connectivity) and collect again.",
     references=(GDPR_32, ISO_A85),
-    requires=(Data.SOURCE_STATUS,),
+    requires=(),
     check=_incomplete_source,
     messages=("incomplete",),
 )
@@ -385,7 +455,7 @@ MFA_011 = Rule(
     remediation="Find the policy gap that let the sign-in through (exclusion, condition, legacy client) and "
     "close it; review the account's activity.",
     references=(GDPR_32, NIS2_21, ISO_A85, NIST_AAL2, CIS_63, PCI_84),
-    requires=(Data.SIGN_INS,),
+    requires=(Fact.SIGN_IN_LOG,),
     check=_single_factor_sign_in,
     messages=("sign_ins_one", "sign_ins_many"),
 )
@@ -398,9 +468,23 @@ MFA_012 = Rule(
     remediation="Block legacy authentication for every account (e.g. a Conditional Access policy on legacy "
     "client apps), after moving the remaining clients to modern authentication.",
     references=(NIS2_21, ISO_A85, CIS_63, CIS_64),
-    requires=(Data.TENANT,),
+    requires=(Fact.LEGACY_AUTH,),
     check=_legacy_auth,
     messages=("not_blocked",),
+)
+
+MFA_013 = Rule(
+    id="MFA-013",
+    title="Protection rests on enrolment",
+    severity=Severity.LOW,
+    rationale="The enforced requirement accepts methods weaker than the portal requires; today's accounts are "
+    "protected only because they hold no such method. One weaker registration and the protection is gone.",
+    remediation="Enforce an authentication strength that accepts only methods meeting the portal's requirement, "
+    "or disable the weaker methods in the tenant's authentication-methods policy.",
+    references=(GDPR_32, ISO_A85, NIST_AAL2),
+    requires=(Fact.METHODS, Fact.POLICIES),
+    check=_enrolment_dependent,
+    messages=("depends",),
 )
 
 # The rule set, in order: ``auditor.rules.RULES`` (bump RULESET_VERSION when it changes).
@@ -417,4 +501,6 @@ CATALOGUE: tuple[Rule, ...] = (
     MFA_010,
     MFA_011,
     MFA_012,
+    MFA_013,
+    *EMERGENCY_RULES,
 )

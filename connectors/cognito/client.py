@@ -26,7 +26,7 @@ import botocore.session
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from auditor.interfaces import AuthenticationError, SecretError
+from auditor.interfaces import NO_PROGRESS, AuthenticationError, CollectProgress, SecretError
 from auditor.secrets import reveal_line
 from auditor.text import visible_controls
 from connectors.cognito.pacing import Pacer
@@ -132,8 +132,10 @@ class CognitoApi:
         max_attempts: int,
         retry_delay: float = 0.25,
         sleep: Callable[[float], None] = time.sleep,
+        progress: CollectProgress = NO_PROGRESS,
     ) -> None:
         self.client = client
+        self.progress = progress
         self.pacer = pacer
         self._max_attempts = max_attempts
         self._retry_delay = retry_delay
@@ -146,6 +148,7 @@ class CognitoApi:
             c = self.counts.setdefault(operation, CallCounts())
             c.requests += 1
             c.retries += int(retry)
+        self.progress.request()
 
     def call(self, operation: str, **params: Any) -> dict[str, Any]:
         category = CATEGORY[operation]
@@ -175,7 +178,9 @@ class CognitoApi:
             except BotoCoreError as exc:  # connection reset, timeout, unparseable answer
                 code, message = type(exc).__name__, ""
             if attempt < self._max_attempts:
-                self._sleep(min(MAX_BACKOFF, self._retry_delay * 2 ** (attempt - 1)))
+                delay = min(MAX_BACKOFF, self._retry_delay * 2 ** (attempt - 1))
+                self.progress.waiting(delay, f"{operation}: {code or 'error'}, retrying")
+                self._sleep(delay)
         raise CallFailed(operation, code, message, self._max_attempts)
 
 

@@ -19,7 +19,14 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from auditor.interfaces import AuthenticationError, CollectContext, PermissionCheck, SourceUnavailable
+from auditor.interfaces import (
+    NO_PROGRESS,
+    AuthenticationError,
+    CollectContext,
+    CollectProgress,
+    PermissionCheck,
+    SourceUnavailable,
+)
 from auditor.model import (
     Access,
     AccessVia,
@@ -67,7 +74,10 @@ class _Run:
     facts: dict[Fact, FactRead] = field(default_factory=dict)
 
     def page(self, endpoint: str, body: Mapping[str, Any], records: int) -> None:
-        blob = json.dumps(body, sort_keys=True, default=str).encode()
+        # botocore adds ResponseMetadata (request id, date, retry count) to every answer: it
+        # is about the call, not the data, and would make the same pool digest differently.
+        data = {k: v for k, v in body.items() if k != "ResponseMetadata"}
+        blob = json.dumps(data, sort_keys=True, default=str).encode()
         self.digests.append(PageDigest(endpoint, hashlib.sha256(blob).hexdigest(), records))
 
     def incomplete(self, code: str, message: str) -> None:
@@ -108,10 +118,10 @@ class CognitoConnector:
             f"CognitoConnector(source={self._source!r}, user_pool_id={s.user_pool_id!r}, endpoint={s.endpoint_url!r})"
         )
 
-    def _api(self) -> CognitoApi:
+    def _api(self, progress: CollectProgress = NO_PROGRESS) -> CognitoApi:
         s = self._settings
         pacer = Pacer({c: s.rate(c) for c in DEFAULT_QUOTAS}, self._clock, self._sleep)
-        api = CognitoApi(isolated_client(s), pacer, s.max_attempts, self._retry_delay, self._sleep)
+        api = CognitoApi(isolated_client(s), pacer, s.max_attempts, self._retry_delay, self._sleep, progress)
         self.last_api = api
         return api
 
@@ -120,7 +130,7 @@ class CognitoConnector:
     def collect(self, ctx: CollectContext) -> SourceSnapshot:
         s = self._settings
         run = _Run()
-        api = self._api()
+        api = self._api(ctx.progress)
         pool_id = s.user_pool_id
         try:
             pool = api.call("DescribeUserPool", UserPoolId=pool_id).get("UserPool") or {}
@@ -129,6 +139,10 @@ class CognitoConnector:
                 raise AuthenticationError(f"{exc} (run `mfa-audit validate`)") from exc
             raise SourceUnavailable(f"user pool {pool_id}: {exc}") from exc
         run.page("DescribeUserPool", pool, 1)
+        estimate = self._expected(pool).get("accounts")
+        if estimate is not None:
+            ctx.progress.total("users", estimate)
+            ctx.progress.total("MFA settings", estimate)
         cfg = self._mfa_config(api, run, pool)
         portals = self._clients(api, run)
         ctx.logger.info("cognito %s: reading the users of pool %s and their MFA settings", ctx.source, pool_id)
@@ -230,6 +244,7 @@ class CognitoConnector:
             raw = page.get("Users")
             items = raw if isinstance(raw, list) else []
             run.page("ListUsers", page, len(items))
+            api.progress.read("users", len(items))
             for item in items:
                 n += 1
                 parsed = parse.parse_user(item, self._source, f"ListUsers record {n}")
@@ -310,6 +325,7 @@ class CognitoConnector:
                     return
                 failed[username] = f"MFA settings not read: {exc}"
                 return
+            api.progress.read("MFA settings")
             found, pref, issues = parse.parse_mfa(raw, user.account.id)
             keep = {k: raw.get(k) for k in ("Username", "UserMFASettingList", "PreferredMfaSetting", "MFAOptions")}
             bodies[username] = json.dumps(keep, sort_keys=True).encode()

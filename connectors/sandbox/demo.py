@@ -20,7 +20,8 @@ from typing import Any, Protocol
 import yaml
 
 from auditor.model import AccountKind, MethodStatus
-from connectors.sandbox.sample_org import SampleOrg, generate, previous_quarter
+from auditor.serialise import source_snapshot_to_json
+from connectors.sandbox.sample_org import EXTRANET_PORTAL, SampleOrg, extranet_export, generate, previous_quarter
 
 # Source name in the demo → (connector entry point, sandbox module).
 VENDORS = {
@@ -29,6 +30,7 @@ VENDORS = {
     "okta": ("okta", "connectors.sandbox.okta"),
     "keycloak": ("keycloak", "connectors.sandbox.keycloak"),
     "cognito": ("cognito", "connectors.sandbox.cognito"),
+    "auth0": ("auth0", "connectors.sandbox.auth0"),  # the partners' extranet tenant
 }
 
 
@@ -90,6 +92,23 @@ KEYCLOAK_PORTALS: list[dict[str, Any]] = [
 ]
 
 
+# The Auth0 tenant's portals (the partners' extranet), apart from PORTALS: a config may
+# not classify a source it does not declare. Claims carry health data; the extranet shows
+# payments.
+AUTH0_PORTALS: list[dict[str, Any]] = [
+    {
+        "match": {"source": "auth0", "name": "Partner claims portal"},
+        "sensitivity": "high",
+        "data_categories": ["health", "payment"],
+    },
+    {
+        "match": {"source": "auth0", "name": "Partner extranet"},
+        "sensitivity": "sensitive",
+        "data_categories": ["payment"],
+    },
+]
+
+
 def _exceptions(org: SampleOrg) -> list[dict[str, Any]]:
     """Two register entries on real accounts of the sample: one valid, one expired."""
     entra = org.truth("entra")
@@ -129,6 +148,28 @@ def _exceptions(org: SampleOrg) -> list[dict[str, Any]]:
     return out
 
 
+def _emergency_access() -> list[dict[str, Any]]:
+    """The register names the first break-glass account only: the second one is the
+    "possible undeclared emergency account" of the report (issue #14)."""
+    return [
+        {
+            "account": "breakglass1@mutuelle-exemple.fr",
+            "justification": "Tenant lock-out recovery (Conditional Access or IdP failure)",
+            "owner": "RSSI (CISO)",
+            "last_review": "2026-06-30",
+            "review_every_days": 90,
+        }
+    ]
+
+
+# The members' extranet, read from a JSON export by the ``file`` connector (sign-in times not read).
+EXTRANET_CLASS: dict[str, Any] = {
+    "match": {"source": "extranet", "id": str(EXTRANET_PORTAL)},
+    "sensitivity": "sensitive",
+    "data_categories": ["health"],
+}
+
+
 def demo_config(org: SampleOrg, sources: Mapping[str, tuple[str, dict[str, Any]]]) -> dict[str, Any]:
     return {
         "organisation": {"name": "Mutuelle Exemple (sample organisation)", "contact": "dpo@mutuelle-exemple.fr"},
@@ -138,7 +179,11 @@ def demo_config(org: SampleOrg, sources: Mapping[str, tuple[str, dict[str, Any]]
             for name, (ctype, settings) in sources.items()
         ],
         # Rules for the sources configured here only (a config may not name an absent source).
-        "portals": [p for p in PORTALS + KEYCLOAK_PORTALS if p["match"].get("source") in sources],
+        "portals": [
+            p
+            for p in [*PORTALS, *KEYCLOAK_PORTALS, *AUTH0_PORTALS, EXTRANET_CLASS]
+            if p["match"].get("source") in sources
+        ],
         "policy": {
             "required": {"high": "strong", "sensitive": "weak", "normal": "none"},
             "privileged": "phishing_resistant",
@@ -146,6 +191,7 @@ def demo_config(org: SampleOrg, sources: Mapping[str, tuple[str, dict[str, Any]]
             "account_kinds": ["human", "guest"],
         },
         "exceptions": _exceptions(org),
+        "emergency_access": _emergency_access(),
         "report": {
             "title": "MFA coverage audit",
             "language": "en",
@@ -180,6 +226,9 @@ def _quarter(org: SampleOrg, out_dir: Path, progress: Callable[[str], object]) -
             sources[name] = (ctype, sandbox.settings())
             env.update(sandbox.environ())
         progress(f"{org.period}: sandboxes for {', '.join(VENDORS)} listening on 127.0.0.1")
+        export = out_dir / "extranet.json"
+        export.write_text(source_snapshot_to_json(extranet_export(org), indent=1), encoding="utf-8")
+        sources["extranet"] = ("file", {"path": export.name})
         config_path = out_dir / "config.yaml"
         text = yaml.safe_dump(demo_config(org, sources), sort_keys=False, allow_unicode=True)
         config_path.write_text(

@@ -33,6 +33,8 @@ from auditor.model import (
     AccountKind,
     Condition,
     ConditionKind,
+    Fact,
+    FactRead,
     GroupId,
     Method,
     MethodAllowance,
@@ -369,7 +371,7 @@ def _entra(
                 privileged=privileged,
                 roles=roles,
                 groups=tuple(GroupId(g) for g in sorted(member)),
-                last_sign_in=_last_sign_in(rng, now),
+                last_sign_in=_break_glass_use(_last_sign_in(rng, now), i, now),
                 created=created,
                 methods=_methods(rng, kinds, ENTRA_LABELS, now),
                 attributes=attrs,
@@ -474,6 +476,24 @@ def _entra(
             "conditional_access",
         ),
         Policy(
+            # A block under a condition is no second factor: the legacy-device accounts it
+            # names are still not_enforced (issue #14), with this block as evidence.
+            PolicyId("ca-007"),
+            "CA007 Block MFA-exempt accounts outside the head office",
+            PolicyState.ENFORCED,
+            (
+                PolicyRule(
+                    "ca-007",
+                    "CA007 Block MFA-exempt accounts outside the head office",
+                    Scope(include_groups=(GroupId("g-mfa-exempt"),)),
+                    PortalScope(all=True),
+                    Requirement.BLOCK,
+                    (Condition(ConditionKind.NETWORK, "excludes location 'Head office'"),),
+                ),
+            ),
+            "conditional_access",
+        ),
+        Policy(
             PolicyId("ca-006"),
             "CA006 Block guests from claims and payroll",
             PolicyState.ENFORCED,
@@ -501,6 +521,13 @@ def _entra(
         legacy_auth_blocked=False,
     )
     return snap, groups, tuple(eligible), okta_linked
+
+
+def _break_glass_use(drawn: datetime | None, i: int, now: datetime) -> datetime | None:
+    """The first break-glass account was used three weeks ago (a lock-out drill): the
+    emergency-access rule must ask for a review. Drawn first, so the generator's
+    sequence, and every other account, stay as they were."""
+    return now - timedelta(days=21) if i == 0 else drawn
 
 
 ORG_UNITS = (
@@ -944,3 +971,47 @@ def _without_accounts(policy: Policy, kept: set[AccountId]) -> Policy:
         for r in policy.rules
     )
     return replace(policy, rules=rules)
+
+
+# --- the members' extranet: a small export whose sign-in times were not read --------------
+
+EXTRANET_PORTAL = PortalId("ext-members")
+
+
+def extranet_export(org: SampleOrg) -> SourceSnapshot:
+    """The members' extranet, audited from a JSON export (the ``file`` connector). The
+    export carries no last sign-in time, and says so in its ``facts``: the dormancy rule
+    is then "not evaluated" on it, never a finding (issue #14). A dozen accounts, all
+    derived from ``org.seed``."""
+    rng = random.Random(org.seed * 104729 + 3)
+    src = SourceName("extranet")
+    kinds = ((MethodKind.AUTHENTICATOR_PUSH,), (MethodKind.TOTP_SOFTWARE,), (MethodKind.SMS,), ())
+    accounts = tuple(
+        Account(
+            source=src,
+            id=AccountId(f"x{i:03d}"),
+            principal=f"extranet.agent{i:02d}@{DOMAIN}",
+            display_name=f"Extranet agent {i:02d}",
+            kind=AccountKind.HUMAN,
+            enabled=True,
+            methods=tuple(Method(k, k.value) for k in rng.choice(kinds)),
+        )
+        for i in range(12)
+    )
+    portal = Portal(src, EXTRANET_PORTAL, "Members' extranet (back office)", True, ("members",))
+    everyone = PolicyRule("x-mfa", "Require MFA", Scope(include_all=True), PortalScope(all=True), Requirement.MFA)
+    return SourceSnapshot(
+        source=src,
+        connector="file",
+        collected_at=org.now,
+        complete=True,
+        accounts=accounts,
+        portals=(portal,),
+        access=tuple(Access(a.id, EXTRANET_PORTAL) for a in accounts),
+        policies=(Policy(PolicyId("x-mfa"), "Require MFA", PolicyState.ENFORCED, (everyone,)),),
+        facts=(
+            FactRead(Fact.SIGN_IN_TIMES, False, "the export carries no last sign-in time"),
+            FactRead(Fact.SIGN_IN_LOG, False, "no sign-in log in the export"),
+            FactRead(Fact.LEGACY_AUTH, False, "not applicable to the extranet"),
+        ),
+    )

@@ -291,3 +291,11 @@ def test_fitted_tables_never_cut_a_word(cells: list[list[str]], width: int) -> N
             for word in words:
                 if len(word) + 4 < width:
                     assert any(word in line for line in out.splitlines()) or word in out.replace("\n", "")
+
+
+def test_printed_paths_are_never_wrapped(tmp_path: Path, org: SampleOrg) -> None:
+    deep = tmp_path / ("a-rather-long-folder-name-" * 3) / "audit"
+    cfg = _config(deep, org)
+    res = _run("run", "-c", cfg, "--now", NOW, "--fail-on", "never", columns=40)
+    written = [line for line in res.stdout.splitlines() if line.startswith("wrote ")]
+    assert written and all(Path(line[len("wrote ") :]).is_file() for line in written)

@@ -385,3 +385,64 @@ def test_any_text_gives_a_config_or_a_config_error(text: str) -> None:
 def test_hostile_yaml_gives_a_config_error(text: str) -> None:
     with pytest.raises(ConfigError):
         parse_config(text, Path("hostile.yaml"), now=NOW)
+
+
+# --- method-strength profiles and the emergency-access register (issue #14) -----------------
+
+
+def test_profile_and_method_strength_overrides_are_read() -> None:
+    from auditor.config_model import MethodProfile
+    from auditor.model import MethodKind
+
+    config = parse(MINIMAL + "policy:\n  profile: cnil\n  method_strengths: {sms: none, totp_software: weak}\n")
+    policy = config.evaluation.policy
+    assert policy.profile is MethodProfile.CNIL
+    assert dict(policy.method_strengths) == {MethodKind.SMS: Strength.NONE, MethodKind.TOTP_SOFTWARE: Strength.WEAK}
+    assert parse(MINIMAL).evaluation.policy.profile is MethodProfile.DEFAULT
+
+
+def test_bad_profile_and_method_kind_are_named() -> None:
+    message = error_of(MINIMAL + "policy: {profile: anssi}\n")
+    assert "policy.profile: expected one of 'default', 'cnil' or 'nist-800-63b-4', got 'anssi'" in message
+    message = error_of(MINIMAL + "policy: {method_strengths: {pigeon: weak}}\n")
+    assert "policy.method_strengths" in message and "pigeon" in message
+
+
+def test_emergency_access_register_is_read_with_its_default_review_interval() -> None:
+    config = parse(
+        MINIMAL
+        + "emergency_access:\n"
+        + "  - {account: bg1@example.org, justification: tenant lock-out, owner: CISO, last_review: 2026-10-01}\n"
+        + "  - {account: bg2@example.org, justification: x, owner: y, last_review: 2026-09-01, review_every_days: 30}\n"
+    )
+    first, second = config.evaluation.emergency_access
+    assert (first.account, first.owner, first.last_review, first.review_every_days) == (
+        "bg1@example.org",
+        "CISO",
+        date(2026, 10, 1),
+        90,
+    )
+    assert second.review_every_days == 30
+
+
+def test_emergency_access_entry_missing_its_owner_is_named() -> None:
+    message = error_of(
+        MINIMAL + "emergency_access:\n  - {account: bg1@example.org, justification: j, last_review: 2026-10-01}\n"
+    )
+    assert "emergency_access[0].owner" in message
+
+
+def test_profile_tables_follow_their_texts() -> None:
+    from auditor.config_model import EvaluationPolicy, MethodProfile
+    from auditor.model import MethodKind
+    from auditor.rules.profiles import describe, profile_table, strength_table
+
+    assert profile_table("default")[MethodKind.EMAIL_OTP] is Strength.WEAK
+    assert profile_table("cnil")[MethodKind.EMAIL_OTP] is Strength.NONE  # 2SV, not MFA
+    nist = profile_table("nist-800-63b-4")
+    assert (nist[MethodKind.EMAIL_OTP], nist[MethodKind.SMS]) == (Strength.NONE, Strength.WEAK)
+    assert profile_table("unheard-of") == profile_table("default")  # an older or foreign result
+    policy = EvaluationPolicy(profile=MethodProfile.CNIL, method_strengths={MethodKind.SMS: Strength.NONE})
+    assert strength_table(policy)[MethodKind.SMS] is Strength.NONE
+    assert describe(policy).startswith("cnil: CNIL, délibération n° 2025-019 du 20 mars 2025")
+    assert describe(policy).endswith("overrides: sms=none")

@@ -5,11 +5,21 @@ federation."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from dataclasses import replace as _replace
 from datetime import UTC, date, datetime
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from auditor.config_model import EvaluationConfig, EvaluationPolicy, IdentityLink, PortalClass, PortalMatch
+from auditor.config_model import (
+    EvaluationConfig,
+    EvaluationPolicy,
+    IdentityLink,
+    MethodProfile,
+    PortalClass,
+    PortalMatch,
+)
 from auditor.evaluate import evaluate
 from auditor.model import (
     Access,
@@ -22,8 +32,11 @@ from auditor.model import (
     Coverage,
     CoverageStatus,
     ExceptionEntry,
+    Fact,
+    FactRead,
     GroupId,
     Method,
+    MethodAllowance,
     MethodKind,
     MethodStatus,
     Policy,
@@ -237,23 +250,44 @@ CASES = (
         CoverageStatus.CONDITIONAL,
         conditional=True,
     ),
+    # Changed (#14): MFA is guaranteed and a FIDO2-only account can pass it only with FIDO2: effective strength.
     Case(
-        "conditional strong then unconditional mfa: mfa guaranteed, strong conditional",
+        "conditional strong then unconditional mfa: mfa guaranteed, fido2 holder protected",
+        (policy("p1", rule(Requirement.STRONG, conditions=OFFICE), rule(Requirement.MFA)),),
+        CoverageStatus.PROTECTED,
+        Requirement.MFA,
+        conditional=True,
+        required=Strength.STRONG,
+        account={"methods": FIDO},
+        reason="protection rests on the account's current methods",
+    ),
+    Case(
+        "conditional strong then unconditional mfa: an sms holder is weak",
         (policy("p1", rule(Requirement.STRONG, conditions=OFFICE), rule(Requirement.MFA)),),
         CoverageStatus.WEAK,
         Requirement.MFA,
         conditional=True,
         required=Strength.STRONG,
-        account={"methods": FIDO},
-        reason="below the required strong",
+        account={"methods": SMS + FIDO},
+        reason="effective strength weak (weakest usable method: fido2_security_key, sms), below the required strong",
+    ),
+    # Changed (#14): under conditional enforcement the methods are judged; push reaches strong: conditional.
+    Case(
+        "conditional mfa, push holder, strong required: conditional",
+        (policy("p1", rule(Requirement.MFA, conditions=OFFICE)),),
+        CoverageStatus.CONDITIONAL,
+        conditional=True,
+        required=Strength.STRONG,
+        reason="only under conditions",
     ),
     Case(
-        "conditional mfa below a strong requirement is weak",
+        "conditional mfa, sms holder, strong required: weak before conditional",
         (policy("p1", rule(Requirement.MFA, conditions=OFFICE)),),
         CoverageStatus.WEAK,
         conditional=True,
         required=Strength.STRONG,
-        reason="only under conditions",
+        account={"methods": SMS},
+        reason="only under conditions (network: zone 'Office network'); effective strength weak, below the required",
     ),
     Case(
         "first match inside a policy: an unconditional none ends the walk",
@@ -283,21 +317,42 @@ CASES = (
         required=Strength.STRONG,
         reason="'Policy p2' (p2) enforce",
     ),
+    # Changed (#14): a push holder under plain MFA can only pass with push: protected, resting on enrolment.
     Case(
-        "enforcement below the requirement",
+        "enforcement below the requirement, push holder",
+        (policy("p1", rule(Requirement.MFA)),),
+        CoverageStatus.PROTECTED,
+        Requirement.MFA,
+        required=Strength.STRONG,
+        reason="effective strength strong (weakest usable method: authenticator_push) meets the required strong; "
+        "protection rests on",
+    ),
+    Case(
+        "enforcement below the requirement, sms holder",
         (policy("p1", rule(Requirement.MFA)),),
         CoverageStatus.WEAK,
         Requirement.MFA,
         required=Strength.STRONG,
+        account={"methods": SMS},
         reason="below the required strong",
     ),
+    # Changed (#14): the sms holder must register an accepted method past sms first: the gate decides.
     Case(
-        "enrolled method below the enforcement",
+        "enrolled method below the enforcement: registration gate",
         (policy("p1", rule(Requirement.STRONG)),),
         CoverageStatus.WEAK,
         Requirement.STRONG,
+        required=Strength.STRONG,
         account={"methods": SMS},
-        reason="strongest active method is weak",
+        reason="effective strength weak (registration gate)",
+    ),
+    Case(
+        "push holder under a phishing-resistant policy, strong required: the gate protects",
+        (policy("p1", rule(Requirement.PHISHING_RESISTANT)),),
+        CoverageStatus.PROTECTED,
+        Requirement.PHISHING_RESISTANT,
+        required=Strength.STRONG,
+        reason="effective strength strong (registration gate) meets the required strong",
     ),
     Case(
         "block",
@@ -307,9 +362,16 @@ CASES = (
         account={"methods": ()},
         reason="blocked by 'Policy p1'",
     ),
+    # Changed (#14): a block under a condition is no second factor: not enforced, the block is evidence.
     Case(
-        "conditional block is conditional",
+        "conditional block is not enforcement",
         (policy("p1", rule(Requirement.BLOCK, conditions=OFFICE)),),
+        CoverageStatus.NOT_ENFORCED,
+        reason="blocked only under conditions by 'Policy p1' (p1) (network: zone 'Office network')",
+    ),
+    Case(
+        "conditional block beside conditional mfa: conditional",
+        (policy("p1", rule(Requirement.BLOCK, conditions=OFFICE), rule(Requirement.MFA, conditions=OFFICE, rid="m")),),
         CoverageStatus.CONDITIONAL,
         conditional=True,
     ),
@@ -636,3 +698,154 @@ def test_an_upstream_source_missing_from_the_snapshot_is_unknown() -> None:
     downstream = source((account("e1", source="entra"),), name="entra", portals=("billing",))
     row = only_row(run(snapshot(downstream), config(classes=(FEDERATED,))))
     assert row.status is CoverageStatus.UNKNOWN
+
+
+# --- usable methods: accepted kinds, tenant allowances, profiles (issue #14) ---------------
+
+
+EMAIL = (MethodKind.EMAIL_OTP,)
+
+
+def _row(
+    methods: tuple[MethodKind, ...],
+    policies: tuple[Policy, ...],
+    *,
+    required: Strength = Strength.STRONG,
+    allowances: tuple[MethodAllowance, ...] | None = None,
+    groups: tuple[str, ...] = (),
+    **policy_options: object,
+) -> Coverage:
+    snap_source = source((account(methods=methods, groups=groups),), policies)
+    if allowances is not None:
+        snap_source = _replace(snap_source, method_policy=allowances, facts=(FactRead(Fact.METHODS_POLICY, True),))
+    return only_row(run(snapshot(snap_source), config(required=required, **policy_options)))
+
+
+def test_a_method_the_requirement_does_not_accept_is_not_usable() -> None:
+    push_only = policy("p1", _replace(rule(Requirement.MFA), accepted_methods=(MethodKind.AUTHENTICATOR_PUSH,)))
+    row = _row(SMS + PUSH, (push_only,))
+    assert (row.status, row.effective) == (CoverageStatus.PROTECTED, Strength.STRONG)
+    # Only sms held: push must be registered first, past the sms second factor (the gate).
+    gated = _row(SMS, (push_only,))
+    assert (gated.status, gated.effective) == (CoverageStatus.WEAK, Strength.WEAK)
+    assert "registration gate" in gated.reason
+
+
+def test_every_enforced_policy_applies_so_only_kinds_all_accept_are_usable() -> None:
+    everything = policy("p1", rule(Requirement.MFA))
+    fido_only = policy("p2", _replace(rule(Requirement.MFA), accepted_methods=(MethodKind.FIDO2_SECURITY_KEY,)))
+    row = _row(SMS + FIDO, (everything, fido_only))
+    assert (row.status, row.effective) == (CoverageStatus.PROTECTED, Strength.PHISHING_RESISTANT)
+
+
+def test_a_method_disabled_tenant_wide_is_not_usable_even_if_registered() -> None:
+    push_allowed = (MethodAllowance(MethodKind.AUTHENTICATOR_PUSH, True, ALL),)
+    sms_off = (*push_allowed, MethodAllowance(MethodKind.SMS, False, ALL))
+    both = _row(SMS + PUSH, (policy("p1", rule(Requirement.MFA)),), allowances=sms_off)
+    assert (both.status, both.effective) == (CoverageStatus.PROTECTED, Strength.STRONG)
+    only_sms = _row(SMS, (policy("p1", rule(Requirement.MFA)),), allowances=sms_off)
+    assert only_sms.status is CoverageStatus.NOT_ENROLLED
+    assert "registered methods (sms) are not allowed by the tenant's methods policy" in only_sms.reason
+    # The same account where the methods policy was not read: sms is assumed allowed.
+    unread = _row(SMS, (policy("p1", rule(Requirement.MFA)),))
+    assert (unread.status, unread.effective) == (CoverageStatus.WEAK, Strength.WEAK)
+
+
+def test_an_allowance_targets_accounts_by_its_scope() -> None:
+    sms_but_not_g = (
+        MethodAllowance(MethodKind.SMS, True, Scope(include_all=True, exclude_groups=(G,))),
+        MethodAllowance(MethodKind.AUTHENTICATOR_PUSH, True, ALL),
+    )
+    mfa = (policy("p1", rule(Requirement.MFA)),)
+    assert _row(SMS + PUSH, mfa, allowances=sms_but_not_g).status is CoverageStatus.WEAK
+    assert _row(SMS + PUSH, mfa, allowances=sms_but_not_g, groups=("g",)).status is CoverageStatus.PROTECTED
+
+
+def test_profiles_decide_what_counts_as_a_second_factor() -> None:
+    mfa = (policy("p1", rule(Requirement.MFA)),)
+    assert _row(EMAIL, mfa, required=Strength.WEAK).status is CoverageStatus.PROTECTED
+    for profile in (MethodProfile.CNIL, MethodProfile.NIST_800_63B_4):
+        row = _row(EMAIL, mfa, required=Strength.WEAK, profile=profile)
+        assert row.status is CoverageStatus.NOT_ENROLLED, profile  # e-mailed code: two-step verification, not MFA
+    overridden = _row(SMS, mfa, required=Strength.WEAK, method_strengths={MethodKind.SMS: Strength.NONE})
+    assert overridden.status is CoverageStatus.NOT_ENROLLED
+
+
+def test_the_profile_in_force_is_stored_with_the_run() -> None:
+    result = run(snapshot(source((account(),))), config(profile=MethodProfile.CNIL))
+    assert result.profile == "cnil"
+
+
+# --- property: the order of a source's policies never changes a verdict ---------------------
+
+_REQUIREMENTS = st.sampled_from(list(Requirement))
+_KINDS = st.sampled_from(
+    [MethodKind.SMS, MethodKind.AUTHENTICATOR_PUSH, MethodKind.FIDO2_SECURITY_KEY, MethodKind.EMAIL_OTP]
+)
+
+
+@st.composite
+def _policy_sets(draw: st.DrawFn) -> tuple[Policy, ...]:
+    out = []
+    for n in range(draw(st.integers(1, 5))):
+        rules = []
+        for k in range(draw(st.integers(1, 3))):
+            scope = draw(
+                st.sampled_from(
+                    [
+                        ALL,
+                        Scope(include_groups=(G,)),
+                        Scope(include_all=True, exclude_groups=(G,)),
+                        Scope(include_guests=True),
+                    ]
+                )
+            )
+            conditions = OFFICE if draw(st.booleans()) else ()
+            accepted = tuple(draw(st.lists(_KINDS, max_size=2, unique=True)))
+            rules.append(PolicyRule(f"r{k}", f"r{k}", scope, EVERY_PORTAL, draw(_REQUIREMENTS), conditions, accepted))
+        state = draw(st.sampled_from(list(PolicyState)))
+        out.append(Policy(PolicyId(f"p{n}"), f"Policy {n}", state, tuple(rules)))
+    return tuple(out)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    policies=_policy_sets(),
+    order=st.randoms(use_true_random=False),
+    methods=st.lists(_KINDS, max_size=3, unique=True),
+    in_group=st.booleans(),
+    required=st.sampled_from([Strength.WEAK, Strength.STRONG, Strength.PHISHING_RESISTANT]),
+)
+def test_permuting_the_policies_never_changes_a_verdict(
+    policies: tuple[Policy, ...], order: object, methods: list[MethodKind], in_group: bool, required: Strength
+) -> None:
+    shuffled = list(policies)
+    order.shuffle(shuffled)  # type: ignore[attr-defined]
+    acct = account(methods=tuple(methods), groups=("g",) if in_group else ())
+    rows = [
+        only_row(run(snapshot(source((acct,), ps)), config(required=required))) for ps in (policies, tuple(shuffled))
+    ]
+    assert rows[0] == rows[1]
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    policies=_policy_sets(),
+    methods=st.lists(_KINDS, min_size=1, max_size=3, unique=True),
+    in_group=st.booleans(),
+    required=st.sampled_from([Strength.STRONG, Strength.PHISHING_RESISTANT]),
+)
+def test_registering_a_weak_method_never_makes_an_access_protected(
+    policies: tuple[Policy, ...], methods: list[MethodKind], in_group: bool, required: Strength
+) -> None:
+    """An SMS more can only give an attacker one more way in: effective strength is the
+    weakest usable method, so a row that was not protected never becomes protected."""
+    groups = ("g",) if in_group else ()
+    before, after = (
+        only_row(
+            run(snapshot(source((account(methods=tuple(kinds), groups=groups),), policies)), config(required=required))
+        )
+        for kinds in (methods, [*methods, MethodKind.SMS] if MethodKind.SMS not in methods else methods)
+    )
+    if before.status is not CoverageStatus.PROTECTED:
+        assert after.status is not CoverageStatus.PROTECTED, (before.reason, after.reason)

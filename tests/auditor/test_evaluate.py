@@ -10,7 +10,7 @@ from datetime import date
 
 import pytest
 
-from auditor.config_model import EvaluationConfig, PortalClass, PortalMatch
+from auditor.config_model import EmergencyAccessEntry, EvaluationConfig, PortalClass, PortalMatch
 from auditor.evaluate import evaluate
 from auditor.model import (
     AccessVia,
@@ -77,7 +77,9 @@ def demo_config(org: sample_org.SampleOrg) -> EvaluationConfig:
         ExceptionEntry("EXC-2026-014", unenrolled[0], ("app-claims",), "shared terminal", "CISO", date(2027, 3, 31)),
         ExceptionEntry("EXC-2026-003", unenrolled[1], ("app-claims",), "leave", "DPO", date(2026, 9, 30)),
     )
-    return EvaluationConfig(portals=DEMO_PORTALS, exceptions=exceptions)
+    # The demo's emergency-access register names the first break-glass account only (#14).
+    emergency = (EmergencyAccessEntry("breakglass1@mutuelle-exemple.fr", "tenant lock-out", "CISO", date(2026, 6, 30)),)
+    return EvaluationConfig(portals=DEMO_PORTALS, exceptions=exceptions, emergency_access=emergency)
 
 
 def check_metrics(result: AuditResult) -> None:
@@ -110,7 +112,7 @@ def test_sample_org_end_to_end(org: sample_org.SampleOrg) -> None:
     check_metrics(result)
     assert result.metrics.accounts_read == sum(len(s.accounts) for s in snapshot.sources)
     assert result.metrics.sensitive_portals == 9
-    assert result.complete and result.rule_set_version == "2026.11.1"
+    assert result.complete and result.rule_set_version == "2026.12.1"  # changed (#14): rule set 2026.12.1
     keys = [(r.source, r.account_id, r.portal_id) for r in result.coverage]
     assert keys == sorted(keys) and len(keys) == len(set(keys))
     by_id = {s.entry.id: s for s in result.exceptions}
@@ -119,6 +121,21 @@ def test_sample_org_end_to_end(org: sample_org.SampleOrg) -> None:
     rules = {f.rule_id for f in result.findings}
     assert rules >= {"MFA-001", "MFA-002", "MFA-005", "MFA-006", "MFA-007", "MFA-008", "MFA-009", "MFA-011", "MFA-012"}
     assert "MFA-010" not in rules
+    # Issue #14: the declared break-glass account is judged by its own rules (used, review
+    # overdue), the undeclared one is a suspect, and some protection rests on enrolment.
+    assert rules >= {"MFA-013", "MFA-015", "MFA-016", "MFA-017"}
+    by_rule: dict[str, set[str]] = {}
+    for f in result.findings:
+        by_rule.setdefault(f.rule_id, set()).add(f.principal or "")
+    declared, undeclared = "breakglass1@mutuelle-exemple.fr", "breakglass2@mutuelle-exemple.fr"
+    assert by_rule["MFA-017"] == {undeclared}
+    assert declared in by_rule["MFA-015"] and declared in by_rule["MFA-016"]
+    assert all(declared not in by_rule.get(r, set()) for r in ("MFA-006", "MFA-007", "MFA-008"))
+    # The MFA-exempt group is blocked outside the head office only: not enforced, the block as evidence.
+    blocked_only = [r for r in result.coverage if "blocked only under conditions by 'CA007" in r.reason]
+    assert blocked_only and {r.status for r in blocked_only if r.sensitivity.is_sensitive} >= {
+        CoverageStatus.NOT_ENFORCED
+    }
     # The federated app: judged on okta, where only the global session policy covers every app.
     billing = [r for r in result.coverage if r.portal_id == "app-partner-billing"]
     assert billing and all(r.enforcement_source == "okta" for r in billing)
@@ -210,3 +227,25 @@ def test_portal_labels_tell_apart_portals_that_share_a_name() -> None:
     assert labels["okta/0oa-partner-billing"] == "Partner billing (okta)"
     assert labels["entra/app-claims"] == "Claims processing (tiers payant)"
     assert len(set(labels.values())) == len(labels)
+
+
+def test_profile_and_rules_not_evaluated_are_stored_with_the_run(org: sample_org.SampleOrg) -> None:
+    """Issue #14: the profile in force and the "not evaluated" notes survive the store's
+    serialisation (the reference decoder and the streaming one alike)."""
+    import json
+
+    from auditor.config_model import EvaluationPolicy, MethodProfile
+    from auditor.model import Fact, FactRead
+    from auditor.model_decode import stream_result
+    from auditor.serialise import result_from_data, result_to_data
+
+    entra = replace(org.truth("entra"), facts=(FactRead(Fact.SIGN_IN_TIMES, False, "AuditLog.Read.All missing"),))
+    snapshot = Snapshot(org.period, org.period_start, org.period_end, "d", (entra,))
+    config = replace(demo_config(org), policy=EvaluationPolicy(profile=MethodProfile.CNIL))
+    result = evaluate(snapshot, config, now=org.now, run_id="r1")
+    assert result.profile == "cnil"
+    assert any(n.rule_id == "MFA-008" and n.detail == "AuditLog.Read.All missing" for n in result.not_evaluated)
+    data = result_to_data(result)
+    assert result_from_data(data) == result
+    streamed = stream_result([json.dumps(data).encode()])
+    assert streamed is not None and streamed.not_evaluated == result.not_evaluated and streamed.profile == "cnil"

@@ -145,8 +145,9 @@ class Outcome:
     reason: str = ""
 
 
-def judge(vendor: str, run: Callable[[], SourceSnapshot]) -> Outcome:
-    """Run a collection and classify it; anything but the three honest outcomes fails."""
+def judge(vendor: str, run: Callable[[], SourceSnapshot], org: SampleOrg = ORG) -> Outcome:
+    """Run a collection and classify it against ``org``'s truth; anything but the three
+    honest outcomes fails."""
     try:
         snap = run()
     except ConnectorError as exc:
@@ -157,7 +158,7 @@ def judge(vendor: str, run: Callable[[], SourceSnapshot]) -> Outcome:
     duplicates = [i for i, n in Counter(ids).items() if n > 1]
     assert not duplicates, f"duplicate accounts {duplicates[:5]}"
     assert len(set(snap.access)) == len(snap.access), "duplicate access rows"
-    truth = ORG.truth(vendor)
+    truth = org.truth(vendor)
     if snap.complete:
         assert not any(i.incomplete for i in snap.issues), snap.issues
         assert projection(vendor, snap) == projection(vendor, truth), "complete, but not the truth"

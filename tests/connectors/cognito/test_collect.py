@@ -173,3 +173,25 @@ def test_refused_auth_events_are_a_fact_not_read_after_one_request(small_org: Sa
     assert not facts[Fact.SIGN_IN_LOG].read and "AccessDeniedException" in facts[Fact.SIGN_IN_LOG].reason
     assert any(i.code == "cognito.auth_events_refused" for i in snap.issues)
     assert sum(r.operation == "AdminListUserAuthEvents" for r in sandbox.requests) == 1
+
+
+def test_progress_reports_the_pool_estimate_records_and_requests(small_org: SampleOrg, start_sandbox) -> None:
+    from dataclasses import replace as _replace
+
+    from tests.connectors.keycloak.test_progress import Recorder
+
+    sandbox = start_sandbox(small_org)
+    seen = Recorder()
+    conn = connector(sandbox)
+    snap = conn.collect(_replace(context(small_org), progress=seen))
+    assert snap.complete
+    users = len(small_org.truth("cognito").accounts)
+    assert seen.totals["users"] == users and seen.read_counts["users"] == users
+    assert seen.read_counts["MFA settings"] == users
+    assert seen.requests == sum(c.requests for c in conn.last_api.counts.values())
+
+
+def test_the_same_pool_read_twice_gives_the_same_snapshot(small_org: SampleOrg, start_sandbox) -> None:
+    # Page digests covered botocore's ResponseMetadata (request id, date): every read differed.
+    sandbox = start_sandbox(small_org)
+    assert collect(sandbox, small_org) == collect(sandbox, small_org)

@@ -65,12 +65,14 @@ CASES = [
         pool(mfa="OFF", sms=False, totp=False, email=False),
         ("SOFTWARE_TOKEN_MFA",),
         SENS,
-        P.NOT_ENFORCED,
+        # Changed (#14): MFA off disables every type, so the TOTP is not usable: no usable factor.
+        P.NOT_ENROLLED,
     ),
     Case("MFA OFF, nothing activated", pool(mfa="OFF"), (), SENS, P.NOT_ENROLLED),
     Case("MFA ON (TOTP only), TOTP, high portal", ON_TOTP, ("SOFTWARE_TOKEN_MFA",), HIGH, P.PROTECTED),
-    # The pool accepts SMS: the requirement is only as strong as its weakest way.
-    Case("MFA ON (SMS or TOTP), TOTP, high portal", pool(mfa="ON"), ("SOFTWARE_TOKEN_MFA",), HIGH, P.WEAK),
+    # Changed (#14): the pool accepts SMS, but this user holds only TOTP, the one usable method:
+    # effective strength strong (MFA-013 says protection rests on the current methods).
+    Case("MFA ON (SMS or TOTP), TOTP, high portal", pool(mfa="ON"), ("SOFTWARE_TOKEN_MFA",), HIGH, P.PROTECTED),
     Case("MFA ON (SMS or TOTP), SMS, sensitive portal", pool(mfa="ON"), ("SMS_MFA",), SENS, P.PROTECTED),
     Case("MFA ON (e-mail too), e-mail OTP, high portal", pool(mfa="ON"), ("EMAIL_OTP",), HIGH, P.WEAK),
     Case("MFA ON, nothing activated: set up at next sign-in", ON_TOTP, (), SENS, P.NOT_ENROLLED),
@@ -99,7 +101,8 @@ CASES = [
         ),
         ("SOFTWARE_TOKEN_MFA",),
         SENS,
-        P.CONDITIONAL,
+        # Changed (#14): a block under a risk condition is not a second factor: not enforced.
+        P.NOT_ENFORCED,
     ),
     Case(
         "federated user (IdP sign-in): the pool's MFA does not apply",

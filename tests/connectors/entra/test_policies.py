@@ -148,10 +148,11 @@ CASES = (
         ca(locations={"includeLocations": ["All"], "excludeLocations": [TRUSTED]}),
         "alice", "app-m365", CoverageStatus.CONDITIONAL, (ConditionKind.NETWORK,),
     ),
+    # Changed (#14): the strength demands only mfa, but push-only alice can pass it only with push (effective strong).
     Case(
-        "a strength that accepts SMS demands only mfa: weak on a high portal",
+        "a strength that accepts SMS demands only mfa: protected on a high portal by alice's push alone",
         ca(grant=strength({"id": "strength-mfa", "displayName": "Multifactor authentication"})),
-        "alice", "app-claims", CoverageStatus.WEAK, requirement=Requirement.MFA,
+        "alice", "app-claims", CoverageStatus.PROTECTED, requirement=Requirement.MFA,
     ),
     Case(
         "report-only phishing-resistant",

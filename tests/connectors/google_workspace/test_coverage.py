@@ -44,11 +44,12 @@ CASES = [
     ("security key, not enforced", FIN, [KEY], False, False, CoverageStatus.NOT_ENFORCED),
     ("passkey, enforced", FIN, [PASSKEY], True, False, CoverageStatus.PROTECTED),
     ("unspecified kind on a high portal, enforced", MED, [UNSPEC], True, False, CoverageStatus.WEAK),
-    # Google's 2SV enforcement accepts any second factor: below "strong", whatever is enrolled.
-    ("security key on a high portal, enforced", MED, [KEY], True, False, CoverageStatus.WEAK),
+    # Changed (#14): 2SV accepts any second factor, but a key-only account passes only with its key (effective).
+    ("security key on a high portal, enforced", MED, [KEY], True, False, CoverageStatus.PROTECTED),
     ("unspecified kind on a high portal, not enforced", MED, [UNSPEC], False, False, CoverageStatus.NOT_ENFORCED),
     ("nothing required", GEN, [], False, False, CoverageStatus.PROTECTED),
-    ("super admin, security key, enforced", FIN, [KEY], True, True, CoverageStatus.WEAK),
+    # Changed (#14): same reading for the admin: the key is the only usable method, phishing-resistant.
+    ("super admin, security key, enforced", FIN, [KEY], True, True, CoverageStatus.PROTECTED),
 ]
 
 CONFIG = EvaluationConfig(

@@ -181,7 +181,8 @@ SHAPES: list[tuple[str, tuple[Policy, ...], tuple[RawPolicy, ...], PortalId, dic
         (access_policy("p", rule("r1", Requirement.PHISHING_RESISTANT, portals=(HIGH,))),),
         (),
         HIGH,
-        {"fido": P.PROTECTED, "push": P.WEAK, "none": P.NOT_ENROLLED},
+        # Changed (#14): push must be replaced by an accepted key past push itself (registration gate): strong.
+        {"fido": P.PROTECTED, "push": P.PROTECTED, "none": P.NOT_ENROLLED},
     ),
     (
         "hardware-protection constraint",
@@ -195,7 +196,8 @@ SHAPES: list[tuple[str, tuple[Policy, ...], tuple[RawPolicy, ...], PortalId, dic
         (access_policy("p", rule("r1", Requirement.MFA, portals=(HIGH,))),),
         (),
         HIGH,
-        {"push": P.WEAK, "fido": P.WEAK},
+        # Changed (#14): plain 2FA accepts sms, but these accounts hold none: effective strength decides.
+        {"push": P.PROTECTED, "fido": P.PROTECTED, "sms": P.WEAK},
     ),
     (
         "global session policy on top of 1FA",
@@ -291,7 +293,8 @@ SHAPES: list[tuple[str, tuple[Policy, ...], tuple[RawPolicy, ...], PortalId, dic
             ),
         ),
         HIGH,
-        {"fido": P.WEAK},
+        # Changed (#14): the weakest branch accepts any possession factor; a key-only account passes with its key.
+        {"fido": P.PROTECTED, "sms": P.WEAK},
     ),
     (
         "rule for listed users",
