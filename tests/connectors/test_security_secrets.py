@@ -167,3 +167,12 @@ def test_keycloak_and_cognito_secrets_with_a_line_break_name_the_setting(monkeyp
             "kc", {"server_url": NOWHERE, "realm": "r", "client_id": "c", "client_secret": {"env": "1x"}}, Path(".")
         )
     assert bad.value.key == "client_secret.env"
+
+
+def test_an_auth0_secret_with_a_line_break_names_the_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    from connectors.auth0 import Auth0Connector
+
+    monkeypatch.setenv("A0_S", f"{PLANT}\r\n")
+    settings = {"domain": "127.0.0.1:9", "client_id": "c", "client_secret": {"env": "A0_S"}}
+    err = _error_of(Auth0Connector("auth0", settings, Path(".")))
+    assert isinstance(err, SettingsError) and err.key == "client_secret"
