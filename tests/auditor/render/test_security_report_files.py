@@ -155,9 +155,11 @@ def test_the_cli_exits_2_and_names_the_stored_run(tmp_path: Path) -> None:
     from connectors.file.export import write_json
     from connectors.sandbox.sample_org import generate
 
-    org = generate(seed=11, accounts=60)
+    org = generate(seed=11, accounts=300)  # as tests/auditor/test_cli.py
     sources = []
     for name, truth in org.sources.items():
+        if name not in ("google", "okta"):
+            continue  # two file sources are enough to reach the writing of the reports
         write_json(truth, tmp_path / f"{name}.json")
         sources.append({"name": name, "type": "file", "settings": {"path": f"{name}.json"}})
     doc = {
