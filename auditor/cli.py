@@ -243,7 +243,12 @@ def run_audit(
         extra = _history_extra(config, ev, result.run_id)
     ctx = pipeline.report_context(config, result, snapshot, generated_at=now, extra=extra)
     files = pipeline.render_all(
-        ctx, formats or config.report.formats, pipeline.output_dir(config, out), registry=registry, progress=progress
+        ctx,
+        formats or config.report.formats,
+        pipeline.output_dir(config, out),
+        registry=registry,
+        progress=progress,
+        stored=store,
     )
     if not quiet:
         print_summary(ctx, console)
@@ -485,7 +490,7 @@ def report(
         extra = _history_extra(config, ev, result.run_id)
         ctx = pipeline.report_context(config, result, stored.snapshot, generated_at=result.evaluated_at, extra=extra)
         files = pipeline.render_all(
-            ctx, formats or config.report.formats, pipeline.output_dir(config, output), registry=Registry()
+            ctx, formats or config.report.formats, pipeline.output_dir(config, output), registry=Registry(), stored=True
         )
     for f in files:
         click.echo(f"wrote {f}")

@@ -52,6 +52,7 @@ from auditor.config_model import (
 from auditor.interfaces import AuditorError, ReportOptions, Secret, SettingsError
 from auditor.model import AccountKind, ExceptionEntry, MethodKind, Sensitivity, Strength
 from auditor.registry import CONNECTOR_GROUP, RENDERER_GROUP, Registry
+from auditor.secrets import SECRET_FORM, ReferenceProblem, parse_reference
 
 Loc = tuple[str | int, ...]
 
@@ -133,7 +134,23 @@ def _iso_date(value: object) -> object:
     raise PydanticCustomError("config", "expected a date YYYY-MM-DD")
 
 
+_FILE_MODE = re.compile(r"0?[0-7]{3}")
+
+
+def _file_mode(value: object) -> object:
+    # Quoted: YAML reads an unquoted 0640 as the number 416 and 640 as six hundred forty.
+    if not isinstance(value, str) or not _FILE_MODE.fullmatch(value.strip()):
+        raise PydanticCustomError("config", "expected a quoted octal file mode such as '0600' or '0640'")
+    mode = int(value.strip(), 8)
+    if mode & 0o111 or mode & 0o600 != 0o600 or mode & 0o022:
+        raise PydanticCustomError(
+            "config", "expected a file mode the owner can read and write, no one else can write, none execute"
+        )
+    return mode
+
+
 Text = Annotated[StrictStr, StringConstraints(strip_whitespace=True, min_length=1)]
+FileMode = Annotated[int, BeforeValidator(_file_mode)]
 SourceNameText = Annotated[Text, BeforeValidator(_source_name)]
 PeriodText = Annotated[StrictStr, BeforeValidator(_period)]
 IsoDate = Annotated[date, BeforeValidator(_iso_date)]
@@ -233,6 +250,7 @@ class ReportIn(_In):
     pseudonym_key: Any = None  # a secret reference: checked by hand so its value is never echoed
     max_detail_rows: PositiveInt | None = None
     signing: SigningIn | None = None
+    file_mode: FileMode | None = None  # report files: 0600 unless given (auditor.report_files)
 
 
 class StoreIn(_In):
@@ -531,8 +549,6 @@ def _problem_from_pydantic(err: Mapping[str, Any], problems: _Problems) -> None:
 
 _SECRET_WORDS = frozenset({"secret", "password", "passwd", "passphrase", "token", "key", "credential", "credentials"})
 _SECRET_NAMES = frozenset({"private_key", "api_token", "client_secret", "api_key", "pat"})
-_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-SECRET_FORM = "secrets must be given as {env: VAR} or {file: path}"
 
 
 def is_secret_key(key: str) -> bool:
@@ -544,25 +560,13 @@ def is_secret_key(key: str) -> bool:
 
 
 def _secret_ref(value: Mapping[Any, Any], loc: Loc, base_dir: Path, problems: _Problems) -> Secret | None:
-    """``{env: VAR}`` or ``{file: path}`` → Secret; anything else near it is a problem."""
-    keys = set(value)
-    if keys == {"env"}:
-        name = value["env"]
-        if isinstance(name, str) and _ENV_NAME.fullmatch(name):
-            return Secret(env=name)
-        problems.add((*loc, "env"), f"expected the name of an environment variable, got {_describe(name)}")
+    """``{env: VAR}`` or ``{file: path}`` → Secret (``auditor.secrets`` parses every
+    reference); anything else near it is a problem."""
+    try:
+        return parse_reference(value, base_dir)
+    except ReferenceProblem as problem:
+        problems.add((*loc, problem.part) if problem.part else loc, problem.message)
         return None
-    if keys == {"file"}:
-        raw = value["file"]
-        if isinstance(raw, str) and raw.strip():
-            path = Path(raw.strip()).expanduser()
-            return Secret(file=path if path.is_absolute() else base_dir / path)
-        problems.add((*loc, "file"), f"expected a file path, got {_describe(raw)}")
-        return None
-    problems.add(
-        loc, f"{SECRET_FORM}: exactly one of the keys env or file, got keys {', '.join(sorted(map(str, keys)))}"
-    )
-    return None
 
 
 def _settings(value: Any, loc: Loc, base_dir: Path, problems: _Problems, depth: int = 0) -> Any:
@@ -875,6 +879,7 @@ def _build(
         signing_key=signing_key,
         signing_certificate=(_relative(base_dir, rep.signing.certificate) if rep and rep.signing is not None else None),
         signing_timestamp_url=rep.signing.timestamp_url if rep and rep.signing is not None else None,
+        file_mode=rep.file_mode if rep and rep.file_mode is not None else opt_defaults.file_mode,
     )
     formats = tuple(dict.fromkeys(rep.formats)) if rep and rep.formats else rep_defaults.formats
     report = ReportConfig(

@@ -82,6 +82,9 @@ class Secret:
                 return self.file.read_text(encoding="utf-8").strip()
             except OSError as exc:
                 raise SecretError(f"secret file {self.file} cannot be read: {exc.strerror}") from None
+            except UnicodeDecodeError:
+                # The position and bytes in the decoder's message would quote the secret.
+                raise SecretError(f"secret file {self.file} is not UTF-8 text") from None
         raise SecretError("empty secret reference")
 
     @property
@@ -182,6 +185,8 @@ class ReportOptions:
     signing_key: Secret | None = None
     signing_certificate: Path | None = None
     signing_timestamp_url: str | None = None  # an RFC 3161 time-stamping authority
+    # Who may read the report files: 0600 (the user) unless report.file_mode says otherwise.
+    file_mode: int = 0o600
 
 
 @dataclass(frozen=True, slots=True)

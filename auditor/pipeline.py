@@ -9,6 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
+from typing import BinaryIO
 
 from auditor.collect_progress import ProgressBoard, SourceProgress
 from auditor.config import source_settings_error
@@ -201,38 +202,47 @@ def output_dir(config: AuditConfig, override: Path | None = None) -> Path:
 
 
 def render_all(
-    ctx: ReportContext, formats: Iterable[str], out_dir: Path, *, registry: Registry, progress: Progress = _quiet
+    ctx: ReportContext,
+    formats: Iterable[str],
+    out_dir: Path,
+    *,
+    registry: Registry,
+    progress: Progress = _quiet,
+    stored: bool = False,
 ) -> list[Path]:
     """Write each format to ``out_dir`` and return the paths. Each file is written to a
-    temporary name first and renamed, so a failed render leaves no half-written report."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    stem = f"mfa-audit-{ctx.result.run_id}"
+    temporary name first and renamed, so a failed render leaves no half-written report;
+    files are private to the user unless ``report.file_mode`` says otherwise
+    (``auditor.report_files``). ``stored``: the run is in the evidence store, so a
+    failed write can name it for ``mfa-audit report --run``."""
+    from auditor.report_files import make_output_dir, write_atomically
+
+    mode = ctx.options.file_mode
+    run_id = ctx.result.run_id
+    make_output_dir(out_dir, mode, run_id=run_id, stored=stored)
+    stem = f"mfa-audit-{run_id}"
     written = []
     for fmt in formats:
         renderer = registry.renderer(fmt)
         target = out_dir / f"{stem}.{renderer.extension}"
-        tmp = target.with_name(target.name + ".part")
         progress(f"rendering {fmt}")
-        with tmp.open("wb") as fh:
+        with write_atomically(target, mode, run_id=run_id, stored=stored) as fh:
             renderer.render(ctx, fh)
-        if fmt == "pdf" and ctx.options.signing_key is not None:
-            _sign_in_place(tmp, ctx)
-        tmp.replace(target)
+            if fmt == "pdf" and ctx.options.signing_key is not None:
+                _sign_in_place(fh, ctx)
         written.append(target)
         if fmt == "csv":
             # The coverage matrix goes beside the findings CSV.
             from auditor.render.csv_out import write_coverage_csv
 
             matrix = out_dir / f"{stem}-coverage.csv"
-            tmp = matrix.with_name(matrix.name + ".part")
-            with tmp.open("wb") as fh:
+            with write_atomically(matrix, mode, run_id=run_id, stored=stored) as fh:
                 write_coverage_csv(ctx, fh)
-            tmp.replace(matrix)
             written.append(matrix)
     return written
 
 
-def _sign_in_place(pdf: Path, ctx: ReportContext) -> None:
+def _sign_in_place(pdf: BinaryIO, ctx: ReportContext) -> None:
     """PAdES signature as an incremental update: the unsigned PDF stays a byte prefix."""
     from auditor.signing import SigningError, sign_pdf
 
@@ -242,4 +252,9 @@ def _sign_in_place(pdf: Path, ctx: ReportContext) -> None:
     except OSError as exc:
         raise SigningError(f"report.signing.certificate: {ctx.options.signing_certificate}: {exc.strerror}") from None
     key = ctx.options.signing_key.reveal().encode("utf-8")
-    pdf.write_bytes(sign_pdf(pdf.read_bytes(), key, cert, timestamp_url=ctx.options.signing_timestamp_url))
+    pdf.flush()
+    pdf.seek(0)
+    signed = sign_pdf(pdf.read(), key, cert, timestamp_url=ctx.options.signing_timestamp_url)
+    pdf.seek(0)
+    pdf.truncate()
+    pdf.write(signed)

@@ -3,7 +3,10 @@ no browser, readable in greyscale.
 
 Every status has a colour *and* a fill pattern, and every chart carries a legend with
 the figures, so a photocopy still reads. Ids are derived from the caller's chart name,
-so several charts can live inline in one HTML page. All text is escaped.
+so several charts can live inline in one HTML page. All text is escaped, after its
+control and bidirectional characters are made visible (``auditor.text``): the SVG is
+marked safe before the template sees it, so the template's own neutralisation never
+reaches a chart label.
 """
 
 from __future__ import annotations
@@ -12,11 +15,20 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from markupsafe import Markup, escape
+from markupsafe import Markup
+from markupsafe import escape as _markup_escape
 
 from auditor.model import CoverageStatus, Severity, Strength
+from auditor.text import visible_controls
 
 FONT = "DejaVu Sans, sans-serif"
+
+
+def escape(value: object) -> Markup:
+    """Every text of a chart: controls (ESC, NUL, U+202E…) shown as ``[U+XXXX]``, then
+    XML-escaped. Tab and newline too: SVG text has no use for them."""
+    text = visible_controls(str(value)).replace("\t", "[U+0009]").replace("\n", "[U+000A]")
+    return _markup_escape(text)
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from importlib.resources import files
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, cast
 
 from auditor.evidence import EvidenceFile
 from auditor.interfaces import RenderError, ReportContext
@@ -112,6 +112,37 @@ def write_pdf(ctx: ReportContext, out: BinaryIO, fetcher: Any | None = None) -> 
     _embed(laid_out, evidence, {f.name: t(f.description_key) for f in evidence}, ctx.generated_at, out)
 
 
+class _GuardedStream(io.RawIOBase):
+    """The stream pikepdf saves to, which never raises into it: an ``OSError`` from the
+    real stream (a full disk) raised inside pikepdf's C++ writer, or in its final flush,
+    aborts the whole process (rc 134). The first error is kept, the rest of the bytes
+    are dropped, and ``_embed`` raises the error once pikepdf has returned."""
+
+    def __init__(self, out: BinaryIO) -> None:
+        super().__init__()
+        self._out = out
+        self.error: OSError | None = None
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        size = len(memoryview(data))
+        if self.error is None:
+            try:
+                self._out.write(bytes(data))
+            except OSError as exc:
+                self.error = exc
+        return size
+
+    def flush(self) -> None:
+        if self.error is None:
+            try:
+                self._out.flush()
+            except OSError as exc:
+                self.error = exc
+
+
 def _pdf_date(when: datetime) -> str:
     return when.astimezone(UTC).strftime("D:%Y%m%d%H%M%SZ")
 
@@ -156,13 +187,16 @@ def _embed(
         root.AF = associated
         # Streams pass through as they are (no decoding, no recompression), and the
         # second /ID half is a digest of the content: the same inputs, the same bytes.
+        guarded = _GuardedStream(out)
         pdf.save(
-            out,
+            cast(BinaryIO, guarded),
             compress_streams=False,
             stream_decode_level=pikepdf.StreamDecodeLevel.none,
             fix_metadata_version=False,
             deterministic_id=True,
         )
+        if guarded.error is not None:
+            raise guarded.error
 
 
 class PdfRenderer:

@@ -7,6 +7,17 @@ Principals, display names and account ids are replaced by keyed HMAC-SHA-256 tok
 same identifier always gives the same token under the same key, so the outputs agree
 with each other and the attached snapshot still re-evaluates to the same findings
 (principals keep their domain: it is the organisation's, and rules may look at it).
+
+Free text written by people can name anyone, account or not ("MFA except Carol Petit"),
+and no list of accounts finds such a name. So every free-text field that can hold a
+person is replaced whole, wherever it is repeated (SECURITY.md lists them):
+
+- policy and rule names → ``policy-<token>`` (the same name, the same token);
+- an exception's reason → "withheld", its approver → ``approver-<token>``;
+- the organisation's contact → a principal token (or "withheld" if not an address);
+- every e-mail address in any free text → a principal token, known or not;
+- the attached configuration is written again from its data with person fields
+  replaced and its comments dropped.
 """
 
 from __future__ import annotations
@@ -28,6 +39,7 @@ from auditor.model import (
     Finding,
     Policy,
     PolicyRule,
+    Reconciliation,
     Scope,
     Snapshot,
     SourceIssue,
@@ -36,6 +48,19 @@ from auditor.model import (
 )
 
 MARKER = "pseudonymised"  # key set in ReportContext.extra once done
+WITHHELD = "(withheld in the pseudonymised edition)"
+
+# An e-mail address anywhere in a text: tokenised even when no account has it.
+_NOT_IN_ADDRESS = "\\s@<>()\\[\\]{},;:\"'`/|=&?"
+_EMAIL = re.compile(  # any script, combining marks included: an address is not only ASCII
+    f"[^{_NOT_IN_ADDRESS}]+@(?:[^{_NOT_IN_ADDRESS}.]+\\.)+[^\\W\\d_]{{2,}}"
+)
+# Config keys whose values are people (tokenised as principals) or people's words (withheld).
+_CONFIG_PRINCIPALS = frozenset({"account", "principal", "same_as", "excluded_accounts", "delegated_admin"})
+_CONFIG_PERSON_TEXT = frozenset({"reason", "approved_by", "contact"})
+_MIN_PHRASE = 3  # shorter "names" would replace ordinary words
+# A value quoted in a parse error ("got 'Carol Petit'") is the record's own data.
+_QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")
 
 # Words of free text: anything between separators; e-mail addresses stay whole.
 _WORD = re.compile(r"[^\s,;:()\[\]{}<>\"'/=&?|`]+")
@@ -52,6 +77,9 @@ class Pseudonymiser:
         self._tokens: dict[str, str] = {}  # any known identifier (principals case-folded) -> token
         self._names: dict[str, str] = {}  # display name -> token
         self._name_firsts: set[str] = set()
+        self._phrases: dict[str, str] = {}  # whole free-text fields -> their replacement
+        self._phrase_re: re.Pattern[str] | None = None
+        self._memo: dict[str, str] = {}  # text() results: coverage reasons repeat a lot
 
     def _digest(self, kind: str, value: str) -> str:
         return hmac.new(self._key, f"{kind}\x00{value}".encode(), hashlib.sha256).hexdigest()
@@ -82,9 +110,46 @@ class Pseudonymiser:
         if token is None:
             token = f"name-{self._digest('name', value)[:12]}"
             self._names[value] = token
+            self._memo.clear()
             first = value.split(" ", 1)[0]
             self._name_firsts.add(first)
         return token
+
+    def label(self, kind: str, value: str) -> str:
+        """A whole free-text field (a policy name, an approver) → ``kind-<token>``, and
+        the same replacement wherever the text is repeated inside other text."""
+        if not value:
+            return value
+        token = f"{kind}-{self._digest(kind, value)[:12]}"
+        self.phrase(value, token)
+        return token
+
+    def phrase(self, value: str, replacement: str) -> None:
+        if len(value) >= _MIN_PHRASE and self._phrases.get(value) != replacement:
+            self._phrases[value] = replacement
+            self._phrase_re = None
+            self._memo.clear()
+
+    def contact(self, value: str) -> str:
+        address = value.strip()
+        return self.principal(address) if _EMAIL.fullmatch(address) else (WITHHELD if address else address)
+
+    def _replace_phrases(self, text: str) -> str:
+        if not self._phrases:
+            return text
+        if self._phrase_re is None:
+            alternatives = "|".join(re.escape(v) for v in sorted(self._phrases, key=len, reverse=True))
+            self._phrase_re = re.compile(f"(?<![\\w-])(?:{alternatives})(?![\\w-])")
+        return self._phrase_re.sub(lambda m: self._phrases[m.group()], text)
+
+    def record(self, value: str) -> str:
+        """An unreadable record's name: its e-mail or id, tokenised like an account's."""
+        return self.principal(value) if _EMAIL.fullmatch(value.strip()) else self.account_id(value)
+
+    def record_reason(self, text: str) -> str:
+        """Why a record was unreadable: values it quotes are withheld (they are the
+        record's data, never learnt as an account), the rest through ``text``."""
+        return self.text(_QUOTED.sub("'…'", text))
 
     def learn(self, account: Account) -> None:
         self.account_id(account.id)
@@ -96,9 +161,22 @@ class Pseudonymiser:
         more words) whether known globally or given in ``names``."""
         if not text:
             return text
+        names = tuple(names)
+        memo_key = text if not names else None
+        if memo_key is not None and memo_key in self._memo:
+            return self._memo[memo_key]
+        original = text
+        text = self._replace_phrases(text)
         for name in names:
             if name and name in text:
                 text = text.replace(name, self.name(name))
+        text = _EMAIL.sub(lambda m: self.principal(m.group()), text)
+        result = self._words(text)
+        if memo_key is not None:
+            self._memo[original] = result
+        return result
+
+    def _words(self, text: str) -> str:
         words = list(_WORD.finditer(text))
         out: list[str] = []
         pos = 0
@@ -156,9 +234,15 @@ def _scope(p: Pseudonymiser, scope: Scope) -> Scope:
 
 def _policy(p: Pseudonymiser, policy: Policy) -> Policy:
     rules: tuple[PolicyRule, ...] = tuple(
-        replace(r, scope=_scope(p, r.scope), name=p.text(r.name)) for r in policy.rules
+        replace(
+            r,
+            scope=_scope(p, r.scope),
+            name=p.label("policy", r.name),
+            conditions=tuple(replace(c, detail=p.text(c.detail)) for c in r.conditions),
+        )
+        for r in policy.rules
     )
-    return replace(policy, rules=rules, name=p.text(policy.name))
+    return replace(policy, rules=rules, name=p.label("policy", policy.name))
 
 
 def _account(p: Pseudonymiser, a: Account) -> Account:
@@ -179,7 +263,9 @@ def _source(p: Pseudonymiser, s: SourceSnapshot) -> SourceSnapshot:
         policies=tuple(_policy(p, pol) for pol in s.policies),
         sign_ins=tuple(replace(x, account_id=AccountId(p.account_id(x.account_id))) for x in s.sign_ins),
         issues=tuple(_issue(p, i) for i in s.issues),
-        unreadable=tuple(UnreadableRecord(record=p.text(u.record), reason=p.text(u.reason)) for u in s.unreadable),
+        unreadable=tuple(
+            UnreadableRecord(record=p.record(u.record), reason=p.record_reason(u.reason)) for u in s.unreadable
+        ),
         raw_digests=tuple(replace(d, endpoint=p.text(d.endpoint)) for d in s.raw_digests),
     )
 
@@ -205,8 +291,66 @@ def _finding(p: Pseudonymiser, f: Finding, names: Mapping[tuple[str, str], str])
 
 
 def _exception(p: Pseudonymiser, e: ExceptionStatus) -> ExceptionStatus:
-    entry = replace(e.entry, account=p.principal(e.entry.account), reason=p.text(e.entry.reason))
+    entry = replace(
+        e.entry,
+        account=p.principal(e.entry.account),
+        reason=WITHHELD if e.entry.reason else "",
+        approved_by=p.label("approver", e.entry.approved_by),
+    )
     return replace(e, entry=entry)
+
+
+def _learn_free_text(p: Pseudonymiser, ctx: ReportContext) -> None:
+    """Register every whole field that is replaced, before any text is rewritten: the
+    same words inside a coverage reason or a finding are then replaced the same way."""
+    for source in ctx.snapshot.sources:
+        for policy in source.policies:
+            p.label("policy", policy.name)
+            for rule in policy.rules:
+                p.label("policy", rule.name)
+    for exc in ctx.result.exceptions:
+        p.principal(exc.entry.account)
+        p.label("approver", exc.entry.approved_by)
+        p.phrase(exc.entry.reason, WITHHELD)
+
+
+def _reconciliation(p: Pseudonymiser, r: Reconciliation) -> Reconciliation:
+    unreadable: dict[str, int] = {}
+    for reason, count in r.unreadable.items():
+        key = p.record_reason(reason)
+        unreadable[key] = unreadable.get(key, 0) + count
+    return replace(r, unreadable=dict(sorted(unreadable.items())))
+
+
+def _config_text(p: Pseudonymiser, text: str) -> str:
+    """The configuration written again from its data: people's fields replaced, other
+    strings through ``text``; comments cannot be kept (they may name anyone)."""
+    import yaml
+
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError:
+        return f"# {WITHHELD}: the configuration could not be read to pseudonymise it\n"
+
+    def walk(value: Any, key: str) -> Any:
+        if isinstance(value, Mapping):
+            return {k: walk(v, str(k)) for k, v in value.items()}
+        if isinstance(value, list):
+            return [walk(v, key) for v in value]
+        if not isinstance(value, str):
+            return value
+        if key in _CONFIG_PRINCIPALS:
+            return p.principal(value)
+        if key == "approved_by":
+            return p.label("approver", value)
+        if key == "contact":
+            return p.contact(value)
+        if key in _CONFIG_PERSON_TEXT:
+            return WITHHELD
+        return p.text(value)
+
+    header = "# Pseudonymised edition: people's fields replaced, comments dropped.\n"
+    return header + yaml.safe_dump(walk(data, ""), sort_keys=False, allow_unicode=True)
 
 
 def pseudonymise(ctx: ReportContext, key: bytes) -> ReportContext:
@@ -216,14 +360,14 @@ def pseudonymise(ctx: ReportContext, key: bytes) -> ReportContext:
         for account in source.accounts:
             p.learn(account)
             names[(source.source, account.id)] = account.display_name
-    for exc in ctx.result.exceptions:
-        p.principal(exc.entry.account)
+    _learn_free_text(p, ctx)
     snapshot: Snapshot = replace(ctx.snapshot, sources=tuple(_source(p, s) for s in ctx.snapshot.sources))
     result: AuditResult = replace(
         ctx.result,
         coverage=tuple(_coverage(p, c) for c in ctx.result.coverage),
         findings=tuple(_finding(p, f, names) for f in ctx.result.findings),
         exceptions=tuple(_exception(p, e) for e in ctx.result.exceptions),
+        reconciliation=tuple(_reconciliation(p, r) for r in ctx.result.reconciliation),
     )
     # Only what is known to be free of identifiers, or made so, is carried over: the
     # snapshot digest is the original snapshot's (this one is another document), and any
@@ -234,7 +378,14 @@ def pseudonymise(ctx: ReportContext, key: bytes) -> ReportContext:
     since = _since_last(p, ctx.extra.get("since_last"))
     if since is not None:
         extra["since_last"] = since
-    return replace(ctx, snapshot=snapshot, result=result, config_text=p.text(ctx.config_text), extra=extra)
+    return replace(
+        ctx,
+        snapshot=snapshot,
+        result=result,
+        contact=p.contact(ctx.contact),
+        config_text=_config_text(p, ctx.config_text),
+        extra=extra,
+    )
 
 
 def _since_last(p: Pseudonymiser, value: Any) -> Any:
@@ -263,7 +414,7 @@ def _since_last(p: Pseudonymiser, value: Any) -> Any:
 
 
 def _coverage(p: Pseudonymiser, c: Coverage) -> Coverage:
-    return replace(c, account_id=AccountId(p.account_id(c.account_id)))
+    return replace(c, account_id=AccountId(p.account_id(c.account_id)), reason=p.text(c.reason))
 
 
 _last: tuple[ReportContext, ReportContext] | None = None

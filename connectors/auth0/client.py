@@ -29,6 +29,7 @@ from auth0.management.core.api_error import ApiError
 from auth0.management.core.parse_error import ParsingError
 
 from auditor.interfaces import NO_PROGRESS, AuthenticationError, CollectProgress, SecretError
+from auditor.secrets import reveal_line
 from connectors.auth0.pacing import Pacer
 from connectors.auth0.settings import Auth0Settings
 
@@ -129,7 +130,7 @@ class Auth0Http:
                 return self._token_value
             s = self.settings
             try:
-                secret = s.client_secret.reveal()
+                secret = reveal_line(s.client_secret, "client_secret")
             except SecretError as exc:  # it names the reference, never the value
                 raise AuthenticationError(str(exc)) from None
             getter = GetToken(

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from auditor.interfaces import Secret, SettingsError
+from auditor.secrets import settings_secret
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,14 +104,7 @@ class Auth0Settings:
 
 
 def _secret(value: Any, key: str, base_dir: Path) -> Secret:
-    if isinstance(value, Secret):
-        return value
-    if isinstance(value, Mapping) and set(value) == {"env"} and isinstance(value["env"], str) and value["env"]:
-        return Secret(env=value["env"])
-    if isinstance(value, Mapping) and set(value) == {"file"} and isinstance(value["file"], str | Path):
-        path = Path(value["file"])
-        return Secret(file=path if path.is_absolute() else base_dir / path)
-    raise SettingsError(key, "a secret reference {env: VAR} or {file: path}", type(value).__name__)
+    return settings_secret(value, key, base_dir)  # the one parser of secret references
 
 
 def _str(settings: Mapping[str, Any], key: str) -> str | None:

@@ -27,6 +27,7 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from auditor.interfaces import NO_PROGRESS, AuthenticationError, CollectProgress, SecretError
+from auditor.secrets import reveal_line
 from auditor.text import visible_controls
 from connectors.cognito.pacing import Pacer
 from connectors.cognito.settings import CATEGORY, CognitoSettings
@@ -76,9 +77,10 @@ class CallFailed(Exception):
 
 def isolated_client(settings: CognitoSettings) -> Any:
     try:
-        key_id = settings.access_key_id.reveal()
-        secret = settings.secret_access_key.reveal()
-        token = settings.session_token.reveal() if settings.session_token is not None else None
+        # Signed into headers: a line break would be a clear error here, not botocore's.
+        key_id = reveal_line(settings.access_key_id, "access_key_id")
+        secret = reveal_line(settings.secret_access_key, "secret_access_key")
+        token = reveal_line(settings.session_token, "session_token") if settings.session_token is not None else None
     except SecretError as exc:
         raise AuthenticationError(str(exc)) from None
     # No profile and no shared config or credentials file, whatever AWS_PROFILE,
@@ -90,7 +92,13 @@ def isolated_client(settings: CognitoSettings) -> Any:
             "credentials_file": (None, None, os.devnull, None),
         }
     )
+    # botocore reads HTTP(S)_PROXY unless given proxies; an empty mapping means direct.
+    proxy = settings.transport.proxy
+    proxies: dict[str, str] | None = {} if not settings.transport.trust_env else None
+    if proxy is not None:
+        proxies = {"https": proxy.url, "http": proxy.url}
     config = Config(
+        proxies=proxies,
         retries={"total_max_attempts": 1, "mode": "standard"},
         connect_timeout=settings.request_timeout_seconds,
         read_timeout=settings.request_timeout_seconds,

@@ -17,6 +17,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from auditor.interfaces import Secret, SettingsError
+from auditor.secrets import settings_secret
+from auditor.transport import TRANSPORT_KEYS, Transport, parse_transport
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +88,7 @@ _KNOWN = frozenset(
         "max_concurrency",
         "max_attempts",
         "request_timeout_seconds",
+        *TRANSPORT_KEYS,
     }
 )
 
@@ -103,6 +106,7 @@ class CognitoSettings:
     max_concurrency: int = DEFAULT_MAX_CONCURRENCY
     max_attempts: int = DEFAULT_MAX_ATTEMPTS
     request_timeout_seconds: float = DEFAULT_TIMEOUT
+    transport: Transport = field(default_factory=Transport)  # proxy and trust_env (auditor.transport)
 
     def rate(self, category: str) -> float:
         """Requests per second the connector allows itself in ``category``."""
@@ -110,14 +114,7 @@ class CognitoSettings:
 
 
 def _secret(value: Any, key: str, base_dir: Path) -> Secret:
-    if isinstance(value, Secret):
-        return value
-    if isinstance(value, Mapping) and set(value) == {"env"} and isinstance(value["env"], str) and value["env"]:
-        return Secret(env=value["env"])
-    if isinstance(value, Mapping) and set(value) == {"file"} and isinstance(value["file"], str | Path):
-        path = Path(value["file"])
-        return Secret(file=path if path.is_absolute() else base_dir / path)
-    raise SettingsError(key, "a secret reference {env: VAR} or {file: path}", type(value).__name__)
+    return settings_secret(value, key, base_dir)  # the one parser of secret references
 
 
 def _number(value: Any, key: str, low: float, high: float, what: str) -> float:
@@ -178,6 +175,7 @@ def parse_settings(settings: Mapping[str, Any], base_dir: Path) -> CognitoSettin
             raise SettingsError(key, "a secret reference {env: VAR} or {file: path}", "nothing")
     token = settings.get("session_token")
     return CognitoSettings(
+        transport=parse_transport(settings),
         user_pool_id=pool,
         region=region,
         access_key_id=_secret(settings["access_key_id"], "access_key_id", base_dir),

@@ -15,27 +15,49 @@ from typing import Any
 import msal
 import requests
 
-from auditor.interfaces import AuthenticationError, SecretError, SourceUnavailable
+from auditor.interfaces import AuthenticationError, SecretError, SettingsError, SourceUnavailable
+from auditor.secrets import reveal_line
 from connectors.entra.settings import CertificateCredential, EntraSettings, SecretCredential
 
 
 def _credential(settings: EntraSettings) -> str | dict[str, str]:
     cred = settings.credential
     if isinstance(cred, SecretCredential):
-        return cred.secret.reveal()
+        return reveal_line(cred.secret, "client_secret")
     assert isinstance(cred, CertificateCredential)
     try:
         key = cred.private_key.reveal()
         cert = cred.certificate.read_text(encoding="utf-8")
     except OSError as exc:
         raise AuthenticationError(f"certificate credential cannot be read: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise AuthenticationError(
+            "certificate.certificate: expected a PEM certificate, got bytes that are not text"
+        ) from None
     except SecretError as exc:
         raise AuthenticationError(f"certificate private key cannot be read: {exc}") from None
     # Without a thumbprint msal (>= 1.35) derives a SHA-256 one from the public certificate.
     out = {"private_key": key, "public_certificate": cert}
     if cred.passphrase is not None:
-        out["passphrase"] = cred.passphrase.reveal()
+        out["passphrase"] = reveal_line(cred.passphrase, "certificate.passphrase")
+    _check_private_key(key, out.get("passphrase"))
     return out
+
+
+def _check_private_key(pem: str, passphrase: str | None) -> None:
+    """Read the key now: msal signs with PyJWT, whose errors on a garbage key escape as a
+    traceback on the first token request."""
+    from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
+    try:
+        load_pem_private_key(pem.encode("utf-8"), passphrase.encode("utf-8") if passphrase else None)
+    except (ValueError, TypeError):
+        # cryptography's messages name no key material, but say nothing of it either way.
+        raise SettingsError(
+            "certificate.private_key",
+            "a PEM private key (with certificate.passphrase if it is encrypted)",
+            "a value that cannot be read as one",
+        ) from None
 
 
 def _first_line(text: object) -> str:

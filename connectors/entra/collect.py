@@ -38,7 +38,7 @@ from auditor.model import (
     UnreadableRecord,
 )
 from connectors.entra import methods_policy, parse, policies
-from connectors.entra.graph import BatchResult, GraphClient, GraphError, Page
+from connectors.entra.graph import BatchResult, ForeignLink, GraphClient, GraphError, Page
 from connectors.entra.selection import PortalSelection
 from connectors.entra.settings import EntraSettings
 
@@ -95,6 +95,11 @@ class Collection:
     def phase(self, code: str, what: str, *, incomplete: bool = True) -> Iterator[None]:
         try:
             yield
+        except ForeignLink as exc:
+            # Named on its own: a tenant (or something in between) pointing the token elsewhere.
+            self.issue("foreign_link", f"{what}: {exc}", incomplete=True)
+            self.issue(code, f"{what} could not be read: {exc}", incomplete=incomplete)
+            self.failed[code] = f"{what} could not be read: {exc}"
         except GraphError as exc:
             self.issue(code, f"{what} could not be read: {exc}", incomplete=incomplete)
             self.failed[code] = f"{what} could not be read: {exc}"

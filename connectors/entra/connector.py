@@ -19,6 +19,19 @@ from connectors.entra.permissions import permission_report
 from connectors.entra.settings import EntraSettings, parse_settings
 
 
+class _Session(requests.Session):
+    """A session whose CA bundle, when given, the environment cannot replace: with
+    ``trust_env`` requests lets REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE win over it."""
+
+    pinned_ca: str | None = None
+
+    def merge_environment_settings(self, url: Any, proxies: Any, stream: Any, verify: Any, cert: Any) -> Any:
+        merged = super().merge_environment_settings(url, proxies, stream, verify, cert)
+        if self.pinned_ca is not None:
+            merged["verify"] = self.pinned_ca
+        return merged
+
+
 class EntraConnector:
     """Built by the pipeline as ``EntraConnector(source, settings, base_dir)``."""
 
@@ -30,12 +43,19 @@ class EntraConnector:
         return f"EntraConnector({self.source!r}, tenant={self.settings.tenant_id!r})"
 
     def _session(self) -> requests.Session:
-        session = requests.Session()
+        session = _Session()
+        # msal posts the credential through this session: a redirect would re-post it to
+        # wherever Location points (307/308 keep the body). Graph requests pass
+        # allow_redirects=False themselves; this covers msal's.
+        session.max_redirects = 0
+        transport = self.settings.transport
+        # The environment (HTTPS_PROXY, NO_PROXY, REQUESTS_CA_BUNDLE, .netrc) is ignored
+        # unless the source says trust_env: true; an explicit proxy wins either way.
+        session.trust_env = transport.trust_env
+        if transport.proxy is not None:
+            session.proxies = {"https": transport.proxy.url, "http": transport.proxy.url}
         if self.settings.ca_bundle is not None:
-            # requests would let REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE silently override an
-            # explicit CA: with a private CA, ignore the environment.
-            session.trust_env = False
-            session.verify = str(self.settings.ca_bundle)
+            session.verify = session.pinned_ca = str(self.settings.ca_bundle)
         return session
 
     def _client(self, logger: logging.Logger) -> tuple[GraphClient, TokenSource, requests.Session]:

@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, urlencode, urlsplit
 
 import requests
 
@@ -40,6 +40,33 @@ class GraphError(Exception):
 
 class GraphGaveUp(GraphError):
     """Retries were exhausted (throttling, server errors, network, malformed bodies)."""
+
+
+REDIRECT_REFUSED = "Graph answered with a redirect; not followed"
+
+
+class ForeignLink(GraphError):
+    """A next link or a redirect pointed away from ``graph_root``'s origin: not followed,
+    because the bearer token goes with every request this client sends."""
+
+    CODE = "ForeignNextLink"
+
+
+def origin(url: str) -> tuple[str, str, int | None]:
+    """(scheme, host, port) with the scheme's default port made explicit."""
+    parts = urlsplit(url)
+    try:
+        port = parts.port
+    except ValueError:
+        port = -1  # a malformed port never equals a real origin
+    if port is None:
+        port = {"https": 443, "http": 80}.get(parts.scheme.lower())
+    return parts.scheme.lower(), (parts.hostname or "").lower(), port
+
+
+def same_origin(url: str, root: str) -> bool:
+    """Whether ``url`` is on ``root``'s origin, over https (``graph_root`` is https only)."""
+    return origin(url)[0] == "https" and origin(url) == origin(root)
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,7 +159,13 @@ class GraphClient:
             hdrs.update(headers or {})
             try:
                 self.requests_sent += 1
-                resp = self._session.request(method, url, headers=hdrs, json=body, timeout=self._s.timeout)
+                # No redirect is followed: requests would resend the request (and, on the
+                # same host, the token) wherever a Location header points.
+                resp = self._session.request(
+                    method, url, headers=hdrs, json=body, timeout=self._s.timeout, allow_redirects=False
+                )
+            except requests.TooManyRedirects:  # the session allows none (connector._session)
+                raise ForeignLink(endpoint, None, "Redirected", REDIRECT_REFUSED) from None
             except requests.RequestException as exc:
                 why = f"network error {type(exc).__name__}"
                 if attempt < self._s.max_attempts:
@@ -151,6 +184,8 @@ class GraphClient:
                 if attempt < self._s.max_attempts:
                     self._wait(endpoint, attempt, _retry_after(resp.headers), why)
                 continue
+            if 300 <= resp.status_code < 400:
+                raise ForeignLink(endpoint, resp.status_code, "Redirected", REDIRECT_REFUSED)
             if resp.status_code >= 400:
                 code, msg = _error_of(_json_or_none(resp))
                 raise GraphError(endpoint, resp.status_code, code or resp.reason or "", msg)
@@ -171,8 +206,27 @@ class GraphClient:
         return body
 
     def pages(self, path: str, params: Mapping[str, str] | None = None, version: str = "v1.0") -> Iterator[Page]:
-        """Every page of a collection, following the absolute ``@odata.nextLink`` verbatim."""
-        url: str | None = self.url(path, params, version)
+        """Every page of a collection, following the absolute ``@odata.nextLink`` verbatim
+        when it stays on ``graph_root``'s origin (``ForeignLink`` otherwise)."""
+        yield from self._walk(self.url(path, params, version))
+
+    def _next(self, url: str, body: Any) -> str | None:
+        nxt = body.get("@odata.nextLink")
+        if not isinstance(nxt, str) or not nxt:
+            return None
+        if not same_origin(nxt, self._s.graph_root):
+            # Only the origin is named: the link's query may carry anything.
+            scheme, host, port = origin(nxt)
+            raise ForeignLink(
+                _endpoint(url, self._s.graph_root),
+                None,
+                ForeignLink.CODE,
+                f"@odata.nextLink points to {scheme}://{host}:{port}, not to graph_root; not followed",
+            )
+        return nxt
+
+    def _walk(self, first: str) -> Iterator[Page]:
+        url: str | None = first
         seen: set[str] = set()
         while url is not None:
             if url in seen:  # a server that loops would otherwise never end
@@ -180,8 +234,7 @@ class GraphClient:
             seen.add(url)
             body, raw = self._send("GET", url)
             yield self._page(url, body, raw)
-            nxt = body.get("@odata.nextLink")
-            url = nxt if isinstance(nxt, str) and nxt else None
+            url = self._next(url, body)
 
     def _page(self, url: str, body: Any, raw: bytes) -> Page:
         value = body.get("value") if isinstance(body, dict) else None
@@ -190,13 +243,11 @@ class GraphClient:
         return Page(tuple(value), hashlib.sha256(raw).hexdigest())
 
     def follow(self, next_link: str) -> Iterator[Page]:
-        """The remaining pages of a collection from a ``nextLink`` (e.g. inside a batch response)."""
-        url: str | None = next_link
-        while url is not None:
-            body, raw = self._send("GET", url)
-            yield self._page(url, body, raw)
-            nxt = body.get("@odata.nextLink")
-            url = nxt if isinstance(nxt, str) and nxt else None
+        """The remaining pages of a collection from a ``nextLink`` (e.g. inside a batch
+        response), on ``graph_root``'s origin only."""
+        first = self._next("/$batch", {"@odata.nextLink": next_link})
+        if first is not None:
+            yield from self._walk(first)
 
     def count(self, path: str) -> int:
         """``/{collection}/$count``: advanced query, hence ``ConsistencyLevel: eventual``."""

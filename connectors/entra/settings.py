@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from auditor.interfaces import Secret, SettingsError
+from auditor.secrets import settings_secret
+from auditor.transport import TRANSPORT_KEYS, Transport, parse_transport
 from connectors.entra.selection import PortalSelection, parse_portal_selection
 
 DEFAULT_AUTHORITY_HOST = "https://login.microsoftonline.com"
@@ -54,6 +56,7 @@ class EntraSettings:
     service_prefixes: tuple[str, ...] = ("svc-",)  # principals starting so are service accounts
     service_types: tuple[str, ...] = ("service",)  # employeeType values that mark service accounts
     portals: PortalSelection | None = None  # None: every enabled application service principal
+    transport: Transport = field(default_factory=Transport)  # proxy and trust_env (auditor.transport)
 
     @property
     def authority(self) -> str:
@@ -84,6 +87,7 @@ _KNOWN = frozenset(
         "service_prefixes",
         "service_types",
         "portals",
+        *TRANSPORT_KEYS,
     }
 )
 
@@ -118,16 +122,7 @@ def _https_root(settings: Mapping[str, Any], key: str, default: str) -> str:
 
 
 def _secret(value: object, key: str, base_dir: Path) -> Secret:
-    if isinstance(value, Secret):
-        return value
-    if isinstance(value, Mapping) and len(value) == 1:
-        if isinstance(value.get("env"), str) and value["env"]:
-            return Secret(env=value["env"])
-        if isinstance(value.get("file"), str) and value["file"]:
-            path = Path(value["file"])
-            return Secret(file=path if path.is_absolute() else base_dir / path)
-    # A plain string is refused: secrets live in the environment or a file, never in the config.
-    raise SettingsError(key, "a secret reference {env: VAR} or {file: path}", _describe(value))
+    return settings_secret(value, key, base_dir)
 
 
 def _path(value: object, key: str, base_dir: Path) -> Path:
@@ -208,6 +203,7 @@ def parse_settings(settings: Mapping[str, Any], base_dir: Path) -> EntraSettings
     per_user = settings.get("per_user_mfa", False)
     if not isinstance(per_user, bool):
         raise SettingsError("per_user_mfa", "true or false", _describe(per_user))
+    transport = parse_transport(settings)
     prefixes = _names(settings, "service_prefixes", ["svc-"])
     types = _names(settings, "service_types", ["service"])
     return EntraSettings(
@@ -228,4 +224,5 @@ def parse_settings(settings: Mapping[str, Any], base_dir: Path) -> EntraSettings
         service_prefixes=prefixes,
         service_types=types,
         portals=parse_portal_selection(settings.get("portals")),
+        transport=transport,
     )

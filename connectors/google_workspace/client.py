@@ -14,9 +14,10 @@ import email.utils
 import http.client
 import json
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 import google.auth
 import google_auth_httplib2
@@ -27,6 +28,7 @@ from googleapiclient.discovery import build
 from googleapiclient.errors import HttpError
 
 from auditor.interfaces import AuthenticationError, ConnectorError, SecretError, SettingsError
+from auditor.transport import service_url
 from connectors.google_workspace.settings import GoogleSettings
 
 Sleep = Callable[[float], None]
@@ -96,6 +98,14 @@ def _key_info(settings: GoogleSettings) -> JsonObject:
         info = {**info, "token_uri": settings.token_uri}
     elif "token_uri" in missing:
         info = {**info, "token_uri": "https://oauth2.googleapis.com/token"}
+    else:
+        # The signed grant goes there: the same rule as every URL a token travels to.
+        service_url(
+            info["token_uri"],
+            "credentials (the key's token_uri)",
+            allow_insecure_http=settings.allow_insecure_http,
+            example="https://oauth2.googleapis.com/token",
+        )
     return info
 
 
@@ -130,10 +140,30 @@ class Services:
     reports: Any
 
 
+def make_http(settings: GoogleSettings) -> httplib2.Http:
+    """The one transport of both services and the token exchange.
+
+    - No redirect is followed: httplib2 would repeat the request, Authorization header
+      (or, for a 308, the signed grant) included, to wherever ``Location`` points.
+    - The proxy is the ``proxy`` setting's; httplib2 would otherwise read
+      ``HTTP(S)_PROXY`` itself, which it does only with ``trust_env: true``."""
+    proxy = settings.transport.proxy
+    proxy_info: Any = None
+    if proxy is not None:
+        import socks  # type: ignore[import-untyped]  # PySocks: httplib2 tunnels through proxies with it
+
+        proxy_info = httplib2.ProxyInfo(socks.PROXY_TYPE_HTTP, proxy.host, proxy.port)
+    elif settings.transport.trust_env:
+        proxy_info = httplib2.proxy_info_from_environment
+    http = httplib2.Http(timeout=settings.timeout_seconds, proxy_info=proxy_info)
+    http.follow_redirects = False
+    return http
+
+
 def make_services(settings: GoogleSettings, credentials: Any) -> Services:
     """Both Admin SDK services from the library's bundled discovery documents: no
     network at start-up. ``api_endpoint`` (sandbox) replaces rootUrl + servicePath."""
-    http = google_auth_httplib2.AuthorizedHttp(credentials, http=httplib2.Http(timeout=settings.timeout_seconds))
+    http = google_auth_httplib2.AuthorizedHttp(credentials, http=make_http(settings))
     options = None
     if settings.api_endpoint is not None:
         options = {"api_endpoint": settings.api_endpoint.rstrip("/") + "/"}
@@ -146,7 +176,7 @@ def make_services(settings: GoogleSettings, credentials: Any) -> Services:
 
 def refresh_token(credentials: Any, settings: GoogleSettings) -> None:
     """The token exchange alone (``validate``): proves the delegation for these scopes."""
-    request = google_auth_httplib2.Request(httplib2.Http(timeout=settings.timeout_seconds))
+    request = google_auth_httplib2.Request(make_http(settings))
     try:
         credentials.refresh(request)
     except google_auth_errors.RefreshError as exc:
@@ -186,6 +216,11 @@ def _retry_after(resp: Any, now: Callable[[], datetime]) -> float | None:
     return max(0.0, (when - now()).total_seconds())
 
 
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}" if parts.scheme else "(no Location)"
+
+
 def retryable(status: int, reason: str) -> bool:
     return status == 429 or status >= 500 or (status == 403 and reason in RETRYABLE_403_REASONS)
 
@@ -198,6 +233,7 @@ class Fetcher:
     max_attempts: int
     now: Callable[[], datetime] = lambda: datetime.now(UTC)
     retries: int = 0  # total retries made, for the log and the tests
+    redirects: list[str] = field(default_factory=list)  # Location origins refused
 
     def _wait(self, attempt: int, retry_after: float | None, *, quota: bool = False) -> None:
         if retry_after is not None:
@@ -218,6 +254,9 @@ class Fetcher:
                 result = request.execute(num_retries=0)
             except HttpError as exc:
                 status = int(exc.resp.status)
+                if 300 <= status < 400:
+                    self.redirects.append(_origin(exc.resp.get("location", "")))
+                    raise FetchFailed(what, status, "redirect_refused", "a redirect is never followed", 1) from exc
                 reason, message = _error_reason(exc)
                 if retryable(status, reason) and not last:
                     quota = status == 429 or (status == 403 and reason in RETRYABLE_403_REASONS)

@@ -152,6 +152,12 @@ class GoogleWorkspaceConnector:
         if ctx.collect_sign_ins:
             sign_ins, collected = self._sign_ins(fetcher, run, ctx, users)
         ctx.logger.info("google %s: %d accounts, %d retries", ctx.source, len(accounts), fetcher.retries)
+        if fetcher.redirects:
+            # Named on its own: something pointed a request (and its token) elsewhere.
+            where = ", ".join(sorted(set(fetcher.redirects)))
+            run.issues.append(
+                SourceIssue("google.foreign_link", f"redirects to {where} were not followed", incomplete=True)
+            )
         return SourceSnapshot(
             source=self._source,
             connector=CONNECTOR_NAME,

@@ -9,11 +9,13 @@ naming the key.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from auditor.interfaces import Secret, SettingsError
+from auditor.secrets import settings_secret
+from auditor.transport import TRANSPORT_KEYS, Transport, parse_transport, service_url
 
 SCOPE_PREFIX = "https://www.googleapis.com/auth/"
 
@@ -74,6 +76,8 @@ _KNOWN_KEYS = frozenset(
         "max_attempts",
         "max_report_lag_days",
         "timeout_seconds",
+        "allow_insecure_http",
+        *TRANSPORT_KEYS,
     }
 )
 
@@ -89,17 +93,13 @@ class GoogleSettings:
     max_attempts: int = DEFAULT_MAX_ATTEMPTS
     max_report_lag_days: int = DEFAULT_MAX_REPORT_LAG_DAYS
     timeout_seconds: float = 60.0
+    # http:// for api_endpoint / token_uri only on loopback, for the sandbox.
+    allow_insecure_http: bool = False
+    transport: Transport = field(default_factory=Transport)  # proxy and trust_env (auditor.transport)
 
 
 def _secret(value: Any, base_dir: Path) -> Secret:
-    if isinstance(value, Secret):
-        return value
-    if isinstance(value, Mapping) and set(value) == {"env"} and isinstance(value["env"], str) and value["env"]:
-        return Secret(env=value["env"])
-    if isinstance(value, Mapping) and set(value) == {"file"} and isinstance(value["file"], str | Path):
-        path = Path(value["file"])
-        return Secret(file=path if path.is_absolute() else base_dir / path)
-    raise SettingsError("credentials", "a secret reference {env: VAR} or {file: key.json}", type(value).__name__)
+    return settings_secret(value, "credentials", base_dir)
 
 
 def _str(settings: Mapping[str, Any], key: str, default: str | None = None) -> str | None:
@@ -111,11 +111,13 @@ def _str(settings: Mapping[str, Any], key: str, default: str | None = None) -> s
     return value.strip()
 
 
-def _url(settings: Mapping[str, Any], key: str) -> str | None:
+def _url(settings: Mapping[str, Any], key: str, insecure: bool) -> str | None:
+    """The same rule as Entra's and Okta's URLs: https, or http on loopback with
+    ``allow_insecure_http`` (the token and the signed grant must not travel in clear)."""
     value = _str(settings, key)
-    if value is not None and not value.startswith(("https://", "http://")):
-        raise SettingsError(key, "an http(s) URL", value)
-    return value
+    if value is None:
+        return None
+    return service_url(value, key, allow_insecure_http=insecure, example="https://admin.googleapis.com/")
 
 
 def _positive_int(settings: Mapping[str, Any], key: str, default: int) -> int:
@@ -150,6 +152,9 @@ def parse_settings(settings: Mapping[str, Any], base_dir: Path) -> GoogleSetting
     if admin is None and not adc:
         # A service account without delegation is no Workspace user: the Admin SDK refuses it.
         raise SettingsError("delegated_admin", "the e-mail address of an administrator to impersonate", "nothing")
+    insecure = settings.get("allow_insecure_http", False)
+    if not isinstance(insecure, bool):
+        raise SettingsError("allow_insecure_http", "true or false", repr(insecure))
     timeout = settings.get("timeout_seconds", 60.0)
     if isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0:
         raise SettingsError("timeout_seconds", "a positive number", repr(timeout))
@@ -158,9 +163,11 @@ def parse_settings(settings: Mapping[str, Any], base_dir: Path) -> GoogleSetting
         application_default=adc,
         delegated_admin=admin,
         customer=_str(settings, "customer", DEFAULT_CUSTOMER) or DEFAULT_CUSTOMER,
-        api_endpoint=_url(settings, "api_endpoint"),
-        token_uri=_url(settings, "token_uri"),
+        api_endpoint=_url(settings, "api_endpoint", insecure),
+        token_uri=_url(settings, "token_uri", insecure),
         max_attempts=_positive_int(settings, "max_attempts", DEFAULT_MAX_ATTEMPTS),
         max_report_lag_days=_positive_int(settings, "max_report_lag_days", DEFAULT_MAX_REPORT_LAG_DAYS),
         timeout_seconds=float(timeout),
+        allow_insecure_http=insecure,
+        transport=parse_transport(settings),
     )

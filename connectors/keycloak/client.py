@@ -23,6 +23,7 @@ from keycloak.exceptions import (
 from keycloak.exceptions import raise_error_from_response as _decode
 
 from auditor.interfaces import NO_PROGRESS, AuthenticationError, CollectProgress
+from auditor.secrets import reveal_line
 from connectors.keycloak.settings import KeycloakSettings
 
 T = TypeVar("T")
@@ -76,7 +77,7 @@ class KeycloakHttp:
             server_url=s.server_url,
             realm_name=s.realm,
             client_id=s.client_id,
-            client_secret_key=s.client_secret.reveal(),
+            client_secret_key=reveal_line(s.client_secret, "client_secret"),
             grant_type="client_credentials",
             verify=verify,
             timeout=int(max(1, s.request_timeout_seconds)),
@@ -84,6 +85,17 @@ class KeycloakHttp:
             pool_maxsize=max(2, s.max_concurrency),
         )
         self.admin = KeycloakAdmin(connection=self._connection)
+        # python-keycloak keeps two requests sessions: the admin calls' and the token
+        # endpoint's. Neither may follow a redirect: requests would send the bearer token
+        # (same host) or post the client secret again (307/308) wherever Location points.
+        # The same sessions take the source's proxy and ignore the environment's unless
+        # trust_env (auditor.transport); ca_bundle is passed per request, so it wins.
+        proxy = s.transport.proxy
+        for session in (self._connection._s, self._connection.keycloak_openid.connection._s):
+            session.max_redirects = 0
+            session.trust_env = s.transport.trust_env
+            if proxy is not None:
+                session.proxies = {"https": proxy.url, "http": proxy.url}
         self._settings = s
         self._gate = RateGate(s.requests_per_second)
         self._retry_delay = retry_delay

@@ -13,6 +13,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from auditor.interfaces import Secret, SettingsError
+from auditor.secrets import settings_secret
+from auditor.transport import TRANSPORT_KEYS, Transport, parse_transport
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +52,7 @@ _KNOWN = frozenset(
         "max_attempts",
         "request_timeout_seconds",
         "brokers",
+        *TRANSPORT_KEYS,
     }
 )
 
@@ -69,17 +72,11 @@ class KeycloakSettings:
     request_timeout_seconds: float = DEFAULT_TIMEOUT
     # Identity-provider alias → the audited source where its users are judged.
     brokers: Mapping[str, str] = field(default_factory=dict)
+    transport: Transport = field(default_factory=Transport)  # proxy and trust_env (auditor.transport)
 
 
 def _secret(value: Any, key: str, base_dir: Path) -> Secret:
-    if isinstance(value, Secret):
-        return value
-    if isinstance(value, Mapping) and set(value) == {"env"} and isinstance(value["env"], str) and value["env"]:
-        return Secret(env=value["env"])
-    if isinstance(value, Mapping) and set(value) == {"file"} and isinstance(value["file"], str | Path):
-        path = Path(value["file"])
-        return Secret(file=path if path.is_absolute() else base_dir / path)
-    raise SettingsError(key, "a secret reference {env: VAR} or {file: path}", type(value).__name__)
+    return settings_secret(value, key, base_dir)  # the one parser of secret references
 
 
 def _str(settings: Mapping[str, Any], key: str) -> str:
@@ -148,6 +145,7 @@ def parse_settings(settings: Mapping[str, Any], base_dir: Path) -> KeycloakSetti
         raise SettingsError("ca_bundle", "a path to a PEM bundle", repr(ca))
     ca_path = None if ca is None else (Path(ca) if Path(ca).is_absolute() else base_dir / ca)
     return KeycloakSettings(
+        transport=parse_transport(settings),
         server_url=_server_url(settings, insecure),
         realm=_str(settings, "realm"),
         client_id=_str(settings, "client_id"),

@@ -37,8 +37,11 @@ import aiohttp
 import okta.models
 from okta.client import Client
 from okta.config import config_setter
+from okta.jwt import JWT
+from yarl import URL
 
-from auditor.interfaces import AuthenticationError
+from auditor.interfaces import AuthenticationError, SettingsError
+from auditor.secrets import reveal_line
 from connectors.okta.pacing import Pacer
 from connectors.okta.settings import OktaSettings
 
@@ -48,6 +51,30 @@ _NO_YAML = str(Path(__file__).with_name("no-such-okta.yaml"))
 _CONSTRUCTION = threading.Lock()
 _NEXT = re.compile(r'<([^>]+)>\s*;\s*rel="next"')
 RETRYABLE = frozenset({500, 502, 503, 504})
+
+
+FOREIGN_ORIGIN = "foreign_origin"
+
+
+class ForeignOrigin(aiohttp.ClientError):
+    """A request (a redirect, most likely) for another origin than the org's: refused
+    before it is sent, because the SDK's headers and bodies carry the credentials."""
+
+
+def origin_guard(org_url: str, refused: list[str]) -> Any:
+    """An aiohttp client middleware that lets requests reach the org's origin only. aiohttp
+    runs it for every hop of a redirect chain, so a ``Location`` elsewhere stops here."""
+    allowed = URL(org_url).origin()
+
+    async def guard(request: aiohttp.ClientRequest, handler: Any) -> aiohttp.ClientResponse:
+        target = request.url.origin()
+        if target != allowed:
+            refused.append(str(target))
+            raise ForeignOrigin(f"{FOREIGN_ORIGIN} {target} is not the org's origin; not contacted")
+        response: aiohttp.ClientResponse = await handler(request)
+        return response
+
+    return guard
 
 
 class TokenRefused(AuthenticationError):
@@ -79,10 +106,14 @@ class FetchFailed(Exception):
         return self.status in (400, 404)
 
 
+# The SDK reads these when no proxy is configured (its HTTPClient._setup_proxy).
+_PROXY_ENV = ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy")
+
+
 @contextmanager
-def _isolated_sdk_config(allow_insecure_http: bool) -> Iterator[None]:
+def _isolated_sdk_config(allow_insecure_http: bool, trust_env: bool = False) -> Iterator[None]:
     with _CONSTRUCTION:
-        saved = {k: v for k, v in os.environ.items() if k.startswith("OKTA_")}
+        saved = {k: v for k, v in os.environ.items() if k.startswith("OKTA_") or (not trust_env and k in _PROXY_ENV)}
         # The SDK reads these module constants when a client is built; pointing them at a
         # file that does not exist switches the YAML sources off.
         paths = (getattr(config_setter, "_GLOBAL_YAML_PATH"), getattr(config_setter, "_LOCAL_YAML_PATH"))  # noqa: B009
@@ -112,26 +143,43 @@ def isolated_client(settings: OktaSettings, scopes: tuple[str, ...] | None = Non
         "userAgent": "mfa-auditor",
     }
     auth: dict[str, Any] = {}
+    proxy = settings.transport.proxy
+    if proxy is not None:
+        config["proxy"] = {"host": proxy.host, "port": proxy.port}
     if settings.oauth is not None:
         config.update(
             authorizationMode="PrivateKey",
             clientId=settings.oauth.client_id,
             scopes=list(scopes or settings.oauth.scopes),
-            privateKey=settings.oauth.private_key.reveal(),
+            privateKey=_checked_private_key(settings.oauth.private_key.reveal()),
         )
         if settings.oauth.key_id:
             config["kid"] = settings.oauth.key_id
     elif settings.token is not None:
-        token = settings.token.reveal()
+        token = reveal_line(settings.token, "token")
         config.update(authorizationMode="SSWS", token=token)
         auth = {"in": "header", "type": "api_key", "key": "Authorization", "value": f"SSWS {token}"}
-    with _isolated_sdk_config(settings.allow_insecure_http):
+    with _isolated_sdk_config(settings.allow_insecure_http, settings.transport.trust_env):
         try:
             client = Client(config)
         except ValueError as exc:
             # The validator's message names the setting, never the secret's value.
             raise AuthenticationError(f"the okta SDK refused the settings: {str(exc).splitlines()[0]}") from exc
     return client, auth
+
+
+def _checked_private_key(key: str) -> str:
+    """The key as the SDK will read it, tried now: a garbage key would otherwise fail
+    deep inside the first request, with a library message that may quote it."""
+    if os.path.exists(key):  # the SDK would read a path given as the value
+        raise SettingsError("oauth.private_key", "the private key itself (PEM or JWK), not a path", "a file path")
+    try:
+        JWT.get_PEM_JWK(key)  # type: ignore[no-untyped-call]
+    except Exception:  # jwcrypto / pycryptodome / ast raise many kinds; none may leak the key
+        raise SettingsError(
+            "oauth.private_key", "an RSA private key in PEM or JWK", "a value the okta SDK cannot read as a key"
+        ) from None
+    return key
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,13 +253,21 @@ class OktaHttp:
         self._max_attempts = max_attempts
         self._retry_delay = retry_delay
         self.retries = 0
+        self.refused_origins: list[str] = []  # origins a request was kept from (origin_guard)
 
     @property
     def client(self) -> Client:
         return self._client
 
+    def _org_url(self) -> str:
+        config = self._client.get_config()  # type: ignore[no-untyped-call]
+        return str(config["client"]["orgUrl"])
+
     def session(self, max_concurrency: int) -> aiohttp.ClientSession:
-        session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=max_concurrency))
+        session = aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(limit=max_concurrency),
+            middlewares=(origin_guard(self._org_url(), self.refused_origins),),
+        )
         self._client.get_request_executor().set_session(session)  # type: ignore[no-untyped-call]
         return session
 
@@ -260,6 +316,8 @@ class OktaHttp:
             if reply.status is not None and 200 <= reply.status < 300 and reply.body is not None:
                 return reply
             code, _, summary = reply.error.partition(" ")
+            if FOREIGN_ORIGIN in reply.error:
+                raise FetchFailed(endpoint, reply.status, FOREIGN_ORIGIN, "a redirect to another origin was refused", 1)
             if reply.status == 401:
                 raise AuthenticationError(f"Okta refused the credentials on {endpoint}: {reply.error}")
             if code in ("invalid_client", "invalid_scope", "unauthorized_client", "invalid_grant"):

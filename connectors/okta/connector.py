@@ -214,6 +214,12 @@ class OktaConnector:
             if ctx.collect_sign_ins:
                 sign_ins, collected = await self._sign_ins(http, run, ctx)
         self.last_stats = pacer.stats
+        if http.refused_origins:
+            # Named on its own: the org (or something in between) pointed a request elsewhere.
+            where = ", ".join(sorted(set(http.refused_origins)))
+            run.incomplete(
+                "okta.foreign_link", f"requests redirected to {where} were not sent (only the org is trusted)"
+            )
         member_of: dict[str, list[str]] = {}
         for gid, uids in directory.members.items():
             if not directory.groups[gid].everyone:

@@ -8,12 +8,14 @@ accepted too). Every problem is a ``SettingsError`` naming the key.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from auditor.interfaces import Secret, SettingsError
+from auditor.secrets import settings_secret
+from auditor.transport import TRANSPORT_KEYS, Transport, parse_transport, service_url
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +55,7 @@ _KNOWN = frozenset(
         "max_attempts",
         "request_timeout_seconds",
         "page_size",
+        *TRANSPORT_KEYS,
     }
 )
 _OAUTH_KNOWN = frozenset({"client_id", "private_key", "key_id", "scopes"})
@@ -81,17 +84,11 @@ class OktaSettings:
     max_attempts: int = DEFAULT_MAX_ATTEMPTS
     request_timeout_seconds: float = DEFAULT_TIMEOUT
     page_size: int = DEFAULT_PAGE_SIZE
+    transport: Transport = field(default_factory=Transport)  # proxy and trust_env (auditor.transport)
 
 
 def _secret(value: Any, key: str, base_dir: Path) -> Secret:
-    if isinstance(value, Secret):
-        return value
-    if isinstance(value, Mapping) and set(value) == {"env"} and isinstance(value["env"], str) and value["env"]:
-        return Secret(env=value["env"])
-    if isinstance(value, Mapping) and set(value) == {"file"} and isinstance(value["file"], str | Path):
-        path = Path(value["file"])
-        return Secret(file=path if path.is_absolute() else base_dir / path)
-    raise SettingsError(key, "a secret reference {env: VAR} or {file: path}", type(value).__name__)
+    return settings_secret(value, key, base_dir)
 
 
 def _str(mapping: Mapping[str, Any], key: str, path: str) -> str | None:
@@ -126,12 +123,7 @@ def _org_url(settings: Mapping[str, Any], insecure: bool) -> str:
         raise SettingsError("org_url", "a bare org URL such as https://example.okta.com", url)
     if "-admin." in parts.hostname:
         raise SettingsError("org_url", "the org URL, not the admin console's (drop '-admin')", url)
-    if parts.scheme == "http":
-        loopback = parts.hostname in ("127.0.0.1", "localhost", "::1")
-        if not (insecure and loopback):
-            raise SettingsError(
-                "org_url", "an https:// URL (http:// only for a loopback sandbox with allow_insecure_http: true)", url
-            )
+    service_url(url, "org_url", allow_insecure_http=insecure, example="https://example.okta.com")
     return url.rstrip("/")
 
 
@@ -193,4 +185,5 @@ def parse_settings(settings: Mapping[str, Any], base_dir: Path) -> OktaSettings:
         max_attempts=_int(settings, "max_attempts", DEFAULT_MAX_ATTEMPTS, 1, 20),
         request_timeout_seconds=float(timeout),
         page_size=_int(settings, "page_size", DEFAULT_PAGE_SIZE, 1, 200),
+        transport=parse_transport(settings),
     )

@@ -132,7 +132,7 @@ def test_sample_org_end_to_end(org: sample_org.SampleOrg) -> None:
     assert declared in by_rule["MFA-015"] and declared in by_rule["MFA-016"]
     assert all(declared not in by_rule.get(r, set()) for r in ("MFA-006", "MFA-007", "MFA-008"))
     # The MFA-exempt group is blocked outside the head office only: not enforced, the block as evidence.
-    blocked_only = [r for r in result.coverage if "blocked only under conditions by 'CA007" in r.reason]
+    blocked_only = [r for r in result.coverage if "blocked only under conditions by 'CA008" in r.reason]
     assert blocked_only and {r.status for r in blocked_only if r.sensitivity.is_sensitive} >= {
         CoverageStatus.NOT_ENFORCED
     }

@@ -85,6 +85,7 @@ class GoogleSandbox(LoopbackSandbox):
             "delegated_admin": self._state.admin,
             "api_endpoint": self.base_url + "/",
             "token_uri": self.base_url + "/token",
+            "allow_insecure_http": True,  # the sandbox speaks plain http on loopback
         }
 
     def environ(self) -> dict[str, str]:
@@ -114,6 +115,7 @@ def start(
     hide_assignments: Iterable[str] = (),
     admin_flags: bool = True,
     nest_groups: bool = False,
+    redirect_to: str | None = None,
 ) -> GoogleSandbox:
     """Serve ``org.truth("google")``. Faults: ``script`` / ``persistent`` per endpoint
     (token, users, orgunits, roles, roleassignments, members, usage, login; see ``Faults``),
@@ -148,6 +150,7 @@ def start(
         page_size=page_size,
         page_sizes=dict(page_sizes or {}),
         refuse_scopes=refused,
+        redirect_to=redirect_to,
         report_lag_days=report_lag_days,
         partial_report_days=partial_report_days,
         timeout_delay=timeout_delay,

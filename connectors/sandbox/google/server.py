@@ -78,7 +78,8 @@ class Faults:
     and the transport / paging faults: reset (half a body, then the connection drops),
     timeout (answers after ``timeout_delay`` s), 401 (the access token is refused),
     no_next (the page loses its nextPageToken), loop_next (the token points at this
-    very page again), dup_next (the next page starts with this page's last record)."""
+    very page again), dup_next (the next page starts with this page's last record),
+    redirect (307 to ``redirect_to`` + the request's path)."""
 
     script: dict[str, list[str]] = field(default_factory=dict)
     persistent: dict[str, str] = field(default_factory=dict)
@@ -89,6 +90,7 @@ class Faults:
     report_lag_days: int = 2
     partial_report_days: int = 0  # the most recent available days hold only half the rows
     timeout_delay: float = 2.0
+    redirect_to: str | None = None
     # Documented limits: the Admin SDK's default quota per API (Directory: users, orgunits;
     # Reports: usage, login) of ``quota[0]`` queries per ``quota[1]`` seconds per user,
     # answered 429 rateLimitExceeded beyond it, in fixed windows.
@@ -435,6 +437,13 @@ class Handler(BaseHTTPRequestHandler):
             self._record("", 404)
             self._send(404, _envelope(404, "Not Found", "notFound", "NOT_FOUND"))
             return
+        with self.state.lock:
+            action = self.state.faults.next_action("token") if "token" in self.state.faults.script else "ok"
+        if action == "redirect" and self.state.faults.redirect_to:
+            # 308: the one redirect httplib2 would follow for a POST, grant included.
+            self._record("token", 308)
+            self._send(308, b"", {"Location": self.state.faults.redirect_to + self.path})
+            return
         status, body = self._grant(form)
         self._record("token", status)
         self._send(status, body)
@@ -521,6 +530,8 @@ class Handler(BaseHTTPRequestHandler):
             return 403, _insufficient_scopes(RPC_METHODS[endpoint]), {}
         if action == "timeout":
             time.sleep(self.state.faults.timeout_delay)
+        if action == "redirect" and self.state.faults.redirect_to:
+            return 307, b"", {"Location": self.state.faults.redirect_to + self.path}
         if action in FAULTS:
             status, body = FAULTS[action]
             retry = self.state.faults.retry_after

@@ -80,6 +80,11 @@ class Faults:
     script: Mapping[str, Sequence[str]] = field(default_factory=dict)
     persistent: Mapping[str, str] = field(default_factory=dict)
     timeout_delay: float = 2.0
+    # Hostile paging: every @odata.nextLink is built on this base instead of the sandbox's
+    # own URL (e.g. another loopback server that records what it receives).
+    next_link_base: str | None = None
+    # pattern → 307 with this Location (Graph paths, or identity paths such as "/*/oauth2/v2.0/token")
+    redirect: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,7 +172,8 @@ class GraphServer:
         path = unquote(parts.path)
         query = {k: v[0] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
         if path.startswith(f"/{self.tenant_id}/"):
-            reply = self._identity(method, path, body)
+            location = next((u for p, u in self.f.redirect.items() if fnmatch.fnmatchcase(path, p)), None)
+            reply = Reply(307, b"", {"Location": location}) if location else self._identity(method, path, body)
             self._record(method, path, query, reply.status)
             return reply
         version, _, rest = path.lstrip("/").partition("/")
@@ -353,6 +359,9 @@ class GraphServer:
         faulty = self._faults(path)
         if faulty is not None:
             return faulty
+        for pattern, location in self.f.redirect.items():
+            if fnmatch.fnmatchcase(path, pattern):
+                return Reply(307, b"", {"Location": location})
         action = self._script_action(path)
         if action == "reset":
             return Reply(RESET)
@@ -521,9 +530,8 @@ class GraphServer:
             following = {"loop_next": offset, "dup_next": offset + top - 1}.get(paging, offset + top)
             if following:  # offset 0 is the first page, whose link carries no $skiptoken
                 rest["$skiptoken"] = _b64(json.dumps({"o": following}).encode())
-            body["@odata.nextLink"] = (
-                f"{self.base_url}/{version}{quote(path)}?{urlencode(rest, safe='$,', quote_via=quote)}"
-            )
+            base = self.f.next_link_base or self.base_url
+            body["@odata.nextLink"] = f"{base}/{version}{quote(path)}?{urlencode(rest, safe='$,', quote_via=quote)}"
         return Reply(200, body)
 
     def _batch(self, version: str, body: bytes, token: _Token, headers: Mapping[str, str]) -> Reply:

@@ -70,6 +70,7 @@ def start(
     timeout_delay: float = 2.0,
     client_secret: str | None = None,
     path_prefix: str = "",
+    redirect_to: str | None = None,
 ) -> KeycloakSandbox:
     """Serve ``realm`` (or, for the demo, the sample organisation's realm). Faults per
     endpoint family (realm, users, count, credentials, groups, roles, clients, flows,
@@ -89,6 +90,7 @@ def start(
             script={k: list(v) for k, v in (script or {}).items()},
             persistent=dict(persistent or {}),
             timeout_delay=timeout_delay,
+            redirect_to=redirect_to,
         ),
         prefix=path_prefix.rstrip("/"),
     )

@@ -81,11 +81,13 @@ class Faults:
     """``script[family]`` is consumed one action per request ("ok" passes), then
     ``persistent[family]`` applies. Actions: ok, 429, 500, 502, 503, 504, timeout
     (answers after ``timeout_delay``), reset (half a body, then the connection drops),
-    malformed (broken JSON), 401, 403, short (a page one record short of ``max``)."""
+    malformed (broken JSON), 401, 403, short (a page one record short of ``max``),
+    redirect (307 to ``redirect_to`` + the path; the family "token" for the token POST)."""
 
     script: dict[str, list[str]] = field(default_factory=dict)
     persistent: dict[str, str] = field(default_factory=dict)
     timeout_delay: float = 2.0
+    redirect_to: str | None = None
 
     def next_action(self, family: str) -> str:
         queue = self.script.get(family)
@@ -176,6 +178,12 @@ class _Handler(BaseHTTPRequestHandler):
         if m is None or m["realm"] != st.realm:
             self._unsupported()
             return
+        with st.lock:
+            action = st.faults.next_action("token") if "token" in st.faults.script else "ok"
+        if action == "redirect" and st.faults.redirect_to:
+            self._record("token", 307)
+            self._send_redirect()
+            return
         if form.get("grant_type") != "client_credentials":
             self._record("token", 400)
             self._send(400, {"error": "unsupported_grant_type", "error_description": "Unsupported grant_type"})
@@ -205,6 +213,12 @@ class _Handler(BaseHTTPRequestHandler):
             },
         )
 
+    def _send_redirect(self) -> None:
+        self.send_response(307)
+        self.send_header("Location", f"{self.server.state.faults.redirect_to}{self.path}")
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
     def do_GET(self) -> None:
         st = self.server.state
         split = self._split()
@@ -225,6 +239,10 @@ class _Handler(BaseHTTPRequestHandler):
         if denied is not None:
             self._record(family, denied.status)
             self._send(denied.status, {"error": denied.message})
+            return
+        if action == "redirect" and st.faults.redirect_to:
+            self._record(family, 307)
+            self._send_redirect()
             return
         if action in ("401", "403"):
             self._record(family, int(action))

@@ -131,6 +131,8 @@ def start(
     factors: Mapping[str, Sequence[dict[str, Any]]] | None = None,
     raw_policies: Sequence[RawPolicy] = (),
     token: str | None = None,
+    link_base: str | None = None,
+    redirect_to: str | None = None,
 ) -> OktaSandbox:
     """Serve ``org.truth("okta")``. ``engine``: "identity" or "classic" (no access
     policies, no authenticators API). ``budgets`` per endpoint family (users, factors,
@@ -139,7 +141,8 @@ def start(
     force paging, ``invalid_users`` served schema-invalid; ``granted_scopes`` for the
     service app; ``factors`` replaces a user's factor list with raw JSON;
     ``raw_policies`` adds policies given as Okta JSON; ``token``: the SSWS API token
-    to accept (default: a random throwaway one)."""
+    to accept (default: a random throwaway one); ``link_base`` / ``redirect_to``: hostile
+    next links and redirects (see ``Faults``)."""
     if engine not in ("identity", "classic"):
         raise ValueError(f"engine must be 'identity' or 'classic', not {engine!r}")
     if window_seconds < 1:
@@ -151,6 +154,8 @@ def start(
         timeout_delay=timeout_delay,
         page_size=page_size,
         invalid_users=frozenset(invalid_users),
+        link_base=link_base,
+        redirect_to=redirect_to,
     )
     api = OktaApi(
         truth,

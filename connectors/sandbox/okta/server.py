@@ -91,14 +91,17 @@ class Faults:
     reset (half a body, then the connection drops), malformed (broken JSON), 401 (the
     token is refused), 403 (permission removed), no_next (the page loses its next link),
     loop_next (the next link points at this very page again), dup_next (the next page
-    starts with this page's last record).
-    ``invalid_users`` are served schema-invalid (the SDK's models reject them)."""
+    starts with this page's last record), redirect (307 to ``redirect_to`` + the path).
+    ``invalid_users`` are served schema-invalid (the SDK's models reject them);
+    ``link_base`` replaces the origin of every next link (a hostile or confused server)."""
 
     script: dict[str, list[str]] = field(default_factory=dict)
     persistent: dict[str, str] = field(default_factory=dict)
     timeout_delay: float = 2.0
     page_size: int | None = None
     invalid_users: frozenset[str] = frozenset()
+    link_base: str | None = None
+    redirect_to: str | None = None
 
     def next_action(self, family: str) -> str:
         queue = self.script.get(family)
@@ -293,6 +296,13 @@ class _Handler(BaseHTTPRequestHandler):
             return
         length = int(self.headers.get("Content-Length") or 0)
         form = {k: v[0] for k, v in parse_qs(self.rfile.read(length).decode("utf-8")).items()}
+        st = self.server.state
+        with st.lock:
+            action = st.faults.next_action("token") if "token" in st.faults.script else "ok"
+        if action == "redirect" and st.faults.redirect_to:
+            self._record("token", 307)
+            self._send_raw(307, b"", [("Location", st.faults.redirect_to + self.path)])
+            return
         status, body = self._token(form)
         self._record("token", status)
         self._send(status, body, [("Date", formatdate(usegmt=True))])
@@ -392,6 +402,10 @@ class _Handler(BaseHTTPRequestHandler):
             self._record(family, err.status)
             self._send(err.status, err.body(), headers)
             return
+        if action == "redirect" and st.faults.redirect_to:
+            self._record(family, 307)
+            self._send_raw(307, b"", [*headers, ("Location", st.faults.redirect_to + self.path)])
+            return
         if action == "timeout":
             time.sleep(st.faults.timeout_delay)
         elif action in ("500", "502", "503", "504"):
@@ -414,7 +428,8 @@ class _Handler(BaseHTTPRequestHandler):
         headers.append(("Link", self_link))
         resp = _paging_fault(action, resp, params)
         if resp.next_query is not None:
-            headers.append(("Link", f'<{base}{split.path}?{urlencode(resp.next_query)}>; rel="next"'))
+            link_base = st.faults.link_base or base
+            headers.append(("Link", f'<{link_base}{split.path}?{urlencode(resp.next_query)}>; rel="next"'))
         self._record(family, 200)
         self._send(200, resp.body, headers)
 

@@ -213,7 +213,12 @@ def test_application_default_credentials(small_org, start_sandbox, make_ctx, tmp
     key = tmp_path / "key.json"
     key.write_text(sandbox.key_json(), encoding="utf-8")
     monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", str(key))
-    settings = {"application_default": True, "delegated_admin": sandbox.admin, "api_endpoint": sandbox.base_url}
+    settings = {
+        "application_default": True,
+        "delegated_admin": sandbox.admin,
+        "api_endpoint": sandbox.base_url,
+        "allow_insecure_http": True,
+    }
     snap = GoogleWorkspaceConnector("google", settings, tmp_path, sleep=sleep_log).collect(make_ctx(small_org))
     assert snap.complete and snap.accounts == small_org.truth("google").accounts
 

@@ -33,7 +33,7 @@ def test_application_default_needs_no_key() -> None:
     [
         ({}, "credentials"),
         ({**GOOD, "credentials": "inline-key"}, "credentials"),
-        ({**GOOD, "credentials": {"env": ""}}, "credentials"),
+        ({**GOOD, "credentials": {"env": ""}}, "credentials.env"),
         ({**GOOD, "application_default": True}, "credentials"),
         ({**GOOD, "application_default": "yes"}, "application_default"),
         ({"credentials": Secret(env="K")}, "delegated_admin"),
