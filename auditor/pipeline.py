@@ -9,6 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
+from typing import BinaryIO
 
 from auditor.collect_progress import ProgressBoard, SourceProgress
 from auditor.config import source_settings_error
@@ -24,6 +25,8 @@ from auditor.interfaces import (
     InputDataError,
     ReportContext,
     SettingsError,
+    renderer_extra_outputs,
+    renderer_signable,
 )
 from auditor.model import AuditResult, Snapshot, SourceIssue, SourceName, SourceSnapshot
 from auditor.registry import Registry
@@ -202,26 +205,27 @@ def render_all(
     written = []
     for fmt in formats:
         renderer = registry.renderer(fmt)
-        target = out_dir / f"{stem}.{renderer.extension}"
-        tmp = target.with_name(target.name + ".part")
         progress(f"rendering {fmt}")
-        with tmp.open("wb") as fh:
-            renderer.render(ctx, fh)
-        if fmt == "pdf" and ctx.options.signing_key is not None:
-            _sign_in_place(tmp, ctx)
-        tmp.replace(target)
-        written.append(target)
-        if fmt == "csv":
-            # The coverage matrix goes beside the findings CSV.
-            from auditor.render.csv_out import write_coverage_csv
-
-            matrix = out_dir / f"{stem}-coverage.csv"
-            tmp = matrix.with_name(matrix.name + ".part")
-            with tmp.open("wb") as fh:
-                write_coverage_csv(ctx, fh)
-            tmp.replace(matrix)
-            written.append(matrix)
+        sign = renderer_signable(renderer) and ctx.options.signing_key is not None
+        written.append(_write_atomically(out_dir / f"{stem}.{renderer.extension}", ctx, renderer.render, sign=sign))
+        written.extend(
+            _write_atomically(out_dir / f"{stem}{extra.suffix}", ctx, extra.write)
+            for extra in renderer_extra_outputs(renderer)
+        )
     return written
+
+
+def _write_atomically(
+    target: Path, ctx: ReportContext, write: Callable[[ReportContext, BinaryIO], None], *, sign: bool = False
+) -> Path:
+    """Write to ``<target>.part`` and rename, so a failed render leaves no half-written file."""
+    tmp = target.with_name(target.name + ".part")
+    with tmp.open("wb") as fh:
+        write(ctx, fh)
+    if sign:
+        _sign_in_place(tmp, ctx)
+    tmp.replace(target)
+    return target
 
 
 def _sign_in_place(pdf: Path, ctx: ReportContext) -> None:

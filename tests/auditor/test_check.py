@@ -1,10 +1,6 @@
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
-from pathlib import Path
-from types import ModuleType
 
 import pytest
 from rich.console import Console
@@ -15,22 +11,7 @@ from auditor.interfaces import AuditorError
 from auditor.model import CoverageStatus
 from auditor.store import EvidenceStore, StoredRun
 from connectors.sandbox.sample_org import SampleOrg
-
-_SUPPORT = Path(__file__).with_name("store_support.py")
-
-
-def _load_support() -> ModuleType:
-    """The shared test data module, by path (tests are not a package under importlib mode)."""
-    if "mfa_store_support" not in sys.modules:
-        spec = importlib.util.spec_from_file_location("mfa_store_support", _SUPPORT)
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules["mfa_store_support"] = module
-        spec.loader.exec_module(module)
-    return sys.modules["mfa_store_support"]
-
-
-sup = _load_support()
+from tests.support import store as sup
 
 
 @pytest.fixture(scope="module")

@@ -17,7 +17,7 @@ from auditor.serialise import (
     source_snapshot_from_json,
     source_snapshot_to_json,
 )
-from tests.auditor.model_strategies import model_strategies
+from tests.support.model_strategies import model_strategies
 
 _TEXT = st.text(max_size=12)
 # Aware date-times at minute offsets (what ISO 8601 writes and reads back).

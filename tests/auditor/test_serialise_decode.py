@@ -26,7 +26,7 @@ from auditor.serialise import (
     snapshot_to_json,
 )
 from connectors.sandbox.sample_org import generate
-from tests.auditor.model_strategies import model_strategies
+from tests.support.model_strategies import model_strategies
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +41,7 @@ def sample() -> Snapshot:
 
 @pytest.fixture(scope="module")
 def result(sample: Snapshot) -> AuditResult:
-    from tests.auditor.render.conftest import audit_result
+    from tests.support.reports import audit_result
 
     found: AuditResult = audit_result(sample)
     assert found.coverage and found.findings  # not vacuous

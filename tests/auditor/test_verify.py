@@ -18,15 +18,11 @@ from cryptography.x509.oid import NameOID
 from auditor.render.pdf import render_pdf
 from auditor.signing import SigningError, sign_pdf
 from auditor.verify import VerifyError, verify_report
+from tests.support import reports
 
 
 def _support() -> ModuleType:
-    # The report fixtures live with the renderer tests.
-    spec = importlib.util.spec_from_file_location("render_support", Path(__file__).parent / "render" / "conftest.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return reports
 
 
 ENGINE_READY = (
