@@ -26,7 +26,8 @@ def _support() -> ModuleType:
 
 
 ENGINE_READY = (
-    importlib.util.find_spec("auditor.config") is not None and importlib.util.find_spec("auditor.evaluate") is not None
+    importlib.util.find_spec("auditor.config") is not None
+    and importlib.util.find_spec("auditor.evaluate") is not None
 )
 
 
