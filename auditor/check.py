@@ -21,6 +21,7 @@ from rich.table import Table
 from rich.text import Text
 
 from auditor.config_model import IdentityLink
+from auditor.findings import finding_fields, finding_order
 from auditor.fitted_table import Col, fitted, words
 from auditor.identity import IdentityResolver, normalise
 from auditor.interfaces import AuditorError
@@ -275,10 +276,6 @@ def _finding_view(f: Finding) -> FindingView:
     )
 
 
-def _finding_order(f: FindingView) -> tuple[int, str, str, str]:
-    return (-f.severity.rank, f.rule_id, f.source, f.portal_id or "")
-
-
 def _not_evaluated_note(account: Account, has_access: bool) -> str:
     if not account.enabled:
         return "disabled: out of scope"
@@ -368,7 +365,7 @@ def check_account(run: StoredRun, principal: str, links: Sequence[IdentityLink] 
     )
     findings = sorted(
         (_finding_view(f) for f in run.result.findings if f.account_id is not None and (f.source, f.account_id) in ids),
-        key=_finding_order,
+        key=finding_order,
     )
     return AccountAnswer(principal, _run_ref(run), accounts, tuple(access), tuple(findings))
 
@@ -476,7 +473,7 @@ def check_portal(run: StoredRun, name_or_id: str) -> PortalAnswer:
     sensitivity = rows[0].sensitivity if rows else portal.sensitivity
     findings = sorted(
         (_finding_view(f) for f in run.result.findings if f.portal_id == portal.id and f.source == portal.source),
-        key=_finding_order,
+        key=finding_order,
     )
     return PortalAnswer(
         query=name_or_id,
@@ -544,21 +541,6 @@ def _coverage_data(c: CoverageView | None) -> dict[str, Any] | None:
     }
 
 
-def _finding_data(f: FindingView) -> dict[str, Any]:
-    return {
-        "rule_id": f.rule_id,
-        "severity": f.severity.value,
-        "title": f.title,
-        "source": f.source,
-        "account_id": f.account_id,
-        "principal": f.principal,
-        "portal_id": f.portal_id,
-        "portal_name": f.portal_name,
-        "message": f.message,
-        "remediation": f.remediation,
-    }
-
-
 def account_to_data(answer: AccountAnswer) -> dict[str, Any]:
     return {
         "query": answer.query,
@@ -600,7 +582,7 @@ def account_to_data(answer: AccountAnswer) -> dict[str, Any]:
             }
             for x in answer.access
         ],
-        "findings": [_finding_data(f) for f in answer.findings],
+        "findings": [finding_fields(f) for f in answer.findings],
     }
 
 
@@ -640,7 +622,7 @@ def portal_to_data(answer: PortalAnswer) -> dict[str, Any]:
             }
             for a in answer.accounts
         ],
-        "findings": [_finding_data(f) for f in answer.findings],
+        "findings": [finding_fields(f) for f in answer.findings],
     }
 
 

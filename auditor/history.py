@@ -21,12 +21,14 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from auditor.findings import FINDING_FIELDS, finding_fields
 from auditor.fitted_table import Col, fitted
 from auditor.metrics import CoverageSummary
 from auditor.model import Finding, Severity
 from auditor.store import RunSummary, StoredRun, short_run_id
 
 TOP_ITEMS = 10
+_REF_FIELDS = tuple(name for name in FINDING_FIELDS if name != "remediation")  # a diff lists, never advises
 
 
 @dataclass(frozen=True, slots=True)
@@ -327,17 +329,7 @@ def _coverage_data(c: CoverageSummary) -> dict[str, Any]:
 
 
 def ref_to_data(ref: FindingRef) -> dict[str, Any]:
-    return {
-        "rule_id": ref.rule_id,
-        "severity": ref.severity.value,
-        "title": ref.title,
-        "source": ref.source,
-        "account_id": ref.account_id,
-        "principal": ref.principal,
-        "portal_id": ref.portal_id,
-        "portal_name": ref.portal_name,
-        "message": ref.message,
-    }
+    return finding_fields(ref, _REF_FIELDS)
 
 
 def change_to_data(c: CoverageChange) -> dict[str, Any]:
