@@ -25,7 +25,12 @@ def model_strategies(
             inner = [a for a in get_args(tp) if a is not type(None)]
             return st.none() | strategy_for(inner[0])
         if origin is tuple:
-            return st.lists(strategy_for(get_args(tp)[0]), max_size=3).map(tuple)
+            args = get_args(tp)
+            if len(args) == 2 and args[1] is Ellipsis:
+                return st.lists(strategy_for(args[0]), max_size=3).map(tuple)
+            return st.tuples(*(strategy_for(a) for a in args))  # fixed length, a type per position
+        if origin is frozenset:
+            return st.frozensets(strategy_for(get_args(tp)[0]), max_size=3)
         if origin in (dict, Mapping):
             key_t, val_t = get_args(tp)
             return st.dictionaries(strategy_for(key_t), strategy_for(val_t), max_size=max_items)
