@@ -27,7 +27,9 @@ def test_no_module_of_the_connector_writes_a_code_as_a_string() -> None:
     for path in sorted(PACKAGE.glob("*.py")):
         if path.name == "codes.py":
             continue
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.Constant) and node.value in bare:
-                found.append(f"{path.name}:{node.lineno}: {node.value!r}")
+        found += [
+            f"{path.name}:{node.lineno}: {node.value!r}"
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+            if isinstance(node, ast.Constant) and node.value in bare
+        ]
     assert found == []
