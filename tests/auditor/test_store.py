@@ -242,6 +242,7 @@ def saver(path: Path, prefix: str, count: int, die_at: str, go: Path) -> subproc
     )
 
 
+@pytest.mark.slow  # a subprocess (pdftotext, another Python) or a whole PDF
 @pytest.mark.parametrize("die_at", ["sources", "findings", "snapshot", "result", "config", "commit"])
 def test_process_killed_mid_save_leaves_no_trace(tmp_path: Path, die_at: str) -> None:
     path = tmp_path / "ev.sqlite3"
@@ -256,6 +257,7 @@ def test_process_killed_mid_save_leaves_no_trace(tmp_path: Path, die_at: str) ->
     assert set(table_counts(path).values()) == {0}
 
 
+@pytest.mark.slow  # a subprocess (pdftotext, another Python) or a whole PDF
 def test_sigkill_mid_transaction_leaves_no_trace(tmp_path: Path) -> None:
     path = tmp_path / "ev.sqlite3"
     go = tmp_path / "go"
@@ -274,6 +276,7 @@ def test_sigkill_mid_transaction_leaves_no_trace(tmp_path: Path) -> None:
     assert set(table_counts(path).values()) == {0}
 
 
+@pytest.mark.slow  # a subprocess (pdftotext, another Python) or a whole PDF
 def test_two_processes_saving_at_once(tmp_path: Path) -> None:
     path = tmp_path / "ev.sqlite3"
     go = tmp_path / "go"
