@@ -504,7 +504,7 @@ def check(
 ) -> None:
     """Answer for one account or one portal: which access, methods, policies, and why."""
     from auditor import check as checks
-    from auditor import pipeline
+    from auditor import check_output, pipeline
 
     if (account is None) == (portal is None):
         _fail("give exactly one of --account or --portal")
@@ -523,9 +523,9 @@ def check(
         if account is not None:
             a_answer = checks.check_account(stored, account, config.evaluation.identity_links)
             if as_json:
-                click.echo(json.dumps(checks.account_to_data(a_answer), indent=2, sort_keys=True))
+                click.echo(json.dumps(check_output.account_to_data(a_answer), indent=2, sort_keys=True))
             else:
-                checks.print_account(a_answer, console)
+                check_output.print_account(a_answer, console)
             found = [f.severity for f in a_answer.findings]
         else:
             assert portal is not None
@@ -535,9 +535,9 @@ def check(
                 severity=Severity(severity) if severity else None,
             )
             if as_json:
-                click.echo(json.dumps(checks.portal_to_data(p_answer), indent=2, sort_keys=True))
+                click.echo(json.dumps(check_output.portal_to_data(p_answer), indent=2, sort_keys=True))
             else:
-                checks.print_portal(p_answer, console, limit=limit)
+                check_output.print_portal(p_answer, console, limit=limit)
             found = [f.severity for f in p_answer.findings]
     sys.exit(_severity_exit(found, fail_on, complete=stored.result.complete))
 
