@@ -13,8 +13,8 @@ from rich.text import Text
 
 from auditor.check import AccountAnswer, CoverageView, FindingView, PolicyRef, PortalAnswer, RunRef
 from auditor.findings import finding_fields
-from auditor.fitted_table import Col, fitted, words
-from auditor.model import CoverageStatus, Severity
+from auditor.fitted_table import Col, fitted, severity_text, words
+from auditor.model import CoverageStatus
 from auditor.store import short_run_id
 
 # --- plain data for --json ---------------------------------------------------------------------
@@ -134,7 +134,6 @@ def portal_to_data(answer: PortalAnswer) -> dict[str, Any]:
 
 # --- terminal -----------------------------------------------------------------------------------
 
-_SEVERITY_STYLE = {Severity.CRITICAL: "bold red", Severity.HIGH: "red", Severity.MEDIUM: "yellow", Severity.LOW: "cyan"}
 
 
 def _status(c: CoverageView | None) -> Text:
@@ -178,7 +177,7 @@ def _findings_table(findings: Sequence[FindingView], console: Console) -> Table:
     cols = (Col("severity"), Col("rule"), Col("finding"), Col("remediation", priority=1))
     rows = [
         (
-            Text(f.severity.value, style=_SEVERITY_STYLE[f.severity]),
+            severity_text(f.severity),
             Text(f.rule_id),
             Text(f.message or f.title),
             Text(f.remediation),

@@ -548,6 +548,7 @@ def check(
 def history(config_path: Path, as_json: bool) -> None:
     """The stored runs of this config, with headline coverage and findings by severity."""
     from auditor import history as hist
+    from auditor import history_output as hist_output
 
     with _user_errors():
         config = _load(config_path, _clock())
@@ -555,7 +556,7 @@ def history(config_path: Path, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps([hist.summary_to_data(r) for r in runs], indent=2, sort_keys=True))
     else:
-        hist.history_table(runs, Console())
+        hist_output.history_table(runs, Console())
 
 
 @main.command()
@@ -575,6 +576,7 @@ def diff(config_path: Path, run_a: str | None, run_b: str | None, fmt: str, as_j
     """New, resolved and persisting findings between two runs (default: the last two).
     RUN_A and RUN_B are run ids or unique prefixes of them."""
     from auditor import history as hist
+    from auditor import history_output as hist_output
 
     with _user_errors():
         config = _load(config_path, _clock())
@@ -588,9 +590,9 @@ def diff(config_path: Path, run_a: str | None, run_b: str | None, fmt: str, as_j
     if as_json or fmt == "json":
         click.echo(json.dumps(hist.diff_to_data(d), indent=2, sort_keys=True))
     elif fmt == "csv":
-        sys.stdout.write(hist.diff_to_csv(d))
+        sys.stdout.write(hist_output.diff_to_csv(d))
     else:
-        hist.print_diff(d, Console())
+        hist_output.print_diff(d, Console())
 
 
 @main.command()

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from auditor import history
+from auditor import history, history_output
 from auditor.model import Severity
 from auditor.store import EvidenceStore, StoredRun, short_run_id
 from connectors.sandbox.sample_org import SampleOrg
@@ -186,8 +186,8 @@ def test_terminal_output(quarters: Quarters) -> None:
     store = quarters.store
     r1, r2 = quarters.runs[:2]
     console = Console(record=True, width=200)
-    history.history_table(store.runs(), console)
-    history.print_diff(history.diff_runs(r1, r2), console, limit=2)
+    history_output.history_table(store.runs(), console)
+    history_output.print_diff(history.diff_runs(r1, r2), console, limit=2)
     text = console.export_text()
     # Tables show the short id (the digest part) that every command accepts.
     assert all(short_run_id(r.run_id) in text for r in store.runs())
@@ -200,8 +200,8 @@ def test_markup_in_names_is_printed_as_is() -> None:
     from auditor.metrics import CoverageSummary
 
     console = Console(record=True, width=200)
-    history.history_table([], console)
-    table = history._coverage_table(
+    history_output.history_table([], console)
+    table = history_output._coverage_table(
         "Coverage by portal",
         history.coverage_changes([], [CoverageSummary("s/[b]", "[bold]x[/bold]", 1, 1)]),
         console,
