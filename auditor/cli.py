@@ -1,4 +1,8 @@
-"""``mfa-audit``: a thin layer over the library. Only this module turns errors into
+"""Kept whole on purpose: every command is a thin wrapper over the library, and this is the
+one module that turns errors into exit codes, so the table below stays beside every
+place that applies it.
+
+``mfa-audit``: a thin layer over the library. Only this module turns errors into
 exit codes:
 
 0  nothing at or above ``--fail-on``

@@ -1,4 +1,7 @@
-"""Fast decoding of the model from JSON: per-class decoders generated from the type hints,
+"""Kept whole on purpose: the generated decoders and the streamed reader keep one contract
+(exactly what ``from_data`` gives, or a logged fall-back to it), tested together.
+
+Fast decoding of the model from JSON: per-class decoders generated from the type hints,
 and streamed readers for a whole snapshot or result.
 
 ``auditor.decode_reference.from_data`` is the definition. A stored run of a million accounts is

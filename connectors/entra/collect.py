@@ -1,4 +1,7 @@
-"""One collection of an Entra tenant: the phases in order, each recording what it
+"""Kept whole on purpose: the phases of one collection in order, each short; fetching is in
+``graph``, parsing in ``parse`` and ``policies``.
+
+One collection of an Entra tenant: the phases in order, each recording what it
 could not read as a ``SourceIssue`` (incomplete where coverage would otherwise be
 guessed). Fetching lives in ``graph``, parsing in ``parse`` and ``policies``."""
 

@@ -1,4 +1,7 @@
-"""Conditional Access, authentication strengths, security defaults and per-user MFA
+"""Kept whole on purpose: the pure, table-driven mapping of Conditional Access; its tables
+are most of the lines and are tested as one.
+
+Conditional Access, authentication strengths, security defaults and per-user MFA
 mapped to the model's ``Policy`` (pure functions; table-tested).
 
 The judgement calls, as ARCHITECTURE.md states them:

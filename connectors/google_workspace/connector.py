@@ -1,4 +1,8 @@
-"""The Google Workspace connector: fetch → parse → enforcement mapping.
+"""Long, known debt (STYLE.md): fetching with its paging and retries still shares this
+module with the collection's orchestration; the next split is a ``fetch`` module, as
+Keycloak's.
+
+The Google Workspace connector: fetch → parse → enforcement mapping.
 
 Read-only: only GET requests reach the Admin SDK (users.list, roles.list,
 roleAssignments.list, members.list of the groups holding an admin role, orgunits.list,

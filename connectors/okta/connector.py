@@ -1,4 +1,8 @@
-"""The Okta connector: fetch (SDK, Link paging, paced concurrency) → parse → policies.
+"""Long, known debt (STYLE.md): fetching with its paging, pacing and retries still shares
+this module with the collection's orchestration; the next split is a ``fetch`` module,
+as Keycloak's.
+
+The Okta connector: fetch (SDK, Link paging, paced concurrency) → parse → policies.
 
 Read-only: only GET requests reach Okta, plus the OAuth token request in service-app
 mode. A listing that cannot be read after bounded retries makes the source incomplete
