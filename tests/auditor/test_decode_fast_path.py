@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import date
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -27,18 +27,10 @@ from auditor.serialise import (
     to_data,
 )
 from connectors.sandbox.sample_org import generate
-from tests.support.model_strategies import model_strategies
+from tests.support.model_strategies import round_trip_strategies
 
 _TEXT = st.text(max_size=8)
-_AWARE = st.builds(
-    lambda dt, minutes: dt.replace(tzinfo=timezone(timedelta(minutes=minutes))),
-    st.datetimes(min_value=datetime(1971, 1, 1), max_value=datetime(2100, 1, 1)),
-    st.integers(-23 * 60, 23 * 60),
-)
-strategy_for = model_strategies(
-    {datetime: _AWARE, date: st.dates(), str: _TEXT, int: st.integers(-(2**53), 2**53), bool: st.booleans()},
-    max_items=3,
-)
+strategy_for = round_trip_strategies()
 _SETTINGS = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 

@@ -8,6 +8,7 @@ import dataclasses
 import types
 import typing
 from collections.abc import Callable, Mapping
+from datetime import date, datetime, timedelta, timezone
 from enum import Enum
 from typing import Any, Union, get_args, get_origin
 
@@ -45,3 +46,21 @@ def model_strategies(
         return simple[tp]
 
     return strategy_for
+
+
+def round_trip_strategies(*, text_size: int = 8, max_items: int = 3) -> Callable[[Any], st.SearchStrategy[Any]]:
+    """What the JSON round trip must carry: aware date-times at minute offsets (what ISO 8601
+    writes and reads back), any text, integers a JSON reader keeps exact."""
+    aware = st.builds(
+        lambda dt, minutes: dt.replace(tzinfo=timezone(timedelta(minutes=minutes))),
+        st.datetimes(min_value=datetime(1971, 1, 1), max_value=datetime(2100, 1, 1)),
+        st.integers(-23 * 60 - 59, 23 * 60 + 59),
+    )
+    simple: dict[Any, st.SearchStrategy[Any]] = {
+        datetime: aware,
+        date: st.dates(),
+        str: st.text(max_size=text_size),
+        int: st.integers(-(2**53), 2**53),
+        bool: st.booleans(),
+    }
+    return model_strategies(simple, max_items=max_items)
