@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from auditor.config_model import IdentityLink
-from auditor.findings import finding_order
+from auditor.findings import FindingRef, finding_order
 from auditor.identity import IdentityResolver, normalise
 from auditor.interfaces import AuditorError
 from auditor.model import (
@@ -24,7 +24,6 @@ from auditor.model import (
     AccountKind,
     Coverage,
     CoverageStatus,
-    Finding,
     Policy,
     Portal,
     Scope,
@@ -109,20 +108,6 @@ class CoverageView:
 
 
 @dataclass(frozen=True, slots=True)
-class FindingView:
-    rule_id: str
-    severity: Severity
-    title: str
-    source: str
-    account_id: str | None
-    principal: str | None
-    portal_id: str | None
-    portal_name: str | None
-    message: str
-    remediation: str
-
-
-@dataclass(frozen=True, slots=True)
 class AccountView:
     source: str
     id: str
@@ -162,7 +147,7 @@ class AccountAnswer:
     run: RunRef
     accounts: tuple[AccountView, ...]
     access: tuple[AccessView, ...]
-    findings: tuple[FindingView, ...]
+    findings: tuple[FindingRef, ...]
 
     @property
     def protected(self) -> bool | None:
@@ -207,7 +192,7 @@ class PortalAnswer:
     enforcement_sources: tuple[str, ...]
     rules: tuple[PortalRule, ...]
     accounts: tuple[PortalAccountLine, ...]  # unprotected first
-    findings: tuple[FindingView, ...]
+    findings: tuple[FindingRef, ...]
     status_counts: Mapping[CoverageStatus, int] = field(hash=False)
 
     @property
@@ -252,21 +237,6 @@ def _coverage_view(row: Coverage, policies: _Policies) -> CoverageView:
         policies=tuple(policies.ref(src, p) for p in row.policies),
         excluded_by=tuple(policies.ref(src, p) for p in row.excluded_by),
         exception_id=row.exception_id,
-    )
-
-
-def _finding_view(f: Finding) -> FindingView:
-    return FindingView(
-        f.rule_id,
-        f.severity,
-        f.title,
-        f.source,
-        f.account_id,
-        f.principal,
-        f.portal_id,
-        f.portal_name,
-        f.message,
-        f.remediation,
     )
 
 
@@ -358,7 +328,7 @@ def check_account(run: StoredRun, principal: str, links: Sequence[IdentityLink] 
         for a in matches
     )
     findings = sorted(
-        (_finding_view(f) for f in run.result.findings if f.account_id is not None and (f.source, f.account_id) in ids),
+        (FindingRef.of(f) for f in run.result.findings if f.account_id is not None and (f.source, f.account_id) in ids),
         key=finding_order,
     )
     return AccountAnswer(principal, _run_ref(run), accounts, tuple(access), tuple(findings))
@@ -466,7 +436,7 @@ def check_portal(run: StoredRun, name_or_id: str) -> PortalAnswer:
     )
     sensitivity = rows[0].sensitivity if rows else portal.sensitivity
     findings = sorted(
-        (_finding_view(f) for f in run.result.findings if f.portal_id == portal.id and f.source == portal.source),
+        (FindingRef.of(f) for f in run.result.findings if f.portal_id == portal.id and f.source == portal.source),
         key=finding_order,
     )
     return PortalAnswer(

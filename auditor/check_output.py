@@ -11,8 +11,8 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from auditor.check import AccountAnswer, CoverageView, FindingView, PolicyRef, PortalAnswer, RunRef
-from auditor.findings import finding_fields
+from auditor.check import AccountAnswer, CoverageView, PolicyRef, PortalAnswer, RunRef
+from auditor.findings import FindingRef, finding_fields
 from auditor.fitted_table import Col, fitted, severity_text, words
 from auditor.model import CoverageStatus
 from auditor.store import short_run_id
@@ -173,7 +173,7 @@ def _run_line(r: RunRef) -> Text:
     return text
 
 
-def _findings_table(findings: Sequence[FindingView], console: Console) -> Table:
+def _findings_table(findings: Sequence[FindingRef], console: Console) -> Table:
     cols = (Col("severity"), Col("rule"), Col("finding"), Col("remediation", priority=1))
     rows = [
         (

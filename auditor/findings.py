@@ -6,10 +6,11 @@ history diffs all take them from here, so a field added or renamed is renamed ev
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from operator import attrgetter
 from typing import Any, Protocol
 
-from auditor.model import Severity
+from auditor.model import Finding, Severity
 
 
 class FindingLike(Protocol):
@@ -61,3 +62,34 @@ def finding_fields(f: object, fields: tuple[str, ...] = FINDING_FIELDS) -> dict[
     if "severity" in data:
         data["severity"] = data["severity"].value
     return data
+
+
+_SHOWN = attrgetter(*FINDING_FIELDS)
+
+
+@dataclass(frozen=True, slots=True)
+class FindingRef:
+    """A finding as a reader of stored runs shows it (``check``, ``history``): its shown
+    fields, without the evidence and references a report attaches. ``remediation`` is
+    empty where the reader gives no advice (a diff)."""
+
+    rule_id: str
+    severity: Severity
+    title: str
+    source: str
+    account_id: str | None
+    principal: str | None
+    portal_id: str | None
+    portal_name: str | None
+    message: str
+    remediation: str = ""
+
+    @property
+    def key(self) -> tuple[str, str, str, str]:
+        """As ``Finding.key``: the identity of a finding across runs."""
+        return (self.rule_id, self.source, self.account_id or "", self.portal_id or "")
+
+    @classmethod
+    def of(cls, f: Finding, *, advice: bool = True) -> FindingRef:
+        shown = _SHOWN(f)  # FINDING_FIELDS, remediation last
+        return cls(*shown) if advice else cls(*shown[:-1])

@@ -15,32 +15,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from auditor.findings import FINDING_FIELDS, finding_fields
+from auditor.findings import FINDING_FIELDS, finding_fields, finding_order
+from auditor.findings import FindingRef as FindingRef  # re-exported: the report reads it from here
 from auditor.metrics import CoverageSummary
 from auditor.model import Finding, Severity
 from auditor.store import RunSummary, StoredRun
 
 TOP_ITEMS = 10
 _REF_FIELDS = tuple(name for name in FINDING_FIELDS if name != "remediation")  # a diff lists, never advises
-
-
-@dataclass(frozen=True, slots=True)
-class FindingRef:
-    """A finding as a diff shows it (from the run it is taken from)."""
-
-    rule_id: str
-    severity: Severity
-    title: str
-    source: str
-    account_id: str | None
-    principal: str | None
-    portal_id: str | None
-    portal_name: str | None
-    message: str
-
-    @property
-    def key(self) -> tuple[str, str, str, str]:
-        return (self.rule_id, self.source, self.account_id or "", self.portal_id or "")
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,23 +131,13 @@ def _ratio(protected: int | None, total: int | None) -> float | None:
     return None if not total or protected is None else protected / total
 
 
-def _ref(f: Finding) -> FindingRef:
-    return FindingRef(
-        f.rule_id, f.severity, f.title, f.source, f.account_id, f.principal, f.portal_id, f.portal_name, f.message
-    )
-
-
-def _order(ref: FindingRef) -> tuple[int, tuple[str, str, str, str]]:
-    return (-ref.severity.rank, ref.key)
-
-
 def _by_key(findings: Iterable[Finding]) -> dict[tuple[str, str, str, str], FindingRef]:
     # A key normally occurs once per run; if a rule emitted it twice, the most severe stands.
     out: dict[tuple[str, str, str, str], FindingRef] = {}
     for f in findings:
         current = out.get(f.key)
         if current is None or f.severity.rank > current.severity.rank:
-            out[f.key] = _ref(f)
+            out[f.key] = FindingRef.of(f, advice=False)
     return out
 
 
@@ -192,10 +164,11 @@ def coverage_changes(before: Sequence[CoverageSummary], after: Sequence[Coverage
 def diff_runs(a: StoredRun, b: StoredRun) -> RunDiff:
     """What changed from run ``a`` (earlier) to run ``b`` (later)."""
     before, after = _by_key(a.result.findings), _by_key(b.result.findings)
-    new = sorted((after[k] for k in after.keys() - before.keys()), key=_order)
-    resolved = sorted((before[k] for k in before.keys() - after.keys()), key=_order)
+    new = sorted((after[k] for k in after.keys() - before.keys()), key=finding_order)
+    resolved = sorted((before[k] for k in before.keys() - after.keys()), key=finding_order)
     persisting = sorted(
-        (PersistingFinding(before[k], after[k]) for k in after.keys() & before.keys()), key=lambda p: _order(p.after)
+        (PersistingFinding(before[k], after[k]) for k in after.keys() & before.keys()),
+        key=lambda p: finding_order(p.after),
     )
     return RunDiff(
         before=a.summary,

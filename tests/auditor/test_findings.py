@@ -8,9 +8,8 @@ from itertools import pairwise
 from hypothesis import given
 from hypothesis import strategies as st
 
-from auditor.check import FindingView
-from auditor.findings import FINDING_FIELDS, finding_fields, finding_order
-from auditor.history import FindingRef, ref_to_data
+from auditor.findings import FINDING_FIELDS, FindingRef, finding_fields, finding_order
+from auditor.history import ref_to_data
 from auditor.model import Finding, FrameworkRef, PortalId, Severity, SourceName
 from auditor.render.rows import FINDING_COLUMNS, finding_row
 
@@ -42,10 +41,11 @@ def test_every_output_writes_the_same_fields_in_the_same_order(f: Finding) -> No
     row = finding_row(f)
     assert list(row) == list(FINDING_COLUMNS)
     assert row["references"] == ["GDPR Art. 32"] and list(row["evidence"].items()) == [("a", "1"), ("b", "2")]
-    view = FindingView(*(getattr(f, name) for name in FINDING_FIELDS))
-    assert finding_fields(view) == finding_fields(f)
-    ref = FindingRef(*(getattr(f, name) for name in FINDING_FIELDS if name != "remediation"))
-    assert ref_to_data(ref) == {k: v for k, v in finding_fields(f).items() if k != "remediation"}
+    assert finding_fields(FindingRef.of(f)) == finding_fields(f)  # check's view
+    assert FindingRef.of(f).key == f.key
+    diff_ref = FindingRef.of(f, advice=False)  # history's view: no remediation
+    assert diff_ref.remediation == ""
+    assert ref_to_data(diff_ref) == {k: v for k, v in finding_fields(f).items() if k != "remediation"}
 
 
 @given(st.lists(findings(), max_size=8))
