@@ -23,7 +23,7 @@ demo: $(STAMP)
 	$(BIN)/mfa-audit demo
 
 test: $(STAMP) system-deps
-	$(BIN)/python -m pytest -q -p no:cacheprovider
+	$(BIN)/python -m pytest -q -p no:cacheprovider --durations=15
 
 lint: $(STAMP)
 	$(BIN)/ruff check auditor connectors tests benchmarks

@@ -1,4 +1,8 @@
-"""``mfa-audit``: a thin layer over the library. Only this module turns errors into
+"""Kept whole on purpose: every command is a thin wrapper over the library, and this is the
+one module that turns errors into exit codes, so the table below stays beside every
+place that applies it.
+
+``mfa-audit``: a thin layer over the library. Only this module turns errors into
 exit codes:
 
 0  nothing at or above ``--fail-on``
@@ -550,7 +554,7 @@ def check(
 ) -> None:
     """Answer for one account or one portal: which access, methods, policies, and why."""
     from auditor import check as checks
-    from auditor import pipeline
+    from auditor import check_output, pipeline
 
     if (account is None) == (portal is None):
         _fail("give exactly one of --account or --portal")
@@ -569,9 +573,9 @@ def check(
         if account is not None:
             a_answer = checks.check_account(stored, account, config.evaluation.identity_links)
             if as_json:
-                click.echo(json.dumps(checks.account_to_data(a_answer), indent=2, sort_keys=True))
+                click.echo(json.dumps(check_output.account_to_data(a_answer), indent=2, sort_keys=True))
             else:
-                checks.print_account(a_answer, console)
+                check_output.print_account(a_answer, console)
             found = [f.severity for f in a_answer.findings]
         else:
             assert portal is not None
@@ -581,9 +585,9 @@ def check(
                 severity=Severity(severity) if severity else None,
             )
             if as_json:
-                click.echo(json.dumps(checks.portal_to_data(p_answer), indent=2, sort_keys=True))
+                click.echo(json.dumps(check_output.portal_to_data(p_answer), indent=2, sort_keys=True))
             else:
-                checks.print_portal(p_answer, console, limit=limit)
+                check_output.print_portal(p_answer, console, limit=limit)
             found = [f.severity for f in p_answer.findings]
     sys.exit(_severity_exit(found, fail_on, complete=stored.result.complete))
 
@@ -594,6 +598,7 @@ def check(
 def history(config_path: Path, as_json: bool) -> None:
     """The stored runs of this config, with headline coverage and findings by severity."""
     from auditor import history as hist
+    from auditor import history_output as hist_output
 
     with _user_errors():
         config = _load(config_path, _clock())
@@ -601,7 +606,7 @@ def history(config_path: Path, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps([hist.summary_to_data(r) for r in runs], indent=2, sort_keys=True))
     else:
-        hist.history_table(runs, Console())
+        hist_output.history_table(runs, Console())
 
 
 @main.command()
@@ -621,6 +626,7 @@ def diff(config_path: Path, run_a: str | None, run_b: str | None, fmt: str, as_j
     """New, resolved and persisting findings between two runs (default: the last two).
     RUN_A and RUN_B are run ids or unique prefixes of them."""
     from auditor import history as hist
+    from auditor import history_output as hist_output
 
     with _user_errors():
         config = _load(config_path, _clock())
@@ -634,9 +640,9 @@ def diff(config_path: Path, run_a: str | None, run_b: str | None, fmt: str, as_j
     if as_json or fmt == "json":
         click.echo(json.dumps(hist.diff_to_data(d), indent=2, sort_keys=True))
     elif fmt == "csv":
-        sys.stdout.write(hist.diff_to_csv(d))
+        sys.stdout.write(hist_output.diff_to_csv(d))
     else:
-        hist.print_diff(d, Console())
+        hist_output.print_diff(d, Console())
 
 
 @main.command()

@@ -1,4 +1,8 @@
-"""Loading and validating the YAML config: the only place pydantic lives.
+"""Kept whole on purpose: reading, validating and cross-checking share the node tree that
+gives every message its file and line (the regrouping puts it in ``auditor/config/``
+beside the config model).
+
+Loading and validating the YAML config: the only place pydantic lives.
 
 The YAML is read once into a node tree (for line numbers and duplicate keys) and plain
 data, validated by pydantic models, then checked across sections (unique names,

@@ -1,4 +1,8 @@
-"""Effective protection of every (account, portal) pair.
+"""Kept whole on purpose: one decision read top to bottom (scope, applicable policies,
+strictest requirement, methods); its steps share the identity resolver and the
+exceptions register.
+
+Effective protection of every (account, portal) pair.
 
 For each access of an in-scope account (following ``sign_in_via`` to the upstream
 source where a portal is federated):

@@ -21,6 +21,8 @@ from rich.console import Console, RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from auditor.model import Severity
+
 Justify = Literal["left", "right", "center"]
 
 
@@ -114,3 +116,17 @@ def fitted(
 def text(value: str, style: str | None = None) -> Text:
     """User data as Text: rich would read "[...]" in a plain str as markup."""
     return Text(value, style=style or "")
+
+
+# --- severity cells, the same colours in every table -------------------------------------
+
+SEVERITY_STYLE = {
+    Severity.CRITICAL: "bold red",
+    Severity.HIGH: "red",
+    Severity.MEDIUM: "yellow",
+    Severity.LOW: "cyan",
+}
+
+
+def severity_text(severity: Severity) -> Text:
+    return Text(severity.value, style=SEVERITY_STYLE[severity])

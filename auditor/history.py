@@ -9,43 +9,20 @@ after retention has purged the account-level data.
 
 from __future__ import annotations
 
-import csv
-import io
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
-
-from auditor.fitted_table import Col, fitted
+from auditor.findings import FINDING_FIELDS, finding_fields, finding_order
+from auditor.findings import FindingRef as FindingRef  # re-exported: the report reads it from here
 from auditor.metrics import CoverageSummary
 from auditor.model import Finding, Severity
-from auditor.store import RunSummary, StoredRun, short_run_id
+from auditor.store import RunSummary, StoredRun
 
 TOP_ITEMS = 10
-
-
-@dataclass(frozen=True, slots=True)
-class FindingRef:
-    """A finding as a diff shows it (from the run it is taken from)."""
-
-    rule_id: str
-    severity: Severity
-    title: str
-    source: str
-    account_id: str | None
-    principal: str | None
-    portal_id: str | None
-    portal_name: str | None
-    message: str
-
-    @property
-    def key(self) -> tuple[str, str, str, str]:
-        return (self.rule_id, self.source, self.account_id or "", self.portal_id or "")
+_REF_FIELDS = tuple(name for name in FINDING_FIELDS if name != "remediation")  # a diff lists, never advises
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,23 +131,13 @@ def _ratio(protected: int | None, total: int | None) -> float | None:
     return None if not total or protected is None else protected / total
 
 
-def _ref(f: Finding) -> FindingRef:
-    return FindingRef(
-        f.rule_id, f.severity, f.title, f.source, f.account_id, f.principal, f.portal_id, f.portal_name, f.message
-    )
-
-
-def _order(ref: FindingRef) -> tuple[int, tuple[str, str, str, str]]:
-    return (-ref.severity.rank, ref.key)
-
-
 def _by_key(findings: Iterable[Finding]) -> dict[tuple[str, str, str, str], FindingRef]:
     # A key normally occurs once per run; if a rule emitted it twice, the most severe stands.
     out: dict[tuple[str, str, str, str], FindingRef] = {}
     for f in findings:
         current = out.get(f.key)
         if current is None or f.severity.rank > current.severity.rank:
-            out[f.key] = _ref(f)
+            out[f.key] = FindingRef.of(f, advice=False)
     return out
 
 
@@ -197,10 +164,11 @@ def coverage_changes(before: Sequence[CoverageSummary], after: Sequence[Coverage
 def diff_runs(a: StoredRun, b: StoredRun) -> RunDiff:
     """What changed from run ``a`` (earlier) to run ``b`` (later)."""
     before, after = _by_key(a.result.findings), _by_key(b.result.findings)
-    new = sorted((after[k] for k in after.keys() - before.keys()), key=_order)
-    resolved = sorted((before[k] for k in before.keys() - after.keys()), key=_order)
+    new = sorted((after[k] for k in after.keys() - before.keys()), key=finding_order)
+    resolved = sorted((before[k] for k in before.keys() - after.keys()), key=finding_order)
     persisting = sorted(
-        (PersistingFinding(before[k], after[k]) for k in after.keys() & before.keys()), key=lambda p: _order(p.after)
+        (PersistingFinding(before[k], after[k]) for k in after.keys() & before.keys()),
+        key=lambda p: finding_order(p.after),
     )
     return RunDiff(
         before=a.summary,
@@ -327,17 +295,7 @@ def _coverage_data(c: CoverageSummary) -> dict[str, Any]:
 
 
 def ref_to_data(ref: FindingRef) -> dict[str, Any]:
-    return {
-        "rule_id": ref.rule_id,
-        "severity": ref.severity.value,
-        "title": ref.title,
-        "source": ref.source,
-        "account_id": ref.account_id,
-        "principal": ref.principal,
-        "portal_id": ref.portal_id,
-        "portal_name": ref.portal_name,
-        "message": ref.message,
-    }
+    return finding_fields(ref, _REF_FIELDS)
 
 
 def change_to_data(c: CoverageChange) -> dict[str, Any]:
@@ -408,170 +366,3 @@ def since_last_to_data(s: SinceLast) -> dict[str, Any]:
         "portals": [change_to_data(c) for c in s.portals],
         "same_rule_set": s.same_rule_set,
     }
-
-
-# --- terminal ------------------------------------------------------------------------------
-
-SEVERITY_STYLE = {
-    Severity.CRITICAL: "bold red",
-    Severity.HIGH: "red",
-    Severity.MEDIUM: "yellow",
-    Severity.LOW: "cyan",
-}
-
-
-def percent(ratio: float | None) -> str:
-    return "n/a" if ratio is None else f"{ratio:.1%}"
-
-
-def points(delta: float | None) -> Text:
-    if delta is None:
-        return Text("n/a", style="dim")
-    value = delta * 100
-    style = "green" if value > 0 else "red" if value < 0 else "dim"
-    return Text(f"{value:+.1f} pts", style=style)
-
-
-def severity_text(severity: Severity) -> Text:
-    return Text(severity.value, style=SEVERITY_STYLE[severity])
-
-
-def history_table(runs: Sequence[RunSummary], console: Console) -> None:
-    if not runs:
-        console.print("The evidence store holds no run yet.", markup=False, highlight=False)
-        return
-    cols = (
-        Col("run"),
-        Col("period"),
-        Col("evaluated", priority=3),
-        Col("complete", priority=1),
-        Col("sensitive accesses", priority=4, justify="right"),
-        Col("protected", justify="right"),
-        *(
-            Col(
-                sev.value,
-                priority=0 if sev in (Severity.CRITICAL, Severity.HIGH) else 2,
-                justify="right",
-                style=SEVERITY_STYLE[sev],
-            )
-            for sev in Severity
-        ),
-        Col("rules", priority=6),
-        Col("data", priority=5),
-    )
-    rows = [
-        (
-            Text(short_run_id(run.run_id)),
-            Text(run.period),
-            Text(f"{run.evaluated_at:%Y-%m-%d %H:%M}"),
-            Text("yes", style="green") if run.complete else Text("NO", style="bold red"),
-            Text(str(run.sensitive_accesses)),
-            Text(percent(run.protected_ratio)),
-            *(Text(str(run.findings_by_severity.get(s, 0))) for s in Severity),
-            Text(run.rule_set_version),
-            Text(f"purged {run.purged_at:%Y-%m-%d}", style="dim") if run.purged_at else Text("full"),
-        )
-        for run in runs
-    ]
-    console.print(
-        fitted(
-            console, cols, rows, title="Stored runs", caption="run: short id; commands accept it or any unique prefix"
-        )
-    )
-
-
-def _coverage_table(title: str, changes: Sequence[CoverageChange], console: Console) -> Table:
-    cols = (
-        Col(title.split()[-1]),
-        Col("before", justify="right", priority=1),
-        Col("after", justify="right"),
-        Col("change", justify="right"),
-    )
-    rows = []
-    for c in changes:
-        before = (
-            "absent" if c.total_before is None else f"{percent(c.ratio_before)} ({c.protected_before}/{c.total_before})"
-        )
-        after = "absent" if c.total_after is None else f"{percent(c.ratio_after)} ({c.protected_after}/{c.total_after})"
-        rows.append((Text(c.label), Text(before), Text(after), points(c.delta)))
-    return fitted(console, cols, rows, title=title)
-
-
-def _findings_table(title: str, refs: Sequence[FindingRef], limit: int, console: Console) -> Table:
-    cols = (Col("severity", priority=1), Col("rule"), Col("account"), Col("portal"))
-    rows = [
-        (
-            severity_text(ref.severity),
-            Text(ref.rule_id),
-            Text(ref.principal or ref.account_id or "-"),
-            Text(ref.portal_name or ref.portal_id or "-"),
-        )
-        for ref in refs[:limit]
-    ]
-    caption = f"… and {len(refs) - limit} more (--format json or csv for all)" if len(refs) > limit else None
-    return fitted(console, cols, rows, title=f"{title} ({len(refs)})", caption=caption)
-
-
-def print_diff(diff: RunDiff, console: Console, limit: int = 25) -> None:
-    head = Text()
-    head.append(f"{short_run_id(diff.before.run_id)} ({diff.before.period})", style="bold")
-    head.append(" → ")
-    head.append(f"{short_run_id(diff.after.run_id)} ({diff.after.period})", style="bold")
-    console.print(head)
-    line = Text("Sensitive accesses protected: ")
-    line.append(f"{percent(diff.ratio_before)} → {percent(diff.ratio_after)} ")
-    before, after = diff.ratio_before, diff.ratio_after
-    line.append_text(points(None if before is None or after is None else after - before))
-    console.print(line)
-    console.print(
-        Text(f"Findings: {len(diff.new)} new, {len(diff.resolved)} resolved, {len(diff.persisting)} persisting")
-    )
-    if not diff.same_rule_set:
-        console.print(
-            Text(
-                f"Rule set changed ({diff.before.rule_set_version} → {diff.after.rule_set_version}): "
-                "some changes may come from the rules, not from the organisation.",
-                style="yellow",
-            )
-        )
-    console.print(_findings_table("New findings", diff.new, limit, console))
-    console.print(_findings_table("Resolved findings", diff.resolved, limit, console))
-    console.print(_findings_table("Persisting findings", [p.after for p in diff.persisting], limit, console))
-    console.print(_coverage_table("Coverage by portal", diff.portals, console))
-    console.print(_coverage_table("Coverage by source", diff.sources, console))
-
-
-DIFF_CSV_HEADER = ("change", "severity", "rule_id", "source", "account_id", "principal", "portal_id", "portal_name")
-
-
-def diff_to_csv(diff: RunDiff) -> str:
-    """One row per finding with its change, for a spreadsheet. Cells are guarded against
-    formula injection and control characters like every CSV the tool writes."""
-    from auditor.render.rows import csv_cell
-
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(DIFF_CSV_HEADER)
-    groups: tuple[tuple[str, Sequence[FindingRef]], ...] = (
-        ("new", diff.new),
-        ("resolved", diff.resolved),
-        ("persisting", [p.after for p in diff.persisting]),
-    )
-    for change, refs in groups:
-        for r in refs:
-            writer.writerow(
-                [
-                    csv_cell(x or "")
-                    for x in (
-                        change,
-                        r.severity.value,
-                        r.rule_id,
-                        r.source,
-                        r.account_id,
-                        r.principal,
-                        r.portal_id,
-                        r.portal_name,
-                    )
-                ]
-            )
-    return out.getvalue()

@@ -208,12 +208,45 @@ class ReportContext:
 @runtime_checkable
 class Renderer(Protocol):
     """An entry point of group ``mfa_auditor.renderers`` names a class with a
-    no-argument constructor implementing this."""
+    no-argument constructor implementing this.
+
+    A renderer may also declare, as class attributes, what else it can do; the pipeline
+    reads them (``renderer_signable``, ``renderer_extra_outputs``) and never asks which
+    format it is:
+
+    - ``signable = True``: its output may be signed in place (PAdES) when the report
+      options carry a signing key;
+    - ``extra_outputs``: a tuple of ``ExtraOutput``, further files written beside the
+      report (the coverage matrix beside the findings CSV).
+
+    Both are optional, so a renderer written before they existed still loads."""
 
     extension: str  # file extension without the dot, e.g. "pdf"
     media_type: str
 
     def render(self, ctx: ReportContext, out: BinaryIO) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class ExtraOutput:
+    """A further file a renderer writes beside its report: ``<stem><suffix>``."""
+
+    suffix: str  # e.g. "-coverage.csv"
+    write: Callable[[ReportContext, BinaryIO], None]
+
+
+def renderer_signable(renderer: Renderer) -> bool:
+    """Whether the renderer declares its output signable (``signable = True``)."""
+    return getattr(renderer, "signable", False) is True
+
+
+def renderer_extra_outputs(renderer: Renderer) -> tuple[ExtraOutput, ...]:
+    """The further files the renderer declares (``extra_outputs``); none when it declares none.
+    A declaration of the wrong type is a plugin bug, reported by name rather than half-honoured."""
+    declared = getattr(renderer, "extra_outputs", ())
+    if not isinstance(declared, tuple) or not all(isinstance(item, ExtraOutput) for item in declared):
+        raise TypeError(f"{type(renderer).__name__}.extra_outputs must be a tuple of ExtraOutput")
+    return declared
 
 
 ProgressCallback = Callable[[str], None]

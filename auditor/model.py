@@ -1,4 +1,7 @@
-"""The normalised, immutable domain model.
+"""Kept whole on purpose: the model is the contract every stage and every connector reads,
+in one place; it holds types and derived properties only.
+
+The normalised, immutable domain model.
 
 Everything after the connectors works on these types only: no vendor name, page or
 quirk crosses this line. Collections are tuples (ordered, hashable, cheap with

@@ -1,7 +1,10 @@
-"""Fast decoding of the model from JSON: per-class decoders generated from the type hints,
+"""Kept whole on purpose: the generated decoders and the streamed reader keep one contract
+(exactly what ``from_data`` gives, or a logged fall-back to it), tested together.
+
+Fast decoding of the model from JSON: per-class decoders generated from the type hints,
 and streamed readers for a whole snapshot or result.
 
-``auditor.serialise.from_data`` is the definition. A stored run of a million accounts is
+``auditor.decode_reference.from_data`` is the definition. A stored run of a million accounts is
 millions of objects and 700 MiB of text, so the decoders here go faster and the readers
 never hold the whole text or its dict tree; whenever they meet anything unexpected they
 give way to ``from_data`` (or to ``serialise``'s reference reader), which decodes it or
@@ -14,6 +17,7 @@ import codecs
 import dataclasses
 import itertools
 import json
+import logging
 import re
 import types
 import typing
@@ -24,10 +28,21 @@ from functools import cache
 from typing import Any, TypeVar, Union, get_args, get_origin
 
 from auditor.codegen import GeneratedSource, Lazy
+from auditor.decode_reference import _hints, from_data
 from auditor.model import SNAPSHOT_SCHEMA_VERSION, AuditResult, Snapshot, SourceSnapshot
-from auditor.serialise import _hints, from_data
 
 T = TypeVar("T")
+
+# Every fallback to the reference decoder is logged here (DEBUG). On a document this
+# version wrote none happens (a test holds that): one would mean a generated decoder no
+# longer matches the model, and a million-account run quietly several times slower.
+log = logging.getLogger(__name__)
+
+
+def _fell_back(what: str, path: str, exc: BaseException | None = None) -> None:
+    if log.isEnabledFor(logging.DEBUG):
+        reason = f": {type(exc).__name__} {exc}" if exc is not None else ""
+        log.debug("slow path: %s at %s%s", what, path, reason)
 
 # --- decoding, fast -------------------------------------------------------------------------
 #
@@ -77,6 +92,7 @@ class _DecoderSource(GeneratedSource):
                 "SHARE": _share,
                 "type": type,
                 "tuple": tuple,
+                "frozenset": frozenset,
                 "list": list,
                 "dict": dict,
                 "str": str,
@@ -99,15 +115,25 @@ class _DecoderSource(GeneratedSource):
         if isinstance(tp, type) and dataclasses.is_dataclass(tp):
             decode = self.constant(Lazy(_decoder, tp) if tp in _building else _decoder(tp), "F")
             return f"{decode}({var})"
-        if origin is tuple:
+        if origin is tuple or origin is frozenset:
             args = get_args(tp)
             if not args:
                 return "S()"
-            item = self.fresh("i")
-            items = f"tuple([{self.expr(args[0], item)} for {item} in {var}])"
-            if _base(args[0]) is str:
+            if origin is frozenset:
+                item = self.fresh("i")
+                return f"(frozenset([{self.expr(args[0], item)} for {item} in {var}]) if type({var}) is list else S())"
+            if len(args) == 2 and args[1] is Ellipsis:
+                item = self.fresh("i")
+                items = f"tuple([{self.expr(args[0], item)} for {item} in {var}])"
+                share = _base(args[0]) is str
+                check = f"type({var}) is list"
+            else:  # fixed length, a type per position
+                items = f"({''.join(self.expr(t, f'{var}[{n}]') + ', ' for n, t in enumerate(args))})"
+                share = all(_base(t) is str for t in args)
+                check = f"type({var}) is list and len({var}) == {len(args)}"
+            if share:
                 items = f"SHARE({items})"
-            return f"({items} if type({var}) is list else S())"
+            return f"({items} if {check} else S())"
         if origin in (Mapping, dict):
             key_t, val_t = get_args(tp)
             k, v = self.fresh("k"), self.fresh("v")
@@ -186,7 +212,8 @@ def decode(tp: Any, data: Any, path: str) -> Any:
     """``from_data(tp, data, path)``, through the generated decoder when it can."""
     try:
         return _field_decoder(tp)(data)
-    except Exception:
+    except Exception as exc:
+        _fell_back(f"{tp!r}", path, exc)
         return from_data(tp, data, path)
 
 
@@ -355,8 +382,10 @@ class _Window:
                     self.pos = end
             try:
                 append(decode(data))
-            except Exception:
-                append(from_data(cls, data, f"{path}[{len(out)}]"))
+            except Exception as exc:
+                where = f"{path}[{len(out)}]"
+                _fell_back(cls.__name__, where, exc)
+                append(from_data(cls, data, where))
             if self.buf.startswith(", ", self.pos):  # the canonical separator
                 self.pos += 2
                 continue
@@ -463,6 +492,7 @@ def _stream(
                 return None
             head += bytes(nxt)
         if json.detect_encoding(head) != "utf-8":
+            _fell_back(f"{cls.__name__} document", "$", None)  # UTF-16/32: json.loads reads it
             return None
         decode = _utf8_decoder()
     window = _Window(itertools.chain([head], pieces), decode)
@@ -470,11 +500,13 @@ def _stream(
         values = window.fields(cls, "$")
         window.end()
         if check is not None and not check(values):
+            _fell_back(f"{cls.__name__} document", "$.format", None)
             return None
         return _construct(cls, values)
-    except Exception:
+    except Exception as exc:
         if window.source_failed:
             raise
+        _fell_back(f"{cls.__name__} document", f"character {window.pos}", exc)
         return None
     finally:
         shared_done()

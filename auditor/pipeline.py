@@ -25,6 +25,8 @@ from auditor.interfaces import (
     InputDataError,
     ReportContext,
     SettingsError,
+    renderer_extra_outputs,
+    renderer_signable,
 )
 from auditor.model import AuditResult, Snapshot, SourceIssue, SourceName, SourceSnapshot
 from auditor.registry import Registry
@@ -226,19 +228,18 @@ def render_all(
         renderer = registry.renderer(fmt)
         target = out_dir / f"{stem}.{renderer.extension}"
         progress(f"rendering {fmt}")
+        sign = renderer_signable(renderer) and ctx.options.signing_key is not None
         with write_atomically(target, mode, run_id=run_id, stored=stored) as fh:
             renderer.render(ctx, fh)
-            if fmt == "pdf" and ctx.options.signing_key is not None:
+            if sign:
                 _sign_in_place(fh, ctx)
         written.append(target)
-        if fmt == "csv":
-            # The coverage matrix goes beside the findings CSV.
-            from auditor.render.csv_out import write_coverage_csv
-
-            matrix = out_dir / f"{stem}-coverage.csv"
-            with write_atomically(matrix, mode, run_id=run_id, stored=stored) as fh:
-                write_coverage_csv(ctx, fh)
-            written.append(matrix)
+        # What else the renderer writes beside it (the CSV's coverage matrix), declared by it.
+        for extra in renderer_extra_outputs(renderer):
+            path = out_dir / f"{stem}{extra.suffix}"
+            with write_atomically(path, mode, run_id=run_id, stored=stored) as fh:
+                extra.write(ctx, fh)
+            written.append(path)
     return written
 
 

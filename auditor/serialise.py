@@ -3,7 +3,12 @@ without loss.
 
 Generic over the frozen dataclasses of ``auditor.model``: fields are read from type
 hints, so adding a field to the model needs no change here. Datetimes are ISO 8601
-with their offset; enums are their values; mappings keyed by enums keep the enum.
+with their offset; enums are their values; mappings keyed by enums keep the enum; tuples
+(of one type, or fixed-length of several) are lists; frozensets are lists sorted by their
+items' canonical text.
+
+Reading: ``auditor.decode_reference.from_data`` is the definition, ``auditor.model_decode``
+the generated fast path; neither imports this module.
 """
 
 from __future__ import annotations
@@ -18,14 +23,14 @@ from enum import Enum
 from functools import cache
 from typing import Any, TypeVar, Union, get_args, get_origin
 
-from auditor import model
+from auditor import model, model_decode
+
+# Re-exported: callers have long imported the reference decoder's names from here.
+from auditor.decode_reference import SnapshotFormatError as SnapshotFormatError
+from auditor.decode_reference import from_data as from_data
 from auditor.model import SNAPSHOT_SCHEMA_VERSION, AuditResult, Snapshot, SourceSnapshot
 
 T = TypeVar("T")
-
-
-class SnapshotFormatError(ValueError):
-    """A snapshot document is not one this version can read; names the path inside it."""
 
 
 def to_data(value: Any) -> Any:
@@ -50,7 +55,15 @@ def _generic(value: Any) -> Any:
         return {str(_generic(k)): _generic(v) for k, v in sorted(value.items(), key=lambda kv: str(kv[0]))}
     if isinstance(value, tuple | list):
         return [_generic(v) for v in value]
+    if isinstance(value, frozenset | set):
+        # A set has no order of its own: its items in the order of their canonical text,
+        # so equal sets always write the same bytes. Read back by ``from_data`` as a frozenset.
+        return sorted((_generic(v) for v in value), key=_canonical_text)
     return value
+
+
+def _canonical_text(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)
 
 
 Encoder = Callable[[Any], Any]
@@ -113,62 +126,6 @@ def _field_encoder(tp: Any) -> Encoder:
     return _generic
 
 
-@cache
-def _hints(cls: type) -> dict[str, Any]:
-    return typing.get_type_hints(cls, vars(model))
-
-
-def from_data(tp: Any, data: Any, path: str = "$") -> Any:
-    origin = get_origin(tp)
-    if origin in (Union, types.UnionType):
-        if data is None:
-            return None
-        non_null = [a for a in get_args(tp) if a is not type(None)]
-        return from_data(non_null[0], data, path)
-    if tp is Any:
-        return data
-    if isinstance(tp, type) and dataclasses.is_dataclass(tp):
-        if not isinstance(data, dict):
-            raise SnapshotFormatError(f"{path}: expected an object for {tp.__name__}")
-        hints = _hints(tp)
-        kwargs = {}
-        for f in dataclasses.fields(tp):
-            if f.name in data:
-                kwargs[f.name] = from_data(hints[f.name], data[f.name], f"{path}.{f.name}")
-            elif f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
-                raise SnapshotFormatError(f"{path}: missing field {f.name!r}")
-        return tp(**kwargs)
-    if origin is tuple:
-        args = get_args(tp)
-        if not isinstance(data, list):
-            raise SnapshotFormatError(f"{path}: expected a list")
-        return tuple(from_data(args[0], v, f"{path}[{i}]") for i, v in enumerate(data))
-    if origin in (Mapping, dict) or origin is typing.Mapping:
-        key_t, val_t = get_args(tp)
-        if not isinstance(data, dict):
-            raise SnapshotFormatError(f"{path}: expected an object")
-        return {from_data(key_t, k, path): from_data(val_t, v, f"{path}.{k}") for k, v in data.items()}
-    supertype = getattr(tp, "__supertype__", None)  # NewType
-    if supertype is not None:
-        return from_data(supertype, data, path)
-    try:
-        if isinstance(tp, type) and issubclass(tp, Enum):
-            return tp(data)
-        if tp is datetime:
-            return datetime.fromisoformat(data)
-        if tp is date:
-            return date.fromisoformat(data)
-    except (ValueError, TypeError) as exc:
-        raise SnapshotFormatError(f"{path}: {exc}") from None
-    if tp in (str, int, float, bool):
-        if tp is float and isinstance(data, int) and not isinstance(data, bool):
-            return float(data)
-        if not isinstance(data, tp) or (tp is int and isinstance(data, bool)):
-            raise SnapshotFormatError(f"{path}: expected {tp.__name__}, got {type(data).__name__}")
-        return data
-    raise SnapshotFormatError(f"{path}: unsupported type {tp!r}")
-
-
 def snapshot_to_json(snapshot: Snapshot, *, indent: int | None = None) -> str:
     doc = {"format": "mfa-auditor.snapshot", **to_data(snapshot)}
     return json.dumps(doc, ensure_ascii=False, indent=indent, sort_keys=True)
@@ -176,8 +133,6 @@ def snapshot_to_json(snapshot: Snapshot, *, indent: int | None = None) -> str:
 
 def snapshot_from_json(text: str | bytes) -> Snapshot:
     """Raises ``SnapshotFormatError`` naming the place inside the document."""
-    from auditor import model_decode  # the fast decoders fall back on this module's
-
     if isinstance(text, str | bytes | bytearray):
         snapshot = model_decode.stream_snapshot(model_decode.text_pieces(text))
         if snapshot is not None:
@@ -209,8 +164,6 @@ def result_to_data(result: AuditResult) -> dict[str, Any]:
 
 
 def result_from_data(data: Mapping[str, Any]) -> AuditResult:
-    from auditor import model_decode  # the fast decoders fall back on this module's
-
     doc = dict(data)
     try:
         result: AuditResult = model_decode.decode(AuditResult, doc, "$")
@@ -247,8 +200,6 @@ def source_snapshot_from_json(text: str | bytes) -> SourceSnapshot:
     if unknown:
         raise SnapshotFormatError(f"$.{unknown[0]}: not a field of a source snapshot")
     del doc["format"], doc["schema_version"]
-    from auditor import model_decode  # the fast decoders fall back on this module's
-
     try:
         result: SourceSnapshot = model_decode.decode(SourceSnapshot, doc, "$")
     finally:

@@ -1,4 +1,7 @@
-"""The evidence store: every run on SQLite (standard library, no server).
+"""Kept whole on purpose: the schema, its migrations and every statement that reads or
+writes it, so a change to a table is seen with all of its queries.
+
+The evidence store: every run on SQLite (standard library, no server).
 
 One file per store, private to the user (0600, folder 0700), in WAL mode. A run is
 written in one ``BEGIN IMMEDIATE`` transaction: it appears whole or not at all, and two

@@ -1,5 +1,5 @@
 """CSV outputs: the findings (this renderer's stream) and the coverage matrix
-(``write_coverage_csv``, which the CLI writes beside it). UTF-8, RFC 4180, CRLF; cells
+(``write_coverage_csv``, declared as an extra output, which the pipeline writes beside it). UTF-8, RFC 4180, CRLF; cells
 that a spreadsheet would read as a formula are quoted as text.
 
 The bytes are the PDF's attachments (``auditor.render.document``): made once per report
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import BinaryIO
 
-from auditor.interfaces import ReportContext
+from auditor.interfaces import ExtraOutput, ReportContext
 from auditor.render import pseudonym
 from auditor.render.document import coverage_file, findings_file
 from auditor.render.view import ReportView
@@ -18,6 +18,7 @@ from auditor.render.view import ReportView
 class CsvRenderer:
     extension = "csv"
     media_type = "text/csv"
+    extra_outputs = (ExtraOutput("-coverage.csv", lambda ctx, out: write_coverage_csv(ctx, out)),)
 
     def render(self, ctx: ReportContext, out: BinaryIO) -> None:
         findings_file(ReportView(pseudonym.prepare(ctx))).write_to(out)

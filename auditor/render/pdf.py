@@ -202,6 +202,7 @@ def _embed(
 class PdfRenderer:
     extension = "pdf"
     media_type = "application/pdf"
+    signable = True  # PAdES, as an incremental update (auditor.pipeline)
 
     def render(self, ctx: ReportContext, out: BinaryIO) -> None:
         write_pdf(ctx, out)

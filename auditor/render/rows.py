@@ -13,6 +13,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from operator import attrgetter
 from typing import Any, Protocol
 
+from auditor.findings import FINDING_FIELDS, finding_fields
 from auditor.model import Account, AccountKind, Coverage, Finding, FrameworkRef
 from auditor.render.view import ReportView
 
@@ -35,20 +36,7 @@ class ByteSink(Protocol):
     def write(self, data: bytes, /) -> object: ...
 
 
-FINDING_COLUMNS = (
-    "rule_id",
-    "severity",
-    "title",
-    "source",
-    "account_id",
-    "principal",
-    "portal_id",
-    "portal_name",
-    "message",
-    "remediation",
-    "references",
-    "evidence",
-)
+FINDING_COLUMNS = (*FINDING_FIELDS, "references", "evidence")
 COVERAGE_COLUMNS = (
     "source",
     "account_id",
@@ -74,20 +62,10 @@ COVERAGE_COLUMNS = (
 
 
 def finding_row(f: Finding) -> dict[str, Any]:
-    return {
-        "rule_id": f.rule_id,
-        "severity": f.severity.value,
-        "title": f.title,
-        "source": f.source,
-        "account_id": f.account_id,
-        "principal": f.principal,
-        "portal_id": f.portal_id,
-        "portal_name": f.portal_name,
-        "message": f.message,
-        "remediation": f.remediation,
-        "references": [f"{r.framework} {r.reference}" for r in f.references],
-        "evidence": dict(sorted(f.evidence.items())),
-    }
+    row = finding_fields(f)
+    row["references"] = [f"{r.framework} {r.reference}" for r in f.references]
+    row["evidence"] = dict(sorted(f.evidence.items()))
+    return row
 
 
 def coverage_row(c: Coverage, account: Account | None, portal_names: Mapping[str, str]) -> dict[str, Any]:

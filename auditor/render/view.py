@@ -85,7 +85,10 @@ class RuleGroup:
         return self.total - len(self.shown)
 
 
-def finding_order(f: Finding) -> tuple[int, str, str, str, str]:
+def finding_display_order(f: Finding) -> tuple[int, str, str, str, str]:
+    """The report's order: as ``auditor.findings.finding_order`` (the engine's), but by the
+    labels a reader sees (principal, portal name) rather than by ids, so a table reads
+    alphabetically."""
     return (
         -f.severity.rank,
         f.rule_id,
@@ -182,7 +185,7 @@ class ReportView:
 
     @cached_property
     def findings_sorted(self) -> list[Finding]:
-        return sorted(self.result.findings, key=finding_order)
+        return sorted(self.result.findings, key=finding_display_order)
 
     def rule_groups(self, titles: Mapping[str, str] | None = None) -> tuple[RuleGroup, ...]:
         cap = max(0, self.ctx.options.max_detail_rows)

@@ -7,6 +7,7 @@ added, removed, or changes what it flags or its severity.
 
 from __future__ import annotations
 
+from auditor.findings import finding_order
 from auditor.model import Fact, Finding, NotEvaluated, Severity, SourceName
 from auditor.rules.base import Rule, RuleContext
 from auditor.rules.catalogue import CATALOGUE
@@ -24,12 +25,6 @@ def rule(rule_id: str) -> Rule:
         if r.id == rule_id:
             return r
     raise KeyError(rule_id)
-
-
-def finding_order(f: Finding) -> tuple[int, str, str, str, str]:
-    """Most severe first, then by rule, source, account, portal: the same findings
-    always come out in the same order."""
-    return (-f.severity.rank, f.rule_id, f.source, f.account_id or "", f.portal_id or "")
 
 
 def _missing(r: Rule, ctx: RuleContext) -> dict[SourceName, tuple[Fact, ...]]:

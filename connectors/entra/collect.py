@@ -1,4 +1,7 @@
-"""One collection of an Entra tenant: the phases in order, each recording what it
+"""Kept whole on purpose: the phases of one collection in order, each short; fetching is in
+``graph``, parsing in ``parse`` and ``policies``.
+
+One collection of an Entra tenant: the phases in order, each recording what it
 could not read as a ``SourceIssue`` (incomplete where coverage would otherwise be
 guessed). Fetching lives in ``graph``, parsing in ``parse`` and ``policies``."""
 
@@ -13,7 +16,6 @@ from typing import Any
 
 from auditor.interfaces import CollectContext
 from auditor.model import (
-    SCOPE_LIMITED,
     Access,
     AccessVia,
     Account,
@@ -37,7 +39,7 @@ from auditor.model import (
     SourceSnapshot,
     UnreadableRecord,
 )
-from connectors.entra import methods_policy, parse, policies
+from connectors.entra import codes, methods_policy, parse, policies
 from connectors.entra.graph import BatchResult, ForeignLink, GraphClient, GraphError, Page
 from connectors.entra.selection import PortalSelection
 from connectors.entra.settings import EntraSettings
@@ -97,7 +99,7 @@ class Collection:
             yield
         except ForeignLink as exc:
             # Named on its own: a tenant (or something in between) pointing the token elsewhere.
-            self.issue("foreign_link", f"{what}: {exc}", incomplete=True)
+            self.issue(codes.FOREIGN_LINK, f"{what}: {exc}", incomplete=True)
             self.issue(code, f"{what} could not be read: {exc}", incomplete=incomplete)
             self.failed[code] = f"{what} could not be read: {exc}"
         except GraphError as exc:
@@ -116,25 +118,25 @@ class Collection:
     # --- phases --------------------------------------------------------------------------
 
     def run(self) -> SourceSnapshot:
-        with self.phase("users_unread", "accounts (/users)"):
+        with self.phase(codes.USERS_UNREAD, "accounts (/users)"):
             self.users()
-        with self.phase("roles_unread", "directory role assignments"):
+        with self.phase(codes.ROLES_UNREAD, "directory role assignments"):
             self.roles()
-        with self.phase("methods_unread", "authentication methods"):
+        with self.phase(codes.METHODS_UNREAD, "authentication methods"):
             self.methods()
-        with self.phase("portals_unread", "enterprise applications and their assignments"):
+        with self.phase(codes.PORTALS_UNREAD, "enterprise applications and their assignments"):
             self.portals()
         if self.s.portals is not None:
             # Recorded even when the phase failed: the narrowing is a fact of the run either way.
             self._record_selection(self.s.portals)
-        with self.phase("policies_unread", "Conditional Access policies"):
+        with self.phase(codes.POLICIES_UNREAD, "Conditional Access policies"):
             self.conditional_access()
-        with self.phase("entra.methods_policy_unread", "the authentication methods policy", incomplete=False):
+        with self.phase(codes.METHODS_POLICY_UNREAD, "the authentication methods policy", incomplete=False):
             self.methods_policy()
-        with self.phase("groups_unread", "group membership"):
+        with self.phase(codes.GROUPS_UNREAD, "group membership"):
             self.groups()
         if self.ctx.collect_sign_ins:
-            with self.phase("sign_ins_unread", "the sign-in log", incomplete=False):
+            with self.phase(codes.SIGN_INS_UNREAD, "the sign-in log", incomplete=False):
                 self.sign_ins()
         return self.snapshot()
 
@@ -148,7 +150,7 @@ class Collection:
             # signInActivity needs AuditLog.Read.All (and a P1 licence); the rest does not.
             select.remove("signInActivity")
             self.issue(
-                "last_sign_in_unread",
+                codes.LAST_SIGN_IN_UNREAD,
                 f"last sign-in (signInActivity) refused ({exc.code}); accounts read without it, dormancy unknown",
             )
             self.sign_in_times_refused = (
@@ -160,7 +162,7 @@ class Collection:
         self.st.expected["accounts"] = expected
         if read < expected:
             self.issue(
-                "short_read",
+                codes.SHORT_READ,
                 f"/users returned {read} accounts but $count reports {expected}",
                 incomplete=True,
             )
@@ -192,7 +194,9 @@ class Collection:
     def _role(self, item: dict[str, Any]) -> None:
         principal, role = item.get("principalId"), item.get("roleDefinitionId")
         if not isinstance(principal, str) or not isinstance(role, str):
-            self.issue("role_malformed", f"role assignment {item.get('id')} without principal or role", incomplete=True)
+            self.issue(
+                codes.ROLE_MALFORMED, f"role assignment {item.get('id')} without principal or role", incomplete=True
+            )
             return
         if principal in self.st.accounts:
             self.st.roles[principal].add(RoleId(role))
@@ -211,10 +215,10 @@ class Collection:
                         guest = self.st.accounts[uid].kind is AccountKind.GUEST
                         self.st.methods[uid] = tuple(parse.registered_method(str(x), guest) for x in labels)
             missing = [uid for uid in self.st.accounts if uid not in self.st.methods]
-            self.issue("methods_path", "authentication methods read from the registration report")
+            self.issue(codes.METHODS_PATH, "authentication methods read from the registration report")
             if missing:
                 self.issue(
-                    "methods_path",
+                    codes.METHODS_PATH,
                     f"{len(missing)} accounts absent from the registration report: read per user through $batch",
                 )
                 self._methods_per_user(missing)
@@ -222,7 +226,7 @@ class Collection:
             if exc.status != 403:
                 raise
             self.issue(
-                "methods_path",
+                codes.METHODS_PATH,
                 f"registration report refused ({exc.code or 'HTTP 403'}: {exc.message}); "
                 "authentication methods read per user through $batch",
             )
@@ -246,7 +250,7 @@ class Collection:
         if failed:
             detail = ", ".join(f"{n} × {why}" for why, n in sorted(failed.items()))
             self.issue(
-                "methods_unread",
+                codes.METHODS_UNREAD,
                 f"authentication methods of {sum(failed.values())} accounts: {detail}",
                 incomplete=True,
             )
@@ -269,7 +273,7 @@ class Collection:
                     seen[m.vendor_label].append(uid)
         for label, uids in sorted(seen.items()):
             self.issue(
-                "unknown_method",
+                codes.UNKNOWN_METHOD,
                 f"method {label!r} is not known to the connector: counted as no second factor "
                 f"({len(uids)} accounts, e.g. {uids[0]})",
                 label,
@@ -317,19 +321,19 @@ class Collection:
             self.st.expected["service_principals"] = total
             of = f"{total} service principals"
         self.issue(
-            f"entra.{SCOPE_LIMITED}",
+            codes.SCOPE_LIMITED,
             f"portals limited by settings.portals: {kept} of {of} became portals; {selection.describe()}. "
             "Coverage of the service principals left out is not audited.",
         )
 
     def conditional_access(self) -> None:
         names: dict[str, str] = {}
-        with self.phase("locations_unread", "named locations (conditions name them by id)", incomplete=False):
+        with self.phase(codes.LOCATIONS_UNREAD, "named locations (conditions name them by id)", incomplete=False):
             for page in self.pages("/namedLocations", "/identity/conditionalAccess/namedLocations"):
                 names.update({str(o.get("id")): str(o.get("displayName")) for o in page.items})
         strengths: dict[str, tuple[str, ...]] = {}
         satisfied: dict[str, str] = {}
-        with self.phase("strengths_unread", "authentication strength policies", incomplete=False):
+        with self.phase(codes.STRENGTHS_UNREAD, "authentication strength policies", incomplete=False):
             for page in self.pages("/authenticationStrengthPolicies", "/policies/authenticationStrengthPolicies"):
                 for o in page.items:
                     combos = o.get("allowedCombinations")
@@ -356,7 +360,9 @@ class Collection:
             # Security defaults and Conditional Access exclude each other: with an enabled
             # CA policy, defaults are off and not knowing them changes nothing.
             self.issue(
-                "security_defaults_unread", f"security defaults could not be read: {exc}", incomplete=not any_enabled
+                codes.SECURITY_DEFAULTS_UNREAD,
+                f"security defaults could not be read: {exc}",
+                incomplete=not any_enabled,
             )
             if not any_enabled:
                 self.st.legacy_blocked = None
@@ -365,7 +371,7 @@ class Collection:
                 self.st.policies.append(policies.security_defaults_policy(self.st.portal_by_app))
                 self.st.legacy_blocked = True  # security defaults block legacy authentication
         if self.s.per_user_mfa:
-            with self.phase("per_user_mfa_unread", "per-user MFA state (beta)", incomplete=False):
+            with self.phase(codes.PER_USER_MFA_UNREAD, "per-user MFA state (beta)", incomplete=False):
                 self._per_user_mfa()
 
     def methods_policy(self) -> None:
@@ -381,8 +387,8 @@ class Collection:
         if read.complete:
             self.st.methods_policy_read = True
         else:
-            self.failed["entra.methods_policy_unread"] = read.reason
-            self.issue("entra.methods_policy_partial", read.reason)
+            self.failed[codes.METHODS_POLICY_UNREAD] = read.reason
+            self.issue(codes.METHODS_POLICY_PARTIAL, read.reason)
 
     def _per_user_mfa(self) -> None:
         paths = {f"/users/{uid}/authentication/requirements": uid for uid in self.st.accounts}
@@ -396,7 +402,7 @@ class Collection:
             else:
                 failed += 1
         if failed:
-            self.issue("per_user_mfa_unread", f"per-user MFA state of {failed} accounts could not be read")
+            self.issue(codes.PER_USER_MFA_UNREAD, f"per-user MFA state of {failed} accounts could not be read")
         policy = policies.per_user_mfa_policy(states)
         if policy is not None:
             self.st.policies.append(policy)
@@ -418,7 +424,7 @@ class Collection:
                     raise
                 if gid in named:
                     self.issue(
-                        "group_missing", f"group {gid} is named by an assignment or policy but does not exist", gid
+                        codes.GROUP_MISSING, f"group {gid} is named by an assignment or policy but does not exist", gid
                     )
                 continue  # a role holder that is not a group: a service principal, not an account
             self.st.members[gid] = members
@@ -440,7 +446,9 @@ class Collection:
                 elif obj.get("authenticationRequirement") is None and obj.get("appId") in self.st.portal_by_app:
                     no_factor += 1
         if no_factor:
-            self.issue("sign_in_factor_missing", f"{no_factor} sign-ins do not state their authentication requirement")
+            self.issue(
+                codes.SIGN_IN_FACTOR_MISSING, f"{no_factor} sign-ins do not state their authentication requirement"
+            )
         self.st.sign_ins.sort(key=lambda s: (s.time, s.account_id))
         self.st.sign_ins_collected = True
 
@@ -493,11 +501,11 @@ class Collection:
             return FactRead(fact, True)
 
         out = [
-            by_phase(Fact.ACCOUNTS, "users_unread"),
-            by_phase(Fact.METHODS, "users_unread", "methods_unread"),
-            by_phase(Fact.POLICIES, "policies_unread"),
-            by_phase(Fact.ROLES, "users_unread", "roles_unread", "groups_unread"),
-            by_phase(Fact.ACCESS, "portals_unread", "groups_unread"),
+            by_phase(Fact.ACCOUNTS, codes.USERS_UNREAD),
+            by_phase(Fact.METHODS, codes.USERS_UNREAD, codes.METHODS_UNREAD),
+            by_phase(Fact.POLICIES, codes.POLICIES_UNREAD),
+            by_phase(Fact.ROLES, codes.USERS_UNREAD, codes.ROLES_UNREAD, codes.GROUPS_UNREAD),
+            by_phase(Fact.ACCESS, codes.PORTALS_UNREAD, codes.GROUPS_UNREAD),
         ]
         if self.st.methods_policy_read:
             out.append(FactRead(Fact.METHODS_POLICY, True))
@@ -506,11 +514,11 @@ class Collection:
                 FactRead(
                     Fact.METHODS_POLICY,
                     False,
-                    self.failed.get("entra.methods_policy_unread", "the authentication methods policy was not read"),
+                    self.failed.get(codes.METHODS_POLICY_UNREAD, "the authentication methods policy was not read"),
                 )
             )
-        if "users_unread" in self.failed:
-            out.append(FactRead(Fact.SIGN_IN_TIMES, False, self.failed["users_unread"]))
+        if codes.USERS_UNREAD in self.failed:
+            out.append(FactRead(Fact.SIGN_IN_TIMES, False, self.failed[codes.USERS_UNREAD]))
         elif self.sign_in_times_refused:
             out.append(FactRead(Fact.SIGN_IN_TIMES, False, self.sign_in_times_refused))
         else:
@@ -521,7 +529,9 @@ class Collection:
             out.append(FactRead(Fact.SIGN_IN_LOG, False, "the sign-in log was not requested for this run"))
         else:
             out.append(
-                FactRead(Fact.SIGN_IN_LOG, False, self.failed.get("sign_ins_unread", "the sign-in log was not read"))
+                FactRead(
+                    Fact.SIGN_IN_LOG, False, self.failed.get(codes.SIGN_INS_UNREAD, "the sign-in log was not read")
+                )
             )
         if self.st.legacy_blocked is None:
             out.append(
@@ -529,7 +539,7 @@ class Collection:
                     Fact.LEGACY_AUTH,
                     False,
                     self.failed.get(
-                        "policies_unread", "security defaults could not be read and no CA policy is enabled"
+                        codes.POLICIES_UNREAD, "security defaults could not be read and no CA policy is enabled"
                     ),
                 )
             )

@@ -20,6 +20,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from auditor.model import AccountId, GroupId, MethodAllowance, MethodKind, Scope, SourceIssue
+from connectors.entra import codes
 
 ALL_USERS = "all_users"
 PATH = "/policies/authenticationMethodsPolicy"
@@ -102,7 +103,7 @@ def _configuration(obj: Mapping[str, Any], issues: list[SourceIssue]) -> list[Me
     if kinds is None:
         issues.append(
             SourceIssue(
-                "entra.methods_policy_unknown",
+                codes.METHODS_POLICY_UNKNOWN,
                 f"authentication methods policy: configuration {label!r} ({odata or 'no @odata.type'}) is not "
                 "one this connector knows; the methods it governs are not counted as allowed by it",
                 label,
@@ -113,7 +114,7 @@ def _configuration(obj: Mapping[str, Any], issues: list[SourceIssue]) -> list[Me
     if state not in ("enabled", "disabled"):
         issues.append(
             SourceIssue(
-                "entra.methods_policy_state",
+                codes.METHODS_POLICY_STATE,
                 f"authentication methods policy: configuration {label!r} has state {state!r}; counted as disabled",
                 label,
             )

@@ -1,4 +1,7 @@
-"""Conditional Access, authentication strengths, security defaults and per-user MFA
+"""Kept whole on purpose: the pure, table-driven mapping of Conditional Access; its tables
+are most of the lines and are tested as one.
+
+Conditional Access, authentication strengths, security defaults and per-user MFA
 mapped to the model's ``Policy`` (pure functions; table-tested).
 
 The judgement calls, as ARCHITECTURE.md states them:
@@ -40,7 +43,7 @@ from auditor.model import (
     Strength,
     requirement_for_strength,
 )
-from connectors.entra import app_groups
+from connectors.entra import app_groups, codes
 from connectors.entra.parse import AppInfo
 
 VENDOR_KIND = "conditional_access"
@@ -310,7 +313,7 @@ def _scope(users: Any, issues: list[SourceIssue], pid: str) -> Scope:
             # Guests' home tenants are not read: claiming coverage would over-claim.
             issues.append(
                 SourceIssue(
-                    "ca_guest_tenants",
+                    codes.CA_GUEST_TENANTS,
                     f"policy {pid} includes guests of specific tenants only; treated as not covering guests",
                     pid,
                 )
@@ -347,7 +350,7 @@ def _apps(
                 out.extend(group.undecided)
             issues.extend(
                 SourceIssue(
-                    "entra.app_group_undecided",
+                    codes.APP_GROUP_UNDECIDED,
                     f"policy {pid} {'excludes' if excluding else 'includes'} Office365; whether portal "
                     f"{portal} belongs to that group cannot be decided from Microsoft's list: "
                     "not counted as covered by this policy",
@@ -404,7 +407,7 @@ def _requirement(
         if not combos:
             issues.append(
                 SourceIssue(
-                    "ca_strength_unknown",
+                    codes.CA_STRENGTH_UNKNOWN,
                     f"policy {pid}: authentication strength {strength.get('id')} could not be read; "
                     "counted as demanding no second factor",
                     pid,
@@ -415,7 +418,7 @@ def _requirement(
         if unknown:
             issues.append(
                 SourceIssue(
-                    "ca_strength_combination",
+                    codes.CA_STRENGTH_COMBINATION,
                     f"policy {pid}: unknown authentication combinations {', '.join(unknown)} "
                     "counted as no second factor",
                     pid,
@@ -452,7 +455,8 @@ def map_ca_policy(raw: Mapping[str, Any], ctx: MappingContext) -> MappedPolicy:
     issues: list[SourceIssue] = []
     state = _STATES.get(str(raw.get("state")))
     if state is None:
-        issues.append(SourceIssue("ca_state", f"policy {pid} has state {raw.get('state')!r}; counted as disabled", pid))
+        message = f"policy {pid} has state {raw.get('state')!r}; counted as disabled"
+        issues.append(SourceIssue(codes.CA_STATE, message, pid))
         state = PolicyState.DISABLED
     conditions = raw.get("conditions") if isinstance(raw.get("conditions"), dict) else {}
     assert isinstance(conditions, dict)

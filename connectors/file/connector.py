@@ -17,6 +17,7 @@ from typing import Any
 
 from auditor.interfaces import CollectContext, InputDataError, PermissionCheck, SourceUnavailable
 from auditor.model import PageDigest, SourceIssue, SourceName, SourceSnapshot
+from connectors.file import codes
 from connectors.file.csv_format import parse_csv
 from connectors.file.facts import csv_facts, json_facts
 from connectors.file.json_format import parse_json
@@ -52,7 +53,7 @@ class FileConnector:
                 snap,
                 issues=(
                     *snap.issues,
-                    SourceIssue("file.no_sign_ins", f"{path.name} holds no sign-in log; sign-ins were not checked"),
+                    SourceIssue(codes.NO_SIGN_INS, f"{path.name} holds no sign-in log; sign-ins were not checked"),
                 ),
             )
         ctx.logger.info("source %s: %d accounts read from %s", ctx.source, len(snap.accounts), path)

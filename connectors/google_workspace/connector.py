@@ -1,4 +1,8 @@
-"""The Google Workspace connector: fetch → parse → enforcement mapping.
+"""Long, known debt (STYLE.md): fetching with its paging and retries still shares this
+module with the collection's orchestration; the next split is a ``fetch`` module, as
+Keycloak's.
+
+The Google Workspace connector: fetch → parse → enforcement mapping.
 
 Read-only: only GET requests reach the Admin SDK (users.list, roles.list,
 roleAssignments.list, members.list of the groups holding an admin role, orgunits.list,
@@ -35,7 +39,7 @@ from auditor.model import (
     SourceSnapshot,
     UnreadableRecord,
 )
-from connectors.google_workspace import enforcement, facts, parse, roles
+from connectors.google_workspace import codes, enforcement, facts, parse, roles
 from connectors.google_workspace.client import (
     Fetcher,
     FetchFailed,
@@ -156,7 +160,7 @@ class GoogleWorkspaceConnector:
             # Named on its own: something pointed a request (and its token) elsewhere.
             where = ", ".join(sorted(set(fetcher.redirects)))
             run.issues.append(
-                SourceIssue("google.foreign_link", f"redirects to {where} were not followed", incomplete=True)
+                SourceIssue(codes.FOREIGN_LINK, f"redirects to {where} were not followed", incomplete=True)
             )
         return SourceSnapshot(
             source=self._source,
@@ -212,7 +216,7 @@ class GoogleWorkspaceConnector:
                 ) from exc
             if number == 0:
                 raise SourceUnavailable(f"Google Workspace could not be read: {exc}") from exc
-            run.incomplete("google.users_incomplete", exc)
+            run.incomplete(codes.USERS_INCOMPLETE, exc)
         return users, unreadable
 
     def _role_items(
@@ -345,7 +349,7 @@ class GoogleWorkspaceConnector:
         grant = f"; {refused_hint}" if refused_hint else ""
         run.issues.append(
             SourceIssue(
-                "google.roles_refused" if refused_hint else "google.roles_unreadable",
+                codes.ROLES_REFUSED if refused_hint else codes.ROLES_UNREADABLE,
                 f"admin roles not read: {reason.rstrip('.')}. Privilege comes from the users.list flags instead: "
                 f"{supers} super admins (isAdmin, recorded as {roles.SUPER_ADMIN_ROLE}) and {delegated} delegated "
                 f"admins (isDelegatedAdmin, recorded as {roles.DELEGATED_ADMIN_ROLE}: which roles is unknown){grant}",
@@ -359,10 +363,10 @@ class GoogleWorkspaceConnector:
             page = fetcher.execute(request, "orgunits.list")
             units = parse.parse_org_units(page)
         except FetchFailed as exc:
-            run.incomplete("google.org_units_unreadable", exc)
+            run.incomplete(codes.ORG_UNITS_UNREADABLE, exc)
             return ()
         except parse.ParseError as exc:
-            run.issues.append(SourceIssue("google.org_units_unreadable", f"orgunits.list: {exc}", incomplete=True))
+            run.issues.append(SourceIssue(codes.ORG_UNITS_UNREADABLE, f"orgunits.list: {exc}", incomplete=True))
             return ()
         run.digest("orgunits.list", page, len(units))
         return units
@@ -400,17 +404,17 @@ class GoogleWorkspaceConnector:
                         try:
                             key, value = parse.parse_usage_row(row)
                         except parse.ParseError as exc:
-                            run.issues.append(SourceIssue("google.usage_row_unreadable", str(exc)))
+                            run.issues.append(SourceIssue(codes.USAGE_ROW_UNREADABLE, str(exc)))
                             continue
                         counts[key] = value
             except FetchFailed as exc:
-                run.incomplete("google.usage_report_unreadable", exc)
+                run.incomplete(codes.USAGE_REPORT_UNREADABLE, exc)
                 return None
             if not lagging:
                 if lag > first:
                     run.issues.append(
                         SourceIssue(
-                            "google.usage_report_lag",
+                            codes.USAGE_REPORT_LAG,
                             f"the usage report was not available for recent days; used {day.isoformat()}",
                         )
                     )
@@ -420,7 +424,7 @@ class GoogleWorkspaceConnector:
         if partial is not None:
             run.issues.append(
                 SourceIssue(
-                    "google.usage_report_partial",
+                    codes.USAGE_REPORT_PARTIAL,
                     f"only partial usage data was available; used {partial[0].isoformat()}, "
                     "users missing from it count as 'enrolled, kind unspecified'",
                 )
@@ -428,7 +432,7 @@ class GoogleWorkspaceConnector:
             return partial[1]
         run.issues.append(
             SourceIssue(
-                "google.usage_report_unavailable",
+                codes.USAGE_REPORT_UNAVAILABLE,
                 f"no usage report in the last {self._settings.max_report_lag_days} days: security keys and "
                 "passkeys unknown, every enrolled user counts as 'enrolled, kind unspecified' (weak)",
             )
@@ -460,7 +464,7 @@ class GoogleWorkspaceConnector:
         if missing:
             run.issues.append(
                 SourceIssue(
-                    "google.usage_report_missing_users",
+                    codes.USAGE_REPORT_MISSING_USERS,
                     f"{len(missing)} enrolled users are not in the usage report (new since?): their second "
                     f"factor counts as 'kind unspecified' (weak); first: {', '.join(missing[:5])}",
                 )
@@ -481,7 +485,7 @@ class GoogleWorkspaceConnector:
         if len(extra) > unreadable:
             run.issues.append(
                 SourceIssue(
-                    "google.users_short_read",
+                    codes.USERS_SHORT_READ,
                     f"the usage report names {len(extra)} users that users.list did not return: the listing "
                     f"ended early (or they were deleted since the report's day); first: {', '.join(extra[:3])}",
                     incomplete=True,
@@ -530,7 +534,7 @@ class GoogleWorkspaceConnector:
                     try:
                         events = parse.parse_login_activity(item)
                     except parse.ParseError as exc:
-                        run.issues.append(SourceIssue("google.login_event_unreadable", str(exc)))
+                        run.issues.append(SourceIssue(codes.LOGIN_EVENT_UNREADABLE, str(exc)))
                         continue
                     for event in events:
                         for value in event.unknown_challenges:
@@ -549,15 +553,15 @@ class GoogleWorkspaceConnector:
                             )
                         )
         except TokenRefused as exc:
-            run.issues.append(SourceIssue("google.login_audit_refused", f"login audit not read: {exc}"))
+            run.issues.append(SourceIssue(codes.LOGIN_AUDIT_REFUSED, f"login audit not read: {exc}"))
             return (), False
         except FetchFailed as exc:
-            run.incomplete("google.login_audit_incomplete", exc)
+            run.incomplete(codes.LOGIN_AUDIT_INCOMPLETE, exc)
             return tuple(sorted(out, key=lambda s: (s.time, s.account_id))), False
         for value, n in sorted(unknown_challenges.items()):
             run.issues.append(
                 SourceIssue(
-                    "google.unknown_challenge_method",
+                    codes.UNKNOWN_CHALLENGE_METHOD,
                     f"login_challenge_method {value!r} is not one this connector knows: counted as no second "
                     f"factor ({n} sign-ins)",
                     value,
@@ -565,7 +569,7 @@ class GoogleWorkspaceConnector:
             )
         if unknown_actors:
             run.issues.append(
-                SourceIssue("google.login_unknown_actor", f"{unknown_actors} sign-ins by accounts not in users.list")
+                SourceIssue(codes.LOGIN_UNKNOWN_ACTOR, f"{unknown_actors} sign-ins by accounts not in users.list")
             )
         return tuple(sorted(out, key=lambda s: (s.time, s.account_id))), True
 

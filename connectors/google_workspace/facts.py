@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from auditor.model import Fact, FactRead, SourceIssue
+from connectors.google_workspace import codes
 
 METHODS_POLICY_REASON = (
     "Google's allowed 2-Step Verification methods (an admin console setting per org unit) are not exposed "
@@ -39,7 +40,7 @@ def google_facts(
         why = _first(issues, *codes)
         return FactRead(fact, why is None, why or "")
 
-    users = ("google.users_incomplete",)
+    users = (codes.USERS_INCOMPLETE,)
     out = [
         by(Fact.ACCOUNTS, *users),
         # Enrolment comes from the Directory; the usage report only refines the kind.
@@ -52,7 +53,7 @@ def google_facts(
         else FactRead(
             Fact.ROLES, False, "admin role assignments not read: privileged accounts known only from isAdmin flags"
         ),
-        by(Fact.ACCESS, *users, "google.org_units_unreadable"),
+        by(Fact.ACCESS, *users, codes.ORG_UNITS_UNREADABLE),
         by(Fact.SIGN_IN_TIMES, *users),
     ]
     if sign_ins_collected:
@@ -60,7 +61,7 @@ def google_facts(
     elif not sign_ins:
         out.append(FactRead(Fact.SIGN_IN_LOG, False, "the login audit was not requested for this run"))
     else:
-        refused = next((i.message for i in issues if i.code.startswith("google.login_audit")), "")
+        refused = next((i.message for i in issues if i.code.startswith(codes.LOGIN_AUDIT)), "")
         out.append(FactRead(Fact.SIGN_IN_LOG, False, refused or "the login audit was not read"))
     out.append(FactRead(Fact.LEGACY_AUTH, False, LEGACY_AUTH_REASON))
     return tuple(out)

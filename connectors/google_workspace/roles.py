@@ -24,6 +24,7 @@ from enum import StrEnum
 from typing import Any
 
 from auditor.model import AccountId, RoleId, SourceIssue
+from connectors.google_workspace import codes
 
 # Google's own name (roleName) of the built-in Super Admin role.
 SUPER_ADMIN_ROLE = RoleId("_SEED_ADMIN_ROLE")
@@ -179,7 +180,7 @@ def split_members(
     if strays:
         counts = ", ".join(f"{n} {label}" for label, n in sorted(strays.items()))
         issue = SourceIssue(
-            "google.role_group_member_unknown",
+            codes.ROLE_GROUP_MEMBER_UNKNOWN,
             f"{sum(strays.values())} members of groups holding an admin role are no user of users.list, so no "
             f"account carries their role ({counts}): a service account, an external address, or a user deleted "
             f"or unreadable since. {_first(named)}",
@@ -274,7 +275,7 @@ def resolve(
     if unexpanded:
         issues.append(
             SourceIssue(
-                "google.role_group_unexpanded",
+                codes.ROLE_GROUP_UNEXPANDED,
                 f"{len(unexpanded)} admin role assignments name a group whose members could not be read; "
                 f"those members are privileged only if users.list flags them (isAdmin / isDelegatedAdmin): "
                 f"{_first(unexpanded)}",
@@ -283,7 +284,7 @@ def resolve(
     if flagged_super:
         issues.append(
             SourceIssue(
-                "google.admin_flag_without_role",
+                codes.ADMIN_FLAG_WITHOUT_ROLE,
                 f"{len(flagged_super)} users have isAdmin true but no super-admin role assignment was read; "
                 f"privileged from the flag as {super_name}: {_first(sorted(flagged_super))}",
             )
@@ -291,7 +292,7 @@ def resolve(
     if flagged_delegated:
         issues.append(
             SourceIssue(
-                "google.delegated_flag_without_role",
+                codes.DELEGATED_FLAG_WITHOUT_ROLE,
                 f"{len(flagged_delegated)} users have isDelegatedAdmin true but no role assignment was read; "
                 f"privileged from the flag as {DELEGATED_ADMIN_ROLE} (which role is unknown): "
                 f"{_first(sorted(flagged_delegated))}",
@@ -300,7 +301,7 @@ def resolve(
     if unknown_roles:
         issues.append(
             SourceIssue(
-                "google.role_unknown",
+                codes.ROLE_UNKNOWN,
                 f"{len(unknown_roles)} roles are assigned but not in roles.list; recorded as role:<roleId>, "
                 f"privileged all the same: {_first(sorted(unknown_roles))}",
             )
@@ -308,7 +309,7 @@ def resolve(
     if unknown_assignees:
         issues.append(
             SourceIssue(
-                "google.role_assignee_unknown",
+                codes.ROLE_ASSIGNEE_UNKNOWN,
                 f"{len(unknown_assignees)} admin role assignments name no user of users.list (a service account, "
                 f"or a user deleted or unreadable since): {_first(unknown_assignees)}",
             )

@@ -24,7 +24,7 @@ from auditor.model import (
     SourceIssue,
     SourceName,
 )
-from connectors.keycloak import flows, parse, policies
+from connectors.keycloak import codes, flows, parse, policies
 from connectors.keycloak.fetch import Idp, Run
 
 
@@ -99,7 +99,7 @@ def enforce(
         if idp.post_broker_flow is None and upstream is None:
             run.issues.append(
                 SourceIssue(
-                    "keycloak.broker_not_audited",
+                    codes.BROKER_NOT_AUDITED,
                     f"identity provider {idp.alias} ({idp.name}): {len(linked)} linked user(s) sign in there and "
                     "no post-broker flow adds a factor here; name the source that audits it in settings.brokers, "
                     "else their brokered access is unknown",
@@ -134,7 +134,7 @@ def enforce(
     if walk.unknown_steps:
         run.issues.append(
             SourceIssue(
-                "keycloak.step_unknown",
+                codes.STEP_UNKNOWN,
                 "executions the auditor does not know, counted as no second factor: "
                 + ", ".join(sorted(walk.unknown_steps)),
             )
@@ -142,13 +142,13 @@ def enforce(
     if walk.unknown_requirements:
         run.issues.append(
             SourceIssue(
-                "keycloak.requirement_unknown",
+                codes.REQUIREMENT_UNKNOWN,
                 "executions with a requirement other than REQUIRED/ALTERNATIVE/CONDITIONAL/DISABLED, "
                 "taken as REQUIRED: " + ", ".join(sorted(walk.unknown_requirements)),
             )
         )
     if walk.truncated:
-        run.incomplete("keycloak.flow_too_complex", f"a flow has more than {flows.MAX_PATHS} ways through")
+        run.incomplete(codes.FLOW_TOO_COMPLEX, f"a flow has more than {flows.MAX_PATHS} ways through")
     access.sort(key=lambda x: (x.account_id, x.portal_id))
     return portals, access, out
 
@@ -185,7 +185,7 @@ def sign_ins(
     if undetermined:
         run.issues.append(
             SourceIssue(
-                "keycloak.sign_in_factor_undetermined",
+                codes.SIGN_IN_FACTOR_UNDETERMINED,
                 f"{undetermined} login event(s) left out: neither their details nor the flows say "
                 "whether a second factor ran",
             )

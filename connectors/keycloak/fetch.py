@@ -21,7 +21,7 @@ from auditor.model import (
     SourceName,
     UnreadableRecord,
 )
-from connectors.keycloak import flows, parse
+from connectors.keycloak import codes, flows, parse
 from connectors.keycloak.client import FetchFailed, KeycloakHttp, digest
 from connectors.keycloak.settings import KeycloakSettings
 
@@ -117,7 +117,7 @@ class Reader:
                 raise AuthenticationError(
                     f"Keycloak refused to count users: {exc} (run `mfa-audit validate`)"
                 ) from None
-            run.issues.append(SourceIssue("keycloak.count_unreadable", f"{exc}: the users listing is not checked"))
+            run.issues.append(SourceIssue(codes.COUNT_UNREADABLE, f"{exc}: the users listing is not checked"))
             expected = None
         if expected is not None:
             http.progress.total("users", expected)
@@ -153,10 +153,10 @@ class Reader:
         except FetchFailed as exc:
             if not raw and exc.permission_denied:
                 raise AuthenticationError(f"Keycloak refused to list users: {exc} (run `mfa-audit validate`)") from None
-            run.incomplete("keycloak.users_incomplete", str(exc))
+            run.incomplete(codes.USERS_INCOMPLETE, str(exc))
         if expected is not None and len(raw) < expected:
             run.incomplete(
-                "keycloak.users_short_read",
+                codes.USERS_SHORT_READ,
                 f"users: {len(raw)} read, /users/count says {expected}: the listing ended early",
             )
         users: list[parse.KeycloakUser] = []
@@ -196,7 +196,7 @@ class Reader:
         run.digests.append(PageDigest("credentials (all users, by id)", digest(sorted(bodies)), len(bodies)))
         if failed:
             run.incomplete(
-                "keycloak.credentials_unreadable",
+                codes.CREDENTIALS_UNREADABLE,
                 f"the credentials of {len(failed)} user(s) could not be read (first: {sorted(failed)[0]}); "
                 "they are listed as unreadable",
             )
@@ -262,7 +262,7 @@ class Reader:
                             held.add(r)
                             todo.append(r)
         except FetchFailed as exc:
-            run.incomplete("keycloak.roles_unreadable", f"{exc}: roles and groups (who is privileged) are unknown")
+            run.incomplete(codes.ROLES_UNREADABLE, f"{exc}: roles and groups (who is privileged) are unknown")
             return {}, {}, False
         return roles_of, groups_of, True
 
@@ -308,7 +308,7 @@ class Reader:
         try:
             raw = http.call("clients", http.admin.get_clients)
         except FetchFailed as exc:
-            run.incomplete("keycloak.clients_unreadable", f"{exc}: portals, access and client roles unknown")
+            run.incomplete(codes.CLIENTS_UNREADABLE, f"{exc}: portals, access and client roles unknown")
             return [], []
         run.page("clients", raw)
         listed = raw if isinstance(raw, list) else []
@@ -319,7 +319,7 @@ class Reader:
         try:
             raw = http.call("identity providers", http.admin.get_idps)
         except FetchFailed as exc:
-            run.incomplete("keycloak.idps_unreadable", f"{exc}: brokered sign-ins unknown")
+            run.incomplete(codes.IDPS_UNREADABLE, f"{exc}: brokered sign-ins unknown")
             return []
         run.page("identity providers", raw)
         out = []
@@ -337,7 +337,7 @@ class Reader:
                     briefRepresentation=True,
                 )
             except FetchFailed as exc:
-                run.incomplete("keycloak.idp_links_unreadable", f"{exc}: who signs in through {alias} is unknown")
+                run.incomplete(codes.IDP_LINKS_UNREADABLE, f"{exc}: who signs in through {alias} is unknown")
                 continue
             post = idp.get("postBrokerLoginFlowAlias")
             out.append(
@@ -362,7 +362,7 @@ class Reader:
         try:
             listing = http.call("authentication flows", http.admin.get_authentication_flows)
         except FetchFailed as exc:
-            run.incomplete("keycloak.flows_unreadable", f"{exc}: enforcement unknown")
+            run.incomplete(codes.FLOWS_UNREADABLE, f"{exc}: enforcement unknown")
             return {}, False, {}
         run.page("authentication flows", listing)
         alias_of = {
@@ -376,7 +376,7 @@ class Reader:
                 if override is not None:
                     if override not in alias_of:
                         run.incomplete(
-                            "keycloak.override_unknown",
+                            codes.OVERRIDE_UNKNOWN,
                             f"client {c.client_id}: flow override {override} names no flow of the realm",
                         )
                     wanted.add(alias_of.get(override))
@@ -398,10 +398,10 @@ class Reader:
                     configured.append(ex)
                 trees[alias] = flows.build(configured)
             except FetchFailed as exc:
-                run.incomplete("keycloak.flow_unreadable", f"{exc}: enforcement through flow {alias} unknown")
+                run.incomplete(codes.FLOW_UNREADABLE, f"{exc}: enforcement through flow {alias} unknown")
                 ok = False
             except flows.FlowError as exc:
-                run.incomplete("keycloak.flow_malformed", f"flow {alias}: {exc}")
+                run.incomplete(codes.FLOW_MALFORMED, f"flow {alias}: {exc}")
                 ok = False
         return trees, ok, alias_of
 
@@ -412,8 +412,8 @@ class Reader:
             raws = self.paged(http, run, "events", f"{self._base}/events", type="LOGIN", dateFrom=start, dateTo=end)
         except FetchFailed as exc:
             if exc.permission_denied:
-                run.issues.append(SourceIssue("keycloak.events_refused", f"sign-ins not read: {exc}"))
+                run.issues.append(SourceIssue(codes.EVENTS_REFUSED, f"sign-ins not read: {exc}"))
                 return None, FactRead(Fact.SIGN_IN_LOG, False, f"the service account lacks view-events ({exc.status})")
-            run.incomplete("keycloak.events_incomplete", str(exc))
+            run.incomplete(codes.EVENTS_INCOMPLETE, str(exc))
             return None, FactRead(Fact.SIGN_IN_LOG, False, str(exc))
         return raws, FactRead(Fact.SIGN_IN_LOG, True)

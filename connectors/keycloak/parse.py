@@ -22,6 +22,7 @@ from auditor.model import (
     SourceName,
     UnreadableRecord,
 )
+from connectors.keycloak import codes
 
 # Credential types Keycloak ships and what they are. Anything else: a coded issue and
 # an UNKNOWN method (never counted as a second factor).
@@ -125,13 +126,13 @@ def parse_credentials(
     items = raw if isinstance(raw, list) else []
     if not isinstance(raw, list):
         issues.append(
-            SourceIssue("keycloak.credentials_malformed", f"credentials of user {user_id}: not a list", user_id)
+            SourceIssue(codes.CREDENTIALS_MALFORMED, f"credentials of user {user_id}: not a list", user_id)
         )
     for item in items:
         ctype = item.get("type") if isinstance(item, Mapping) else None
         if not isinstance(ctype, str) or not ctype:
             issues.append(
-                SourceIssue("keycloak.credential_malformed", f"user {user_id}: a credential without a type", user_id)
+                SourceIssue(codes.CREDENTIAL_MALFORMED, f"user {user_id}: a credential without a type", user_id)
             )
             continue
         types.add(ctype)
@@ -139,7 +140,7 @@ def parse_credentials(
         if kind is None:
             issues.append(
                 SourceIssue(
-                    "keycloak.credential_unknown",
+                    codes.CREDENTIAL_UNKNOWN,
                     f"user {user_id}: credential type {ctype!r} is not one the auditor knows; counted as no factor",
                     user_id,
                 )

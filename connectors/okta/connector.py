@@ -1,4 +1,8 @@
-"""The Okta connector: fetch (SDK, Link paging, paced concurrency) → parse → policies.
+"""Long, known debt (STYLE.md): fetching with its paging, pacing and retries still shares
+this module with the collection's orchestration; the next split is a ``fetch`` module,
+as Keycloak's.
+
+The Okta connector: fetch (SDK, Link paging, paced concurrency) → parse → policies.
 
 Read-only: only GET requests reach Okta, plus the OAuth token request in service-app
 mode. A listing that cannot be read after bounded retries makes the source incomplete
@@ -35,7 +39,7 @@ from auditor.model import (
     SourceSnapshot,
     UnreadableRecord,
 )
-from connectors.okta import facts, incremental, parse, policies
+from connectors.okta import codes, facts, incremental, parse, policies
 from connectors.okta.client import FetchFailed, OktaHttp, Page, TokenRefused, isolated_client
 from connectors.okta.pacing import FamilyStats, Pacer
 from connectors.okta.settings import (
@@ -69,7 +73,7 @@ class _Run:
         for r in page.rejected:
             self.issues.append(
                 SourceIssue(
-                    "okta.schema_rejected",
+                    codes.SCHEMA_REJECTED,
                     f"{endpoint}: the okta SDK's models rejected record {r.record} ({r.reason}); "
                     "that page was read as raw JSON instead",
                     r.record,
@@ -218,7 +222,7 @@ class OktaConnector:
             # Named on its own: the org (or something in between) pointed a request elsewhere.
             where = ", ".join(sorted(set(http.refused_origins)))
             run.incomplete(
-                "okta.foreign_link", f"requests redirected to {where} were not sent (only the org is trusted)"
+                codes.FOREIGN_LINK, f"requests redirected to {where} were not sent (only the org is trusted)"
             )
         member_of: dict[str, list[str]] = {}
         for gid, uids in directory.members.items():
@@ -281,7 +285,7 @@ class OktaConnector:
             except FetchFailed as exc:
                 if not users and exc.permission_denied:
                     raise AuthenticationError(f"Okta refused to list users: {exc} (run `mfa-audit validate`)") from exc
-                run.incomplete("okta.users_incomplete", str(exc))
+                run.incomplete(codes.USERS_INCOMPLETE, str(exc))
                 continue
             for i, item in enumerate(items):
                 parsed = parse.parse_user(item, self._source, f"{endpoint} record {i + 1}")
@@ -307,7 +311,7 @@ class OktaConnector:
             )
         except FetchFailed as exc:
             run.incomplete(
-                "okta.groups_unreadable", f"{exc}: group memberships, group roles and group assignments unknown"
+                codes.GROUPS_UNREADABLE, f"{exc}: group memberships, group roles and group assignments unknown"
             )
             return _Directory({}, {})
         groups = {g.id: g for g in (parse.parse_group(r) for r in raw_groups) if g is not None}
@@ -328,7 +332,7 @@ class OktaConnector:
                     limit=self._settings.page_size,
                 )
             except FetchFailed as exc:
-                run.incomplete("okta.group_members_unreadable", str(exc))
+                run.incomplete(codes.GROUP_MEMBERS_UNREADABLE, str(exc))
                 return gid, None
             return gid, [str(i["id"]) for i in items if isinstance(i, Mapping) and isinstance(i.get("id"), str)]
 
@@ -351,7 +355,7 @@ class OktaConnector:
                 "RoleAssignedUsers",
             )
         except FetchFailed as exc:
-            run.incomplete("okta.roles_unreadable", f"{exc}: who is privileged is unknown")
+            run.incomplete(codes.ROLES_UNREADABLE, f"{exc}: who is privileged is unknown")
             return out
         user_ids: list[str] = []
         for a in assignees:
@@ -374,7 +378,7 @@ class OktaConnector:
                     "roles", f"roles of {kind} {oid}", call, path, "ListGroupAssignedRoles200ResponseInner"
                 )
             except FetchFailed as exc:
-                run.incomplete("okta.roles_unreadable", f"{exc}: privilege of {kind} {oid} unknown")
+                run.incomplete(codes.ROLES_UNREADABLE, f"{exc}: privilege of {kind} {oid} unknown")
                 return kind, oid, None
             run.page(f"roles of {kind}", page)
             return kind, oid, [r for r in (parse.parse_role(i) for i in page.items) if r is not None]
@@ -419,7 +423,7 @@ class OktaConnector:
             for r in page.rejected:
                 run.issues.append(
                     SourceIssue(
-                        "okta.schema_rejected",
+                        codes.SCHEMA_REJECTED,
                         f"factors of user {uid}: the okta SDK's "
                         f"models rejected factor {r.record} ({r.reason}); read as raw JSON",
                         uid,
@@ -437,7 +441,7 @@ class OktaConnector:
         if failed:
             first = ", ".join(sorted(failed)[:5])
             run.incomplete(
-                "okta.factors_unreadable",
+                codes.FACTORS_UNREADABLE,
                 f"the factors of {len(failed)} user(s) could not be read "
                 f"(first: {first}); they are listed as unreadable",
             )
@@ -456,7 +460,7 @@ class OktaConnector:
                 "Application",
             )
         except FetchFailed as exc:
-            run.incomplete("okta.apps_unreadable", f"{exc}: portals and access unknown")
+            run.incomplete(codes.APPS_UNREADABLE, f"{exc}: portals and access unknown")
             return [], []
         apps = [a for a in (parse.parse_app(r, self._source) for r in raw_apps) if a is not None and a.active]
 
@@ -482,7 +486,7 @@ class OktaConnector:
                     "ApplicationGroupAssignment",
                 )
             except FetchFailed as exc:
-                run.incomplete("okta.app_assignments_unreadable", f"{exc}: who can reach {app.portal.name} unknown")
+                run.incomplete(codes.APP_ASSIGNMENTS_UNREADABLE, f"{exc}: who can reach {app.portal.name} unknown")
                 return []
             return self._access_of(run, aid, users, groups, directory)
 
@@ -520,7 +524,7 @@ class OktaConnector:
         if unexplained:
             run.issues.append(
                 SourceIssue(
-                    "okta.app_group_unresolved",
+                    codes.APP_GROUP_UNRESOLVED,
                     f"app {aid}: {len(unexplained)} user(s) "
                     f"assigned through a group not found among its groups (first: "
                     f"{unexplained[0]})",
@@ -571,7 +575,7 @@ class OktaConnector:
                 "NetworkZone",
             )
         except FetchFailed as exc:
-            run.issues.append(SourceIssue("okta.zones_unreadable", f"{exc}: zone conditions name zone ids"))
+            run.issues.append(SourceIssue(codes.ZONES_UNREADABLE, f"{exc}: zone conditions name zone ids"))
             return {}
         return {str(z["id"]): str(z.get("name") or z["id"]) for z in raws if isinstance(z, Mapping) and "id" in z}
 
@@ -595,7 +599,7 @@ class OktaConnector:
                 access, identity = [], False  # Classic Engine: no authentication policies
             run.issues.append(
                 SourceIssue(
-                    "okta.engine",
+                    codes.ENGINE,
                     "Okta Identity Engine: app authentication policies (first match) with the global session policy "
                     "on top"
                     if identity
@@ -615,12 +619,12 @@ class OktaConnector:
             if not identity:
                 out.extend(policies.enroll_policy(p, lookups) for p in await self._policy_set(http, run, "MFA_ENROLL"))
         except FetchFailed as exc:
-            run.incomplete("okta.policies_unreadable", f"{exc}: enforcement unknown")
+            run.incomplete(codes.POLICIES_UNREADABLE, f"{exc}: enforcement unknown")
         unlinked = [a.portal.id for a in apps if not a.access_policy]
         if unlinked and any(p.vendor_kind == policies.ACCESS_KIND for p in out):
             run.issues.append(
                 SourceIssue(
-                    "okta.app_without_policy",
+                    codes.APP_WITHOUT_POLICY,
                     f"{len(unlinked)} app(s) name no authentication policy (first: {unlinked[0]})",
                 )
             )
@@ -648,16 +652,16 @@ class OktaConnector:
             )
         except FetchFailed as exc:
             if exc.permission_denied:
-                run.issues.append(SourceIssue("okta.logs_refused", f"sign-ins not read: {exc}"))
+                run.issues.append(SourceIssue(codes.LOGS_REFUSED, f"sign-ins not read: {exc}"))
                 return (), False
-            run.incomplete("okta.logs_incomplete", str(exc))
+            run.incomplete(codes.LOGS_INCOMPLETE, str(exc))
             return (), False
         events = []
         for raw in raws:
             try:
                 events.append(parse.parse_log_event(raw))
             except parse.ParseError as exc:
-                run.issues.append(SourceIssue("okta.log_event_unreadable", str(exc)))
+                run.issues.append(SourceIssue(codes.LOG_EVENT_UNREADABLE, str(exc)))
         found = parse.sign_ins(e for e in events if start <= e.time < end)
         return tuple(sorted(found, key=lambda s: (s.time, s.account_id))), True
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from auditor.model import Fact, FactRead, SourceIssue
+from connectors.okta import codes
 
 METHODS_POLICY_REASON = (
     "Okta's authenticator availability (/api/v1/authenticators) is not read by this connector: registered "
@@ -19,25 +20,25 @@ METHODS_POLICY_REASON = (
 LEGACY_AUTH_REASON = "Okta has no tenant-wide legacy-protocol switch that this connector reads"
 
 _PHASES: dict[Fact, tuple[str, ...]] = {
-    Fact.ACCOUNTS: ("okta.users_incomplete",),
-    Fact.METHODS: ("okta.users_incomplete", "okta.factors_unreadable"),
-    Fact.POLICIES: ("okta.policies_unreadable",),
-    Fact.ROLES: ("okta.users_incomplete", "okta.roles_unreadable", "okta.groups_unreadable"),
+    Fact.ACCOUNTS: (codes.USERS_INCOMPLETE,),
+    Fact.METHODS: (codes.USERS_INCOMPLETE, codes.FACTORS_UNREADABLE),
+    Fact.POLICIES: (codes.POLICIES_UNREADABLE,),
+    Fact.ROLES: (codes.USERS_INCOMPLETE, codes.ROLES_UNREADABLE, codes.GROUPS_UNREADABLE),
     Fact.ACCESS: (
-        "okta.apps_unreadable",
-        "okta.app_assignments_unreadable",
-        "okta.groups_unreadable",
-        "okta.group_members_unreadable",
+        codes.APPS_UNREADABLE,
+        codes.APP_ASSIGNMENTS_UNREADABLE,
+        codes.GROUPS_UNREADABLE,
+        codes.GROUP_MEMBERS_UNREADABLE,
     ),
-    Fact.SIGN_IN_TIMES: ("okta.users_incomplete",),
+    Fact.SIGN_IN_TIMES: (codes.USERS_INCOMPLETE,),
 }
 
 
 def okta_facts(issues: Iterable[SourceIssue], *, sign_ins: bool, sign_ins_collected: bool) -> tuple[FactRead, ...]:
     issues = tuple(issues)
     out = []
-    for fact, codes in _PHASES.items():
-        why = next((i.message for i in issues if i.code in codes and i.incomplete), None)
+    for fact, phase_codes in _PHASES.items():
+        why = next((i.message for i in issues if i.code in phase_codes and i.incomplete), None)
         out.append(FactRead(fact, why is None, why or ""))
     out.append(FactRead(Fact.METHODS_POLICY, False, METHODS_POLICY_REASON))
     if sign_ins_collected:
@@ -45,7 +46,7 @@ def okta_facts(issues: Iterable[SourceIssue], *, sign_ins: bool, sign_ins_collec
     elif not sign_ins:
         out.append(FactRead(Fact.SIGN_IN_LOG, False, "the system log was not requested for this run"))
     else:
-        why = next((i.message for i in issues if i.code in ("okta.logs_refused", "okta.logs_incomplete")), "")
+        why = next((i.message for i in issues if i.code in (codes.LOGS_REFUSED, codes.LOGS_INCOMPLETE)), "")
         out.append(FactRead(Fact.SIGN_IN_LOG, False, why or "the system log was not read"))
     out.append(FactRead(Fact.LEGACY_AUTH, False, LEGACY_AUTH_REASON))
     return tuple(out)

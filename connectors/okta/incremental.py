@@ -25,6 +25,7 @@ from typing import Any
 
 from auditor.interfaces import CollectContext
 from auditor.model import Method, PageDigest, SourceIssue, SourceSnapshot
+from connectors.okta import codes
 from connectors.okta.client import FetchFailed, OktaHttp
 
 # The snapshot records which org it came from as a digest of the org URL (no new model
@@ -37,7 +38,7 @@ FACTOR_EVENT_PREFIXES = ("user.mfa.factor.", "system.mfa.factor.")
 LOG_FILTER = " or ".join(f'eventType sw "{p}"' for p in FACTOR_EVENT_PREFIXES)
 LOG_PAGE_SIZE = 1000
 # Issues that belong to one user's factor list: reused along with that list.
-FACTOR_ISSUE_CODES = frozenset({"okta.factor_unreadable", "okta.factor_unknown"})
+FACTOR_ISSUE_CODES = frozenset({codes.FACTOR_UNREADABLE, codes.FACTOR_UNKNOWN})
 
 Pages = Callable[..., Awaitable[list[Any]]]
 
@@ -90,7 +91,7 @@ def baseline(previous: SourceSnapshot | None, org_url: str, now: datetime) -> Ba
 def _is_factor_issue(issue: SourceIssue) -> bool:
     if issue.code in FACTOR_ISSUE_CODES:
         return True
-    return issue.code == "okta.schema_rejected" and issue.message.startswith("factors of user ")
+    return issue.code == codes.SCHEMA_REJECTED and issue.message.startswith("factors of user ")
 
 
 def event_users(events: Iterable[Any]) -> set[str] | None:
@@ -171,7 +172,7 @@ async def reusable(
     methods = {u: base.methods[u] for u in keep}
     issues = [i for u in keep for i in base.issues.get(u, ())]
     note = SourceIssue(
-        "okta.incremental",
+        codes.INCREMENTAL,
         f"factors re-read for {len(user_ids) - len(keep)} of {len(user_ids)} users (changed since the previous "
         f"snapshot of {since}: {len(updated)} updated, {len(events)} factor events, or not in it); "
         f"the other {len(keep)} reused from that snapshot",
@@ -180,7 +181,7 @@ async def reusable(
 
 
 def _full(reason: str) -> Reuse:
-    return Reuse({}, (SourceIssue("okta.incremental", f"full factor collection: {reason}"),))
+    return Reuse({}, (SourceIssue(codes.INCREMENTAL, f"full factor collection: {reason}"),))
 
 
 __all__ = ["ORG_ENDPOINT", "Baseline", "Reuse", "baseline", "event_users", "org_digest", "reusable"]

@@ -24,6 +24,7 @@ from auditor.model import (
     SourceName,
     UnreadableRecord,
 )
+from connectors.okta import codes
 
 JsonObject = Mapping[str, Any]
 
@@ -125,7 +126,7 @@ def parse_user(raw: Any, source: SourceName, where: str) -> OktaUser | Unreadabl
     issue = None
     if status not in KNOWN_STATUSES:
         issue = SourceIssue(
-            "okta.user_status_unknown",
+            codes.USER_STATUS_UNKNOWN,
             f"user {uid} has status {status!r}, not one Okta documents: kept in scope as if it could sign in",
             uid,
         )
@@ -173,7 +174,7 @@ def parse_factor(raw: Any, user: str) -> tuple[Method | None, SourceIssue | None
     """One factor → a method (None when it is no enrolment), with an issue when its
     type, provider or status is one this connector does not know."""
     if not isinstance(raw, Mapping):
-        return None, SourceIssue("okta.factor_unreadable", f"user {user}: a factor is not a JSON object", user)
+        return None, SourceIssue(codes.FACTOR_UNREADABLE, f"user {user}: a factor is not a JSON object", user)
     factor_type = _str(raw, "factorType") or ""
     status = _str(raw, "status") or ""
     provider = _str(raw, "provider") or "?"
@@ -184,7 +185,7 @@ def parse_factor(raw: Any, user: str) -> tuple[Method | None, SourceIssue | None
     if method_status is None:
         method_status = MethodStatus.PENDING  # kept as evidence, never counted
         issue = SourceIssue(
-            "okta.factor_status_unknown",
+            codes.FACTOR_STATUS_UNKNOWN,
             f"user {user}: factor {raw.get('id')} ({factor_type or '?'}) has status {status or '(none)'!r}, not one "
             "Okta documents: not counted as an enrolment",
             user,
@@ -199,7 +200,7 @@ def parse_factor(raw: Any, user: str) -> tuple[Method | None, SourceIssue | None
         kind = FACTOR_KINDS[factor_type]
     else:
         issue = SourceIssue(
-            "okta.factor_unknown",
+            codes.FACTOR_UNKNOWN,
             f"user {user}: factor type {factor_type or '(none)'!r} (provider {provider}) is not one this connector "
             "knows; counted as unknown (no second factor)",
             user,
@@ -207,7 +208,7 @@ def parse_factor(raw: Any, user: str) -> tuple[Method | None, SourceIssue | None
         return Method(MethodKind.UNKNOWN, factor_type or "unknown", method_status, registered), issue
     if issue is None and provider not in FACTOR_PROVIDERS.get(factor_type, frozenset()):
         issue = SourceIssue(
-            "okta.factor_provider_unknown",
+            codes.FACTOR_PROVIDER_UNKNOWN,
             f"user {user}: factor type {factor_type!r} from provider {provider!r}, not one Okta documents for it; "
             "judged by its type",
             user,

@@ -31,7 +31,7 @@ from auditor.model import (
     Scope,
     SourceIssue,
 )
-from connectors.okta import assurance
+from connectors.okta import assurance, codes
 
 JsonObject = Mapping[str, Any]
 
@@ -175,22 +175,22 @@ def access_requirement(actions: JsonObject | None, where: str) -> tuple[Requirem
     see ``assurance`` for how constraints and method chains are judged."""
     sign_on = actions.get("appSignOn") if isinstance(actions, Mapping) else None
     if not isinstance(sign_on, Mapping):
-        return Requirement.NONE, SourceIssue("okta.rule_uninterpreted", f"{where}: no appSignOn action", where)
+        return Requirement.NONE, SourceIssue(codes.RULE_UNINTERPRETED, f"{where}: no appSignOn action", where)
     if sign_on.get("access") == "DENY":
         return Requirement.BLOCK, None
     method = sign_on.get("verificationMethod")
     if not isinstance(method, Mapping):
-        return Requirement.NONE, SourceIssue("okta.rule_uninterpreted", f"{where}: no verificationMethod", where)
+        return Requirement.NONE, SourceIssue(codes.RULE_UNINTERPRETED, f"{where}: no verificationMethod", where)
     vtype = method.get("type", "ASSURANCE")
     if vtype == "ASSURANCE":
         judged = assurance.judge_assurance(method)
-        code = "okta.constraint_unknown"
+        code = codes.CONSTRAINT_UNKNOWN
     elif vtype == "AUTH_METHOD_CHAIN":
         judged = assurance.judge_chain(method)
-        code = "okta.chain_method_unknown"
+        code = codes.CHAIN_METHOD_UNKNOWN
     else:
         return Requirement.NONE, SourceIssue(
-            "okta.rule_uninterpreted", f"{where}: verification method {vtype!r} not interpreted; counted as none", where
+            codes.RULE_UNINTERPRETED, f"{where}: verification method {vtype!r} not interpreted; counted as none", where
         )
     if judged.unknown:
         return judged.requirement, SourceIssue(
@@ -205,7 +205,7 @@ def access_requirement(actions: JsonObject | None, where: str) -> tuple[Requirem
 def sign_on_requirement(actions: JsonObject | None, where: str) -> tuple[Requirement, SourceIssue | None]:
     signon = actions.get("signon") if isinstance(actions, Mapping) else None
     if not isinstance(signon, Mapping):
-        return Requirement.NONE, SourceIssue("okta.rule_uninterpreted", f"{where}: no signon action", where)
+        return Requirement.NONE, SourceIssue(codes.RULE_UNINTERPRETED, f"{where}: no signon action", where)
     if signon.get("access") == "DENY":
         return Requirement.BLOCK, None
     return (Requirement.MFA if signon.get("requireFactor") is True else Requirement.NONE), None

@@ -1,4 +1,7 @@
-"""The one seeded generator of the sample organisation.
+"""Kept whole on purpose: one seeded generator; its tables and the order in which it draws
+from the random generator must stay together for the demo to be reproducible.
+
+The one seeded generator of the sample organisation.
 
 "Mutuelle Exemple", a made-up health-insurance payment provider (tiers payant). The
 demo, the tests and the benchmarks all take their organisations from here, at any

@@ -1,36 +1,17 @@
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
-from pathlib import Path
-from types import ModuleType
 
 import pytest
 from rich.console import Console
 
-from auditor import check
+from auditor import check, check_output
 from auditor.config_model import IdentityLink
 from auditor.interfaces import AuditorError
 from auditor.model import CoverageStatus
 from auditor.store import EvidenceStore, StoredRun
 from connectors.sandbox.sample_org import SampleOrg
-
-_SUPPORT = Path(__file__).with_name("store_support.py")
-
-
-def _load_support() -> ModuleType:
-    """The shared test data module, by path (tests are not a package under importlib mode)."""
-    if "mfa_store_support" not in sys.modules:
-        spec = importlib.util.spec_from_file_location("mfa_store_support", _SUPPORT)
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules["mfa_store_support"] = module
-        spec.loader.exec_module(module)
-    return sys.modules["mfa_store_support"]
-
-
-sup = _load_support()
+from tests.support import store as sup
 
 
 @pytest.fixture(scope="module")
@@ -187,8 +168,8 @@ def test_json_and_terminal_output(org: SampleOrg, run: StoredRun) -> None:
     principal = org.sources["entra"].accounts[5].principal
     a = check.check_account(run, principal)
     p = check.check_portal(run, "app-claims")
-    a_data = json.loads(json.dumps(check.account_to_data(a)))
-    p_data = json.loads(json.dumps(check.portal_to_data(p)))
+    a_data = json.loads(json.dumps(check_output.account_to_data(a)))
+    p_data = json.loads(json.dumps(check_output.portal_to_data(p)))
     assert a_data["accounts"][0]["principal"] == principal
     assert a_data["run"]["run_id"] == "run-1"
     assert p_data["portal"]["id"] == "app-claims"
@@ -197,8 +178,8 @@ def test_json_and_terminal_output(org: SampleOrg, run: StoredRun) -> None:
     assert statuses <= {s.value for s in CoverageStatus}
 
     console = Console(record=True, width=250)
-    check.print_account(a, console)
-    check.print_portal(p, console, limit=3)
+    check_output.print_account(a, console)
+    check_output.print_portal(p, console, limit=3)
     text = console.export_text()
     assert f"and {len(p.accounts) - 3} more (--limit, or --json for all)" in text
     assert principal in text
@@ -210,5 +191,5 @@ def test_terminal_output_is_not_markup(run: StoredRun) -> None:
     answer = check.check_account(run, run.snapshot.sources[0].accounts[5].principal)
     answer = check.AccountAnswer("[bold]x[/bold]", answer.run, answer.accounts, answer.access, answer.findings)
     console = Console(record=True, width=250)
-    check.print_account(answer, console)
+    check_output.print_account(answer, console)
     assert "[bold]x[/bold]" in console.export_text()

@@ -67,7 +67,7 @@ def test_chunks_of_another_snapshot_are_encoded_not_taken_from_the_kept_file(sna
 def test_a_stored_run_brings_its_snapshot_file_back_without_encoding(
     snapshot: Snapshot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from tests.auditor.render.conftest import audit_result
+    from tests.support.reports import audit_result
 
     result = audit_result(snapshot)
     store = EvidenceStore(tmp_path / "ev.sqlite3", chunk_bytes=2048)

@@ -3,14 +3,11 @@ the engine's messages exactly, French has every message, and the report shows it
 
 from __future__ import annotations
 
-import importlib.util
 import io
 import json
 import string
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
@@ -47,20 +44,8 @@ from auditor.render.html import HtmlRenderer
 from auditor.render.i18n import LANGUAGES, Translator, finding_messages
 from auditor.rules import RULES
 from auditor.serialise import from_data, result_from_data, result_to_data, to_data
+from tests.support import reports as R
 
-
-def _load_render_fixtures() -> ModuleType:
-    # The render tests' helpers (sample organisation, engine, report context); imported by
-    # path because tests are not a package (--import-mode=importlib).
-    path = Path(__file__).parent / "render" / "conftest.py"
-    spec = importlib.util.spec_from_file_location("_render_fixtures_for_messages", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-R = _load_render_fixtures()
 NOW = datetime(2026, 11, 15, 9, 0, tzinfo=UTC)
 S = SourceName("s")
 PAYROLL = Portal(S, PortalId("payroll"), "Payroll", tags=("sensitive",))

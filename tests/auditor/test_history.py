@@ -1,36 +1,19 @@
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from dataclasses import dataclass, replace
 from datetime import timedelta
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 from rich.console import Console
 
-from auditor import history
+from auditor import history, history_output
 from auditor.model import Severity
 from auditor.store import EvidenceStore, StoredRun, short_run_id
 from connectors.sandbox.sample_org import SampleOrg
+from tests.support import store as sup
 
-_SUPPORT = Path(__file__).with_name("store_support.py")
-
-
-def _load_support() -> ModuleType:
-    """The shared test data module, by path (tests are not a package under importlib mode)."""
-    if "mfa_store_support" not in sys.modules:
-        spec = importlib.util.spec_from_file_location("mfa_store_support", _SUPPORT)
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules["mfa_store_support"] = module
-        spec.loader.exec_module(module)
-    return sys.modules["mfa_store_support"]
-
-
-sup = _load_support()
 Key = tuple[str, str, str, str]
 
 
@@ -203,8 +186,8 @@ def test_terminal_output(quarters: Quarters) -> None:
     store = quarters.store
     r1, r2 = quarters.runs[:2]
     console = Console(record=True, width=200)
-    history.history_table(store.runs(), console)
-    history.print_diff(history.diff_runs(r1, r2), console, limit=2)
+    history_output.history_table(store.runs(), console)
+    history_output.print_diff(history.diff_runs(r1, r2), console, limit=2)
     text = console.export_text()
     # Tables show the short id (the digest part) that every command accepts.
     assert all(short_run_id(r.run_id) in text for r in store.runs())
@@ -217,8 +200,8 @@ def test_markup_in_names_is_printed_as_is() -> None:
     from auditor.metrics import CoverageSummary
 
     console = Console(record=True, width=200)
-    history.history_table([], console)
-    table = history._coverage_table(
+    history_output.history_table([], console)
+    table = history_output._coverage_table(
         "Coverage by portal",
         history.coverage_changes([], [CoverageSummary("s/[b]", "[bold]x[/bold]", 1, 1)]),
         console,

@@ -1,33 +1,15 @@
 from __future__ import annotations
 
-import importlib.util
-import sys
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
 from auditor import history, retention
 from auditor.model import SourceIssue
 from auditor.store import EvidenceStore, RunPurged
-
-_SUPPORT = Path(__file__).with_name("store_support.py")
-
-
-def _load_support() -> ModuleType:
-    """The shared test data module, by path (tests are not a package under importlib mode)."""
-    if "mfa_store_support" not in sys.modules:
-        spec = importlib.util.spec_from_file_location("mfa_store_support", _SUPPORT)
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules["mfa_store_support"] = module
-        spec.loader.exec_module(module)
-    return sys.modules["mfa_store_support"]
-
-
-sup = _load_support()
+from tests.support import store as sup
 
 
 def file_bytes(store: EvidenceStore) -> bytes:

@@ -3,8 +3,6 @@ are derived from the model's type hints, so a new field is covered without edits
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
-
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -17,28 +15,10 @@ from auditor.serialise import (
     source_snapshot_from_json,
     source_snapshot_to_json,
 )
-from tests.auditor.model_strategies import model_strategies
+from tests.support.model_strategies import round_trip_strategies
 
 _TEXT = st.text(max_size=12)
-# Aware date-times at minute offsets (what ISO 8601 writes and reads back).
-_OFFSETS = st.integers(-23 * 60 - 59, 23 * 60 + 59).map(lambda m: timezone(timedelta(minutes=m)))
-_AWARE = st.builds(
-    lambda dt, tz: dt.replace(tzinfo=tz),
-    st.datetimes(min_value=datetime(1971, 1, 1), max_value=datetime(2100, 1, 1)),
-    _OFFSETS,
-)
-
-
-strategy_for = model_strategies(
-    {
-        datetime: _AWARE,
-        date: st.dates(),
-        str: _TEXT,
-        int: st.integers(-(2**53), 2**53),
-        bool: st.booleans(),
-    },
-    max_items=3,
-)
+strategy_for = round_trip_strategies(text_size=12)
 
 
 SOURCE_SNAPSHOTS = strategy_for(SourceSnapshot)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from collections.abc import Iterator
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -26,7 +26,7 @@ from auditor.serialise import (
     snapshot_to_json,
 )
 from connectors.sandbox.sample_org import generate
-from tests.auditor.model_strategies import model_strategies
+from tests.support.model_strategies import round_trip_strategies
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +41,7 @@ def sample() -> Snapshot:
 
 @pytest.fixture(scope="module")
 def result(sample: Snapshot) -> AuditResult:
-    from tests.auditor.render.conftest import audit_result
+    from tests.support.reports import audit_result
 
     found: AuditResult = audit_result(sample)
     assert found.coverage and found.findings  # not vacuous
@@ -208,15 +208,7 @@ def test_an_error_of_the_source_itself_goes_through(sample: Snapshot) -> None:
 # --- generated models and perturbed values ---------------------------------------------------
 
 _TEXT = st.text(max_size=8)
-_AWARE = st.builds(
-    lambda dt, minutes: dt.replace(tzinfo=timezone(timedelta(minutes=minutes))),
-    st.datetimes(min_value=datetime(1971, 1, 1), max_value=datetime(2100, 1, 1)),
-    st.integers(-23 * 60, 23 * 60),
-)
-strategy_for = model_strategies(
-    {datetime: _AWARE, date: st.dates(), str: _TEXT, int: st.integers(-(2**53), 2**53), bool: st.booleans()},
-    max_items=3,
-)
+strategy_for = round_trip_strategies(text_size=8)
 SNAPSHOTS = st.builds(
     Snapshot,
     period=_TEXT,

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from auditor import canonical_json, model, serialise
 from auditor.model import Account, AccountKind, Severity, Snapshot, SourceSnapshot
 from connectors.sandbox.sample_org import generate
-from tests.auditor.model_strategies import model_strategies
+from tests.support.model_strategies import model_strategies
 
 
 def reference(snapshot: Snapshot) -> str:

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import os
 import sqlite3
 import stat
@@ -12,7 +11,6 @@ import time
 import zlib
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
@@ -29,22 +27,7 @@ from auditor.store import (
     StoreError,
     default_path,
 )
-
-_SUPPORT = Path(__file__).with_name("store_support.py")
-
-
-def _load_support() -> ModuleType:
-    """The shared test data module, by path (tests are not a package under importlib mode)."""
-    if "mfa_store_support" not in sys.modules:
-        spec = importlib.util.spec_from_file_location("mfa_store_support", _SUPPORT)
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules["mfa_store_support"] = module
-        spec.loader.exec_module(module)
-    return sys.modules["mfa_store_support"]
-
-
-sup = _load_support()
+from tests.support import store as sup
 
 NOW = datetime(2026, 11, 15, 9, 0, tzinfo=UTC)
 CONFIG = "organisation:\n  name: Test\nperiod: 2026-Q4\n"
@@ -225,8 +208,8 @@ SAVER = textwrap.dedent(
     import importlib.util, os, sys, time
     from pathlib import Path
     from datetime import UTC, datetime, timedelta
-    spec = importlib.util.spec_from_file_location("mfa_store_support", sys.argv[1])
-    sup = importlib.util.module_from_spec(spec); spec.loader.exec_module(sup)
+    sys.path.insert(0, sys.argv[1])
+    from tests.support import store as sup
     from auditor.store import EvidenceStore
     path, prefix, count, die_at, go = Path(sys.argv[2]), sys.argv[3], int(sys.argv[4]), sys.argv[5], Path(sys.argv[6])
 
@@ -253,12 +236,13 @@ SAVER = textwrap.dedent(
 
 def saver(path: Path, prefix: str, count: int, die_at: str, go: Path) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
-        [sys.executable, "-c", SAVER, str(_SUPPORT), str(path), prefix, str(count), die_at, str(go)],
+        [sys.executable, "-c", SAVER, str(ROOT), str(path), prefix, str(count), die_at, str(go)],
         cwd=ROOT,
         stderr=subprocess.PIPE,
     )
 
 
+@pytest.mark.slow  # a subprocess (pdftotext, another Python) or a whole PDF
 @pytest.mark.parametrize("die_at", ["sources", "findings", "snapshot", "result", "config", "commit"])
 def test_process_killed_mid_save_leaves_no_trace(tmp_path: Path, die_at: str) -> None:
     path = tmp_path / "ev.sqlite3"
@@ -273,6 +257,7 @@ def test_process_killed_mid_save_leaves_no_trace(tmp_path: Path, die_at: str) ->
     assert set(table_counts(path).values()) == {0}
 
 
+@pytest.mark.slow  # a subprocess (pdftotext, another Python) or a whole PDF
 def test_sigkill_mid_transaction_leaves_no_trace(tmp_path: Path) -> None:
     path = tmp_path / "ev.sqlite3"
     go = tmp_path / "go"
@@ -291,6 +276,7 @@ def test_sigkill_mid_transaction_leaves_no_trace(tmp_path: Path) -> None:
     assert set(table_counts(path).values()) == {0}
 
 
+@pytest.mark.slow  # a subprocess (pdftotext, another Python) or a whole PDF
 def test_two_processes_saving_at_once(tmp_path: Path) -> None:
     path = tmp_path / "ev.sqlite3"
     go = tmp_path / "go"

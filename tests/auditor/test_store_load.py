@@ -5,10 +5,8 @@ damaged store ``StoreCorrupt`` (nothing decoded is returned)."""
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import json
 import sqlite3
-import sys
 import zlib
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,19 +18,13 @@ from auditor import evidence, serialise
 from auditor.model import AuditResult, Snapshot
 from auditor.serialise import result_to_data, snapshot_to_json
 from auditor.store import EvidenceStore, StoreCorrupt
+from tests.support import store as store_support
 
-_SUPPORT = Path(__file__).with_name("store_support.py")
 NOW = datetime(2026, 11, 15, 9, 0, tzinfo=UTC)
 
 
 def _support() -> ModuleType:
-    if "mfa_store_support" not in sys.modules:
-        spec = importlib.util.spec_from_file_location("mfa_store_support", _SUPPORT)
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules["mfa_store_support"] = module
-        spec.loader.exec_module(module)
-    return sys.modules["mfa_store_support"]
+    return store_support
 
 
 @pytest.fixture(scope="module")

@@ -30,6 +30,8 @@ from connectors.sandbox.demo import demo_config
 
 from .harness import ORG
 
+pytestmark = pytest.mark.slow  # end to end: the CLI in a subprocess
+
 GRAPH_SECRET = "GraphPlant~Secret.8c1f5e2a9d"
 OKTA_TOKEN = "00OktaPlantToken-4b7e91d3c6"
 NOW = "2026-11-15T09:00:00Z"

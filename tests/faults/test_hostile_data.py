@@ -25,6 +25,8 @@ from connectors.sandbox.sample_org import SampleOrg
 
 from .harness import ORG
 
+pytestmark = pytest.mark.slow  # end to end: the CLI in a subprocess
+
 SCRIPT = "<script>alert('pwned')</script>"
 IMG = '<img src="file:///etc/passwd" onerror="alert(1)">'
 CSS = "<style>body{background:url(https://attacker.invalid/x.png)}</style>"

@@ -1,4 +1,7 @@
-"""The Google sandbox's HTTP side: a plain-HTTP ThreadingHTTPServer on 127.0.0.1 that
+"""Kept whole on purpose: one vendor API's HTTP surface (routes, paging, error envelopes,
+switchable faults), as the tests drive it.
+
+The Google sandbox's HTTP side: a plain-HTTP ThreadingHTTPServer on 127.0.0.1 that
 speaks the OAuth JWT-bearer grant and the Admin SDK paths the connector reads, in
 Google's shapes (nextPageToken paging, ``{"error": {...}}`` envelopes), with faults
 switchable per test."""

@@ -1,4 +1,7 @@
-"""A loopback HTTPS server speaking the parts of Microsoft Graph (and the Entra token
+"""Kept whole on purpose: one vendor API's HTTP surface (routes, paging, batching, error
+envelopes, switchable faults), as the tests drive it.
+
+A loopback HTTPS server speaking the parts of Microsoft Graph (and the Entra token
 endpoint) that the connector uses, with switchable faults.
 
 Faithful where the connector depends on it: absolute ``@odata.nextLink`` on the

@@ -1,4 +1,7 @@
-"""The sample organisation's Entra truth in Microsoft Graph's own JSON shapes.
+"""Kept whole on purpose: the whole Entra truth in Graph's shapes, the independent writer
+that the connector's reverse mapping is tested against.
+
+The sample organisation's Entra truth in Microsoft Graph's own JSON shapes.
 
 Everything here is derived from ``org.truth("entra")`` and the org's side tables
 (group names, role names, PIM-eligible accounts); nothing is random beyond the seed.

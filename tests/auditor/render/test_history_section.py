@@ -97,6 +97,7 @@ def _html(ctx: ReportContext) -> str:
     return out.getvalue().decode("utf-8")
 
 
+@pytest.mark.slow  # a subprocess (pdftotext, another Python) or a whole PDF
 @pytest.mark.parametrize(
     ("language", "expected"),
     [

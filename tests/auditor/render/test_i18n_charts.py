@@ -13,7 +13,8 @@ from auditor.interfaces import RenderError
 from auditor.model import CoverageStatus
 from auditor.render import charts
 from auditor.render.charts import Segment
-from auditor.render.i18n import Translator
+from auditor.render.i18n import Translator, catalogue
+from auditor.rules import RULES
 
 
 def test_french_numbers_dates_and_percentages() -> None:
@@ -34,9 +35,7 @@ def test_english_formatting() -> None:
 
 
 def test_catalogues_have_the_same_keys_and_unknown_language_is_refused() -> None:
-    root = files("report_templates").joinpath("i18n")
-    en = json.loads(root.joinpath("en.json").read_text(encoding="utf-8"))
-    fr = json.loads(root.joinpath("fr.json").read_text(encoding="utf-8"))
+    en, fr = catalogue("en"), catalogue("fr")
     assert set(en) == set(fr)
     assert all(v.strip() for v in fr.values())
     with pytest.raises(RenderError, match=r"report\.language"):
@@ -71,3 +70,13 @@ def test_charts_are_deterministic_escaped_and_labelled() -> None:
     assert "n/a" in empty
     full = charts.donut("d3", "all", [Segment("all", 4, charts.NOT_PROTECTED)], "0%")
     assert "fill-rule" in full
+
+
+def test_english_rule_titles_come_from_the_rule_catalogue_only() -> None:
+    root = files("report_templates").joinpath("i18n")
+    en_file = json.loads(root.joinpath("en.json").read_text(encoding="utf-8"))
+    assert not [key for key in en_file if key.startswith("rule.")]  # written once, in auditor.rules
+    assert {key: catalogue("en")[key] for key in catalogue("en") if key.startswith("rule.")} == {
+        f"rule.{r.id}": r.title for r in RULES
+    }
+    assert all(catalogue("fr")[f"rule.{r.id}"].strip() for r in RULES)

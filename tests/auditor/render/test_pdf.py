@@ -56,6 +56,7 @@ def pdf_path(incomplete_ctx: ReportContext, tmp_path_factory: Any) -> Path:
     return path
 
 
+@pytest.mark.slow  # a subprocess (pdftotext, another Python) or a whole PDF
 def test_headline_figures_in_the_pdf_equal_the_json(incomplete_ctx: ReportContext, pdf_path: Path) -> None:
     out = io.BytesIO()
     JsonRenderer().render(incomplete_ctx, out)
@@ -78,6 +79,7 @@ def test_headline_figures_in_the_pdf_equal_the_json(incomplete_ctx: ReportContex
     assert re.search(rf"Findings +{row} +{t.number(total)}", text)
 
 
+@pytest.mark.slow  # a subprocess (pdftotext, another Python) or a whole PDF
 def test_page_one_names_the_incomplete_source_and_why(pdf_path: Path) -> None:
     page_one = pdftotext(pdf_path, "-f", "1", "-l", "1")
     assert "Incomplete run" in page_one
@@ -108,6 +110,7 @@ def test_attachments_carry_relationships_and_fixed_dates(pdf_path: Path, incompl
         assert hashlib.sha256(snapshot).hexdigest() == manifest["snapshot_sha256"]
 
 
+@pytest.mark.slow  # a subprocess (pdftotext, another Python) or a whole PDF
 def test_pdfa_metadata_fonts_and_structure(pdf_path: Path, incomplete_ctx: ReportContext) -> None:
     assert subprocess.run(["qpdf", "--check", str(pdf_path)], capture_output=True).returncode == 0
     fonts = subprocess.run(["pdffonts", str(pdf_path)], check=True, capture_output=True, text=True).stdout
@@ -128,6 +131,7 @@ def test_same_inputs_give_the_same_bytes(incomplete_ctx: ReportContext, pdf_path
     assert render_pdf(incomplete_ctx) == pdf_path.read_bytes()
 
 
+@pytest.mark.slow  # a subprocess (pdftotext, another Python) or a whole PDF
 def test_french_report(context_factory: Callable[..., ReportContext], snapshot: Snapshot, tmp_path: Path) -> None:
     path = tmp_path / "fr.pdf"
     path.write_bytes(render_pdf(context_factory(snapshot, language="fr")))
@@ -166,6 +170,7 @@ def http_server() -> Iterator[str]:
         server.server_close()
 
 
+@pytest.mark.slow  # a subprocess (pdftotext, another Python) or a whole PDF
 def test_hostile_names_are_escaped_and_fetch_nothing(
     context_factory: Callable[..., ReportContext], snapshot: Snapshot, http_server: str, tmp_path: Path
 ) -> None:
@@ -211,6 +216,7 @@ def test_the_fetcher_refuses_files_and_urls(http_server: str) -> None:
     assert fetcher.fetch("mfa-report:fonts/DejaVuSans.ttf").read()[:4] == b"\x00\x01\x00\x00"
 
 
+@pytest.mark.slow  # a subprocess (pdftotext, another Python) or a whole PDF
 def test_portal_names_reach_the_coverage_table(pdf_path: Path, incomplete_ctx: ReportContext) -> None:
     names = set(portal_labels(incomplete_ctx.snapshot).values())
     text = pdftotext(pdf_path)
@@ -233,6 +239,7 @@ def test_the_csv_files_are_the_attached_bytes(incomplete_ctx: ReportContext, pdf
     assert findings.getvalue().count(b"\r\n") == len(incomplete_ctx.result.findings) + 1
 
 
+@pytest.mark.slow  # a subprocess (pdftotext, another Python) or a whole PDF
 def test_page_one_shows_a_scope_narrowed_by_the_configuration(
     context_factory: Callable[..., ReportContext], snapshot: Snapshot, tmp_path: Path
 ) -> None:

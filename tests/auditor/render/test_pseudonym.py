@@ -52,6 +52,7 @@ def _outputs(ctx: ReportContext, tmp_path: Path) -> dict[str, bytes]:
     return outputs
 
 
+@pytest.mark.slow  # a subprocess (pdftotext, another Python) or a whole PDF
 def test_no_identifier_survives_in_any_output(
     context_factory: Callable[..., ReportContext],
     snapshot: Snapshot,

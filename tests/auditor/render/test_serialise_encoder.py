@@ -25,7 +25,7 @@ def _dump(data: object) -> str:
 
 
 def test_compiled_encoder_matches_the_generic_one(generated: Snapshot) -> None:
-    from tests.auditor.render.conftest import audit_result
+    from tests.support.reports import audit_result
 
     result = audit_result(generated)
     for obj in (generated, result):

@@ -38,7 +38,7 @@ def test_full_collection_equals_the_truth(org, sandbox, collect, project, groups
     eligible = {a.id: a for a in snap.accounts}[org.eligible_roles["entra"][0]]
     assert eligible.privileged and eligible.roles
     assert {a.kind for a in snap.accounts} == {AccountKind.HUMAN, AccountKind.GUEST, AccountKind.SERVICE}
-    assert [i.message for i in snap.issues if i.code == "methods_path"] == [
+    assert [i.message for i in snap.issues if i.code == "entra.methods_path"] == [
         "authentication methods read from the registration report"
     ]
 
@@ -103,7 +103,7 @@ def test_licence_missing_falls_back_to_batch(org, sandbox, collect):
     truth = org.truth("entra")
     assert snap.complete, snap.issues
     assert _methods_by_account(snap.accounts) == _methods_by_account(_active(truth))
-    paths = [i.message for i in snap.issues if i.code == "methods_path"]
+    paths = [i.message for i in snap.issues if i.code == "entra.methods_path"]
     assert (
         len(paths) == 1 and "Authentication_RequestFromNonPremiumTenantOrB2CTenant" in paths[0] and "$batch" in paths[0]
     )
@@ -124,7 +124,7 @@ def test_persistent_failure_makes_the_source_incomplete(sandbox, collect):
     snap = collect(sb, max_attempts=3)
     assert not snap.complete
     issue = next(i for i in snap.issues if i.incomplete)
-    assert issue.code == "policies_unread" and "503" in issue.message and "3 attempts" in issue.message
+    assert issue.code == "entra.policies_unread" and "503" in issue.message and "3 attempts" in issue.message
     assert len([r for r in sb.requests if r.path.endswith("/conditionalAccess/policies")]) == 3
     assert snap.legacy_auth_blocked is None or snap.policies == ()
 
@@ -133,7 +133,7 @@ def test_short_read_is_detected_by_count(sandbox, collect):
     sb = sandbox(short_users=3)
     snap = collect(sb)
     assert not snap.complete
-    short = next(i for i in snap.issues if i.code == "short_read")
+    short = next(i for i in snap.issues if i.code == "entra.short_read")
     assert short.incomplete
     assert snap.expected_counts["accounts"] == snap.received_counts["accounts"] + 3
     count = _paths(sb, "/users/$count")
@@ -174,7 +174,7 @@ def test_unknown_method_is_kept_as_unknown_with_an_issue(org, sandbox, collect):
     account = next(a for a in snap.accounts if a.id == victim)
     unknown = [m for m in account.methods if m.kind is MethodKind.UNKNOWN]
     assert [m.vendor_label for m in unknown] == ["quantumEntanglementKey"]
-    issue = next(i for i in snap.issues if i.code == "unknown_method")
+    issue = next(i for i in snap.issues if i.code == "entra.unknown_method")
     assert issue.record == "quantumEntanglementKey" and victim in issue.message
     assert snap.complete  # interpreted, not lost
 
@@ -193,7 +193,7 @@ def test_missing_audit_permission_degrades_with_issues(org, sandbox, collect):
     sb = sandbox(drop_roles=("AuditLog.Read.All",))
     snap = collect(sb, sign_ins=True)
     codes = {i.code for i in snap.issues}
-    assert {"last_sign_in_unread", "methods_path", "sign_ins_unread"} <= codes
+    assert {"entra.last_sign_in_unread", "entra.methods_path", "entra.sign_ins_unread"} <= codes
     assert all(a.last_sign_in is None for a in snap.accounts)
     assert not snap.sign_ins_collected
     # Methods still read, per user, and the same as the truth's active ones.

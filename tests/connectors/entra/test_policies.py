@@ -314,7 +314,7 @@ def test_legacy_block_is_recognised_only_when_it_covers_everyone() -> None:
 def test_unknown_strength_reference_is_an_issue() -> None:
     mapped = map_ca_policy(ca(grant=strength({"id": "not-listed"})), CTX)
     assert mapped.policy.rules[0].requirement is Requirement.NONE
-    assert [i.code for i in mapped.issues] == ["ca_strength_unknown"]
+    assert [i.code for i in mapped.issues] == ["entra.ca_strength_unknown"]
 
 
 def test_guests_of_enumerated_tenants_are_not_claimed() -> None:
@@ -323,7 +323,7 @@ def test_guests_of_enumerated_tenants_are_not_claimed() -> None:
         "externalTenants": {"membershipKind": "enumerated", "members": ["t1"]}}})  # fmt: skip
     mapped = map_ca_policy(policy, CTX)
     assert not mapped.policy.rules[0].scope.include_guests
-    assert [i.code for i in mapped.issues] == ["ca_guest_tenants"]
+    assert [i.code for i in mapped.issues] == ["entra.ca_guest_tenants"]
 
 
 @pytest.mark.parametrize(

@@ -33,8 +33,8 @@ def test_a_next_link_to_another_origin_is_not_followed(
         snap = collect(sb, page_size=10)
     assert foreign.received == [], "the foreign origin was contacted"
     assert not snap.complete
-    assert "foreign_link" in _codes(snap)
-    issue = next(i for i in snap.issues if i.code == "foreign_link")
+    assert "entra.foreign_link" in _codes(snap)
+    issue = next(i for i in snap.issues if i.code == "entra.foreign_link")
     assert issue.incomplete and "127.0.0.1" in issue.message
     assert "$skiptoken" not in issue.message  # the origin is named, not the link's query
 
@@ -47,7 +47,7 @@ def test_a_redirect_is_not_followed(
         snap = collect(sb)
     assert foreign.received == []
     assert not snap.complete
-    assert "foreign_link" in _codes(snap) and "users_unread" in _codes(snap)
+    assert "entra.foreign_link" in _codes(snap) and "entra.users_unread" in _codes(snap)
 
 
 def test_next_links_on_the_origin_are_still_followed(
@@ -55,7 +55,7 @@ def test_next_links_on_the_origin_are_still_followed(
 ) -> None:
     sb = sandbox(max_page_size=10)
     snap = collect(sb, page_size=10)
-    assert "foreign_link" not in _codes(snap)
+    assert "entra.foreign_link" not in _codes(snap)
     assert len(snap.accounts) > 10  # more than one page was read
 
 

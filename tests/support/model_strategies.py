@@ -8,6 +8,7 @@ import dataclasses
 import types
 import typing
 from collections.abc import Callable, Mapping
+from datetime import date, datetime, timedelta, timezone
 from enum import Enum
 from typing import Any, Union, get_args, get_origin
 
@@ -25,7 +26,12 @@ def model_strategies(
             inner = [a for a in get_args(tp) if a is not type(None)]
             return st.none() | strategy_for(inner[0])
         if origin is tuple:
-            return st.lists(strategy_for(get_args(tp)[0]), max_size=3).map(tuple)
+            args = get_args(tp)
+            if len(args) == 2 and args[1] is Ellipsis:
+                return st.lists(strategy_for(args[0]), max_size=3).map(tuple)
+            return st.tuples(*(strategy_for(a) for a in args))  # fixed length, a type per position
+        if origin is frozenset:
+            return st.frozensets(strategy_for(get_args(tp)[0]), max_size=3)
         if origin in (dict, Mapping):
             key_t, val_t = get_args(tp)
             return st.dictionaries(strategy_for(key_t), strategy_for(val_t), max_size=max_items)
@@ -40,3 +46,21 @@ def model_strategies(
         return simple[tp]
 
     return strategy_for
+
+
+def round_trip_strategies(*, text_size: int = 8, max_items: int = 3) -> Callable[[Any], st.SearchStrategy[Any]]:
+    """What the JSON round trip must carry: aware date-times at minute offsets (what ISO 8601
+    writes and reads back), any text, integers a JSON reader keeps exact."""
+    aware = st.builds(
+        lambda dt, minutes: dt.replace(tzinfo=timezone(timedelta(minutes=minutes))),
+        st.datetimes(min_value=datetime(1971, 1, 1), max_value=datetime(2100, 1, 1)),
+        st.integers(-23 * 60 - 59, 23 * 60 + 59),
+    )
+    simple: dict[Any, st.SearchStrategy[Any]] = {
+        datetime: aware,
+        date: st.dates(),
+        str: st.text(max_size=text_size),
+        int: st.integers(-(2**53), 2**53),
+        bool: st.booleans(),
+    }
+    return model_strategies(simple, max_items=max_items)
