@@ -1,4 +1,5 @@
-"""The Amazon Cognito connector: one user pool, read with boto3 ``cognito-idp``.
+"""Long, known debt: the collection phases (users, MFA settings, clients, risk, sign-ins)
+want their own module, as Keycloak's fetch.py. The Amazon Cognito connector: one user pool, read with boto3 ``cognito-idp``.
 
 Fetch (paced per quota category, retried) → parse → policies. Read-only: only the
 ``Describe*`` / ``Get*`` / ``List*`` / ``AdminGetUser`` / ``AdminListUserAuthEvents``
