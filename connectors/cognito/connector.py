@@ -1,5 +1,7 @@
 """Long, known debt: the collection phases (users, MFA settings, clients, risk, sign-ins)
-want their own module, as Keycloak's fetch.py. The Amazon Cognito connector: one user pool, read with boto3 ``cognito-idp``.
+want their own module, as Keycloak's fetch.py.
+
+The Amazon Cognito connector: one user pool, read with boto3 ``cognito-idp``.
 
 Fetch (paced per quota category, retried) → parse → policies. Read-only: only the
 ``Describe*`` / ``Get*`` / ``List*`` / ``AdminGetUser`` / ``AdminListUserAuthEvents``
