@@ -48,6 +48,10 @@ CONNECTOR = "entra"
 REPORT_PATH = "/reports/authenticationMethods/userRegistrationDetails"
 
 
+
+# The listings the operator sees counted (the others are small or per account).
+_PROGRESS_KINDS = {"/users": "users", REPORT_PATH: "registration details", "/auditLogs/signIns": "sign-ins"}
+
 class _PhaseFailed(Exception):
     pass
 
@@ -113,6 +117,8 @@ class Collection:
     ) -> Iterator[Page]:
         for page in self.client.pages(path, params, version):
             self.digests.append(PageDigest(endpoint, page.sha256, len(page.items)))
+            if endpoint in _PROGRESS_KINDS:
+                self.ctx.progress.read(_PROGRESS_KINDS[endpoint], len(page.items))
             yield page
 
     # --- phases --------------------------------------------------------------------------
@@ -159,6 +165,7 @@ class Collection:
             self._read_users(select)
         read = len(self.st.accounts) + len(self.st.unreadable)
         expected = self.client.count("/users")
+        self.ctx.progress.total("users", expected)
         self.st.expected["accounts"] = expected
         if read < expected:
             self.issue(

@@ -65,6 +65,7 @@ class EntraConnector:
 
     def collect(self, ctx: CollectContext) -> SourceSnapshot:
         client, tokens, session = self._client(ctx.logger)
+        client.progress = ctx.progress
         with session:
             tokens.token()  # fail early and clearly on credentials
             return Collection(self.settings, client, ctx).run()

@@ -20,6 +20,7 @@ from urllib.parse import quote, urlencode, urlsplit
 
 import requests
 
+from auditor.interfaces import NO_PROGRESS, CollectProgress
 from connectors.entra.auth import TokenSource
 from connectors.entra.settings import EntraSettings
 
@@ -127,6 +128,8 @@ class GraphClient:
         self._log = logger
         self._sleep = sleep
         self._rng = rng or random.Random()
+        # The operator's view of the collection (the connector sets it per collection).
+        self.progress: CollectProgress = NO_PROGRESS
         self.requests_sent = 0
         self.retries = 0
 
@@ -143,6 +146,7 @@ class GraphClient:
         delay = min(base, self._s.max_retry_wait) + self._rng.uniform(0, self._s.retry_jitter)
         self.retries += 1
         self._log.info("graph %s: %s; retrying in %.2f s (attempt %d)", endpoint, why, delay, attempt + 1)
+        self.progress.waiting(delay, f"{endpoint}: {why}")
         self._sleep(delay)
 
     def _send(self, method: str, url: str, *, body: Any = None, headers: Mapping[str, str] | None = None) -> Any:
@@ -159,6 +163,7 @@ class GraphClient:
             hdrs.update(headers or {})
             try:
                 self.requests_sent += 1
+                self.progress.request()
                 # No redirect is followed: requests would resend the request (and, on the
                 # same host, the token) wherever a Location header points.
                 resp = self._session.request(

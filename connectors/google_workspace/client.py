@@ -27,7 +27,14 @@ from google.oauth2 import service_account
 from googleapiclient.discovery import build
 from googleapiclient.errors import HttpError
 
-from auditor.interfaces import AuthenticationError, ConnectorError, SecretError, SettingsError
+from auditor.interfaces import (
+    NO_PROGRESS,
+    AuthenticationError,
+    CollectProgress,
+    ConnectorError,
+    SecretError,
+    SettingsError,
+)
 from auditor.transport import service_url
 from connectors.google_workspace.settings import GoogleSettings
 
@@ -233,6 +240,7 @@ class Fetcher:
     max_attempts: int
     now: Callable[[], datetime] = lambda: datetime.now(UTC)
     retries: int = 0  # total retries made, for the log and the tests
+    progress: CollectProgress = NO_PROGRESS  # the operator's view (set per collection)
     redirects: list[str] = field(default_factory=list)  # Location origins refused
 
     def _wait(self, attempt: int, retry_after: float | None, *, quota: bool = False) -> None:
@@ -245,12 +253,15 @@ class Fetcher:
         else:
             delay = min(2.0 ** (attempt - 1), MAX_BACKOFF_SECONDS)
         self.retries += 1
-        self.sleep(min(delay, MAX_RETRY_AFTER_SECONDS))
+        wait = min(delay, MAX_RETRY_AFTER_SECONDS)
+        self.progress.waiting(wait, "quota" if quota else "retry")
+        self.sleep(wait)
 
     def execute(self, request: Any, what: str) -> JsonObject:
         for attempt in range(1, self.max_attempts + 1):
             last = attempt == self.max_attempts
             try:
+                self.progress.request()
                 result = request.execute(num_retries=0)
             except HttpError as exc:
                 status = int(exc.resp.status)

@@ -139,6 +139,7 @@ class GoogleWorkspaceConnector:
     def collect(self, ctx: CollectContext) -> SourceSnapshot:
         run = _Run(self._source)
         fetcher = self._fetcher()
+        fetcher.progress = ctx.progress
         services = self._services(COLLECT_SCOPES)
         ctx.logger.info("google %s: reading users", ctx.source)
         users, unreadable = self._users(services, fetcher, run)
@@ -201,6 +202,7 @@ class GoogleWorkspaceConnector:
                 if not isinstance(raw_users, list):
                     raise FetchFailed(f"users.list page {number}", 200, "malformed", "users is not a list", 1)
                 run.digest("users.list", page, len(raw_users))
+                fetcher.progress.read("users", len(raw_users))
                 for i, raw in enumerate(raw_users):
                     parsed = parse.parse_user(raw, run.source, f"users.list page {number} item {i + 1}")
                     if isinstance(parsed, UnreadableRecord):

@@ -40,7 +40,7 @@ from okta.config import config_setter
 from okta.jwt import JWT
 from yarl import URL
 
-from auditor.interfaces import AuthenticationError, SettingsError
+from auditor.interfaces import NO_PROGRESS, AuthenticationError, CollectProgress, SettingsError
 from auditor.secrets import reveal_line
 from connectors.okta.pacing import Pacer
 from connectors.okta.settings import OktaSettings
@@ -253,6 +253,8 @@ class OktaHttp:
         self._max_attempts = max_attempts
         self._retry_delay = retry_delay
         self.retries = 0
+        self.progress: CollectProgress = NO_PROGRESS  # the operator's view (set per collection)
+        pacer.on_wait = lambda seconds, family: self.progress.waiting(seconds, f"rate limit ({family})")
         self.refused_origins: list[str] = []  # origins a request was kept from (origin_guard)
 
     @property
@@ -304,6 +306,7 @@ class OktaHttp:
         while True:
             attempts += 1
             await self._pacer.acquire(family)
+            self.progress.request()
             try:
                 reply = await fetch()
             except _SchemaRejected:
@@ -330,7 +333,9 @@ class OktaHttp:
                     continue
             elif (reply.status is None or reply.status in RETRYABLE) and attempts < self._max_attempts:
                 self.retries += 1
-                await asyncio.sleep(self._retry_delay * 2 ** (attempts - 1))
+                delay = self._retry_delay * 2 ** (attempts - 1)
+                self.progress.waiting(delay, f"{endpoint}: {reply.error or 'no answer'}, retrying")
+                await asyncio.sleep(delay)
                 continue
             raise FetchFailed(endpoint, reply.status, code, summary, attempts + throttled)
 

@@ -155,6 +155,8 @@ class OktaConnector:
         while True:
             page = await http.page(family, endpoint, call(after), raw_path(after), model)
             run.page(endpoint, page)
+            if family == "users" and endpoint.startswith("users"):
+                http.progress.read("users", len(page.items))
             for item in page.items:
                 key = item.get("id") if isinstance(item, Mapping) else None
                 if isinstance(key, str) and key:
@@ -197,6 +199,7 @@ class OktaConnector:
         run = _Run(self._source)
         run.digests.append(incremental.org_digest(self._settings.org_url))  # lets a later run build on this one
         http, pacer = self._http()
+        http.progress = ctx.progress
         s = self._settings
         async with http.session(s.max_concurrency):
             ctx.logger.info("okta %s: reading users", ctx.source)
@@ -403,8 +406,11 @@ class OktaConnector:
         failed: dict[str, str] = {}
         bodies: dict[str, bytes] = {}
 
+        http.progress.total("factors", len(users))
+
         async def one(user: parse.OktaUser) -> None:
             uid = user.account.id
+            http.progress.read("factors")
             if user.status == "DEPROVISIONED":
                 methods[uid] = ()
                 return

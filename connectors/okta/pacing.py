@@ -73,6 +73,8 @@ class Pacer:
         self._families: dict[str, _Family] = {}
         self._offset: float | None = None
         self._changed = asyncio.Condition()
+        # Told of every wait of a second or more on a family's window (seconds, family).
+        self.on_wait: Callable[[float, str], None] | None = None
 
     @property
     def stats(self) -> dict[str, FamilyStats]:
@@ -108,6 +110,8 @@ class Pacer:
                 wait = self._try(fam)
                 if wait is None:
                     break
+                if wait >= 1 and self.on_wait is not None:
+                    self.on_wait(wait, family)  # a window spent: the operator sees why it stalls
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._changed.wait(), timeout=wait)
             fam.in_flight += 1
