@@ -21,9 +21,6 @@ from urllib.parse import urlsplit
 
 import httpx
 import pydantic
-import requests
-from auth0.authentication import GetToken
-from auth0.authentication.exceptions import Auth0Error
 from auth0.management.client import Auth0
 from auth0.management.core.api_error import ApiError
 from auth0.management.core.parse_error import ParsingError
@@ -34,6 +31,16 @@ from connectors.auth0.pacing import Pacer
 from connectors.auth0.settings import Auth0Settings
 
 T = TypeVar("T")
+
+
+def _transport(settings: Auth0Settings) -> dict[str, Any]:
+    """httpx options for the source's transport: its own proxy, the environment only
+    with ``trust_env: true``."""
+    t = settings.transport
+    options: dict[str, Any] = {"trust_env": t.trust_env}
+    if t.proxy is not None:
+        options["proxy"] = t.proxy.url
+    return options
 
 
 class FetchFailed(Exception):
@@ -97,6 +104,7 @@ class Auth0Http:
         self.http = httpx.Client(
             timeout=settings.request_timeout_seconds,
             follow_redirects=False,
+            **_transport(settings),
             limits=httpx.Limits(max_connections=settings.max_concurrency + 2),
             event_hooks={"request": [self._on_request], "response": [self._on_response]},
         )
@@ -133,20 +141,7 @@ class Auth0Http:
                 secret = reveal_line(s.client_secret, "client_secret")
             except SecretError as exc:  # it names the reference, never the value
                 raise AuthenticationError(str(exc)) from None
-            getter = GetToken(
-                s.domain, s.client_id, client_secret=secret, protocol=s.scheme, timeout=s.request_timeout_seconds
-            )
-            try:
-                answer = getter.client_credentials(audience=s.audience)
-            except Auth0Error as exc:
-                # ``from None``: the request that failed carried the secret in its form.
-                raise AuthenticationError(
-                    f"Auth0 refused the client credentials of {s.client_id}: {exc.error_code}: {exc.message}"
-                ) from None
-            except requests.RequestException as exc:
-                raise AuthenticationError(
-                    f"the token endpoint of {s.domain} did not answer ({type(exc).__name__})"
-                ) from None
+            answer = self._client_credentials(secret)
             if not isinstance(answer, Mapping) or not isinstance(answer.get("access_token"), str):
                 raise AuthenticationError(f"the token endpoint of {s.domain} answered without an access_token")
             self._token_value = str(answer["access_token"])
@@ -154,6 +149,42 @@ class Auth0Http:
             self._token_expires = time.time() + (float(expires) if isinstance(expires, int | float) else 3600.0)
             self.granted = frozenset(str(answer.get("scope") or "").split())
             return self._token_value
+
+    def _client_credentials(self, secret: str) -> Any:
+        """The client-credentials grant, sent by our own client rather than the SDK's
+        ``GetToken`` (a module-level ``requests`` call: it follows a redirect with the
+        secret in the body and reads proxies from the environment). No redirect is
+        followed; the proxy is the source's own (``auditor.transport``)."""
+        s = self.settings
+        body = {
+            "grant_type": "client_credentials",
+            "client_id": s.client_id,
+            "client_secret": secret,
+            "audience": s.audience,
+        }
+        try:
+            with httpx.Client(timeout=s.request_timeout_seconds, follow_redirects=False, **_transport(s)) as c:
+                response = c.post(f"{s.origin}/oauth/token", json=body)
+        except httpx.HTTPError as exc:
+            # ``from None``: the request carried the secret in its body.
+            raise AuthenticationError(
+                f"the token endpoint of {s.domain} did not answer ({type(exc).__name__})"
+            ) from None
+        if 300 <= response.status_code < 400:
+            raise AuthenticationError(
+                f"the token endpoint of {s.domain} answered with a redirect (HTTP {response.status_code}): "
+                "not followed, the request carries the client secret"
+            ) from None
+        try:
+            answer = response.json()
+        except ValueError:
+            answer = None
+        if response.status_code != 200:
+            code, message = _error_of(answer)
+            raise AuthenticationError(
+                f"Auth0 refused the client credentials of {s.client_id}: {code or response.status_code}: {message}"
+            ) from None
+        return answer
 
     def _forget_token(self) -> None:
         with self._token_lock:
@@ -252,7 +283,9 @@ class Auth0Http:
         if parts.scheme != "https" and not (parts.scheme == "http" and loopback and self.settings.allow_insecure_http):
             raise FetchFailed("users export download", None, "refused", f"not an https URL: {parts.scheme}://", 1)
         with (
-            httpx.Client(timeout=self.settings.request_timeout_seconds, follow_redirects=False) as plain,
+            httpx.Client(
+                timeout=self.settings.request_timeout_seconds, follow_redirects=False, **_transport(self.settings)
+            ) as plain,
             plain.stream("GET", location) as response,
         ):
             if response.status_code != 200:

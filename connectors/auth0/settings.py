@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from auditor.interfaces import Secret, SettingsError
 from auditor.secrets import settings_secret
+from auditor.transport import TRANSPORT_KEYS, Transport, parse_transport
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,7 +50,7 @@ DEFAULT_TIMEOUT = 30.0
 SEARCH_CAP = 1000  # GET /api/v2/users pages through the first 1,000 results only
 USERS_VIA = ("auto", "search", "export")
 
-_KNOWN = frozenset(
+_KNOWN = TRANSPORT_KEYS | frozenset(
     {
         "domain",
         "client_id",
@@ -88,6 +89,7 @@ class Auth0Settings:
     export_timeout_seconds: float = 3600.0
     multifactor_prefilter: bool = False
     page_size: int = 100  # the users and clients listings' per_page (Auth0: at most 100)
+    transport: Transport = field(default_factory=Transport)  # proxy and trust_env (auditor.transport)
 
     @property
     def scheme(self) -> str:
@@ -166,6 +168,7 @@ def parse_settings(settings: Mapping[str, Any], base_dir: Path) -> Auth0Settings
         raise SettingsError("users_via", f"one of {', '.join(USERS_VIA)}", repr(users_via))
     audience = _str(settings, "audience") or f"https://{domain.split(':')[0]}/api/v2/"
     return Auth0Settings(
+        transport=parse_transport(settings),
         domain=domain,
         client_id=client_id,
         client_secret=_secret(settings["client_secret"], "client_secret", base_dir),
