@@ -31,8 +31,8 @@ from auditor.model import (
     SourceIssue,
     UnreadableRecord,
 )
-from tests.auditor.render.conftest import CONFIG_TEXT, NOW
 from tests.auditor.render.test_pseudonym import KEY_VAR, _outputs
+from tests.support.reports import CONFIG_TEXT, NOW
 
 # Who must not appear: people who are accounts and people who are not.
 PEOPLE = ("Carol Petit", "Jean-Marc Lefèvre", "Inès Fontaine")
@@ -96,7 +96,7 @@ def realistic(snapshot: Snapshot) -> tuple[Snapshot, str]:
 
 @pytest.fixture(scope="module")
 def realistic_context(snapshot: Snapshot) -> ReportContext:
-    from tests.auditor.render.conftest import make_context
+    from tests.support.reports import make_context
 
     snap, text = realistic(snapshot)
     config = parse_config(text, Path("config.yaml"), now=NOW)

@@ -118,8 +118,8 @@ def test_config_file_mode(tmp_path: Path) -> None:
 
 _PDF_TO_DEV_FULL = """
 import sys
-sys.path.insert(0, {conftest!r})
-from conftest import make_context, sample_snapshot
+sys.path.insert(0, {root!r})
+from tests.support.reports import make_context, sample_snapshot
 from auditor.render.pdf import write_pdf
 ctx = make_context(sample_snapshot(60))
 fh = open("/dev/full", "wb")  # buffered: the error surfaces in a flush inside pikepdf
@@ -137,7 +137,7 @@ except OSError:
 @pytest.mark.slow
 @pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
 def test_a_full_disk_during_the_pdf_save_does_not_abort() -> None:
-    script = _PDF_TO_DEV_FULL.format(conftest=str(Path(__file__).parent))
+    script = _PDF_TO_DEV_FULL.format(root=str(Path(__file__).resolve().parents[3]))
     proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-2000:]  # before the fix: 134, "terminate called…"
     assert "clean error: No space left on device" in proc.stdout

@@ -21,7 +21,7 @@ class _Server:
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 - http.server's name
+            def do_POST(self) -> None:
                 outer.hits.append(self.path)
                 self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 self.send_response(status)
