@@ -340,6 +340,7 @@ def demo(output: Path, accounts: int, seed: int) -> None:
     console.print(f"\nReports written to {output.resolve() / 'reports'}:", markup=False, highlight=False)
     for f in files:
         console.print(f"  {f}", markup=False, highlight=False)
+    console.print(f"\nBrowse the evidence store: mfa-audit serve -c {config_path}", markup=False, highlight=False)
 
 
 def _last_snapshot(config: AuditConfig, result: AuditResult) -> Snapshot:
@@ -727,6 +728,42 @@ def validate(config_path: Path, offline: bool) -> None:
                 detail += " (needed only with collect_sign_ins: true)"
             console.print(f"  {mark:8} {c.name}: {c.purpose}{detail}", markup=False, highlight=False)
     sys.exit(EXIT_OK if problems == 0 else EXIT_INCOMPLETE)
+
+
+@main.command()
+@config_option
+@click.option(
+    "--host", default="127.0.0.1", show_default=True, help="Address to listen on; beyond loopback a token is required."
+)
+@click.option("--port", type=int, default=8765, show_default=True)
+@click.option(
+    "--pseudonymise", is_flag=True, help="Show keyed tokens instead of account identifiers (report.pseudonym_key)."
+)
+def serve(config_path: Path, host: str, port: int, pseudonymise: bool) -> None:
+    """Browse the evidence store in a web browser: read-only, local by default."""
+    from auditor.web.serve import run_server, settings_for
+
+    with _user_errors():
+        config = _load(config_path, _clock())
+        # Opening it as the other commands do brings an older store's schema up to date
+        # (adds the browse tables); the server then opens it read-only.
+        store = _store(config)
+        settings, token = settings_for(config, store.path, host=host, port=port, pseudonymise=pseudonymise)
+
+        def announce() -> None:
+            shown = f"[{host}]" if ":" in host else host
+            url = f"http://{shown}:{port}/"
+            if token is not None:
+                err_console.print(
+                    f"warning: listening on {host}, beyond this machine: anyone who can reach it and holds the token "
+                    "can read the evidence store (names of accounts and their gaps)",
+                    markup=False,
+                    highlight=False,
+                )
+                url += f"?token={token}"
+            err_console.print(f"mfa-audit serve: {url} (read-only; Ctrl+C stops)", markup=False, highlight=False)
+
+        run_server(settings, host, port, announce)
 
 
 @main.command(name="rules")

@@ -147,6 +147,90 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (run_seq, kind, n)
     );
     """,
+    # 2: the browse tables `mfa-audit serve` pages from (auditor.web): one row per account,
+    # per (portal, account) verdict and per finding's text, numbered so that a page of a
+    # million-account portal is an index range, never a load of the run. Accounts are
+    # numbered in principal order, so "sort by account" is the number itself. Identities
+    # (id, principal, display name) and finding texts are zlib-compressed JSON, like the
+    # blobs: the file holds no account name in clear beyond the findings table's columns,
+    # and principal_key is a digest (the account's history across runs).
+    """
+    CREATE TABLE browse_portals (
+        run_seq INTEGER NOT NULL REFERENCES runs (seq) ON DELETE CASCADE,
+        p INTEGER NOT NULL,
+        source TEXT NOT NULL,
+        portal_id TEXT NOT NULL,
+        name TEXT NOT NULL,
+        sensitivity TEXT,
+        sign_in_via TEXT,
+        total INTEGER NOT NULL,
+        protected INTEGER NOT NULL,
+        by_status TEXT NOT NULL,
+        PRIMARY KEY (run_seq, p)
+    );
+    CREATE TABLE browse_accounts (
+        run_seq INTEGER NOT NULL REFERENCES runs (seq) ON DELETE CASCADE,
+        n INTEGER NOT NULL,
+        source TEXT NOT NULL,
+        principal_key TEXT NOT NULL,
+        ident BLOB NOT NULL,
+        kind TEXT NOT NULL,
+        enabled INTEGER NOT NULL,
+        privileged INTEGER NOT NULL,
+        last_sign_in TEXT,
+        methods TEXT NOT NULL,
+        roles TEXT NOT NULL,
+        PRIMARY KEY (run_seq, n)
+    );
+    CREATE INDEX browse_accounts_principal ON browse_accounts (principal_key, run_seq);
+    CREATE TABLE browse_coverage (
+        run_seq INTEGER NOT NULL REFERENCES runs (seq) ON DELETE CASCADE,
+        p INTEGER NOT NULL,
+        n INTEGER NOT NULL,
+        src INTEGER NOT NULL,
+        status INTEGER NOT NULL,
+        severity INTEGER NOT NULL,
+        enrolled TEXT NOT NULL,
+        enforced TEXT NOT NULL,
+        required TEXT NOT NULL,
+        conditional INTEGER NOT NULL,
+        enforcement_source TEXT NOT NULL,
+        policies TEXT NOT NULL,
+        excluded_by TEXT NOT NULL,
+        exception_id TEXT,
+        reason TEXT NOT NULL,
+        PRIMARY KEY (run_seq, p, n)
+    ) WITHOUT ROWID;
+    CREATE INDEX browse_coverage_status ON browse_coverage (run_seq, p, status, n);
+    CREATE INDEX browse_coverage_severity ON browse_coverage (run_seq, p, severity, n);
+    CREATE INDEX browse_coverage_account ON browse_coverage (run_seq, n);
+    CREATE TABLE browse_findings (
+        run_seq INTEGER NOT NULL REFERENCES runs (seq) ON DELETE CASCADE,
+        n INTEGER NOT NULL,
+        account_n INTEGER,
+        said BLOB NOT NULL,
+        PRIMARY KEY (run_seq, n)
+    );
+    CREATE INDEX browse_findings_account ON browse_findings (run_seq, account_n);
+    CREATE TABLE browse_policies (
+        run_seq INTEGER NOT NULL REFERENCES runs (seq) ON DELETE CASCADE,
+        source TEXT NOT NULL,
+        policy_id TEXT NOT NULL,
+        name TEXT NOT NULL,
+        state TEXT NOT NULL,
+        PRIMARY KEY (run_seq, source, policy_id)
+    );
+    CREATE TABLE browse_not_evaluated (
+        run_seq INTEGER NOT NULL REFERENCES runs (seq) ON DELETE CASCADE,
+        rule_id TEXT NOT NULL,
+        source TEXT NOT NULL,
+        facts TEXT NOT NULL,
+        reason TEXT NOT NULL
+    );
+    CREATE INDEX browse_not_evaluated_run ON browse_not_evaluated (run_seq);
+    CREATE INDEX findings_key ON findings (run_seq, finding_key);
+    CREATE INDEX findings_rule ON findings (run_seq, rule_id, severity, n);
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -452,6 +536,8 @@ class EvidenceStore:
             self._write_blob(conn, seq, BLOB_RESULT, result_blob)
             stage("config")
             self._write_blob(conn, seq, BLOB_CONFIG, config_blob)
+            stage("browse")
+            _write_browse_tables(conn, seq, result, snapshot)
             stage("commit")
         stage("done")
 
@@ -727,6 +813,8 @@ class EvidenceStore:
                         continue
                     conn.execute("DELETE FROM blob_chunks WHERE run_seq = ?", (seq,))
                     conn.execute("DELETE FROM blobs WHERE run_seq = ?", (seq,))
+                    for table in BROWSE_ACCOUNT_TABLES:
+                        conn.execute(f"DELETE FROM {table} WHERE run_seq = ?", (seq,))
                     conn.execute(
                         "UPDATE findings SET account_id = NULL, principal = NULL, finding_key = NULL WHERE run_seq = ?",
                         (seq,),
@@ -940,3 +1028,162 @@ def _chmod(path: Path, mode: int) -> None:
             path.chmod(mode)
     except OSError:
         pass  # not ours to fix (another owner, or a filesystem without modes): SQLite will say if it cannot write
+
+
+# --- browse tables (`mfa-audit serve`) ------------------------------------------------------
+
+# Account-level browse tables: emptied by retention with the blobs (they name accounts).
+# browse_portals and browse_policies hold no account and stay, like the aggregates.
+BROWSE_ACCOUNT_TABLES = ("browse_coverage", "browse_findings", "browse_accounts", "browse_not_evaluated")
+# Statuses as small integers, worst first: "sort by status" is the index order.
+BROWSE_STATUS_ORDER: tuple[CoverageStatus, ...] = (
+    CoverageStatus.NOT_ENFORCED,
+    CoverageStatus.NOT_ENROLLED,
+    CoverageStatus.WEAK,
+    CoverageStatus.REPORT_ONLY,
+    CoverageStatus.CONDITIONAL,
+    CoverageStatus.UNKNOWN,
+    CoverageStatus.EXCEPTED,
+    CoverageStatus.BLOCKED,
+    CoverageStatus.PROTECTED,
+)
+BROWSE_STATUS_CODE = {s: i for i, s in enumerate(BROWSE_STATUS_ORDER)}
+
+
+def browse_pack(value: Any) -> bytes:
+    """A browse-table value as zlib-compressed JSON (identities, finding texts)."""
+    return zlib.compress(json.dumps(value, ensure_ascii=False).encode("utf-8"), 1)
+
+
+def browse_unpack(data: bytes) -> Any:
+    return json.loads(zlib.decompress(data))
+
+
+def browse_principal_key(source: str, principal: str) -> str:
+    """The key an account's history is looked up by: its source and case-folded principal,
+    hashed (equal across runs, not readable in the file)."""
+    return hashlib.sha256(f"{source}\x00{principal.casefold()}".encode()).hexdigest()
+
+
+def _write_browse_tables(conn: sqlite3.Connection, seq: int, result: AuditResult, snapshot: Snapshot) -> None:
+    """The rows the web view pages from. Accounts are numbered in principal order (then
+    source and id), portals in name order; a coverage row carries the worst severity of
+    the findings on its (account, portal), 0 when none."""
+    accounts = sorted(
+        ((a.principal.casefold(), s.source, a.id, a) for s in snapshot.sources for a in s.accounts),
+        key=lambda t: (t[0], t[1], t[2]),
+    )
+    account_n = {(source, account_id): n for n, (_, source, account_id, _) in enumerate(accounts)}
+    rows = (
+        (
+            seq,
+            n,
+            a.source,
+            browse_principal_key(a.source, a.principal),
+            browse_pack([a.id, a.principal, a.display_name]),
+            a.kind.value,
+            int(a.enabled),
+            int(a.privileged),
+            a.last_sign_in.isoformat() if a.last_sign_in else None,
+            json.dumps([[m.kind.value, m.vendor_label, m.status.value] for m in a.methods], ensure_ascii=False),
+            json.dumps(list(a.roles), ensure_ascii=False),
+        )
+        for n, (_, _, _, a) in enumerate(accounts)
+    )
+    while batch := list(islice(rows, FINDINGS_BATCH)):
+        conn.executemany("INSERT INTO browse_accounts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", batch)
+
+    names = metrics.portal_labels(snapshot)
+    portals = sorted(
+        ((names[f"{s.source}/{p.id}"].casefold(), s.source, p.id, p) for s in snapshot.sources for p in s.portals),
+        key=lambda t: (t[0], t[1], t[2]),
+    )
+    portal_p = {(source, pid): i for i, (_, source, pid, _) in enumerate(portals)}
+    counts: dict[int, Counter[CoverageStatus]] = {}
+    # The snapshot's portals are unclassified: the sensitivity the engine gave them is on
+    # their coverage rows (the config's classification).
+    classified: dict[int, str] = {}
+    for c in result.coverage:
+        p = portal_p.get((c.portal_source, c.portal_id))
+        if p is not None:
+            counts.setdefault(p, Counter())[c.status] += 1
+            classified[p] = c.sensitivity.value
+    conn.executemany(
+        "INSERT INTO browse_portals VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            (
+                seq,
+                i,
+                source,
+                pid,
+                names[f"{source}/{pid}"],
+                classified.get(i) or (portal.sensitivity.value if portal.sensitivity else None),
+                portal.sign_in_via,
+                sum(counts.get(i, Counter()).values()),
+                sum(v for k, v in counts.get(i, Counter()).items() if k.is_protected),
+                _counts_json(counts.get(i, Counter())),
+            )
+            for i, (_, source, pid, portal) in enumerate(portals)
+        ],
+    )
+    conn.executemany(
+        "INSERT OR IGNORE INTO browse_policies VALUES (?, ?, ?, ?, ?)",
+        [(seq, s.source, pol.id, pol.name, pol.state.value) for s in snapshot.sources for pol in s.policies],
+    )
+
+    worst: dict[tuple[str, str | None, str | None], int] = {}
+    for f in result.findings:
+        k = (f.source, f.account_id, f.portal_id)
+        worst[k] = max(worst.get(k, 0), f.severity.rank)
+    sources = {s.source: i for i, s in enumerate(sorted(snapshot.sources, key=lambda s: s.source))}
+    coverage = (
+        (
+            seq,
+            portal_p[(c.portal_source, c.portal_id)],
+            account_n[(c.source, c.account_id)],
+            sources.get(c.source, -1),
+            BROWSE_STATUS_CODE[c.status],
+            worst.get((c.source, c.account_id, c.portal_id), 0),
+            c.enrolled.value,
+            c.enforced.value,
+            c.required.value,
+            int(c.conditional),
+            c.enforcement_source,
+            json.dumps(list(c.policies), ensure_ascii=False),
+            json.dumps(list(c.excluded_by), ensure_ascii=False),
+            c.exception_id,
+            c.reason,
+        )
+        for c in result.coverage
+        if (c.portal_source, c.portal_id) in portal_p and (c.source, c.account_id) in account_n
+    )
+    while verdicts := list(islice(coverage, FINDINGS_BATCH)):
+        conn.executemany("INSERT INTO browse_coverage VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", verdicts)
+
+    texts = (
+        (
+            seq,
+            n,
+            account_n.get((f.source, f.account_id)) if f.account_id is not None else None,
+            browse_pack([f.title, f.message, f.message_key, [list(kv) for kv in f.message_params]]),
+        )
+        for n, f in enumerate(result.findings)
+    )
+    while said := list(islice(texts, FINDINGS_BATCH)):
+        conn.executemany("INSERT INTO browse_findings VALUES (?, ?, ?, ?)", said)
+
+    # Rules not evaluated for want of a fact (results that carry them).
+    not_evaluated: Iterable[Any] = getattr(result, "not_evaluated", ())
+    conn.executemany(
+        "INSERT INTO browse_not_evaluated VALUES (?, ?, ?, ?, ?)",
+        [
+            (
+                seq,
+                str(ne.rule_id),
+                str(ne.source),
+                json.dumps([str(x) for x in getattr(ne, "facts", ())]),
+                str(getattr(ne, "reason", "")),
+            )
+            for ne in not_evaluated
+        ],
+    )
