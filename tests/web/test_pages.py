@@ -1,0 +1,458 @@
+"""The web view through Starlette's test client: every page, what it shows against the
+engine's own result, filters and paging against a brute-force count, the CSV export,
+the diff against ``history.diff_runs``, languages, and the read-only guarantee."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+from html import escape
+import io
+import re
+import sqlite3
+from collections import Counter
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from starlette.testclient import TestClient
+
+from auditor import history
+from auditor.model import CoverageStatus, Severity
+from auditor.render.i18n import catalogue
+from auditor.render.pseudonym import Pseudonymiser
+from auditor.render.rows import csv_cell
+from auditor.store import BROWSE_STATUS_ORDER, EvidenceStore
+from auditor.web.app import WebSettings, create_app
+from auditor.web.queries import ReadOnlyStore, StoreUnavailable
+from auditor.web.security import Guard
+
+from .conftest import BIDI, CONTROL, FORMULA, IMG, SCRIPT, Built
+
+HOST = frozenset({"testserver"})
+
+
+def client(built: Built, pseudonym_key: bytes | None = None) -> TestClient:
+    settings = WebSettings(built.path, built.reports, pseudonym_key=pseudonym_key, guard=Guard(hosts=HOST, token=None))
+    return TestClient(create_app(settings))
+
+
+@pytest.fixture(scope="module")
+def web(built: Built) -> TestClient:
+    return client(built)
+
+
+@pytest.fixture(scope="module")
+def stored(built: Built) -> EvidenceStore:
+    return EvidenceStore(built.path, create=False)
+
+
+class _Markup(HTMLParser):
+    """Every element and attribute of a page, to prove nothing from the data is live."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+        self.text: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, dict(attrs)))
+
+    def handle_data(self, data: str) -> None:
+        self.text.append(data)
+
+
+def parse(html: str) -> _Markup:
+    m = _Markup()
+    m.feed(html)
+    return m
+
+
+def assert_inert(html: str) -> None:
+    m = parse(html)
+    scripts = [a.get("src") for t, a in m.tags if t == "script"]
+    assert scripts == ["/static/htmx.min.js"], scripts  # the bundled file, nothing inline, nothing planted
+    assert not [t for t, _ in m.tags if t in ("img", "style", "iframe", "object", "embed")]
+    assert not [(t, k) for t, a in m.tags for k in a if k.startswith("on")]
+    for _, a in m.tags:
+        for v in a.values():
+            assert not (v or "").lstrip().lower().startswith(("javascript:", "file:", "data:")), v
+    text = "".join(m.text)
+    assert "\u202e" not in html and "\x1b" not in html and "\x00" not in html
+    assert "[U+202E]" in text or "[U+001B]" in text  # the controls are shown, not obeyed
+
+
+# --- pages ---------------------------------------------------------------------------------
+
+
+def test_every_page_renders_with_security_headers(web: TestClient, built: Built) -> None:
+    run = built.run_b
+    pages = [
+        "/",
+        f"/runs/{run}",
+        f"/runs/{run}/portals/0",
+        f"/runs/{run}/accounts/0",
+        f"/runs/{run}/findings",
+        f"/runs/{run}/findings.csv",
+        "/diff",
+        "/static/htmx.min.js",
+        "/static/web.css",
+        "/runs/nope",  # the 404 page too
+    ]
+    for url in pages:
+        r = web.get(url)
+        assert r.status_code == (404 if url == "/runs/nope" else 200), url
+        csp = r.headers["content-security-policy"]
+        assert "frame-ancestors 'none'" in csp and "script-src 'self'" in csp, url
+        assert "unsafe-inline" not in csp and "unsafe-eval" not in csp
+        assert r.headers["x-content-type-options"] == "nosniff"
+        assert r.headers["x-frame-options"] == "DENY"
+        assert r.headers["cache-control"] == "no-store"
+        if r.headers["content-type"].startswith("text/html"):
+            assert "<script>" not in r.text and " style=" not in r.text, url  # nothing inline for the CSP to block
+
+
+@pytest.mark.parametrize("method", ["POST", "PUT", "PATCH", "DELETE"])
+def test_only_get_is_served(web: TestClient, built: Built, method: str) -> None:
+    for url in ("/", f"/runs/{built.run_b}", f"/runs/{built.run_b}/findings.csv"):
+        r = web.request(method, url)
+        assert r.status_code == 405
+        assert r.headers["allow"] == "GET, HEAD"
+        assert r.headers["content-security-policy"]
+
+
+def test_unknown_host_header_is_refused(built: Built) -> None:
+    # DNS rebinding: a hostile page whose name resolves to 127.0.0.1 sends its own Host.
+    web = TestClient(
+        create_app(WebSettings(built.path, built.reports, guard=Guard(hosts=frozenset({"127.0.0.1:8765"}), token=None)))
+    )
+    assert web.get("/", headers={"host": "attacker.example:8765"}).status_code == 421
+    assert web.get("/", headers={"host": "127.0.0.1:8765"}).status_code == 200
+
+
+def test_token_beyond_loopback(built: Built) -> None:
+    token = "t0k-" + "x" * 30
+    web = TestClient(create_app(WebSettings(built.path, built.reports, guard=Guard(hosts=None, token=token))))
+    assert web.get("/").status_code == 401
+    assert web.get("/", headers={"x-mfa-audit-token": "wrong"}).status_code == 401
+    assert web.get("/", headers={"cookie": "mfa_audit_token=wrong"}).status_code == 401
+    assert web.get("/", headers={"x-mfa-audit-token": token}).status_code == 200
+    assert web.get("/", headers={"authorization": f"Bearer {token}"}).status_code == 200
+    assert web.get("/", headers={"cookie": f"mfa_audit_token={token}"}).status_code == 200
+    # The printed link: the token becomes an HttpOnly, SameSite cookie and leaves the address bar.
+    r = web.get(f"/diff?token={token}&change=new", follow_redirects=False)
+    assert r.status_code == 303
+    assert r.headers["location"] == "/diff?change=new"
+    assert "HttpOnly" in r.headers["set-cookie"] and "SameSite=Strict" in r.headers["set-cookie"]
+    assert web.get("/").status_code == 200  # the client now holds the cookie
+    fresh = TestClient(create_app(WebSettings(built.path, built.reports, guard=Guard(hosts=None, token=token))))
+    assert fresh.get("/diff?token=guess", follow_redirects=False).status_code == 401
+
+
+def test_runs_page_lists_runs_and_draws_the_trend(web: TestClient, built: Built, stored: EvidenceStore) -> None:
+    r = web.get("/")
+    m = parse(r.text)
+    svg = [a for t, a in m.tags if t == "svg"]
+    assert len(svg) == 1 and svg[0]["role"] == "img"
+    # Each bar says its value in text (not by colour or height alone).
+    for summary in stored.runs():
+        ratio = f"{summary.protected_ratio * 100:.1f}%"
+        assert ratio in r.text
+        assert f"/runs/{summary.run_id}" in r.text
+    assert len([t for t, _ in m.tags if t == "rect"]) == 2
+
+
+def test_overview_shows_the_verdict_per_portal(web: TestClient, built: Built, stored: EvidenceStore) -> None:
+    run = stored.load_run(built.run_b)
+    r = web.get(f"/runs/{built.run_b}")
+    assert r.status_code == 200
+    per_portal = Counter((c.portal_source, c.portal_id) for c in run.result.coverage)
+    names = {(s.source, p.id): p.name for s in run.snapshot.sources for p in s.portals}
+    for key, total in per_portal.items():
+        assert names[key].split(" (")[0] in r.text
+    assert "Every source was read in full." in r.text
+    assert "mfa-audit verify mfa-audit-" in r.text
+    assert f"/runs/{built.run_b}/files/pdf" in r.text
+    assert sum(per_portal.values()) == len(run.result.coverage)
+
+
+def test_portal_rows_match_the_engine(web: TestClient, built: Built, stored: EvidenceStore) -> None:
+    """Every (account, status) of every portal, read page by page, is the engine's coverage."""
+    run = stored.load_run(built.run_b)
+    ro = ReadOnlyStore(built.path)
+    meta = ro.run(built.run_b)
+    accounts = {(s.source, a.id): a for s in run.snapshot.sources for a in s.accounts}
+    for portal in ro.portals(meta):
+        expected = Counter(
+            (accounts[(c.source, c.account_id)].principal, c.status)
+            for c in run.result.coverage
+            if (c.portal_source, c.portal_id) == (portal.source, portal.portal_id)
+        )
+        seen: Counter[tuple[str, CoverageStatus]] = Counter()
+        page = 1
+        while True:
+            got = ro.portal_page(meta, portal.p, _flt(), page, 25)
+            seen.update((c.account.principal, c.status) for c in got.rows if c.account)
+            if page >= got.pages:
+                break
+            page += 1
+        assert seen == expected, portal.name
+        assert portal.total == sum(expected.values())
+
+
+def _flt(**kw: object):  # type: ignore[no-untyped-def]
+    from auditor.web.queries import PortalFilter
+
+    return PortalFilter(**kw)  # type: ignore[arg-type]
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    p=st.integers(0, 14),
+    status=st.none() | st.sampled_from(list(CoverageStatus)),
+    severity=st.none() | st.sampled_from(list(Severity)),
+    sort=st.sampled_from(["account", "status", "severity"]),
+    desc=st.booleans(),
+    size=st.sampled_from([25, 50]),
+)
+def test_portal_filters_and_sort(
+    web: TestClient,
+    built: Built,
+    p: int,
+    status: CoverageStatus | None,
+    severity: Severity | None,
+    sort: str,
+    desc: bool,
+    size: int,
+) -> None:
+    ro = ReadOnlyStore(built.path)
+    meta = ro.run(built.run_b)
+    portals = ro.portals(meta)
+    p = p % len(portals)
+    everything = ro.portal_page(meta, p, _flt(), 1, 200).rows
+    wanted = [
+        c for c in everything if (status is None or c.status == status) and (severity is None or c.severity == severity)
+    ]
+    params = {
+        "status": status or "",
+        "severity": severity or "",
+        "sort": sort,
+        "desc": "1" if desc else "",
+        "size": size,
+    }
+    query = "&".join(f"{k}={v}" for k, v in params.items() if v)
+    r = web.get(f"/runs/{built.run_b}/portals/{p}?{query}")
+    assert r.status_code == 200
+    shown = re.findall(r'href="/runs/[^/]+/accounts/(\d+)"', r.text)
+    numbers = [int(n) for n in shown]
+    assert len(numbers) == min(size, len(wanted))
+    assert set(numbers) <= {c.n for c in wanted}
+    rank = {c.n: c for c in wanted}
+    if sort == "account":
+        assert numbers == sorted(numbers, reverse=desc)
+    elif sort == "status":
+        keys = [BROWSE_STATUS_ORDER.index(rank[n].status) for n in numbers]
+        assert keys == sorted(keys, reverse=desc)
+    else:
+        keys = [rank[n].severity.rank if rank[n].severity else 0 for n in numbers]
+        assert keys == sorted(keys, reverse=not desc)
+    total = f"of {len(wanted)}" if wanted else "No row matches"
+    assert total in r.text
+
+
+def test_bad_parameters_are_a_clear_400(web: TestClient, built: Built) -> None:
+    base = f"/runs/{built.run_b}/portals/0"
+    for query, says in (
+        ("status=bogus", "status: unknown value"),
+        ("sort=drop+table", "sort: expected one of"),
+        ("page=0", "page: out of range"),
+        ("page=x", "whole numbers"),
+        ("size=100000", "size: expected one of"),
+    ):
+        r = web.get(f"{base}?{query}")
+        assert r.status_code == 400, query
+        assert says in r.text, query
+    assert web.get(f"/runs/{built.run_b}/portals/999").status_code == 404
+    assert web.get(f"/runs/{built.run_b}/accounts/99999").status_code == 404
+    assert web.get(f"/runs/{built.run_b}/findings?severity=nope").status_code == 400
+
+
+def test_account_page(web: TestClient, built: Built, stored: EvidenceStore) -> None:
+    run = stored.load_run(built.run_b)
+    ro = ReadOnlyStore(built.path)
+    meta = ro.run(built.run_b)
+    # An account with findings in both runs, so its history has two rows.
+    finding = next(f for f in run.result.findings if f.account_id and f.source == "entra")
+    n = next(
+        c.n
+        for p in ro.portals(meta)
+        for c in ro.portal_page(meta, p.p, _flt(), 1, 200).rows
+        if c.account and c.account.account_id == finding.account_id and c.account.source == "entra"
+    )
+    r = web.get(f"/runs/{built.run_b}/accounts/{n}")
+    assert r.status_code == 200
+    account = next(a for a in run.snapshot.source("entra").accounts if a.id == finding.account_id)
+    assert account.principal in r.text and account.display_name in r.text
+    assert finding.rule_id in r.text
+    mine = [c for c in run.result.coverage if c.account_id == account.id and c.source == "entra"]
+    assert r.text.count(f'href="/runs/{built.run_b}/portals/') == len(mine) > 0
+    for c in mine:
+        assert escape(catalogue("en")[f"status.{c.status}"]) in r.text
+    # History: both runs link to this account.
+    assert r.text.count("/accounts/") >= 2
+    assert built.run_a.rsplit("-", 1)[-1] in r.text
+
+
+def test_hostile_names_render_inert(web: TestClient, built: Built) -> None:
+    ro = ReadOnlyStore(built.path)
+    meta = ro.run(built.run_b)
+    okta = next(p for p in ro.portals(meta) if p.source == "okta" and p.total)
+    r = web.get(f"/runs/{built.run_b}/portals/{okta.p}?size=200")
+    assert "&lt;script&gt;alert(&#39;pwned&#39;)&lt;/script&gt;" in r.text
+    assert_inert(r.text)
+    for c in ro.portal_page(meta, okta.p, _flt(), 1, 200).rows:
+        if c.account and c.account.display_name in (SCRIPT, IMG, BIDI, CONTROL):
+            page = web.get(f"/runs/{built.run_b}/accounts/{c.n}")
+            m = parse(page.text)
+            assert [a.get("src") for t, a in m.tags if t == "script"] == ["/static/htmx.min.js"]
+            assert not [t for t, _ in m.tags if t in ("img", "style")]
+            assert "\u202e" not in page.text and "\x1b" not in page.text
+    findings = web.get(f"/runs/{built.run_b}/findings?source=okta&size=200")
+    assert_inert(findings.text)
+
+
+def test_findings_filter_group_and_csv(web: TestClient, built: Built, stored: EvidenceStore) -> None:
+    run = stored.load_run(built.run_b)
+    counts = Counter((f.rule_id, f.severity) for f in run.result.findings)
+    (rule, severity), n = counts.most_common(1)[0]
+    r = web.get(f"/runs/{built.run_b}/findings?rule={rule}&severity={severity}&size=200")
+    assert r.status_code == 200
+    assert f"of {n}" in r.text
+    # Grouped by rule: each (rule, severity) with its count links to its filter.
+    for (rule_id, sev), k in counts.items():
+        assert f"rule={rule_id}&amp;severity={sev}" in r.text
+    export = web.get(f"/runs/{built.run_b}/findings.csv?rule={rule}&severity={severity}")
+    assert export.headers["content-type"].startswith("text/csv")
+    assert export.headers["content-disposition"].startswith("attachment")
+    rows = list(csv.DictReader(io.StringIO(export.text)))
+    assert len(rows) == n
+    expected = Counter(
+        csv_cell(f.principal) for f in run.result.findings if (f.rule_id, f.severity) == (rule, severity)
+    )
+    assert Counter(row["principal"] for row in rows) == expected
+
+
+def test_csv_export_guards_formulas_and_controls(web: TestClient, built: Built) -> None:
+    export = web.get(f"/runs/{built.run_b}/findings.csv?source=okta")
+    rows = list(csv.DictReader(io.StringIO(export.text)))
+    assert rows, "no Okta finding: the test would prove nothing"
+    for row in rows:
+        for value in row.values():
+            assert value[:1] not in ("=", "+", "-", "@"), value  # never a live formula
+            assert "\x1b" not in value and "\u202e" not in value and "\x00" not in value
+    names = {row["display_name"] for row in rows}
+    if any(n.startswith("'=HYPERLINK") for n in names):
+        assert "'" + FORMULA in names
+
+
+def test_diff_matches_history(web: TestClient, built: Built, stored: EvidenceStore) -> None:
+    d = history.diff_runs(stored.load_run(built.run_a), stored.load_run(built.run_b))
+    assert d.new and d.resolved  # the fixture changes methods between the runs
+    for change, items in (("new", d.new), ("resolved", d.resolved), ("persisting", d.persisting)):
+        r = web.get(f"/diff?a={built.run_a}&b={built.run_b}&change={change}&size=200")
+        assert r.status_code == 200
+        m = re.search(rf'id="tab-{change}"[^>]*>[^<]*<span class="count">([\d,]+)</span>', r.text)
+        assert m is not None and int(m.group(1).replace(",", "")) == len(items), change
+        assert r.text.count('<td class="message">') == min(200, len(items))
+    # Default: the last two runs.
+    assert "tab-new" in web.get("/diff").text
+
+
+def test_languages(web: TestClient, built: Built) -> None:
+    fr = web.get(f"/runs/{built.run_b}", headers={"accept-language": "fr-FR,fr;q=0.9,en;q=0.5"})
+    assert fr.headers["content-language"] == "fr"
+    assert '<html lang="fr">' in fr.text and "Verdict par portail" in fr.text
+    en = web.get(f"/runs/{built.run_b}", headers={"accept-language": "de, en;q=0.5"})
+    assert en.headers["content-language"] == "en" and "Verdict per portal" in en.text
+    # The switch: a cookie, and back to the page; never elsewhere.
+    switch = web.get(f"/lang/fr?next=/runs/{built.run_b}", follow_redirects=False)
+    assert switch.status_code == 303 and switch.headers["location"] == f"/runs/{built.run_b}"
+    assert "mfa_audit_lang=fr" in switch.headers["set-cookie"]
+    for evil in ("//evil.example/", "https://evil.example/", "/\\evil.example"):
+        r = web.get(f"/lang/fr?next={evil}", follow_redirects=False)
+        assert r.headers["location"] == "/", evil
+    cookie_fr = web.get("/", headers={"cookie": "mfa_audit_lang=fr", "accept-language": "en"})
+    assert "Exécutions" in cookie_fr.text
+    # The status words are the report's (one catalogue for the PDF and the page).
+    page = web.get(f"/runs/{built.run_b}/portals/0", headers={"accept-language": "fr"}).text
+    for status in CoverageStatus:
+        assert escape(catalogue("fr")[f"status.{status}"]) in page
+
+
+def test_downloads(web: TestClient, built: Built) -> None:
+    pdf = web.get(f"/runs/{built.run_b}/files/pdf")
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    assert pdf.headers["content-disposition"].startswith("attachment")
+    html = web.get(f"/runs/{built.run_b}/files/html")
+    assert html.headers["content-disposition"].startswith("attachment")  # never rendered under this origin
+    assert web.get(f"/runs/{built.run_b}/files/json").status_code == 404  # not written
+    assert web.get(f"/runs/{built.run_b}/files/..%2F..%2Fetc%2Fpasswd").status_code == 404
+
+
+def test_pseudonymised_view(built: Built, stored: EvidenceStore) -> None:
+    key = b"k" * 32
+    web = client(built, pseudonym_key=key)
+    run = stored.load_run(built.run_b)
+    p = Pseudonymiser(key)
+    pages = [web.get(f"/runs/{built.run_b}/findings?size=200"), web.get(f"/runs/{built.run_b}/portals/0?size=200")]
+    principals = {a.principal for s in run.snapshot.sources for a in s.accounts if "@mutuelle" in a.principal}
+    for page in pages:
+        assert "Pseudonymised view" in page.text
+        leaked = [x for x in principals if x in page.text]
+        assert leaked == []
+    some = next(f for f in run.result.findings if f.principal and "@mutuelle" in f.principal)
+    assert p.principal(some.principal) in pages[0].text  # the report's token for the same key
+    export = web.get(f"/runs/{built.run_b}/findings.csv").text
+    assert not [x for x in principals if x in export]
+    # The report files hold real identifiers: no download link, no download.
+    assert web.get(f"/runs/{built.run_b}/files/pdf").status_code == 404
+
+
+def test_store_is_never_written(built: Built, web: TestClient) -> None:
+    before = hashlib.sha256(built.path.read_bytes()).hexdigest()
+    for url in ("/", f"/runs/{built.run_b}", f"/runs/{built.run_b}/findings.csv", "/diff?change=persisting"):
+        web.get(url)
+    assert hashlib.sha256(built.path.read_bytes()).hexdigest() == before
+    ro = ReadOnlyStore(built.path)
+    with pytest.raises(StoreUnavailable, match="readonly|read-only"), ro.connect() as conn:
+        conn.execute("DELETE FROM runs")
+
+
+def test_purged_and_pre_migration_runs(tmp_path: Path) -> None:
+    from .conftest import build_store
+
+    built = build_store(tmp_path, accounts=120)
+    store = EvidenceStore(built.path)
+    store.purge_runs([built.run_a], store.summary(built.run_a).evaluated_at)
+    with sqlite3.connect(built.path) as conn:
+        seq = conn.execute("SELECT seq FROM runs WHERE run_id = ?", (built.run_a,)).fetchone()[0]
+        for table in ("browse_accounts", "browse_coverage", "browse_findings"):
+            assert conn.execute(f"SELECT count(*) FROM {table} WHERE run_seq = ?", (seq,)).fetchone()[0] == 0
+    web = client(built)
+    overview = web.get(f"/runs/{built.run_a}")
+    assert overview.status_code == 200 and "purged by retention" in overview.text
+    assert web.get(f"/runs/{built.run_a}/portals/0").status_code == 404
+    assert web.get(f"/runs/{built.run_a}/findings").status_code == 404
+    assert "purged" in web.get("/").text
+
+
+def test_store_without_browse_tables_is_a_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "old.sqlite3"
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE runs (seq INTEGER)")
+    with pytest.raises(StoreUnavailable, match="predates the web view"):
+        ReadOnlyStore(path)
+    with pytest.raises(StoreUnavailable, match="no evidence store"):
+        ReadOnlyStore(tmp_path / "missing.sqlite3")
