@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import csv
 import hashlib
-from html import escape
 import io
 import re
 import sqlite3
 from collections import Counter
+from html import escape
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -170,7 +170,7 @@ def test_overview_shows_the_verdict_per_portal(web: TestClient, built: Built, st
     assert r.status_code == 200
     per_portal = Counter((c.portal_source, c.portal_id) for c in run.result.coverage)
     names = {(s.source, p.id): p.name for s in run.snapshot.sources for p in s.portals}
-    for key, total in per_portal.items():
+    for key in per_portal:
         assert names[key].split(" (")[0] in r.text
     assert "Every source was read in full." in r.text
     assert "mfa-audit verify mfa-audit-" in r.text
@@ -331,7 +331,7 @@ def test_findings_filter_group_and_csv(web: TestClient, built: Built, stored: Ev
     assert r.status_code == 200
     assert f"of {n}" in r.text
     # Grouped by rule: each (rule, severity) with its count links to its filter.
-    for (rule_id, sev), k in counts.items():
+    for rule_id, sev in counts:
         assert f"rule={rule_id}&amp;severity={sev}" in r.text
     export = web.get(f"/runs/{built.run_b}/findings.csv?rule={rule}&severity={severity}")
     assert export.headers["content-type"].startswith("text/csv")
@@ -426,7 +426,7 @@ def test_store_is_never_written(built: Built, web: TestClient) -> None:
         web.get(url)
     assert hashlib.sha256(built.path.read_bytes()).hexdigest() == before
     ro = ReadOnlyStore(built.path)
-    with pytest.raises(StoreUnavailable, match="readonly|read-only"), ro.connect() as conn:
+    with pytest.raises(StoreUnavailable, match=r"readonly|read-only"), ro.connect() as conn:
         conn.execute("DELETE FROM runs")
 
 
