@@ -153,7 +153,7 @@ def test_csv_export_downloads_the_filtered_set(site: str, driver, built: Built, 
     deadline = time.monotonic() + 20
     files: list[Path] = []
     while time.monotonic() < deadline:
-        files = [p for p in tmp_path.glob("*.csv")]
+        files = list(tmp_path.glob("*.csv"))
         if files:
             break
         time.sleep(0.1)
