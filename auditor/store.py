@@ -150,7 +150,10 @@ MIGRATIONS: tuple[str, ...] = (
     # 2: the browse tables `mfa-audit serve` pages from (auditor.web): one row per account,
     # per (portal, account) verdict and per finding's text, numbered so that a page of a
     # million-account portal is an index range, never a load of the run. Accounts are
-    # numbered in principal order, so "sort by account" is the number itself. Identities
+    # numbered in principal order, so "sort by account" is the number itself; each verdict
+    # row carries its rank in each order a page offers (by account, status, worst finding;
+    # within its status; within its severity), so page k is a range of ranks: O(log n)
+    # at any depth, where OFFSET walked every row before the page. Identities
     # (id, principal, display name) and finding texts are zlib-compressed JSON, like the
     # blobs: the file holds no account name in clear beyond the findings table's columns,
     # and principal_key is a digest (the account's history across runs).
@@ -166,6 +169,7 @@ MIGRATIONS: tuple[str, ...] = (
         total INTEGER NOT NULL,
         protected INTEGER NOT NULL,
         by_status TEXT NOT NULL,
+        by_severity TEXT NOT NULL,
         PRIMARY KEY (run_seq, p)
     );
     CREATE TABLE browse_accounts (
@@ -199,10 +203,17 @@ MIGRATIONS: tuple[str, ...] = (
         excluded_by TEXT NOT NULL,
         exception_id TEXT,
         reason TEXT NOT NULL,
-        PRIMARY KEY (run_seq, p, n)
+        r_account INTEGER NOT NULL,
+        r_status INTEGER NOT NULL,
+        r_severity INTEGER NOT NULL,
+        r_in_status INTEGER NOT NULL,
+        r_in_severity INTEGER NOT NULL,
+        PRIMARY KEY (run_seq, p, r_account)
     ) WITHOUT ROWID;
-    CREATE INDEX browse_coverage_status ON browse_coverage (run_seq, p, status, n);
-    CREATE INDEX browse_coverage_severity ON browse_coverage (run_seq, p, severity, n);
+    CREATE INDEX browse_coverage_by_status ON browse_coverage (run_seq, p, r_status);
+    CREATE INDEX browse_coverage_by_severity ON browse_coverage (run_seq, p, r_severity);
+    CREATE INDEX browse_coverage_in_status ON browse_coverage (run_seq, p, status, r_in_status);
+    CREATE INDEX browse_coverage_in_severity ON browse_coverage (run_seq, p, severity, r_in_severity);
     CREATE INDEX browse_coverage_account ON browse_coverage (run_seq, n);
     CREATE TABLE browse_findings (
         run_seq INTEGER NOT NULL REFERENCES runs (seq) ON DELETE CASCADE,
@@ -1099,17 +1110,35 @@ def _write_browse_tables(conn: sqlite3.Connection, seq: int, result: AuditResult
         key=lambda t: (t[0], t[1], t[2]),
     )
     portal_p = {(source, pid): i for i, (_, source, pid, _) in enumerate(portals)}
-    counts: dict[int, Counter[CoverageStatus]] = {}
-    # The snapshot's portals are unclassified: the sensitivity the engine gave them is on
-    # their coverage rows (the config's classification).
-    classified: dict[int, str] = {}
-    for c in result.coverage:
-        p = portal_p.get((c.portal_source, c.portal_id))
-        if p is not None:
-            counts.setdefault(p, Counter())[c.status] += 1
-            classified[p] = c.sensitivity.value
+    worst: dict[tuple[str, str | None, str | None], int] = {}
+    for f in result.findings:
+        k = (f.source, f.account_id, f.portal_id)
+        worst[k] = max(worst.get(k, 0), f.severity.rank)
+    # (p, n, status code, severity rank, coverage), in (portal, account) order: the
+    # primary key's order, so the inserts append, and the order the ranks are counted in.
+    keyed = sorted(
+        (
+            (
+                portal_p[(c.portal_source, c.portal_id)],
+                account_n[(c.source, c.account_id)],
+                BROWSE_STATUS_CODE[c.status],
+                worst.get((c.source, c.account_id, c.portal_id), 0),
+                c,
+            )
+            for c in result.coverage
+            if (c.portal_source, c.portal_id) in portal_p and (c.source, c.account_id) in account_n
+        ),
+        key=lambda t: (t[0], t[1]),
+    )
+    by_status: dict[int, Counter[int]] = {}
+    by_severity: dict[int, Counter[int]] = {}
+    classified: dict[int, str] = {}  # the engine's sensitivity (the snapshot's portals are unclassified)
+    for p, _, status, severity, c in keyed:
+        by_status.setdefault(p, Counter())[status] += 1
+        by_severity.setdefault(p, Counter())[severity] += 1
+        classified[p] = c.sensitivity.value
     conn.executemany(
-        "INSERT INTO browse_portals VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO browse_portals VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             (
                 seq,
@@ -1119,9 +1148,10 @@ def _write_browse_tables(conn: sqlite3.Connection, seq: int, result: AuditResult
                 names[f"{source}/{pid}"],
                 classified.get(i) or (portal.sensitivity.value if portal.sensitivity else None),
                 portal.sign_in_via,
-                sum(counts.get(i, Counter()).values()),
-                sum(v for k, v in counts.get(i, Counter()).items() if k.is_protected),
-                _counts_json(counts.get(i, Counter())),
+                sum(by_status.get(i, Counter()).values()),
+                sum(v for k, v in by_status.get(i, Counter()).items() if BROWSE_STATUS_ORDER[k].is_protected),
+                _counts_json(Counter({BROWSE_STATUS_ORDER[k].value: v for k, v in by_status.get(i, Counter()).items()})),
+                _counts_json(by_severity.get(i, Counter())),
             )
             for i, (_, source, pid, portal) in enumerate(portals)
         ],
@@ -1130,35 +1160,61 @@ def _write_browse_tables(conn: sqlite3.Connection, seq: int, result: AuditResult
         "INSERT OR IGNORE INTO browse_policies VALUES (?, ?, ?, ?, ?)",
         [(seq, s.source, pol.id, pol.name, pol.state.value) for s in snapshot.sources for pol in s.policies],
     )
-
-    worst: dict[tuple[str, str | None, str | None], int] = {}
-    for f in result.findings:
-        k = (f.source, f.account_id, f.portal_id)
-        worst[k] = max(worst.get(k, 0), f.severity.rank)
     sources = {s.source: i for i, s in enumerate(sorted(snapshot.sources, key=lambda s: s.source))}
-    coverage = (
-        (
-            seq,
-            portal_p[(c.portal_source, c.portal_id)],
-            account_n[(c.source, c.account_id)],
-            sources.get(c.source, -1),
-            BROWSE_STATUS_CODE[c.status],
-            worst.get((c.source, c.account_id, c.portal_id), 0),
-            c.enrolled.value,
-            c.enforced.value,
-            c.required.value,
-            int(c.conditional),
-            c.enforcement_source,
-            json.dumps(list(c.policies), ensure_ascii=False),
-            json.dumps(list(c.excluded_by), ensure_ascii=False),
-            c.exception_id,
-            c.reason,
-        )
-        for c in result.coverage
-        if (c.portal_source, c.portal_id) in portal_p and (c.source, c.account_id) in account_n
-    )
+    ids_json: dict[tuple[str, ...], str] = {}
+
+    def ids(values: tuple[str, ...]) -> str:
+        text = ids_json.get(values)
+        if text is None:
+            text = ids_json[values] = json.dumps(list(values), ensure_ascii=False)
+        return text
+
+    def verdict_rows() -> Iterator[tuple[Any, ...]]:
+        current = -1
+        status_before: dict[int, int] = {}
+        severity_before: dict[int, int] = {}
+        seen_status: Counter[int] = Counter()
+        seen_severity: Counter[int] = Counter()
+        r = 0
+        for p, n, status, severity, c in keyed:
+            if p != current:
+                current, r = p, 0
+                seen_status, seen_severity = Counter(), Counter()
+                # Rows of this portal before each status (worst first) and each severity (worst first).
+                counts = by_status[p]
+                status_before = {k: sum(counts[j] for j in counts if j < k) for k in counts}
+                sev = by_severity[p]
+                severity_before = {k: sum(sev[j] for j in sev if j > k) for k in sev}
+            in_status, in_severity = seen_status[status], seen_severity[severity]
+            seen_status[status] += 1
+            seen_severity[severity] += 1
+            yield (
+                seq,
+                p,
+                n,
+                sources.get(c.source, -1),
+                status,
+                severity,
+                c.enrolled.value,
+                c.enforced.value,
+                c.required.value,
+                int(c.conditional),
+                c.enforcement_source,
+                ids(c.policies),
+                ids(c.excluded_by),
+                c.exception_id,
+                c.reason,
+                r,
+                status_before[status] + in_status,
+                severity_before[severity] + in_severity,
+                in_status,
+                in_severity,
+            )
+            r += 1
+
+    coverage = verdict_rows()
     while verdicts := list(islice(coverage, FINDINGS_BATCH)):
-        conn.executemany("INSERT INTO browse_coverage VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", verdicts)
+        conn.executemany(f"INSERT INTO browse_coverage VALUES ({', '.join('?' * 20)})", verdicts)
 
     texts = (
         (

@@ -94,6 +94,7 @@ class PortalRow:
     total: int
     protected: int
     by_status: dict[str, int]
+    by_severity: dict[str, int]  # worst severity rank ("0" none … "4" critical) -> rows
 
     @property
     def ratio(self) -> float | None:
@@ -330,38 +331,64 @@ class ReadOnlyStore:
             r["total"],
             r["protected"],
             json.loads(r["by_status"]),
+            json.loads(r["by_severity"]),
         )
 
     def portal_page(self, run: RunRow, p: int, flt: PortalFilter, page: int, size: int) -> Page[CoverageRow]:
-        """One page of a portal's (account, verdict) rows. The WHERE is an index prefix
-        (run, portal, then status or severity when filtered) and the ORDER BY follows one of
-        the indexes, so SQLite walks only the page (plus OFFSET) and the count."""
+        """One page of a portal's (account, verdict) rows.
+
+        Every order the page offers, alone or within one status or one severity, has its
+        rank column, so the page is ``rank BETWEEN a AND b`` on an index: as fast on page
+        10,000 as on page 1, and the total comes from the portal's counts. Other
+        combinations (status and severity together, a source) filter a rank index and
+        count: they read the rows they skip."""
+        portal = self.portal(run, p)
         where = ["c.run_seq = ?", "c.p = ?"]
         args: list[Any] = [run.seq, p]
-        if flt.status is not None:
+        sort_rank = {"status": "r_status", "severity": "r_severity"}.get(flt.sort, "r_account")
+        rank: str | None = None
+        total = 0
+        if flt.source is None and flt.status is None and flt.severity is None:
+            rank, total = sort_rank, portal.total
+        elif flt.source is None and flt.severity is None and flt.status is not None and flt.sort != "severity":
             where.append("c.status = ?")
             args.append(BROWSE_STATUS_CODE[flt.status])
-        if flt.severity is not None:
+            rank, total = "r_in_status", portal.by_status.get(flt.status.value, 0)
+        elif flt.source is None and flt.status is None and flt.severity is not None and flt.sort != "status":
             where.append("c.severity = ?")
             args.append(flt.severity.rank)
-        if flt.source is not None:
-            names = self.finding_sources(run)
-            where.append("c.src = ?")
-            args.append(names.index(flt.source) if flt.source in names else -2)
+            rank, total = "r_in_severity", portal.by_severity.get(str(flt.severity.rank), 0)
         direction = "DESC" if flt.descending else "ASC"
-        order = {
-            "status": f"c.status {direction}, c.n",
-            "severity": f"c.severity {'ASC' if flt.descending else 'DESC'}, c.n",
-        }.get(flt.sort, f"c.n {direction}")
-        sql_where = " AND ".join(where)
+        offset = (page - 1) * size
+        if rank is not None:
+            first, last = (total - offset - size, total - 1 - offset) if flt.descending else (offset, offset + size - 1)
+            sql_where = " AND ".join([*where, f"c.{rank} BETWEEN ? AND ?"])
+            sql_args = [*args, first, last]
+            limit = ""
+        else:
+            if flt.status is not None:
+                where.append("c.status = ?")
+                args.append(BROWSE_STATUS_CODE[flt.status])
+            if flt.severity is not None:
+                where.append("c.severity = ?")
+                args.append(flt.severity.rank)
+            if flt.source is not None:
+                names = self.finding_sources(run)
+                where.append("c.src = ?")
+                args.append(names.index(flt.source) if flt.source in names else -2)
+            sql_where = " AND ".join(where)
+            with self.connect() as conn:
+                total = conn.execute(f"SELECT count(*) FROM browse_coverage c WHERE {sql_where}", args).fetchone()[0]
+            rank = sort_rank
+            sql_args = [*args, size, offset]
+            limit = " LIMIT ? OFFSET ?"
         with self.connect() as conn:
-            total = conn.execute(f"SELECT count(*) FROM browse_coverage c WHERE {sql_where}", args).fetchone()[0]
             rows = conn.execute(
-                f"SELECT c.*, a.source AS a_source, a.ident, a.kind, a.enabled,"
-                f" a.privileged, a.last_sign_in, a.methods, a.roles"
-                f" FROM browse_coverage c JOIN browse_accounts a ON a.run_seq = c.run_seq AND a.n = c.n"
-                f" WHERE {sql_where} ORDER BY {order} LIMIT ? OFFSET ?",
-                [*args, size, (page - 1) * size],
+                "SELECT c.*, a.source AS a_source, a.ident, a.kind, a.enabled, a.privileged, a.last_sign_in,"
+                " a.methods, a.roles"
+                " FROM browse_coverage c JOIN browse_accounts a ON a.run_seq = c.run_seq AND a.n = c.n"
+                f" WHERE {sql_where} ORDER BY c.{rank} {direction}{limit}",
+                sql_args,
             ).fetchall()
         return Page(tuple(self._coverage(r, account=self._account(r, prefix="a_")) for r in rows), total, page, size)
 
@@ -378,7 +405,7 @@ class ReadOnlyStore:
         with self.connect() as conn:
             rows = conn.execute(
                 "SELECT c.*, p.source AS p_source, p.portal_id, p.name, p.sensitivity, p.sign_in_via, p.total,"
-                " p.protected, p.by_status"
+                " p.protected, p.by_status, p.by_severity"
                 " FROM browse_coverage c JOIN browse_portals p ON p.run_seq = c.run_seq AND p.p = c.p"
                 " WHERE c.run_seq = ? AND c.n = ? ORDER BY c.p",
                 (run.seq, n),
@@ -396,6 +423,7 @@ class ReadOnlyStore:
                     r["total"],
                     r["protected"],
                     json.loads(r["by_status"]),
+                    json.loads(r["by_severity"]),
                 ),
             )
             for r in rows
