@@ -1150,7 +1150,7 @@ def _write_browse_tables(conn: sqlite3.Connection, seq: int, result: AuditResult
                 portal.sign_in_via,
                 sum(by_status.get(i, Counter()).values()),
                 sum(v for k, v in by_status.get(i, Counter()).items() if BROWSE_STATUS_ORDER[k].is_protected),
-                _counts_json(Counter({BROWSE_STATUS_ORDER[k].value: v for k, v in by_status.get(i, Counter()).items()})),
+                _counts_json({BROWSE_STATUS_ORDER[k].value: v for k, v in by_status.get(i, Counter()).items()}),
                 _counts_json(by_severity.get(i, Counter())),
             )
             for i, (_, source, pid, portal) in enumerate(portals)
