@@ -406,7 +406,10 @@ class ReadOnlyStore:
             rows = conn.execute(
                 "SELECT c.*, p.source AS p_source, p.portal_id, p.name, p.sensitivity, p.sign_in_via, p.total,"
                 " p.protected, p.by_status, p.by_severity"
-                " FROM browse_coverage c JOIN browse_portals p ON p.run_seq = c.run_seq AND p.p = c.p"
+                # INDEXED BY: without statistics SQLite prefers the primary key's (run) prefix,
+                # which is a scan of the whole run.
+                " FROM browse_coverage c INDEXED BY browse_coverage_account"
+                " JOIN browse_portals p ON p.run_seq = c.run_seq AND p.p = c.p"
                 " WHERE c.run_seq = ? AND c.n = ? ORDER BY c.p",
                 (run.seq, n),
             ).fetchall()
@@ -456,7 +459,8 @@ class ReadOnlyStore:
             for seq, n, run_id in hits:
                 counts: dict[str, int] = {}
                 for (status,) in conn.execute(
-                    "SELECT status FROM browse_coverage WHERE run_seq = ? AND n = ?", (seq, n)
+                    "SELECT status FROM browse_coverage INDEXED BY browse_coverage_account WHERE run_seq = ? AND n = ?",
+                    (seq, n),
                 ):
                     name = BROWSE_STATUS_ORDER[status].value
                     counts[name] = counts.get(name, 0) + 1
@@ -467,11 +471,11 @@ class ReadOnlyStore:
 
     def findings_page(self, run: RunRow, flt: FindingFilter, page: int, size: int) -> Page[FindingRow]:
         where, args = self._finding_where(run, flt)
+        # A rule filter walks its (run, rule, severity, n) index; otherwise the run's findings in order.
+        indexed = "INDEXED BY findings_rule" if flt.rule_id is not None else ""
         with self.connect() as conn:
-            total = conn.execute(f"SELECT count(*) FROM findings f WHERE {where}", args).fetchone()[0]
-            rows = conn.execute(
-                f"{_FINDING_SELECT} WHERE {where} ORDER BY f.n LIMIT ? OFFSET ?", [*args, size, (page - 1) * size]
-            ).fetchall()
+            total = conn.execute(f"SELECT count(*) FROM findings f {indexed} WHERE {where}", args).fetchone()[0]
+            rows = _findings_by_number(conn, run.seq, f"FROM findings f {indexed} WHERE {where}", args, page, size)
         return Page(tuple(self._finding(r) for r in rows), total, page, size)
 
     def iter_findings(self, run: RunRow, flt: FindingFilter) -> Iterator[FindingRow]:
@@ -491,8 +495,16 @@ class ReadOnlyStore:
 
     def account_findings(self, run: RunRow, n: int) -> list[FindingRow]:
         with self.connect() as conn:
+            # Driven by the (run, account) index of the texts, then each finding by its key:
+            # from the findings side SQLite would scan the whole run.
             rows = conn.execute(
-                f"{_FINDING_SELECT} WHERE f.run_seq = ? AND b.account_n = ? ORDER BY f.n", (run.seq, n)
+                "SELECT f.n, f.rule_id, f.severity, f.source, f.account_id, f.principal, f.portal_id, f.portal_name,"
+                " b.said, b.account_n, a.ident"
+                " FROM browse_findings b"
+                " CROSS JOIN findings f ON f.run_seq = b.run_seq AND f.n = b.n"
+                " LEFT JOIN browse_accounts a ON a.run_seq = b.run_seq AND a.n = b.account_n"
+                " WHERE b.run_seq = ? AND b.account_n = ? ORDER BY f.n",
+                (run.seq, n),
             ).fetchall()
         return [self._finding(r) for r in rows]
 
@@ -534,9 +546,7 @@ class ReadOnlyStore:
         args = [base.seq, other.seq]
         with self.connect() as conn:
             total = conn.execute(f"SELECT count(*) FROM findings f WHERE {where}", args).fetchone()[0]
-            rows = conn.execute(
-                f"{_FINDING_SELECT} WHERE {where} ORDER BY f.n LIMIT ? OFFSET ?", [*args, size, (page - 1) * size]
-            ).fetchall()
+            rows = _findings_by_number(conn, base.seq, f"FROM findings f WHERE {where}", args, page, size)
         return Page(tuple(self._finding(r) for r in rows), total, page, size)
 
     def diff_counts(self, a: RunRow, b: RunRow) -> dict[str, int]:
@@ -611,3 +621,20 @@ _FINDING_SELECT = (
     " LEFT JOIN browse_findings b ON b.run_seq = f.run_seq AND b.n = f.n"
     " LEFT JOIN browse_accounts a ON a.run_seq = f.run_seq AND a.n = b.account_n"
 )
+
+
+def _findings_by_number(
+    conn: sqlite3.Connection, seq: int, source: str, args: Sequence[Any], page: int, size: int
+) -> list[sqlite3.Row]:
+    """A page of findings in two steps: the page's numbers from the index alone (the
+    rows skipped by OFFSET are never joined), then those rows with their texts."""
+    numbers = [
+        r[0]
+        for r in conn.execute(f"SELECT f.n {source} ORDER BY f.n LIMIT ? OFFSET ?", [*args, size, (page - 1) * size])
+    ]
+    if not numbers:
+        return []
+    marks = ", ".join("?" for _ in numbers)
+    return conn.execute(
+        f"{_FINDING_SELECT} WHERE f.run_seq = ? AND f.n IN ({marks}) ORDER BY f.n", [seq, *numbers]
+    ).fetchall()

@@ -507,3 +507,33 @@ def test_pages_cover_every_row_once_in_both_directions(built: Built, flt: dict[s
                     break
                 page += 1
             assert seen == (expected[::-1] if descending else expected), (portal.name, descending)
+
+
+@pytest.mark.parametrize("flt", [{}, {"rule_id": "MFA-001"}, {"severity": Severity.HIGH}, {"source": "okta"}], ids=str)
+def test_findings_pages_are_the_filtered_set_in_order(
+    built: Built, stored: EvidenceStore, flt: dict[str, object]
+) -> None:
+    from auditor.web.queries import FindingFilter
+
+    run = stored.load_run(built.run_b)
+    expected = [
+        (f.rule_id, f.principal)
+        for f in run.result.findings
+        if all(
+            getattr(f, {"rule_id": "rule_id", "severity": "severity", "source": "source"}[k]) == v
+            for k, v in flt.items()
+        )
+    ]
+    assert expected
+    ro = ReadOnlyStore(built.path)
+    meta = ro.run(built.run_b)
+    seen: list[tuple[str, str | None]] = []
+    page = 1
+    while True:
+        got = ro.findings_page(meta, FindingFilter(**flt), page, 25)  # type: ignore[arg-type]
+        assert got.total == len(expected)
+        seen += [(f.rule_id, f.principal) for f in got.rows]
+        if page >= got.pages:
+            break
+        page += 1
+    assert seen == expected
