@@ -26,7 +26,7 @@ import random
 import sqlite3
 import time
 import zlib
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -41,7 +41,7 @@ from auditor import metrics
 from auditor.evidence import EvidenceFile, remember_snapshot_file, snapshot_file
 from auditor.interfaces import AuditorError
 from auditor.metrics import CoverageSummary
-from auditor.model import AuditResult, CoverageStatus, Finding, Severity, Snapshot
+from auditor.model import AuditResult, Coverage, CoverageStatus, Finding, Method, Severity, Snapshot
 from auditor.model_decode import stream_result, stream_snapshot
 from auditor.serialise import (
     SnapshotFormatError,
@@ -1085,6 +1085,24 @@ def _write_browse_tables(conn: sqlite3.Connection, seq: int, result: AuditResult
         key=lambda t: (t[0], t[1], t[2]),
     )
     account_n = {(source, account_id): n for n, (_, source, account_id, _) in enumerate(accounts)}
+    # Method sets, role and policy lists repeat across accounts: each is encoded once.
+    encode = json.JSONEncoder(ensure_ascii=False).encode
+    ids_json: dict[tuple[str, ...], str] = {}
+    methods_cache: dict[tuple[tuple[str, str, str], ...], str] = {}
+
+    def ids(values: tuple[str, ...]) -> str:
+        text = ids_json.get(values)
+        if text is None:
+            text = ids_json[values] = encode(list(values))
+        return text
+
+    def methods_json(methods: tuple[Method, ...]) -> str:
+        key = tuple((str(m.kind), m.vendor_label, str(m.status)) for m in methods)
+        text = methods_cache.get(key)
+        if text is None:
+            text = methods_cache[key] = encode([list(k) for k in key])
+        return text
+
     rows = (
         (
             seq,
@@ -1092,12 +1110,12 @@ def _write_browse_tables(conn: sqlite3.Connection, seq: int, result: AuditResult
             a.source,
             browse_principal_key(a.source, a.principal),
             browse_pack([a.id, a.principal, a.display_name]),
-            a.kind.value,
+            str(a.kind),
             int(a.enabled),
             int(a.privileged),
             a.last_sign_in.isoformat() if a.last_sign_in else None,
-            json.dumps([[m.kind.value, m.vendor_label, m.status.value] for m in a.methods], ensure_ascii=False),
-            json.dumps(list(a.roles), ensure_ascii=False),
+            methods_json(a.methods),
+            ids(a.roles),
         )
         for n, (_, _, _, a) in enumerate(accounts)
     )
@@ -1130,13 +1148,13 @@ def _write_browse_tables(conn: sqlite3.Connection, seq: int, result: AuditResult
         ),
         key=lambda t: (t[0], t[1]),
     )
-    by_status: dict[int, Counter[int]] = {}
-    by_severity: dict[int, Counter[int]] = {}
+    by_status: defaultdict[int, Counter[int]] = defaultdict(Counter)
+    by_severity: defaultdict[int, Counter[int]] = defaultdict(Counter)
     classified: dict[int, str] = {}  # the engine's sensitivity (the snapshot's portals are unclassified)
     for p, _, status, severity, c in keyed:
-        by_status.setdefault(p, Counter())[status] += 1
-        by_severity.setdefault(p, Counter())[severity] += 1
-        classified[p] = c.sensitivity.value
+        by_status[p][status] += 1
+        by_severity[p][severity] += 1
+        classified[p] = c.sensitivity
     conn.executemany(
         "INSERT INTO browse_portals VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
@@ -1161,13 +1179,35 @@ def _write_browse_tables(conn: sqlite3.Connection, seq: int, result: AuditResult
         [(seq, s.source, pol.id, pol.name, pol.state.value) for s in snapshot.sources for pol in s.policies],
     )
     sources = {s.source: i for i, s in enumerate(sorted(snapshot.sources, key=lambda s: s.source))}
-    ids_json: dict[tuple[str, ...], str] = {}
+    # The fields after the ranks' inputs take few distinct combinations (as in the CSV writer).
+    tails: dict[tuple[Any, ...], tuple[Any, ...]] = {}
 
-    def ids(values: tuple[str, ...]) -> str:
-        text = ids_json.get(values)
-        if text is None:
-            text = ids_json[values] = json.dumps(list(values), ensure_ascii=False)
-        return text
+    def tail(c: Coverage) -> tuple[Any, ...]:
+        key = (
+            c.enrolled,
+            c.enforced,
+            c.required,
+            c.conditional,
+            c.enforcement_source,
+            c.policies,
+            c.excluded_by,
+            c.exception_id,
+            c.reason,
+        )
+        found = tails.get(key)
+        if found is None:
+            found = tails[key] = (
+                str(c.enrolled),
+                str(c.enforced),
+                str(c.required),
+                int(c.conditional),
+                c.enforcement_source,
+                ids(c.policies),
+                ids(c.excluded_by),
+                c.exception_id,
+                c.reason,
+            )
+        return found
 
     def verdict_rows() -> Iterator[tuple[Any, ...]]:
         current = -1
@@ -1195,15 +1235,7 @@ def _write_browse_tables(conn: sqlite3.Connection, seq: int, result: AuditResult
                 sources.get(c.source, -1),
                 status,
                 severity,
-                c.enrolled.value,
-                c.enforced.value,
-                c.required.value,
-                int(c.conditional),
-                c.enforcement_source,
-                ids(c.policies),
-                ids(c.excluded_by),
-                c.exception_id,
-                c.reason,
+                *tail(c),
                 r,
                 status_before[status] + in_status,
                 severity_before[severity] + in_severity,
