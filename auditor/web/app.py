@@ -44,6 +44,7 @@ from auditor.web.queries import (
     PortalFilter,
     ReadOnlyStore,
     RunRow,
+    StoreUnavailable,
 )
 from auditor.web.security import Guard, SecurityMiddleware
 from auditor.web.text import WebText, negotiate
@@ -114,7 +115,11 @@ def create_app(settings: WebSettings) -> Starlette:
     return Starlette(
         routes=routes,
         middleware=[Middleware(SecurityMiddleware, guard=settings.guard)],
-        exception_handlers={HTTPException: views.error, NotFound: views.not_found},
+        exception_handlers={
+            HTTPException: views.error,
+            NotFound: views.not_found,
+            StoreUnavailable: views.unavailable,
+        },
     )
 
 
@@ -146,13 +151,12 @@ class _Views:
             store_path=str(self.settings.store_path),
             fmt=_Formatter(t),
             url=_url,
-            partial=request.headers.get("hx-request") == "true",
             **context,
         )
         return HTMLResponse(
             html,
             status_code=status_code,
-            headers={"content-language": lang, "vary": "accept-language, cookie, hx-request"},
+            headers={"content-language": lang, "vary": "accept-language, cookie"},
         )
 
     def _run(self, request: Request) -> RunRow:
@@ -168,6 +172,10 @@ class _Views:
         assert isinstance(exc, HTTPException)
         key = {404: "error.not_found", 400: "error.bad_request"}.get(exc.status_code, "error.heading")
         return self._page(request, "error.html.j2", exc.status_code, title_key=key, detail=str(exc.detail))
+
+    async def unavailable(self, request: Request, exc: Exception) -> Response:
+        # The store went away or broke under the server: said, never a traceback.
+        return self._page(request, "error.html.j2", 503, title_key="error.heading", detail=str(exc))
 
     async def not_found(self, request: Request, exc: Exception) -> Response:
         return self._page(request, "error.html.j2", 404, title_key="error.not_found", detail=str(exc))

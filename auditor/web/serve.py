@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import secrets
+import socket
 from collections.abc import Callable
 from pathlib import Path
 
@@ -62,7 +63,19 @@ def run_server(settings: WebSettings, host: str, port: int, announce: Callable[[
     import uvicorn
 
     app = create_app(settings)  # opens the store read-only: fails here, before the banner
+    _check_free(host, port)
     announce()
     # No access log: request lines carry filter values and account numbers, and uvicorn
     # would print them unescaped to the terminal.
     uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False, server_header=False)
+
+
+def _check_free(host: str, port: int) -> None:
+    """Say so before the banner when the port is taken (uvicorn would log it after)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host.strip("[]"), port))
+        except OSError as exc:
+            raise ServeError(f"--host {host} --port {port}: cannot listen there: {exc.strerror}") from None

@@ -537,3 +537,16 @@ def test_findings_pages_are_the_filtered_set_in_order(
             break
         page += 1
     assert seen == expected
+
+
+def test_a_store_gone_under_the_server_is_a_503_page(tmp_path: Path) -> None:
+    from .conftest import build_store
+
+    built = build_store(tmp_path, accounts=60)
+    web = client(built)
+    assert web.get("/").status_code == 200
+    built.path.rename(tmp_path / "moved.sqlite3")
+    r = web.get(f"/runs/{built.run_b}")
+    assert r.status_code == 503
+    assert "cannot open the evidence store read-only" in r.text
+    assert "Traceback" not in r.text and r.headers["content-security-policy"]

@@ -139,3 +139,17 @@ def test_serve_end_to_end(tmp_path: Path) -> None:
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+def test_a_taken_port_is_a_clear_error(tmp_path: Path) -> None:
+    import socket
+
+    cfg = _config(tmp_path)
+    assert CliRunner().invoke(main, ["run", "-c", str(cfg), "--now", NOW, "--json"]).exit_code in (0, 1)
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = CliRunner().invoke(main, ["serve", "-c", str(cfg), "--port", str(port)])
+    assert result.exit_code == 2
+    assert "cannot listen there" in result.output and "Traceback" not in result.output
