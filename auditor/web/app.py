@@ -51,13 +51,15 @@ from auditor.web.text import WebText, negotiate
 
 LANG_COOKIE = "mfa_audit_lang"
 DEFAULT_SIZE = 50
-# The report files of a run a page links to, by extension (as ``pipeline.render_all`` names them).
-REPORT_FILES: tuple[tuple[str, str], ...] = (
-    ("pdf", "application/pdf"),
-    ("html", "text/html"),
-    ("json", "application/json"),
-    ("csv", "text/csv"),
-    ("ocsf.json", "application/json"),
+# The report files of a run a page links to: key in the URL, the file's suffix after
+# ``mfa-audit-<run id>`` (as ``pipeline.render_all`` and the renderers name them), media type.
+REPORT_FILES: tuple[tuple[str, str, str], ...] = (
+    ("pdf", ".pdf", "application/pdf"),
+    ("html", ".html", "text/html"),
+    ("json", ".json", "application/json"),
+    ("csv", ".csv", "text/csv"),
+    ("coverage-csv", "-coverage.csv", "text/csv"),
+    ("ocsf", ".ocsf.jsonl", "application/x-ndjson"),
 )
 E = TypeVar("E", CoverageStatus, Severity)
 CSV_COLUMNS = (
@@ -350,15 +352,14 @@ class _Views:
     async def report_file(self, request: Request) -> Response:
         run = self._run(request)
         ext = request.path_params["ext"]
-        if ext not in dict(REPORT_FILES):
+        media = {key: media for key, _, media in REPORT_FILES}
+        if ext not in media:
             raise NotFound(f"no report format {ext!r}")
         path = dict(self._downloads(run)).get(ext)
         if path is None:
             raise NotFound(f"no {ext} report of run {run.run_id!r} in the reports folder")
         # Always a download: a report's HTML must not run under this origin.
-        return FileResponse(
-            path, media_type=dict(REPORT_FILES)[ext], filename=path.name, content_disposition_type="attachment"
-        )
+        return FileResponse(path, media_type=media[ext], filename=path.name, content_disposition_type="attachment")
 
     async def diff(self, request: Request) -> Response:
         runs = [r for r in self.store.runs() if not r.purged]
@@ -429,10 +430,10 @@ class _Views:
         if self.settings.pseudonym_key is not None and not self.settings.reports_pseudonymised:
             return []
         out = []
-        for ext, _ in REPORT_FILES:
-            path = folder / f"mfa-audit-{run.run_id}.{ext}"
+        for key, suffix, _ in REPORT_FILES:
+            path = folder / f"mfa-audit-{run.run_id}{suffix}"
             if path.is_file() and path.resolve().parent == folder.resolve():
-                out.append((ext, path))
+                out.append((key, path))
         return out
 
 

@@ -81,6 +81,8 @@ def build_store(folder: Path, accounts: int = 300) -> Built:
     reports.mkdir()
     (reports / f"mfa-audit-{ids[1]}.pdf").write_bytes(b"%PDF-1.7 test\n")
     (reports / f"mfa-audit-{ids[1]}.html").write_text("<script>alert(1)</script>")
+    (reports / f"mfa-audit-{ids[1]}-coverage.csv").write_text("source\r\n")
+    (reports / f"mfa-audit-{ids[1]}.ocsf.jsonl").write_text("{}\n")
     return Built(store.path, reports, ids[0], ids[1])
 
 

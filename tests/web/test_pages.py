@@ -398,6 +398,11 @@ def test_downloads(web: TestClient, built: Built) -> None:
     html = web.get(f"/runs/{built.run_b}/files/html")
     assert html.headers["content-disposition"].startswith("attachment")  # never rendered under this origin
     assert web.get(f"/runs/{built.run_b}/files/json").status_code == 404  # not written
+    for key, name in (("coverage-csv", "-coverage.csv"), ("ocsf", ".ocsf.jsonl")):
+        r = web.get(f"/runs/{built.run_b}/files/{key}")
+        assert r.status_code == 200 and f'{built.run_b}{name}"' in r.headers["content-disposition"], key
+    overview = web.get(f"/runs/{built.run_b}").text
+    assert overview.count(f"/runs/{built.run_b}/files/") == 4  # pdf, html, coverage csv, ocsf: what exists
     assert web.get(f"/runs/{built.run_b}/files/..%2F..%2Fetc%2Fpasswd").status_code == 404
 
 
