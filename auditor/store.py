@@ -170,6 +170,7 @@ MIGRATIONS: tuple[str, ...] = (
         protected INTEGER NOT NULL,
         by_status TEXT NOT NULL,
         by_severity TEXT NOT NULL,
+        by_status_severity TEXT NOT NULL,
         PRIMARY KEY (run_seq, p)
     );
     CREATE TABLE browse_accounts (
@@ -1151,12 +1152,14 @@ def _write_browse_tables(conn: sqlite3.Connection, seq: int, result: AuditResult
     by_status: defaultdict[int, Counter[int]] = defaultdict(Counter)
     by_severity: defaultdict[int, Counter[int]] = defaultdict(Counter)
     classified: dict[int, str] = {}  # the engine's sensitivity (the snapshot's portals are unclassified)
+    by_pair: defaultdict[int, Counter[str]] = defaultdict(Counter)  # "status:severity rank"
     for p, _, status, severity, c in keyed:
         by_status[p][status] += 1
         by_severity[p][severity] += 1
+        by_pair[p][f"{BROWSE_STATUS_ORDER[status].value}:{severity}"] += 1
         classified[p] = c.sensitivity
     conn.executemany(
-        "INSERT INTO browse_portals VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO browse_portals VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             (
                 seq,
@@ -1170,6 +1173,7 @@ def _write_browse_tables(conn: sqlite3.Connection, seq: int, result: AuditResult
                 sum(v for k, v in by_status.get(i, Counter()).items() if BROWSE_STATUS_ORDER[k].is_protected),
                 _counts_json({BROWSE_STATUS_ORDER[k].value: v for k, v in by_status.get(i, Counter()).items()}),
                 _counts_json(by_severity.get(i, Counter())),
+                _counts_json(by_pair.get(i, Counter())),
             )
             for i, (_, source, pid, portal) in enumerate(portals)
         ],

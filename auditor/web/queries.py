@@ -95,6 +95,7 @@ class PortalRow:
     protected: int
     by_status: dict[str, int]
     by_severity: dict[str, int]  # worst severity rank ("0" none … "4" critical) -> rows
+    by_status_severity: dict[str, int]  # "status:severity rank" -> rows
 
     @property
     def ratio(self) -> float | None:
@@ -332,6 +333,7 @@ class ReadOnlyStore:
             r["protected"],
             json.loads(r["by_status"]),
             json.loads(r["by_severity"]),
+            json.loads(r["by_status_severity"]),
         )
 
     def portal_page(self, run: RunRow, p: int, flt: PortalFilter, page: int, size: int) -> Page[CoverageRow]:
@@ -366,20 +368,31 @@ class ReadOnlyStore:
             sql_args = [*args, first, last]
             limit = ""
         else:
+            # Walk the narrowest index whose order is the one asked: within the status
+            # (or the severity) when the sort does not cross it, else the sort's rank.
+            rank = sort_rank
             if flt.status is not None:
                 where.append("c.status = ?")
                 args.append(BROWSE_STATUS_CODE[flt.status])
+                if flt.sort != "severity":
+                    rank = "r_in_status"
             if flt.severity is not None:
                 where.append("c.severity = ?")
                 args.append(flt.severity.rank)
+                if flt.sort != "status" and rank == sort_rank:
+                    rank = "r_in_severity"
             if flt.source is not None:
                 names = self.finding_sources(run)
                 where.append("c.src = ?")
                 args.append(names.index(flt.source) if flt.source in names else -2)
             sql_where = " AND ".join(where)
-            with self.connect() as conn:
-                total = conn.execute(f"SELECT count(*) FROM browse_coverage c WHERE {sql_where}", args).fetchone()[0]
-            rank = sort_rank
+            if flt.source is None and flt.status is not None and flt.severity is not None:
+                total = portal.by_status_severity.get(f"{flt.status.value}:{flt.severity.rank}", 0)
+            else:
+                with self.connect() as conn:
+                    total = conn.execute(f"SELECT count(*) FROM browse_coverage c WHERE {sql_where}", args).fetchone()[
+                        0
+                    ]
             sql_args = [*args, size, offset]
             limit = " LIMIT ? OFFSET ?"
         with self.connect() as conn:
@@ -405,7 +418,7 @@ class ReadOnlyStore:
         with self.connect() as conn:
             rows = conn.execute(
                 "SELECT c.*, p.source AS p_source, p.portal_id, p.name, p.sensitivity, p.sign_in_via, p.total,"
-                " p.protected, p.by_status, p.by_severity"
+                " p.protected, p.by_status, p.by_severity, p.by_status_severity"
                 # INDEXED BY: without statistics SQLite prefers the primary key's (run) prefix,
                 # which is a scan of the whole run.
                 " FROM browse_coverage c INDEXED BY browse_coverage_account"
@@ -427,6 +440,7 @@ class ReadOnlyStore:
                     r["protected"],
                     json.loads(r["by_status"]),
                     json.loads(r["by_severity"]),
+                    json.loads(r["by_status_severity"]),
                 ),
             )
             for r in rows
@@ -474,7 +488,15 @@ class ReadOnlyStore:
         # A rule filter walks its (run, rule, severity, n) index; otherwise the run's findings in order.
         indexed = "INDEXED BY findings_rule" if flt.rule_id is not None else ""
         with self.connect() as conn:
-            total = conn.execute(f"SELECT count(*) FROM findings f {indexed} WHERE {where}", args).fetchone()[0]
+            if flt.source is None:
+                # The counts by rule and severity are stored with the run: no count of rows.
+                total = sum(
+                    n
+                    for rule_id, severity, n in self.findings_by_rule(run)
+                    if flt.rule_id in (None, rule_id) and flt.severity in (None, severity)
+                )
+            else:
+                total = conn.execute(f"SELECT count(*) FROM findings f {indexed} WHERE {where}", args).fetchone()[0]
             rows = _findings_by_number(conn, run.seq, f"FROM findings f {indexed} WHERE {where}", args, page, size)
         return Page(tuple(self._finding(r) for r in rows), total, page, size)
 
