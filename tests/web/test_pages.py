@@ -70,7 +70,7 @@ def parse(html: str) -> _Markup:
     return m
 
 
-def assert_inert(html: str) -> None:
+def assert_inert(html: str, *, controls: bool = True) -> None:
     m = parse(html)
     scripts = [a.get("src") for t, a in m.tags if t == "script"]
     assert scripts == ["/static/htmx.min.js"], scripts  # the bundled file, nothing inline, nothing planted
@@ -81,7 +81,8 @@ def assert_inert(html: str) -> None:
             assert not (v or "").lstrip().lower().startswith(("javascript:", "file:", "data:")), v
     text = "".join(m.text)
     assert "\u202e" not in html and "\x1b" not in html and "\x00" not in html
-    assert "[U+202E]" in text or "[U+001B]" in text  # the controls are shown, not obeyed
+    if controls:
+        assert "[U+202E]" in text or "[U+001B]" in text  # the controls are shown, not obeyed
 
 
 # --- pages ---------------------------------------------------------------------------------
@@ -555,3 +556,29 @@ def test_a_store_gone_under_the_server_is_a_503_page(tmp_path: Path) -> None:
     assert r.status_code == 503
     assert "cannot open the evidence store read-only" in r.text
     assert "Traceback" not in r.text and r.headers["content-security-policy"]
+
+
+def test_overview_lists_incomplete_sources_and_rules_not_evaluated(built: Built, tmp_path: Path) -> None:
+    import json
+    import shutil
+
+    copy = tmp_path / "copy.sqlite3"
+    shutil.copy(built.path, copy)
+    issue = {"code": "okta.rate_limited", "incomplete": True, "message": f"gave up on {SCRIPT}", "record": None}
+    with sqlite3.connect(copy) as conn:
+        seq = conn.execute("SELECT seq FROM runs WHERE run_id = ?", (built.run_b,)).fetchone()[0]
+        conn.execute(
+            "UPDATE run_sources SET complete = 0, issues = ? WHERE run_seq = ? AND source = 'okta'",
+            (json.dumps([issue]), seq),
+        )
+        conn.execute(
+            "INSERT INTO browse_not_evaluated VALUES (?, 'MFA-010', 'google', ?, 'sign-in log not read (licence)')",
+            (seq, json.dumps(["sign_in_log"])),
+        )
+    web = TestClient(create_app(WebSettings(copy, built.reports, guard=Guard(hosts=HOST, token=None))))
+    page = web.get(f"/runs/{built.run_b}").text
+    assert "Every source was read in full." not in page
+    assert "okta.rate_limited" in page and "gave up on &lt;script&gt;" in page
+    assert "Every rule was evaluated" not in page
+    assert "MFA-010" in page and "sign_in_log" in page and "sign-in log not read (licence)" in page
+    assert_inert(page, controls=False)
