@@ -412,12 +412,25 @@ def test_pseudonymised_view(built: Built, stored: EvidenceStore) -> None:
     web = client(built, pseudonym_key=key)
     run = stored.load_run(built.run_b)
     p = Pseudonymiser(key)
-    pages = [web.get(f"/runs/{built.run_b}/findings?size=200"), web.get(f"/runs/{built.run_b}/portals/0?size=200")]
-    principals = {a.principal for s in run.snapshot.sources for a in s.accounts if "@mutuelle" in a.principal}
-    for page in pages:
+    ro = ReadOnlyStore(built.path)
+    meta = ro.run(built.run_b)
+    urls = [f"/runs/{built.run_b}/findings?size=200", f"/runs/{built.run_b}/findings?size=200&source=okta"]
+    urls += [f"/runs/{built.run_b}/portals/{p.p}?size=200" for p in ro.portals(meta)]
+    urls += [f"/diff?change={c}&size=200" for c in ("new", "resolved", "persisting")]
+    urls += [f"/runs/{built.run_b}/accounts/{n}" for n in range(0, 300, 7)]
+    pages = [web.get(u) for u in urls]
+    accounts = [a for s in run.snapshot.sources for a in s.accounts]
+    # Identities long and distinctive enough that finding one in a page cannot be chance.
+    principals = {a.principal for a in accounts}
+    names = {a.display_name for a in accounts if len(a.display_name) >= 8}
+    ids = {a.id for a in accounts if len(a.id) >= 7}
+    for url, page in zip(urls, pages, strict=True):
+        assert page.status_code == 200, url
         assert "Pseudonymised view" in page.text
-        leaked = [x for x in principals if x in page.text]
-        assert leaked == []
+        text = page.text.replace("&#39;", "'").replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+        text = text.replace("&#34;", '"').replace("&quot;", '"')
+        leaked = [x for x in (*principals, *names, *ids) if x in text]
+        assert leaked == [], (url, leaked[:3])
     some = next(f for f in run.result.findings if f.principal and "@mutuelle" in f.principal)
     assert p.principal(some.principal) in pages[0].text  # the report's token for the same key
     export = web.get(f"/runs/{built.run_b}/findings.csv").text
@@ -582,3 +595,49 @@ def test_overview_lists_incomplete_sources_and_rules_not_evaluated(built: Built,
     assert "Every rule was evaluated" not in page
     assert "MFA-010" in page and "sign_in_log" in page and "sign-in log not read (licence)" in page
     assert_inert(page, controls=False)
+
+
+def test_french_findings_say_the_catalogue_messages(web: TestClient, built: Built) -> None:
+    page = web.get(f"/runs/{built.run_b}/findings?rule=MFA-001&size=200", headers={"accept-language": "fr"}).text
+    assert "aucun second facteur actif\u202f; accès à un portail sensible" in page  # French typography
+    assert "no active second factor" not in page
+    assert "Non enregistré" in page  # the rule's title from the report's catalogue
+
+
+def _luminance(hex_colour: str) -> float:
+    rgb = [int(hex_colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+    lin = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in rgb]
+    return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+
+
+def contrast(a: str, b: str) -> float:
+    la, lb = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (la + 0.05) / (lb + 0.05)
+
+
+def test_text_colours_meet_wcag_aa_contrast() -> None:
+    """Every rule of the stylesheet that sets both a text colour and a background, and
+    the text colours on the page and header backgrounds, reach 4.5:1."""
+    css = (Path(__file__).resolve().parents[2] / "auditor/web/static/web.css").read_text()
+    variables = dict(re.findall(r"--([\w-]+):\s*(#[0-9a-fA-F]+)", css))
+
+    def colour(value: str) -> str:
+        value = value.strip()
+        m = re.fullmatch(r"var\(--([\w-]+)\)", value)
+        value = variables[m.group(1)] if m else value
+        if re.fullmatch(r"#[0-9a-fA-F]{3}", value):
+            value = "#" + "".join(c * 2 for c in value[1:])
+        return value
+
+    pairs = 0
+    for selector, body in re.findall(r"([^{}]+)\{([^}]*)\}", css):
+        decl = dict((k.strip(), v.strip()) for k, v in re.findall(r"([\w-]+)\s*:\s*([^;]+)", body))
+        fg, bg = decl.get("color"), decl.get("background")
+        if fg and bg and colour(bg).startswith("#") and colour(fg).startswith("#"):
+            ratio = contrast(colour(fg), colour(bg))
+            assert ratio >= 4.5, (selector.strip(), fg, bg, round(ratio, 2))
+            pairs += 1
+    assert pairs >= 8  # the badges and buttons: the test reads the rules it means to
+    for fg in ("#111111", "#3a3a3a", "#174d7d", "#0b2f52"):  # ink, muted, link, link hover
+        for bg in ("#ffffff", "#f4f7fa", "#eef2f6"):  # page, header, table head
+            assert contrast(fg, bg) >= 4.5, (fg, bg)
