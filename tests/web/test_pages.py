@@ -631,7 +631,7 @@ def test_text_colours_meet_wcag_aa_contrast() -> None:
 
     pairs = 0
     for selector, body in re.findall(r"([^{}]+)\{([^}]*)\}", css):
-        decl = dict((k.strip(), v.strip()) for k, v in re.findall(r"([\w-]+)\s*:\s*([^;]+)", body))
+        decl = {k.strip(): v.strip() for k, v in re.findall(r"([\w-]+)\s*:\s*([^;]+)", body)}
         fg, bg = decl.get("color"), decl.get("background")
         if fg and bg and colour(bg).startswith("#") and colour(fg).startswith("#"):
             ratio = contrast(colour(fg), colour(bg))
