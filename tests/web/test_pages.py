@@ -641,3 +641,33 @@ def test_text_colours_meet_wcag_aa_contrast() -> None:
     for fg in ("#111111", "#3a3a3a", "#174d7d", "#0b2f52"):  # ink, muted, link, link hover
         for bg in ("#ffffff", "#f4f7fa", "#eef2f6"):  # page, header, table head
             assert contrast(fg, bg) >= 4.5, (fg, bg)
+
+
+def test_a_version_1_store_is_upgraded_and_its_old_runs_say_why_they_have_no_detail(tmp_path: Path) -> None:
+    from auditor.store import MIGRATIONS, SCHEMA_VERSION
+
+    from .conftest import build_store
+
+    # A store of schema 1 (before the browse tables) opens as before, upgraded in place.
+    old = tmp_path / "v1.sqlite3"
+    with sqlite3.connect(old) as conn:
+        conn.executescript(MIGRATIONS[0])
+        conn.execute("PRAGMA user_version = 1")
+    with pytest.raises(StoreUnavailable, match="predates"):
+        ReadOnlyStore(old)
+    EvidenceStore(old, create=False)
+    with sqlite3.connect(old) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
+    assert ReadOnlyStore(old).runs() == []
+
+    # A run saved before the upgrade has no browse rows: listed, summarised, not browsable.
+    built = build_store(tmp_path / "b", accounts=60)
+    with sqlite3.connect(built.path) as conn:
+        seq = conn.execute("SELECT seq FROM runs WHERE run_id = ?", (built.run_a,)).fetchone()[0]
+        for table in ("browse_portals", "browse_accounts", "browse_coverage", "browse_findings"):
+            conn.execute(f"DELETE FROM {table} WHERE run_seq = ?", (seq,))
+    web = client(built)
+    assert "stored before the web view" in web.get("/").text
+    overview = web.get(f"/runs/{built.run_a}")
+    assert overview.status_code == 200 and "stored before the web view" in overview.text
+    assert web.get(f"/runs/{built.run_a}/portals/0").status_code == 404
