@@ -126,6 +126,9 @@ def create_app(settings: WebSettings) -> Starlette:
 
 
 class _Views:
+    """The pages. Plain functions: Starlette runs them in its thread pool, so one slow
+    query does not hold the event loop (each call opens its own read-only connection)."""
+
     def __init__(self, store: ReadOnlyStore, env: Environment, settings: WebSettings) -> None:
         self.store = store
         self.env = env
@@ -184,11 +187,11 @@ class _Views:
 
     # -- pages --
 
-    async def runs(self, request: Request) -> Response:
+    def runs(self, request: Request) -> Response:
         runs = self.store.runs()
         return self._page(request, "runs.html.j2", runs=runs, chart=charts.trend(runs) if runs else None)
 
-    async def switch_language(self, request: Request) -> Response:
+    def switch_language(self, request: Request) -> Response:
         code = request.path_params["code"]
         if code not in LANGUAGES:
             raise BadRequest(f"language: expected one of {', '.join(LANGUAGES)}")
@@ -200,7 +203,7 @@ class _Views:
         response.set_cookie(LANG_COOKIE, code, httponly=True, samesite="strict", max_age=365 * 86400)
         return response
 
-    async def overview(self, request: Request) -> Response:
+    def overview(self, request: Request) -> Response:
         run = self._run(request)
         sources = self.store.sources(run)
         portals = self.store.portals(run) if run.browsable else []
@@ -218,7 +221,7 @@ class _Views:
             downloads_off=self.settings.pseudonym_key is not None and not self.settings.reports_pseudonymised,
         )
 
-    async def portal(self, request: Request) -> Response:
+    def portal(self, request: Request) -> Response:
         run = self._browsable(self._run(request))
         p = request.path_params["p"]
         portal = self.store.portal(run, p)
@@ -262,7 +265,7 @@ class _Views:
             sizes=PAGE_SIZES,
         )
 
-    async def account(self, request: Request) -> Response:
+    def account(self, request: Request) -> Response:
         run = self._browsable(self._run(request))
         n = request.path_params["n"]
         account = self.store.account(run, n)
@@ -284,7 +287,7 @@ class _Views:
             mask=mask,
         )
 
-    async def findings(self, request: Request) -> Response:
+    def findings(self, request: Request) -> Response:
         run = self._browsable(self._run(request))
         flt = self._finding_filter(request)
         page, size = _paging(request.query_params)
@@ -310,7 +313,7 @@ class _Views:
             csv_url=_url(f"/runs/{run.ref}/findings.csv", _finding_params(flt)),
         )
 
-    async def findings_csv(self, request: Request) -> Response:
+    def findings_csv(self, request: Request) -> Response:
         run = self._browsable(self._run(request))
         flt = self._finding_filter(request)
         mask = Mask(self.settings.pseudonym_key)
@@ -349,7 +352,7 @@ class _Views:
             headers={"content-disposition": f'attachment; filename="{quote(name)}"'},
         )
 
-    async def report_file(self, request: Request) -> Response:
+    def report_file(self, request: Request) -> Response:
         run = self._run(request)
         ext = request.path_params["ext"]
         media = {key: media for key, _, media in REPORT_FILES}
@@ -361,7 +364,7 @@ class _Views:
         # Always a download: a report's HTML must not run under this origin.
         return FileResponse(path, media_type=media[ext], filename=path.name, content_disposition_type="attachment")
 
-    async def diff(self, request: Request) -> Response:
+    def diff(self, request: Request) -> Response:
         runs = [r for r in self.store.runs() if not r.purged]
         q = request.query_params
         a_id, b_id = q.get("a"), q.get("b")
