@@ -741,7 +741,7 @@ def validate(config_path: Path, offline: bool) -> None:
 )
 def serve(config_path: Path, host: str, port: int, pseudonymise: bool) -> None:
     """Browse the evidence store in a web browser: read-only, local by default."""
-    from auditor.web.serve import run_server, settings_for
+    from auditor.web.serve import banner, run_server, settings_for
 
     with _user_errors():
         config = _load(config_path, _clock())
@@ -751,17 +751,8 @@ def serve(config_path: Path, host: str, port: int, pseudonymise: bool) -> None:
         settings, token = settings_for(config, store.path, host=host, port=port, pseudonymise=pseudonymise)
 
         def announce() -> None:
-            shown = f"[{host}]" if ":" in host else host
-            url = f"http://{shown}:{port}/"
-            if token is not None:
-                err_console.print(
-                    f"warning: listening on {host}, beyond this machine: anyone who can reach it and holds the token "
-                    "can read the evidence store (names of accounts and their gaps)",
-                    markup=False,
-                    highlight=False,
-                )
-                url += f"?token={token}"
-            err_console.print(f"mfa-audit serve: {url} (read-only; Ctrl+C stops)", markup=False, highlight=False)
+            for line in banner(host, port, token):
+                err_console.print(line, markup=False, highlight=False, soft_wrap=True)
 
         run_server(settings, host, port, announce)
 

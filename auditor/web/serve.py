@@ -79,3 +79,19 @@ def _check_free(host: str, port: int) -> None:
             probe.bind((host.strip("[]"), port))
         except OSError as exc:
             raise ServeError(f"--host {host} --port {port}: cannot listen there: {exc.strerror}") from None
+
+
+def banner(host: str, port: int, token: str | None) -> list[str]:
+    """What ``serve`` prints once listening: a warning beyond loopback, then the address
+    (with the token, once, in the link that turns it into a cookie)."""
+    shown = f"[{host}]" if ":" in host else host
+    url = f"http://{shown}:{port}/"
+    lines = []
+    if token is not None:
+        lines.append(
+            f"warning: listening on {host}, beyond this machine: anyone who can reach it and holds the token "
+            "can read the evidence store (names of accounts and their gaps); plain HTTP, put TLS in front"
+        )
+        url += f"?token={token}"
+    lines.append(f"mfa-audit serve: {url} (read-only; Ctrl+C stops)")
+    return lines

@@ -153,3 +153,14 @@ def test_a_taken_port_is_a_clear_error(tmp_path: Path) -> None:
         result = CliRunner().invoke(main, ["serve", "-c", str(cfg), "--port", str(port)])
     assert result.exit_code == 2
     assert "cannot listen there" in result.output and "Traceback" not in result.output
+
+
+def test_banner_warns_beyond_loopback_and_carries_the_token_once() -> None:
+    from auditor.web.serve import banner
+
+    assert banner("127.0.0.1", 8765, None) == ["mfa-audit serve: http://127.0.0.1:8765/ (read-only; Ctrl+C stops)"]
+    wide = banner("0.0.0.0", 9000, "Zq9-t0k3n")
+    assert wide[0].startswith("warning: listening on 0.0.0.0, beyond this machine")
+    assert wide[1] == "mfa-audit serve: http://0.0.0.0:9000/?token=Zq9-t0k3n (read-only; Ctrl+C stops)"
+    assert "".join(wide).count("Zq9-t0k3n") == 1
+    assert banner("::", 9000, "t")[1].startswith("mfa-audit serve: http://[::]:9000/?token=t")
