@@ -204,3 +204,31 @@ def test_keyboard_skip_link_and_focus(site: str, driver, built: Built) -> None: 
         "return [...document.querySelectorAll('select, input')].filter(e => !e.labels || e.labels.length === 0).length"
     )
     assert unlabeled == 0
+
+
+def test_filter_with_the_keyboard_alone(site: str, driver, built: Built) -> None:  # type: ignore[no-untyped-def]
+    """Tab to the status control, pick with the arrow keys, tab to Apply, press Enter."""
+    ro = ReadOnlyStore(built.path)
+    run = ro.run(built.run_b)
+    portal = max(ro.portals(run), key=lambda p: p.total)
+    driver.get(f"{site}/runs/{built.run_b}/portals/{portal.p}")
+    body = driver.find_element(By.TAG_NAME, "body")
+    body.send_keys(Keys.TAB)
+    for _ in range(40):  # from the skip link through the header to the first filter
+        if driver.switch_to.active_element.get_attribute("id") == "f-status":
+            break
+        driver.switch_to.active_element.send_keys(Keys.TAB)
+    status = driver.switch_to.active_element
+    assert status.get_attribute("id") == "f-status"
+    status.send_keys(Keys.ARROW_DOWN)  # "any" -> the first status (worst first)
+    chosen = Select(driver.find_element(By.ID, "f-status")).first_selected_option.get_attribute("value")
+    assert chosen
+    for _ in range(12):
+        driver.switch_to.active_element.send_keys(Keys.TAB)
+        if driver.switch_to.active_element.tag_name == "button":
+            break
+    assert driver.switch_to.active_element.text == "Apply"
+    driver.switch_to.active_element.send_keys(Keys.ENTER)
+    _wait(driver, lambda d: f"status={chosen}" in d.current_url)
+    expected = portal.by_status.get(chosen, 0)
+    _wait(driver, lambda d: (f"of {expected}" if expected else "No row matches") in d.find_element(By.ID, "rows").text)
