@@ -170,7 +170,8 @@ class _Views:
     def _browsable(self, run: RunRow) -> RunRow:
         if not run.browsable:
             why = "purged by retention" if run.purged else "stored before the web view's tables"
-            raise NotFound(f"run {run.run_id!r} has no account-level detail: {why}")
+            key = "no_detail_purged" if run.purged else "no_detail_old"
+            raise NotFound(f"run {run.run_id!r} has no account-level detail: {why}", key, run=run.run_id)
         return run
 
     async def error(self, request: Request, exc: Exception) -> Response:
@@ -183,7 +184,10 @@ class _Views:
         return self._page(request, "error.html.j2", 503, title_key="error.heading", detail=str(exc))
 
     async def not_found(self, request: Request, exc: Exception) -> Response:
-        return self._page(request, "error.html.j2", 404, title_key="error.not_found", detail=str(exc))
+        detail = str(exc)
+        if isinstance(exc, NotFound) and exc.key:
+            detail = WebText(self._lang(request))(f"error.{exc.key}", **exc.values)
+        return self._page(request, "error.html.j2", 404, title_key="error.not_found", detail=detail)
 
     # -- pages --
 
@@ -357,10 +361,12 @@ class _Views:
         ext = request.path_params["ext"]
         media = {key: media for key, _, media in REPORT_FILES}
         if ext not in media:
-            raise NotFound(f"no report format {ext!r}")
+            raise NotFound(f"no report format {ext!r}", "no_format", ext=ext)
         path = dict(self._downloads(run)).get(ext)
         if path is None:
-            raise NotFound(f"no {ext} report of run {run.run_id!r} in the reports folder")
+            raise NotFound(
+                f"no {ext} report of run {run.run_id!r} in the reports folder", "no_file", ext=ext, run=run.run_id
+            )
         # Always a download: a report's HTML must not run under this origin.
         return FileResponse(path, media_type=media[ext], filename=path.name, content_disposition_type="attachment")
 

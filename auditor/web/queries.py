@@ -34,7 +34,13 @@ T = TypeVar("T")
 
 
 class NotFound(AuditorError):
-    """A run, portal or account the URL names is not in the store."""
+    """A run, portal or account the URL names is not in the store. ``key`` and ``values``
+    say it again in the page's language (``error.<key>`` in the web catalogue)."""
+
+    def __init__(self, message: str, key: str = "", **values: object) -> None:
+        super().__init__(message)
+        self.key = key
+        self.values = values
 
 
 class StoreUnavailable(AuditorError):
@@ -250,7 +256,7 @@ class ReadOnlyStore:
         with self.connect() as conn:
             row = conn.execute("SELECT * FROM runs WHERE run_id = ?", (run_id,)).fetchone()
             if row is None:
-                raise NotFound(f"no run {run_id!r} in the evidence store")
+                raise NotFound(f"no run {run_id!r} in the evidence store", "no_run", run=run_id)
             browsable = conn.execute("SELECT 1 FROM browse_portals WHERE run_seq = ? LIMIT 1", (row["seq"],)).fetchone()
         return self._run(row, browsable is not None)
 
@@ -317,7 +323,7 @@ class ReadOnlyStore:
         with self.connect() as conn:
             row = conn.execute("SELECT * FROM browse_portals WHERE run_seq = ? AND p = ?", (run.seq, p)).fetchone()
         if row is None:
-            raise NotFound(f"run {run.run_id!r} has no portal number {p}")
+            raise NotFound(f"run {run.run_id!r} has no portal number {p}", "no_portal", run=run.run_id, n=p)
         return self._portal(row)
 
     @staticmethod
@@ -411,7 +417,7 @@ class ReadOnlyStore:
         with self.connect() as conn:
             row = conn.execute("SELECT * FROM browse_accounts WHERE run_seq = ? AND n = ?", (run.seq, n)).fetchone()
         if row is None:
-            raise NotFound(f"run {run.run_id!r} has no account number {n}")
+            raise NotFound(f"run {run.run_id!r} has no account number {n}", "no_account", run=run.run_id, n=n)
         return self._account(row)
 
     def account_coverage(self, run: RunRow, n: int) -> list[CoverageRow]:
