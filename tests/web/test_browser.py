@@ -232,3 +232,17 @@ def test_filter_with_the_keyboard_alone(site: str, driver, built: Built) -> None
     _wait(driver, lambda d: f"status={chosen}" in d.current_url)
     expected = portal.by_status.get(chosen, 0)
     _wait(driver, lambda d: (f"of {expected}" if expected else "No row matches") in d.find_element(By.ID, "rows").text)
+
+
+def test_the_console_check_sees_a_csp_violation(site: str, driver) -> None:  # type: ignore[no-untyped-def]
+    """The "no console error" assertions can fail: an inline script added to a page is
+    refused by the CSP, and the refusal reaches the log the tests read."""
+    driver.get(f"{site}/")
+    br.console_errors(driver)
+    driver.execute_script(
+        "const s = document.createElement('script'); s.textContent = 'window.__ran = 1'; document.body.appendChild(s);"
+    )
+    time.sleep(0.3)
+    assert driver.execute_script("return window.__ran === undefined")  # not run
+    errors = br.console_errors(driver)
+    assert any("Content Security Policy" in e for e in errors), errors
