@@ -673,7 +673,8 @@ def test_a_version_1_store_is_upgraded_and_its_old_runs_say_why_they_have_no_det
     assert web.get(f"/runs/{built.run_a}/portals/0").status_code == 404
 
 
-def test_not_found_pages_say_it_in_the_page_language_and_escape_the_url(web: TestClient) -> None:
+def test_not_found_pages_say_it_in_the_page_language_and_escape_the_url(built: Built) -> None:
+    web = client(built)  # no language cookie from another test
     r = web.get("/runs/%3Cimg%20src=x%20onerror=alert(1)%3E", headers={"accept-language": "fr"})
     assert r.status_code == 404
     assert "Aucune exécution &lt;img src=x onerror=alert(1)&gt; dans le registre des preuves." in r.text
