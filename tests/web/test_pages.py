@@ -390,6 +390,7 @@ def test_languages(web: TestClient, built: Built) -> None:
     page = web.get(f"/runs/{built.run_b}/portals/0", headers={"accept-language": "fr"}).text
     for status in CoverageStatus:
         assert escape(catalogue("fr")[f"status.{status}"]) in page
+    web.cookies.clear()  # the module's client goes back to following Accept-Language
 
 
 def test_downloads(web: TestClient, built: Built) -> None:
