@@ -1044,9 +1044,16 @@ def _chmod(path: Path, mode: int) -> None:
 
 # --- browse tables (`mfa-audit serve`) ------------------------------------------------------
 
-# Account-level browse tables: emptied by retention with the blobs (they name accounts).
-# browse_portals and browse_policies hold no account and stay, like the aggregates.
-BROWSE_ACCOUNT_TABLES = ("browse_coverage", "browse_findings", "browse_accounts", "browse_not_evaluated")
+# Browse tables emptied by retention with the blobs: they name accounts, or may (a policy
+# named after the person it excludes, a reason quoting a record). browse_portals holds
+# portal names and counts only and stays, like the aggregates (coverage_agg has the names).
+BROWSE_ACCOUNT_TABLES = (
+    "browse_coverage",
+    "browse_findings",
+    "browse_accounts",
+    "browse_not_evaluated",
+    "browse_policies",
+)
 # Statuses as small integers, worst first: "sort by status" is the index order.
 BROWSE_STATUS_ORDER: tuple[CoverageStatus, ...] = (
     CoverageStatus.NOT_ENFORCED,

@@ -458,8 +458,10 @@ def test_purged_and_pre_migration_runs(tmp_path: Path) -> None:
     store.purge_runs([built.run_a], store.summary(built.run_a).evaluated_at)
     with sqlite3.connect(built.path) as conn:
         seq = conn.execute("SELECT seq FROM runs WHERE run_id = ?", (built.run_a,)).fetchone()[0]
-        for table in ("browse_accounts", "browse_coverage", "browse_findings"):
+        for table in ("browse_accounts", "browse_coverage", "browse_findings", "browse_policies"):
             assert conn.execute(f"SELECT count(*) FROM {table} WHERE run_seq = ?", (seq,)).fetchone()[0] == 0
+        # Only counts and portal names remain, as in the aggregates.
+        assert conn.execute("SELECT count(*) FROM browse_portals WHERE run_seq = ?", (seq,)).fetchone()[0] > 0
     web = client(built)
     overview = web.get(f"/runs/{built.run_a}")
     assert overview.status_code == 200 and "purged by retention" in overview.text
