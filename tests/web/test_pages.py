@@ -684,3 +684,23 @@ def test_not_found_pages_say_it_in_the_page_language_and_escape_the_url(built: B
     assert_inert(r.text, controls=False)
     en = web.get("/runs/nope/portals/0", headers={"accept-language": "en"})
     assert en.status_code == 404 and "No run nope in the evidence store." in en.text
+
+
+def test_a_run_saved_while_serving_appears(tmp_path: Path) -> None:
+    """The server holds no connection and caches no run list: a run another process
+    saves (WAL, the server reading meanwhile) is on the next page load."""
+    from datetime import UTC, datetime
+
+    from .conftest import build_store, support
+
+    built = build_store(tmp_path, accounts=60)
+    web = client(built)
+    assert web.get("/").text.count('href="/runs/') == 2
+    sup = support()
+    snapshot = sup.snapshot_of(sup.quarter(sup.base_org(seed=11, accounts=60), 6), "c" * 64)
+    now = datetime(2027, 2, 15, 9, 0, tzinfo=UTC)
+    run_id = f"{snapshot.period}-{now:%Y%m%dT%H%M%SZ}-cccccccc"
+    EvidenceStore(built.path).save_run(sup.real_evaluate(snapshot, run_id, now), snapshot, "c" * 64, "config")
+    page = web.get("/").text
+    assert page.count('href="/runs/') == 3 and run_id in page
+    assert web.get(f"/runs/{run_id}/portals/0").status_code == 200
