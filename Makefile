@@ -5,7 +5,8 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 # System packages: poppler-utils (pdftotext/pdftoppm) and qpdf for the report tests,
-# libharfbuzz-subset0 for deterministic font subsetting (byte-identical PDFs).
+# libharfbuzz-subset0 for deterministic font subsetting (byte-identical PDFs);
+# chromium and chromium-driver for the web view's browser tests (tests/web).
 SYSTEM_TOOLS := pdftotext:poppler-utils qpdf:qpdf
 
 .PHONY: demo test lint system-deps clean

@@ -351,6 +351,9 @@ def demo(output: Path, accounts: int, seed: int) -> None:
     )
     for f in files:
         console.print(f"  {f}", markup=False, highlight=False, soft_wrap=True)
+    console.print(
+        f"\nBrowse the evidence store: mfa-audit serve -c {config_path}", markup=False, highlight=False, soft_wrap=True
+    )
 
 
 def _last_snapshot(config: AuditConfig, result: AuditResult) -> Snapshot:
@@ -808,6 +811,33 @@ def validate(config_path: Path, offline: bool) -> None:
                 detail += " (needed only with collect_sign_ins: true)"
             console.print(f"  {mark:8} {c.name}: {c.purpose}{detail}", markup=False, highlight=False)
     sys.exit(EXIT_OK if problems == 0 else EXIT_INCOMPLETE)
+
+
+@main.command()
+@config_option
+@click.option(
+    "--host", default="127.0.0.1", show_default=True, help="Address to listen on; beyond loopback a token is required."
+)
+@click.option("--port", type=int, default=8765, show_default=True)
+@click.option(
+    "--pseudonymise", is_flag=True, help="Show keyed tokens instead of account identifiers (report.pseudonym_key)."
+)
+def serve(config_path: Path, host: str, port: int, pseudonymise: bool) -> None:
+    """Browse the evidence store in a web browser: read-only, local by default."""
+    from auditor.web.serve import banner, run_server, settings_for
+
+    with _user_errors():
+        config = _load(config_path, _clock())
+        # Opening it as the other commands do brings an older store's schema up to date
+        # (adds the browse tables); the server then opens it read-only.
+        store = _store(config)
+        settings, token = settings_for(config, store.path, host=host, port=port, pseudonymise=pseudonymise)
+
+        def announce() -> None:
+            for line in banner(host, port, token):
+                err_console.print(line, markup=False, highlight=False, soft_wrap=True)
+
+        run_server(settings, host, port, announce)
 
 
 @main.command(name="rules")

@@ -29,7 +29,7 @@ import random
 import sqlite3
 import time
 import zlib
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -44,7 +44,7 @@ from auditor import metrics
 from auditor.evidence import EvidenceFile, remember_snapshot_file, snapshot_file
 from auditor.interfaces import AuditorError
 from auditor.metrics import CoverageSummary
-from auditor.model import AuditResult, CoverageStatus, Finding, Severity, Snapshot
+from auditor.model import AuditResult, Coverage, CoverageStatus, Finding, Method, Severity, Snapshot
 from auditor.model_decode import stream_result, stream_snapshot
 from auditor.serialise import (
     SnapshotFormatError,
@@ -149,6 +149,102 @@ MIGRATIONS: tuple[str, ...] = (
         data BLOB NOT NULL,
         PRIMARY KEY (run_seq, kind, n)
     );
+    """,
+    # 2: the browse tables `mfa-audit serve` pages from (auditor.web): one row per account,
+    # per (portal, account) verdict and per finding's text, numbered so that a page of a
+    # million-account portal is an index range, never a load of the run. Accounts are
+    # numbered in principal order, so "sort by account" is the number itself; each verdict
+    # row carries its rank in each order a page offers (by account, status, worst finding;
+    # within its status; within its severity), so page k is a range of ranks: O(log n)
+    # at any depth, where OFFSET walked every row before the page. Identities
+    # (id, principal, display name) and finding texts are zlib-compressed JSON, like the
+    # blobs: the file holds no account name in clear beyond the findings table's columns,
+    # and principal_key is a digest (the account's history across runs).
+    """
+    CREATE TABLE browse_portals (
+        run_seq INTEGER NOT NULL REFERENCES runs (seq) ON DELETE CASCADE,
+        p INTEGER NOT NULL,
+        source TEXT NOT NULL,
+        portal_id TEXT NOT NULL,
+        name TEXT NOT NULL,
+        sensitivity TEXT,
+        sign_in_via TEXT,
+        total INTEGER NOT NULL,
+        protected INTEGER NOT NULL,
+        by_status TEXT NOT NULL,
+        by_severity TEXT NOT NULL,
+        by_status_severity TEXT NOT NULL,
+        PRIMARY KEY (run_seq, p)
+    );
+    CREATE TABLE browse_accounts (
+        run_seq INTEGER NOT NULL REFERENCES runs (seq) ON DELETE CASCADE,
+        n INTEGER NOT NULL,
+        source TEXT NOT NULL,
+        principal_key TEXT NOT NULL,
+        ident BLOB NOT NULL,
+        kind TEXT NOT NULL,
+        enabled INTEGER NOT NULL,
+        privileged INTEGER NOT NULL,
+        last_sign_in TEXT,
+        methods TEXT NOT NULL,
+        roles TEXT NOT NULL,
+        PRIMARY KEY (run_seq, n)
+    );
+    CREATE INDEX browse_accounts_principal ON browse_accounts (principal_key, run_seq);
+    CREATE TABLE browse_coverage (
+        run_seq INTEGER NOT NULL REFERENCES runs (seq) ON DELETE CASCADE,
+        p INTEGER NOT NULL,
+        n INTEGER NOT NULL,
+        src INTEGER NOT NULL,
+        status INTEGER NOT NULL,
+        severity INTEGER NOT NULL,
+        enrolled TEXT NOT NULL,
+        enforced TEXT NOT NULL,
+        required TEXT NOT NULL,
+        conditional INTEGER NOT NULL,
+        enforcement_source TEXT NOT NULL,
+        policies TEXT NOT NULL,
+        excluded_by TEXT NOT NULL,
+        exception_id TEXT,
+        reason TEXT NOT NULL,
+        r_account INTEGER NOT NULL,
+        r_status INTEGER NOT NULL,
+        r_severity INTEGER NOT NULL,
+        r_in_status INTEGER NOT NULL,
+        r_in_severity INTEGER NOT NULL,
+        PRIMARY KEY (run_seq, p, r_account)
+    ) WITHOUT ROWID;
+    CREATE INDEX browse_coverage_by_status ON browse_coverage (run_seq, p, r_status);
+    CREATE INDEX browse_coverage_by_severity ON browse_coverage (run_seq, p, r_severity);
+    CREATE INDEX browse_coverage_in_status ON browse_coverage (run_seq, p, status, r_in_status);
+    CREATE INDEX browse_coverage_in_severity ON browse_coverage (run_seq, p, severity, r_in_severity);
+    CREATE INDEX browse_coverage_account ON browse_coverage (run_seq, n);
+    CREATE TABLE browse_findings (
+        run_seq INTEGER NOT NULL REFERENCES runs (seq) ON DELETE CASCADE,
+        n INTEGER NOT NULL,
+        account_n INTEGER,
+        said BLOB NOT NULL,
+        PRIMARY KEY (run_seq, n)
+    );
+    CREATE INDEX browse_findings_account ON browse_findings (run_seq, account_n);
+    CREATE TABLE browse_policies (
+        run_seq INTEGER NOT NULL REFERENCES runs (seq) ON DELETE CASCADE,
+        source TEXT NOT NULL,
+        policy_id TEXT NOT NULL,
+        name TEXT NOT NULL,
+        state TEXT NOT NULL,
+        PRIMARY KEY (run_seq, source, policy_id)
+    );
+    CREATE TABLE browse_not_evaluated (
+        run_seq INTEGER NOT NULL REFERENCES runs (seq) ON DELETE CASCADE,
+        rule_id TEXT NOT NULL,
+        source TEXT NOT NULL,
+        facts TEXT NOT NULL,
+        reason TEXT NOT NULL
+    );
+    CREATE INDEX browse_not_evaluated_run ON browse_not_evaluated (run_seq);
+    CREATE INDEX findings_key ON findings (run_seq, finding_key);
+    CREATE INDEX findings_rule ON findings (run_seq, rule_id, severity, n);
     """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -455,6 +551,8 @@ class EvidenceStore:
             self._write_blob(conn, seq, BLOB_RESULT, result_blob)
             stage("config")
             self._write_blob(conn, seq, BLOB_CONFIG, config_blob)
+            stage("browse")
+            _write_browse_tables(conn, seq, result, snapshot)
             stage("commit")
         stage("done")
 
@@ -730,6 +828,8 @@ class EvidenceStore:
                         continue
                     conn.execute("DELETE FROM blob_chunks WHERE run_seq = ?", (seq,))
                     conn.execute("DELETE FROM blobs WHERE run_seq = ?", (seq,))
+                    for table in BROWSE_ACCOUNT_TABLES:
+                        conn.execute(f"DELETE FROM {table} WHERE run_seq = ?", (seq,))
                     conn.execute(
                         "UPDATE findings SET account_id = NULL, principal = NULL, finding_key = NULL WHERE run_seq = ?",
                         (seq,),
@@ -943,3 +1043,249 @@ def _chmod(path: Path, mode: int) -> None:
             path.chmod(mode)
     except OSError:
         pass  # not ours to fix (another owner, or a filesystem without modes): SQLite will say if it cannot write
+
+
+# --- browse tables (`mfa-audit serve`) ------------------------------------------------------
+
+# Browse tables emptied by retention with the blobs: they name accounts, or may (a policy
+# named after the person it excludes, a reason quoting a record). browse_portals holds
+# portal names and counts only and stays, like the aggregates (coverage_agg has the names).
+BROWSE_ACCOUNT_TABLES = (
+    "browse_coverage",
+    "browse_findings",
+    "browse_accounts",
+    "browse_not_evaluated",
+    "browse_policies",
+)
+# Statuses as small integers, worst first: "sort by status" is the index order.
+BROWSE_STATUS_ORDER: tuple[CoverageStatus, ...] = (
+    CoverageStatus.NOT_ENFORCED,
+    CoverageStatus.NOT_ENROLLED,
+    CoverageStatus.WEAK,
+    CoverageStatus.REPORT_ONLY,
+    CoverageStatus.CONDITIONAL,
+    CoverageStatus.UNKNOWN,
+    CoverageStatus.EXCEPTED,
+    CoverageStatus.BLOCKED,
+    CoverageStatus.PROTECTED,
+)
+BROWSE_STATUS_CODE = {s: i for i, s in enumerate(BROWSE_STATUS_ORDER)}
+
+
+def browse_pack(value: Any) -> bytes:
+    """A browse-table value as zlib-compressed JSON (identities, finding texts)."""
+    return zlib.compress(json.dumps(value, ensure_ascii=False).encode("utf-8"), 1)
+
+
+def browse_unpack(data: bytes) -> Any:
+    return json.loads(zlib.decompress(data))
+
+
+def browse_principal_key(source: str, principal: str) -> str:
+    """The key an account's history is looked up by: its source and case-folded principal,
+    hashed (equal across runs, not readable in the file)."""
+    return hashlib.sha256(f"{source}\x00{principal.casefold()}".encode()).hexdigest()
+
+
+def _write_browse_tables(conn: sqlite3.Connection, seq: int, result: AuditResult, snapshot: Snapshot) -> None:
+    """The rows the web view pages from. Accounts are numbered in principal order (then
+    source and id), portals in name order; a coverage row carries the worst severity of
+    the findings on its (account, portal), 0 when none."""
+    accounts = sorted(
+        ((a.principal.casefold(), s.source, a.id, a) for s in snapshot.sources for a in s.accounts),
+        key=lambda t: (t[0], t[1], t[2]),
+    )
+    account_n = {(source, account_id): n for n, (_, source, account_id, _) in enumerate(accounts)}
+    # Method sets, role and policy lists repeat across accounts: each is encoded once.
+    encode = json.JSONEncoder(ensure_ascii=False).encode
+    ids_json: dict[tuple[str, ...], str] = {}
+    methods_cache: dict[tuple[tuple[str, str, str], ...], str] = {}
+
+    def ids(values: tuple[str, ...]) -> str:
+        text = ids_json.get(values)
+        if text is None:
+            text = ids_json[values] = encode(list(values))
+        return text
+
+    def methods_json(methods: tuple[Method, ...]) -> str:
+        key = tuple((str(m.kind), m.vendor_label, str(m.status)) for m in methods)
+        text = methods_cache.get(key)
+        if text is None:
+            text = methods_cache[key] = encode([list(k) for k in key])
+        return text
+
+    rows = (
+        (
+            seq,
+            n,
+            a.source,
+            browse_principal_key(a.source, a.principal),
+            browse_pack([a.id, a.principal, a.display_name]),
+            str(a.kind),
+            int(a.enabled),
+            int(a.privileged),
+            a.last_sign_in.isoformat() if a.last_sign_in else None,
+            methods_json(a.methods),
+            ids(a.roles),
+        )
+        for n, (_, _, _, a) in enumerate(accounts)
+    )
+    while batch := list(islice(rows, FINDINGS_BATCH)):
+        conn.executemany("INSERT INTO browse_accounts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", batch)
+
+    names = metrics.portal_labels(snapshot)
+    portals = sorted(
+        ((names[f"{s.source}/{p.id}"].casefold(), s.source, p.id, p) for s in snapshot.sources for p in s.portals),
+        key=lambda t: (t[0], t[1], t[2]),
+    )
+    portal_p = {(source, pid): i for i, (_, source, pid, _) in enumerate(portals)}
+    worst: dict[tuple[str, str | None, str | None], int] = {}
+    for f in result.findings:
+        k = (f.source, f.account_id, f.portal_id)
+        worst[k] = max(worst.get(k, 0), f.severity.rank)
+    # (p, n, status code, severity rank, coverage), in (portal, account) order: the
+    # primary key's order, so the inserts append, and the order the ranks are counted in.
+    keyed = sorted(
+        (
+            (
+                portal_p[(c.portal_source, c.portal_id)],
+                account_n[(c.source, c.account_id)],
+                BROWSE_STATUS_CODE[c.status],
+                worst.get((c.source, c.account_id, c.portal_id), 0),
+                c,
+            )
+            for c in result.coverage
+            if (c.portal_source, c.portal_id) in portal_p and (c.source, c.account_id) in account_n
+        ),
+        key=lambda t: (t[0], t[1]),
+    )
+    by_status: defaultdict[int, Counter[int]] = defaultdict(Counter)
+    by_severity: defaultdict[int, Counter[int]] = defaultdict(Counter)
+    classified: dict[int, str] = {}  # the engine's sensitivity (the snapshot's portals are unclassified)
+    by_pair: defaultdict[int, Counter[str]] = defaultdict(Counter)  # "status:severity rank"
+    for p, _, status, severity, c in keyed:
+        by_status[p][status] += 1
+        by_severity[p][severity] += 1
+        by_pair[p][f"{BROWSE_STATUS_ORDER[status].value}:{severity}"] += 1
+        classified[p] = c.sensitivity
+    conn.executemany(
+        "INSERT INTO browse_portals VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            (
+                seq,
+                i,
+                source,
+                pid,
+                names[f"{source}/{pid}"],
+                classified.get(i) or (portal.sensitivity.value if portal.sensitivity else None),
+                portal.sign_in_via,
+                sum(by_status.get(i, Counter()).values()),
+                sum(v for k, v in by_status.get(i, Counter()).items() if BROWSE_STATUS_ORDER[k].is_protected),
+                _counts_json({BROWSE_STATUS_ORDER[k].value: v for k, v in by_status.get(i, Counter()).items()}),
+                _counts_json(by_severity.get(i, Counter())),
+                _counts_json(by_pair.get(i, Counter())),
+            )
+            for i, (_, source, pid, portal) in enumerate(portals)
+        ],
+    )
+    conn.executemany(
+        "INSERT OR IGNORE INTO browse_policies VALUES (?, ?, ?, ?, ?)",
+        [(seq, s.source, pol.id, pol.name, pol.state.value) for s in snapshot.sources for pol in s.policies],
+    )
+    sources = {s.source: i for i, s in enumerate(sorted(snapshot.sources, key=lambda s: s.source))}
+    # The fields after the ranks' inputs take few distinct combinations (as in the CSV writer).
+    tails: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+
+    def tail(c: Coverage) -> tuple[Any, ...]:
+        key = (
+            c.enrolled,
+            c.enforced,
+            c.required,
+            c.conditional,
+            c.enforcement_source,
+            c.policies,
+            c.excluded_by,
+            c.exception_id,
+            c.reason,
+        )
+        found = tails.get(key)
+        if found is None:
+            found = tails[key] = (
+                str(c.enrolled),
+                str(c.enforced),
+                str(c.required),
+                int(c.conditional),
+                c.enforcement_source,
+                ids(c.policies),
+                ids(c.excluded_by),
+                c.exception_id,
+                c.reason,
+            )
+        return found
+
+    def verdict_rows() -> Iterator[tuple[Any, ...]]:
+        current = -1
+        status_before: dict[int, int] = {}
+        severity_before: dict[int, int] = {}
+        seen_status: Counter[int] = Counter()
+        seen_severity: Counter[int] = Counter()
+        r = 0
+        for p, n, status, severity, c in keyed:
+            if p != current:
+                current, r = p, 0
+                seen_status, seen_severity = Counter(), Counter()
+                # Rows of this portal before each status (worst first) and each severity (worst first).
+                counts = by_status[p]
+                status_before = {k: sum(counts[j] for j in counts if j < k) for k in counts}
+                sev = by_severity[p]
+                severity_before = {k: sum(sev[j] for j in sev if j > k) for k in sev}
+            in_status, in_severity = seen_status[status], seen_severity[severity]
+            seen_status[status] += 1
+            seen_severity[severity] += 1
+            yield (
+                seq,
+                p,
+                n,
+                sources.get(c.source, -1),
+                status,
+                severity,
+                *tail(c),
+                r,
+                status_before[status] + in_status,
+                severity_before[severity] + in_severity,
+                in_status,
+                in_severity,
+            )
+            r += 1
+
+    coverage = verdict_rows()
+    while verdicts := list(islice(coverage, FINDINGS_BATCH)):
+        conn.executemany(f"INSERT INTO browse_coverage VALUES ({', '.join('?' * 20)})", verdicts)
+
+    texts = (
+        (
+            seq,
+            n,
+            account_n.get((f.source, f.account_id)) if f.account_id is not None else None,
+            browse_pack([f.title, f.message, f.message_key, [list(kv) for kv in f.message_params]]),
+        )
+        for n, f in enumerate(result.findings)
+    )
+    while said := list(islice(texts, FINDINGS_BATCH)):
+        conn.executemany("INSERT INTO browse_findings VALUES (?, ?, ?, ?)", said)
+
+    # Rules not evaluated for want of a fact (results that carry them).
+    not_evaluated: Iterable[Any] = getattr(result, "not_evaluated", ())
+    conn.executemany(
+        "INSERT INTO browse_not_evaluated VALUES (?, ?, ?, ?, ?)",
+        [
+            (
+                seq,
+                str(ne.rule_id),
+                str(ne.source),
+                json.dumps([str(x) for x in getattr(ne, "facts", ())]),
+                str(getattr(ne, "reason", "")),
+            )
+            for ne in not_evaluated
+        ],
+    )

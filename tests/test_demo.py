@@ -36,6 +36,7 @@ def test_demo_writes_every_format_for_two_quarters(demo: tuple[Path, subprocess.
         for suffix in (".pdf", ".html", ".json", ".csv", "-coverage.csv", ".ocsf.jsonl"):
             assert list(reports.glob(f"mfa-audit-{period}-*{suffix}")), f"{period} {suffix} missing"
     assert str(reports) in proc.stdout
+    assert "mfa-audit serve -c " in proc.stdout  # the closing message names the web view of the store
 
 
 def test_demo_collects_all_three_vendors_completely(demo: tuple[Path, subprocess.CompletedProcess[str]]) -> None:

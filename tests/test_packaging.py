@@ -40,6 +40,10 @@ def test_wheel_ships_templates_fonts_catalogues_and_entry_points(tmp_path: Path)
     assert expected <= shipped, f"missing from the wheel: {sorted(expected - shipped)}"
     assert any(n.endswith(".ttf") for n in shipped) and any(n.endswith("fr.json") for n in shipped)
     assert not any(n.startswith("tests/") for n in names)  # tests are not shipped inside the package
+    # The web view works offline: its templates, catalogues and assets (htmx and its licence) ship.
+    folders = ("templates", "static", "i18n")
+    web = {p.relative_to(ROOT).as_posix() for d in folders for p in (ROOT / "auditor/web" / d).rglob("*")}
+    assert web and web <= names, f"missing from the wheel: {sorted(web - names)}"
     entry_points = next(n for n in names if n.endswith(".dist-info/entry_points.txt"))
     text = zipfile.ZipFile(wheel).read(entry_points).decode()
     for name in ("entra =", "google_workspace =", "okta =", "file =", "pdf =", "ocsf =", "mfa-audit ="):
