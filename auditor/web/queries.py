@@ -1,4 +1,7 @@
-"""What the pages read, straight from the store's tables over a read-only connection.
+"""Kept whole on purpose: every SQL the pages run sits in one place, next to the indexes it
+relies on, so a query plan can be reviewed at once.
+
+What the pages read, straight from the store's tables over a read-only connection.
 
 Every query is bounded by an index range of one run (``browse_*`` tables, numbered at
 save time): a page of a million-account portal reads the page's rows and a count, never

@@ -9,7 +9,6 @@ import datetime as dt
 import io
 import json
 import re
-import sys
 import zlib
 from collections.abc import Callable
 from pathlib import Path
@@ -18,12 +17,10 @@ import pikepdf
 import pytest
 from click.testing import CliRunner
 
-sys.path.insert(0, str(Path(__file__).parent))
-import verify_support as vs
-
 from auditor.cli import main
 from auditor.signing import SigningError, sign_pdf
 from auditor.verify import VerifyError, verify_report
+from tests.support import verify as vs
 
 
 @pytest.fixture(scope="module")

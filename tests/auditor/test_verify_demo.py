@@ -16,8 +16,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-sys.path.insert(0, str(Path(__file__).parent))
-import verify_support as vs
+from tests.support import verify as vs
 
 pytestmark = pytest.mark.slow
 

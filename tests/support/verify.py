@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import importlib.util
 import io
 import json
 import threading
@@ -27,17 +26,14 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from auditor.verify_pdf import parse_cmap
+from tests.support import reports
 
 NOW = dt.datetime(2026, 11, 15, 9, 0, tzinfo=dt.UTC)
 
 
 def render_support() -> ModuleType:
-    # The report fixtures live with the renderer tests.
-    spec = importlib.util.spec_from_file_location("render_support", Path(__file__).parent / "render" / "conftest.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    """The report fixtures' helpers (sample snapshot, config text, contexts)."""
+    return reports
 
 
 # --- certificates ------------------------------------------------------------------------
