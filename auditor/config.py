@@ -174,6 +174,17 @@ class RequiredIn(_In):
     normal: Strength | None = None
 
 
+Percent = Annotated[float, Field(ge=0, le=100, strict=False)]
+
+
+class TargetsIn(_In):
+    """The protected share (per cent) each sensitivity must reach for a portal to pass."""
+
+    high: Percent | None = None
+    sensitive: Percent | None = None
+    normal: Percent | None = None
+
+
 class PolicyIn(_In):
     required: RequiredIn | None = None
     privileged: Strength | None = None
@@ -182,6 +193,7 @@ class PolicyIn(_In):
     include_disabled: StrictBool | None = None
     excluded_accounts: list[Text] | None = None
     default_sensitivity: Sensitivity | None = None
+    targets: TargetsIn | None = None
 
 
 class LinkIn(_In):
@@ -201,11 +213,40 @@ class ExceptionIn(_In):
     reason: Text
     approved_by: Text
     expires: IsoDate
+    internal: StrictBool = False  # the reason stays out of the external edition
+
+
+class ResponseIn(_In):
+    id: Text
+    rule: Text | None = None
+    account: Text | None = None
+    portal: Text | None = None
+    owner: Text
+    action: Text
+    due: IsoDate
+    status: Literal["open", "in_progress", "done", "risk_accepted"] = "open"
+    first_seen: PeriodText | None = None
+    internal: StrictBool = False
+
+
+class SignerIn(_In):
+    name: Text
+    title: StrictStr = ""
+    date: IsoDate | None = None
+
+
+class SignOffIn(_In):
+    prepared: SignerIn | None = None
+    reviewed: SignerIn | None = None
+    approved: SignerIn | None = None
 
 
 class SigningIn(_In):
     key: Any  # a secret reference (the private key PEM): checked by hand so its value is never echoed
     certificate: Text
+
+
+FrameworkKey = Literal["anssi", "cis", "cnil", "dora", "gdpr", "iso27001", "nis2", "nist", "pci", "pgssi-s"]
 
 
 class ReportIn(_In):
@@ -217,6 +258,11 @@ class ReportIn(_In):
     pseudonym_key: Any = None  # a secret reference: checked by hand so its value is never echoed
     max_detail_rows: PositiveInt | None = None
     signing: SigningIn | None = None
+    signoff: SignOffIn | None = None
+    frameworks: list[FrameworkKey] | None = None
+    csv_delimiter: Literal[",", ";", "\t"] | None = None
+    edition: Literal["internal", "external"] | None = None
+    mask_accounts: StrictBool | None = None
 
 
 class StoreIn(_In):
@@ -232,6 +278,7 @@ class ConfigIn(_In):
     policy: PolicyIn | None = None
     identity: IdentityIn | None = None
     exceptions: list[ExceptionIn] | None = None
+    responses: list[ResponseIn] | None = None
     report: ReportIn | None = None
     store: StoreIn | None = None
 
@@ -688,7 +735,17 @@ def _cross_checks(cfg: ConfigIn, problems: _Problems, registry: Registry) -> Non
                 )
     exceptions = cfg.exceptions or []
     _unique(exceptions, lambda e: e.id, lambda i: ("exceptions", i, "id"), "exception id", problems)
+    _unique(cfg.responses or [], lambda r: r.id, lambda i: ("responses", i, "id"), "response id", problems)
     rule_ids = _rule_ids()
+    for i, response in enumerate(cfg.responses or ()):
+        if response.rule is not None and response.rule not in rule_ids:
+            problems.add(
+                ("responses", i, "rule"),
+                f"expected a rule id ({', '.join(sorted(rule_ids))}), got {response.rule!r}"
+                + did_you_mean(response.rule, rule_ids),
+            )
+        if response.rule is None and response.account is None and response.portal is None:
+            problems.add(("responses", i), "expected at least one of rule, account, portal (which findings it answers)")
     for i, entry in enumerate(exceptions):
         for j, rule_id in enumerate(entry.rules or ()):
             if rule_id not in rule_ids:
@@ -783,6 +840,7 @@ def _build(
         max_detail_rows=rep.max_detail_rows if rep and rep.max_detail_rows else opt_defaults.max_detail_rows,
         signing_key=signing_key,
         signing_certificate=(_relative(base_dir, rep.signing.certificate) if rep and rep.signing is not None else None),
+        **_document_options(cfg),
     )
     formats = tuple(dict.fromkeys(rep.formats)) if rep and rep.formats else rep_defaults.formats
     report = ReportConfig(
@@ -826,3 +884,48 @@ def source_settings_error(config: AuditConfig, source: SourceConfig, err: Settin
     problems = _Problems(config.path, root)
     problems.add(loc, f"{message} (connector {source.type!r} of source {source.name!r})")
     return problems.error()
+
+
+def _document_options(cfg: ConfigIn) -> dict[str, Any]:
+    """The report keys of issue 18: targets, the responses register, sign-off, frameworks,
+    the CSV delimiter, the edition and what it leaves out."""
+    from auditor.interfaces import ManagementResponse, SignOff
+
+    rep = cfg.report
+    given = cfg.policy.targets if cfg.policy is not None else None
+    targets = {
+        s.value: getattr(given, s.value) / 100
+        for s in Sensitivity
+        if given is not None and getattr(given, s.value) is not None
+    }
+    responses = tuple(
+        ManagementResponse(
+            id=r.id,
+            owner=r.owner,
+            action=r.action,
+            due=r.due,
+            status=r.status,
+            rule=r.rule,
+            account=r.account,
+            portal=r.portal,
+            first_seen=r.first_seen,
+            internal=r.internal,
+        )
+        for r in cfg.responses or ()
+    )
+    signoff: list[SignOff] = []
+    if rep is not None and rep.signoff is not None:
+        for role in ("prepared", "reviewed", "approved"):
+            signer = getattr(rep.signoff, role)
+            if signer is not None:
+                signoff.append(SignOff(role, signer.name, signer.title.strip(), signer.date))
+    return {
+        "targets": targets,
+        "responses": responses,
+        "signoff": tuple(signoff),
+        "frameworks": tuple(dict.fromkeys(rep.frameworks)) if rep and rep.frameworks else (),
+        "csv_delimiter": rep.csv_delimiter if rep and rep.csv_delimiter else ",",
+        "edition": rep.edition if rep and rep.edition else "internal",
+        "mask_accounts": bool(rep and rep.mask_accounts),
+        "internal_exceptions": frozenset(e.id for e in cfg.exceptions or () if e.internal),
+    }
