@@ -107,7 +107,7 @@ class _Fills:
 def _svg(width: float, height: float, title: str, body: str) -> Markup:
     return Markup(
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {_n(width)} {_n(height)}" '
-        f'width="{_n(width)}" height="{_n(height)}" role="img" font-family="{FONT}">'
+        f'width="{_n(width)}pt" height="{_n(height)}pt" role="img" font-family="{FONT}">'
         f"<title>{escape(title)}</title>{body}</svg>"
     )
 

@@ -22,22 +22,25 @@ import jinja2
 from markupsafe import Markup
 
 from auditor.evidence import DeflatingSink, EvidenceFile, evidence_file, snapshot_file
-from auditor.interfaces import ReportContext
-from auditor.model import CoverageStatus, FrameworkRef, MethodKind, Severity, Strength
+from auditor.interfaces import ManagementResponse, ReportContext
+from auditor.model import CoverageStatus, FrameworkRef, MethodKind, Sensitivity, Severity, Strength
 from auditor.render import charts
 from auditor.render.charts import Segment
+from auditor.render.evidence_text import evidence_text
 from auditor.render.i18n import Translator
 from auditor.render.json_out import run_metadata
 from auditor.render.rows import findings_digest, write_coverage_rows, write_finding_rows
+from auditor.render.statement import break_points, target_for
 from auditor.render.view import (
-    FRAMEWORKS,
     RULE_IDS,
     SEVERITY_ORDER,
     STATUS_ORDER,
     STRENGTH_ORDER,
     ReportView,
+    RuleGroup,
     exception_state,
 )
+from auditor.rules import frameworks as fw
 
 TEMPLATE = "report.html.j2"
 MANIFEST_FORMAT = "mfa-auditor.report-manifest"
@@ -46,6 +49,7 @@ FINDINGS_NAME = "findings.csv"
 COVERAGE_NAME = "coverage-matrix.csv"
 CONFIG_NAME = "config.yaml"
 CLIP = 160
+EXCLUSION_CAP = 400  # rows of the excluded-accounts annex; the snapshot attached lists them all
 
 # Bidi embeddings/overrides/isolates and marks: shown as their code point, never obeyed.
 _BIDI = re.compile("[\u200e\u200f\u202a-\u202e\u2066-\u2069]")
@@ -74,6 +78,14 @@ def _clip(value: str | None, limit: int = CLIP) -> str:
     if len(value) <= limit:
         return value
     return f"{value[:limit]}… (+{len(value) - limit})"
+
+
+def _breakable(value: str | None, limit: int = CLIP) -> Markup:
+    """An e-mail address or id that may break only after "@", ".", "-", "_" or "/": each
+    piece escaped (and its control characters made visible), a ``<wbr>`` after each of
+    those characters, and CSS forbids breaks anywhere else (``.ident``)."""
+    text = _visible_controls(_clip(value, limit))
+    return Markup("<wbr>").join(Markup.escape(piece) for piece, _ in break_points(text))
 
 
 def _css_string(value: str) -> Markup:
@@ -113,6 +125,7 @@ def _environment() -> jinja2.Environment:
     )
     env.filters["clip"] = _clip
     env.filters["css_string"] = _css_string
+    env.filters["brk"] = _breakable
     return env
 
 
@@ -292,6 +305,8 @@ def rule_infos(view: ReportView, t: Translator) -> list[RuleInfo]:
             rule.rationale if t.language == "en" else t.get(f"rule_desc.{rule.id}", rule.rationale),
             tuple(rule.references),
         )
+    # The report's catalogue of texts covers every rule the engine ships: a rule whose
+    # French text is missing would put English into the French edition.
     for f in view.result.findings:
         if f.rule_id not in known:
             known[f.rule_id] = RuleInfo(
@@ -315,11 +330,83 @@ def _points(t: Translator, before: float | None, after: float | None) -> str:
     return t("history.points", value=sign + t.number(abs(value), 1))
 
 
+def _ref_text(t: Translator, ref: fw.Citation | FrameworkRef) -> str:
+    if isinstance(ref, fw.Citation):
+        name = fw.framework(ref.framework)
+        return f"{name.name_fr if t.language == 'fr' else name.name_en.split(':')[0]} {ref.where(t.language)}"
+    return f"{ref.framework} {ref.reference}"
+
+
+def _reconciliation(view: ReportView) -> dict[str, int]:
+    """The figures of the sentence that reconciles statuses with rule counts: unprotected
+    sensitive accesses, the row findings MFA-001 … MFA-005 made of them, the rest (held by
+    privileged accounts, reported once per account by MFA-006) and MFA-006's count."""
+    unprotected = {
+        CoverageStatus.NOT_ENROLLED,
+        CoverageStatus.NOT_ENFORCED,
+        CoverageStatus.REPORT_ONLY,
+        CoverageStatus.CONDITIONAL,
+        CoverageStatus.WEAK,
+    }
+    total = sum(n for s, n in view.status_counts.items() if s in unprotected)
+    by_rule = view.findings_by_rule
+    rows = sum(by_rule.get(f"MFA-00{n}", 0) for n in range(1, 6))
+    return {"unprotected": total, "rows": rows, "rest": total - rows, "privileged": by_rule.get("MFA-006", 0)}
+
+
+def _biggest_changes(view: ReportView, threshold: float = 0.05) -> list[Any]:
+    """Portals whose protected share moved by at least ``threshold`` since the last report,
+    largest moves first (at most five)."""
+    sl = view.since_last
+    if sl is None:
+        return []
+    moved = [c for c in sl.portals if c.delta is not None and abs(c.delta) >= threshold]
+    return sorted(moved, key=lambda c: (-abs(c.delta or 0), c.label))[:5]
+
+
+def _contents(view: ReportView) -> list[tuple[str, str]]:
+    """(anchor, catalogue key) of every chapter, in order: the contents page."""
+    entries = [("verdict", "section.verdict"), ("summary", "section.summary")]
+    if view.has_history:
+        entries.append(("history", "section.history"))
+    entries += [
+        ("scope", "section.scope"),
+        ("coverage", "section.coverage"),
+        ("findings", "section.findings"),
+        ("responses", "section.responses"),
+        ("exceptions", "section.exceptions"),
+        ("completeness", "section.completeness"),
+        ("methodology", "section.methodology"),
+        ("integrity", "section.integrity"),
+        ("annex-excluded", "section.annex_excluded"),
+    ]
+    return entries
+
+
+def _group_responses(view: ReportView, group: RuleGroup) -> list[tuple[ManagementResponse, int]]:
+    """The responses that answer findings of a rule, with how many of its findings each answers."""
+    counts: dict[str, int] = {}
+    found: dict[str, ManagementResponse] = {}
+    if not view.responses.register:
+        return []
+    for f in view.result.findings:
+        if f.rule_id != group.rule_id:
+            continue
+        r = view.responses.for_finding(f)
+        if r is not None:
+            counts[r.id] = counts.get(r.id, 0) + 1
+            found[r.id] = r
+    return [(found[k], counts[k]) for k in sorted(found)]
+
+
 def render_html(view: ReportView, attachments: Sequence[EvidenceFile], *, for_pdf: bool) -> str:
     ctx = view.ctx
     t = Translator(ctx.options.language)
     rules = rule_infos(view, t)
     titles = {r.id: r.title for r in rules}
+    selected = ctx.options.frameworks
+    from auditor import __version__
+
     methods_by_strength = {s: [k for k in MethodKind if k.strength is s] for s in Strength}
     template = _environment().get_template(TEMPLATE)
     return template.render(
@@ -341,7 +428,14 @@ def render_html(view: ReportView, attachments: Sequence[EvidenceFile], *, for_pd
         rule_titles=titles,
         rules=rules,
         descriptions={r.id: r.description for r in rules},
-        frameworks=FRAMEWORKS,
+        citations=fw.select(selected),
+        framework_name=lambda key: fw.framework(key).name_fr if t.language == "fr" else fw.framework(key).name_en,
+        rule_refs=lambda rule_id, given: [_ref_text(t, r) for r in fw.for_rule(rule_id, given, selected)],
+        evidence=lambda f: evidence_text(t, f, view.snapshot),
+        reconciled=_reconciliation(view),
+        changes=_biggest_changes(view),
+        tool_version=__version__,
+        account=view.account_text,
         statuses=STATUS_ORDER,
         severities=SEVERITY_ORDER,
         strengths=STRENGTH_ORDER,
@@ -351,4 +445,12 @@ def render_html(view: ReportView, attachments: Sequence[EvidenceFile], *, for_pd
         findings_file=FINDINGS_NAME,
         Severity=Severity,
         points=lambda before, after: _points(t, before, after),
+        exclusion_cap=EXCLUSION_CAP,
+        blocked_status=CoverageStatus.BLOCKED,
+        toc=_contents(view),
+        signoff={s.role: s for s in ctx.options.signoff},
+        response_for=view.responses.for_finding,
+        group_responses=lambda g: _group_responses(view, g),
+        first_seen=view.first_seen.of,
+        target=lambda name: target_for(ctx.options, Sensitivity(name)),
     )

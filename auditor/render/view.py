@@ -142,6 +142,10 @@ class ReportView:
         return metrics.findings_by_severity(self.result)
 
     @cached_property
+    def findings_by_rule(self) -> dict[str, int]:
+        return metrics.findings_by_rule(self.result)
+
+    @cached_property
     def by_source(self) -> tuple[CoverageSummary, ...]:
         return metrics.by_source(self.result)
 
