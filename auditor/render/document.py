@@ -193,8 +193,14 @@ def evidence_files(view: ReportView) -> list[EvidenceFile]:
     return files_
 
 
+# The per-portal bars start with what their label counts (protected, then blocked), so the
+# share written at the end of a bar is the length of its first two segments.
+_COUNTED = (CoverageStatus.PROTECTED, CoverageStatus.BLOCKED)
+BAR_ORDER = (*_COUNTED, *(s for s in STATUS_ORDER if s not in _COUNTED))
+
+
 def _status_segments(t: Translator, counts: Mapping[CoverageStatus, int]) -> list[Segment]:
-    return [Segment(t(f"status.{s.value}"), counts.get(s, 0), charts.STATUS_STYLE[s]) for s in STATUS_ORDER]
+    return [Segment(t(f"status.{s.value}"), counts.get(s, 0), charts.STATUS_STYLE[s]) for s in BAR_ORDER]
 
 
 def _charts(view: ReportView, t: Translator) -> dict[str, Any]:
@@ -228,7 +234,7 @@ def _charts(view: ReportView, t: Translator) -> dict[str, Any]:
 
     def ratio_text(segments: Sequence[Segment]) -> str:
         total = sum(s.value for s in segments)
-        protected = sum(s.value for s, st in zip(segments, STATUS_ORDER, strict=True) if st.is_protected)
+        protected = sum(s.value for s, st in zip(segments, BAR_ORDER, strict=True) if st.is_protected)
         return t.percent(None if total == 0 else protected / total)
 
     strengths = view.enrolled_strengths
@@ -238,7 +244,7 @@ def _charts(view: ReportView, t: Translator) -> dict[str, Any]:
             "trend",
             t("history.trend"),
             [
-                charts.TrendBar(p.period, p.protected_ratio, t.percent(p.protected_ratio), p.complete)
+                charts.TrendBar(t.period(p.period), p.protected_ratio, t.percent(p.protected_ratio), p.complete)
                 for p in view.trend
             ],
             lambda tick: t.percent(tick, 0),
@@ -331,10 +337,7 @@ def _points(t: Translator, before: float | None, after: float | None) -> str:
 
 
 def _ref_text(t: Translator, ref: fw.Citation | FrameworkRef) -> str:
-    if isinstance(ref, fw.Citation):
-        name = fw.framework(ref.framework)
-        return f"{name.name_fr if t.language == 'fr' else name.name_en.split(':')[0]} {ref.where(t.language)}"
-    return f"{ref.framework} {ref.reference}"
+    return fw.short(ref.ref if isinstance(ref, fw.Citation) else ref, t.language)
 
 
 def _reconciliation(view: ReportView) -> dict[str, int]:

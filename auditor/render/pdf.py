@@ -26,9 +26,7 @@ from auditor.render.i18n import Translator
 from auditor.render.view import ReportView
 
 SCHEME = "mfa-report:"
-PACKAGED = frozenset(
-    {"fonts/DejaVuSans.ttf", "fonts/DejaVuSans-Bold.ttf", "fonts/DejaVuSansMono.ttf", "pdfua.xmp"}
-)
+PACKAGED = frozenset({"fonts/DejaVuSans.ttf", "fonts/DejaVuSans-Bold.ttf", "fonts/DejaVuSansMono.ttf", "pdfua.xmp"})
 # PDF/A-3a: archival, with attachments, and tagged (structure tree, /Lang, /Alt on every
 # chart, table header cells). WeasyPrint takes one variant; PDF/UA-1 is claimed beside it
 # with its XMP identification (and the extension schema PDF/A asks for any namespace it

@@ -354,6 +354,45 @@ RULE_CITATIONS: dict[str, tuple[FrameworkRef, ...]] = {
     "MFA-012": (NIS2_21, ISO_A85, CIS_63, CIS_64),
 }
 
+# Short forms for lists (a rule's references): (English, French).
+SHORT: dict[FrameworkRef, tuple[str, str]] = {
+    GDPR_32: ("GDPR Art. 32(1)(b)", "RGPD art. 32.1.b"),
+    GDPR_9: ("GDPR Art. 9(1)", "RGPD art. 9.1"),
+    NIS2_21: ("NIS2 Art. 21(2)(j)", "NIS 2 art. 21.2.j"),
+    NIS2_IR: (
+        "Impl. Reg. (EU) 2024/2690 Annex 11.3.2(a), 11.6.2(a), 11.7",
+        "Règl. d'exéc. (UE) 2024/2690, annexe 11.3.2 a), 11.6.2 a), 11.7",
+    ),
+    DORA_9: ("DORA Art. 9(4)(d)", "DORA art. 9.4.d"),
+    DORA_RTS: ("Del. Reg. (EU) 2024/1774 Art. 21", "Règl. délégué (UE) 2024/1774 art. 21"),
+    CNIL_MFA: ("CNIL délib. n° 2025-019", "CNIL délib. n° 2025-019"),
+    CNIL_DB: ("CNIL large databases (2025)", "CNIL grandes bases de données (2025)"),
+    PGSSI_S: ("PGSSI-S e-identification referential", "PGSSI-S référentiel d'identification électronique"),
+    ANSSI_MFA: ("ANSSI-PG-078", "ANSSI-PG-078"),
+    ISO_A517: ("ISO/IEC 27001 A.5.17", "ISO/IEC 27001 A.5.17"),
+    ISO_A518: ("ISO/IEC 27001 A.5.18", "ISO/IEC 27001 A.5.18"),
+    ISO_A85: ("ISO/IEC 27001 A.8.5", "ISO/IEC 27001 A.8.5"),
+    NIST_AAL2: ("NIST SP 800-63B-4 AAL2", "NIST SP 800-63B-4 AAL2"),
+    NIST_AAL3: ("NIST SP 800-63B-4 AAL3", "NIST SP 800-63B-4 AAL3"),
+    NIST_RESTRICTED: ("NIST SP 800-63B-4 restricted authenticators", "NIST SP 800-63B-4 authentificateurs restreints"),
+    CIS_53: ("CIS v8.1 5.3", "CIS v8.1 5.3"),
+    CIS_63: ("CIS v8.1 6.3", "CIS v8.1 6.3"),
+    CIS_64: ("CIS v8.1 6.4", "CIS v8.1 6.4"),
+    CIS_65: ("CIS v8.1 6.5", "CIS v8.1 6.5"),
+    PCI_841: ("PCI DSS v4.0.1 8.4.1", "PCI DSS v4.0.1 8.4.1"),
+    PCI_84: ("PCI DSS v4.0.1 8.4.2", "PCI DSS v4.0.1 8.4.2"),
+    PCI_851: ("PCI DSS v4.0.1 8.5.1", "PCI DSS v4.0.1 8.5.1"),
+}
+
+
+def short(ref: FrameworkRef, language: str) -> str:
+    """A reference as a list shows it; one this module does not know, as it is."""
+    pair = SHORT.get(ref)
+    if pair is None:
+        return f"{ref.framework} {ref.reference}"
+    return pair[1] if language == "fr" else pair[0]
+
+
 _BY_REF = {c.ref: c for c in CITATIONS}
 _ORDER = {f.key: f.order for f in FRAMEWORKS}
 
