@@ -216,7 +216,7 @@ def hbars(
     )
 
 
-def wrap_label(label: str, width: int = 30, lines: int = 2) -> list[str]:
+def wrap_label(label: str, width: int = 30, lines: int = 3) -> list[str]:
     """A chart label on at most ``lines`` lines of about ``width`` characters, cut at
     spaces (a single word longer than a line is kept whole); only what still does not fit
     ends in "…" (the full name is in the table under the chart)."""

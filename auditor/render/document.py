@@ -218,7 +218,7 @@ def _charts(view: ReportView, t: Translator) -> dict[str, Any]:
         ]
         return charts.donut(
             name,
-            f"{label}: {t.percent(ratio)}",
+            f"{label}{t('common.colon')} {t.percent(ratio)}",
             segments,
             t.percent(ratio),
             caption=label,

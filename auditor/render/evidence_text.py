@@ -59,7 +59,9 @@ def _conditions(t: Translator, snapshot: Snapshot | None, source: str, policies:
                 for c in rule.conditions:
                     kind = t.get(f"condition.{c.kind.value}", c.kind.value)
                     text = (
-                        kind if c.kind is ConditionKind.ALTERNATIVE_CONTROL or not c.detail else f"{kind}: {c.detail}"
+                        kind
+                        if c.kind is ConditionKind.ALTERNATIVE_CONTROL or not c.detail
+                        else f"{kind}{t('common.colon')} {c.detail}"
                     )
                     if text not in parts:
                         parts.append(text)

@@ -26,13 +26,22 @@ from auditor.render.i18n import Translator
 from auditor.render.view import ReportView
 
 SCHEME = "mfa-report:"
-PACKAGED = frozenset({"fonts/DejaVuSans.ttf", "fonts/DejaVuSans-Bold.ttf", "fonts/DejaVuSansMono.ttf", "pdfua.xmp"})
+PACKAGED = frozenset({"fonts/DejaVuSans.ttf", "fonts/DejaVuSans-Bold.ttf", "fonts/DejaVuSansMono.ttf"})
 # PDF/A-3a: archival, with attachments, and tagged (structure tree, /Lang, /Alt on every
 # chart, table header cells). WeasyPrint takes one variant; PDF/UA-1 is claimed beside it
 # with its XMP identification (and the extension schema PDF/A asks for any namespace it
 # does not predefine) and the viewer preference PDF/UA requires (``_embed``).
 PDF_VARIANT = "pdf/a-3a"
-PDFUA_XMP = "pdfua.xmp"  # in report_templates: pdfuaid:part 1 and its PDF/A extension schema
+PDFUA_XMP = "pdfua.xmp"  # in report_templates: the rdf:Description elements of pdfuaid:part 1 and its schema
+
+
+def _with_pdfua(xmp: bytes) -> bytes:
+    """WeasyPrint's XMP packet with the PDF/UA-1 identification added inside its one
+    ``rdf:RDF`` (a second ``rdf:RDF`` would not be read)."""
+    extra = files("report_templates").joinpath(PDFUA_XMP).read_bytes()
+    marker = b"</rdf:RDF>"
+    at = xmp.find(marker)
+    return xmp if at < 0 or b"pdfuaid" in xmp else xmp[:at] + extra + xmp[at:]
 
 
 def package_fetcher() -> Any:
@@ -51,8 +60,7 @@ def package_fetcher() -> Any:
             if name in PACKAGED:
                 self.served.append(url)
                 data = files("report_templates").joinpath(name).read_bytes()
-                kind = "application/rdf+xml" if name.endswith(".xmp") else "font/ttf"
-                return URLFetcherResponse(url, data, {"Content-Type": kind})
+                return URLFetcherResponse(url, data, {"Content-Type": "font/ttf"})
             self.refused.append(url)
             raise ValueError(f"not a packaged report resource: {url[:200]}")
 
@@ -110,7 +118,6 @@ def write_pdf(ctx: ReportContext, out: BinaryIO, fetcher: Any | None = None) -> 
             pdf_variant=PDF_VARIANT,
             pdf_identifier=pdf_identifier(view.result.run_id),
             custom_metadata=True,
-            xmp_metadata=[SCHEME + PDFUA_XMP],
         )
     if errors.messages:
         raise RenderError("PDF rendering failed: " + "; ".join(m[:300] for m in errors.messages[:5]))
@@ -161,6 +168,8 @@ def _embed(
             root.Names = Dictionary()
         root.Names.EmbeddedFiles = pdf.make_indirect(Dictionary(Names=names))
         root.AF = associated
+        if Name.Metadata in root:
+            root.Metadata.write(_with_pdfua(root.Metadata.read_bytes()))
         # PDF/UA-1: the title bar shows the document's title, not its file name.
         root.ViewerPreferences = Dictionary(DisplayDocTitle=True)
         # Streams pass through as they are (no decoding, no recompression), and the

@@ -66,9 +66,9 @@ class Citation:
 
 
 FRAMEWORKS: tuple[Framework, ...] = (
-    Framework("gdpr", "GDPR: Regulation (EU) 2016/679", "RGPD : règlement (UE) 2016/679", 10),
-    Framework("nis2", "NIS2: Directive (EU) 2022/2555", "NIS 2 : directive (UE) 2022/2555", 20),
-    Framework("dora", "DORA: Regulation (EU) 2022/2554", "DORA : règlement (UE) 2022/2554", 30),
+    Framework("gdpr", "GDPR: Regulation (EU) 2016/679", "RGPD\u00a0: règlement (UE) 2016/679", 10),
+    Framework("nis2", "NIS2: Directive (EU) 2022/2555", "NIS 2\u00a0: directive (UE) 2022/2555", 20),
+    Framework("dora", "DORA: Regulation (EU) 2022/2554", "DORA\u00a0: règlement (UE) 2022/2554", 30),
     Framework("cnil", "CNIL (France)", "CNIL", 40),
     Framework(
         "pgssi-s",
@@ -117,8 +117,8 @@ CITATIONS: tuple[Citation, ...] = (
         "art. 32, paragraphe 1, point b)",
         "Security of processing: the ability to ensure the ongoing confidentiality and integrity of "
         "processing systems and services. MFA is not named; it is one of the measures the CNIL expects.",
-        "Sécurité du traitement : des moyens permettant de garantir la confidentialité et l'intégrité "
-        "constantes des systèmes et des services de traitement. La MFA n'y est pas nommée ; la CNIL "
+        "Sécurité du traitement\u00a0: des moyens permettant de garantir la confidentialité et l'intégrité "
+        "constantes des systèmes et des services de traitement. La MFA n'y est pas nommée\u202f; la CNIL "
         "la compte parmi les mesures attendues.",
     ),
     Citation(
@@ -127,7 +127,7 @@ CITATIONS: tuple[Citation, ...] = (
         "Art. 9(1)",
         "art. 9, paragraphe 1",
         "Data concerning health is a special category of personal data: portals holding it are classified high.",
-        "Les données concernant la santé sont une catégorie particulière de données : les portails "
+        "Les données concernant la santé sont une catégorie particulière de données\u00a0: les portails "
         "qui en traitent sont classés très sensibles.",
     ),
     Citation(
@@ -149,7 +149,7 @@ CITATIONS: tuple[Citation, ...] = (
         "authentication strength appropriate to the classification of the asset; multi-factor "
         "authentication according to that classification.",
         "Authentification forte, telle que la MFA, pour les comptes à privilèges et "
-        "d'administration ; une force d'authentification adaptée à la classification de l'actif ; "
+        "d'administration\u202f; une force d'authentification adaptée à la classification de l'actif\u202f; "
         "une authentification à plusieurs facteurs selon cette classification.",
     ),
     Citation(
@@ -170,8 +170,8 @@ CITATIONS: tuple[Citation, ...] = (
         "Access control: authentication commensurate with the classification of ICT assets; strong "
         "authentication for remote access, privileged access and access to assets supporting "
         "critical or important functions.",
-        "Contrôle d'accès : une authentification proportionnée à la classification des actifs de "
-        "TIC ; une authentification forte pour l'accès à distance, l'accès à privilèges et l'accès "
+        "Contrôle d'accès\u00a0: une authentification proportionnée à la classification des actifs de "
+        "TIC\u202f; une authentification forte pour l'accès à distance, l'accès à privilèges et l'accès "
         "aux actifs soutenant des fonctions critiques ou importantes.",
     ),
     Citation(
@@ -182,7 +182,7 @@ CITATIONS: tuple[Citation, ...] = (
         "MFA uses factors from at least two of knowledge, possession and inherence; a password "
         "followed by a code received by e-mail is two-step verification, not MFA.",
         "La MFA combine des facteurs d'au moins deux catégories parmi connaissance, possession et "
-        "inhérence ; un mot de passe suivi d'un code reçu par courriel est une vérification en "
+        "inhérence\u202f; un mot de passe suivi d'un code reçu par courriel est une vérification en "
         "deux étapes, pas une MFA.",
     ),
     Citation(
@@ -194,7 +194,7 @@ CITATIONS: tuple[Citation, ...] = (
         "requires MFA; most large 2024 breaches came through an account protected by a password "
         "alone.",
         "Pour les bases de données de plusieurs millions de personnes, les accès à distance des "
-        "salariés et prestataires exigent une MFA ; la plupart des grandes violations de 2024 sont "
+        "salariés et prestataires exigent une MFA\u202f; la plupart des grandes violations de 2024 sont "
         "passées par un compte protégé par un seul mot de passe.",
     ),
     Citation(
@@ -204,7 +204,7 @@ CITATIONS: tuple[Citation, ...] = (
         "Référentiel d'identification électronique (approuvé par l'arrêté du 28 mars 2022)",
         "Digital health services: electronic identification of professionals and users, second "
         "factors required in successive stages.",
-        "Services numériques en santé : identification électronique des professionnels et des "
+        "Services numériques en santé\u00a0: identification électronique des professionnels et des "
         "usagers, seconds facteurs exigés par paliers successifs.",
     ),
     Citation(
@@ -230,7 +230,7 @@ CITATIONS: tuple[Citation, ...] = (
         "Annex A 5.18",
         "annexe A, 5.18",
         "Access rights: reviewed, and removed when no longer needed (dormant accounts).",
-        "Droits d'accès : revus, et retirés quand ils ne sont plus nécessaires (comptes inactifs).",
+        "Droits d'accès\u00a0: revus, et retirés quand ils ne sont plus nécessaires (comptes inactifs).",
     ),
     Citation(
         "iso27001",
@@ -246,7 +246,7 @@ CITATIONS: tuple[Citation, ...] = (
         "AAL2",
         "AAL2",
         "Two distinct authentication factors; a phishing-resistant option must be offered.",
-        "Deux facteurs d'authentification distincts ; une option résistante à l'hameçonnage doit être proposée.",
+        "Deux facteurs d'authentification distincts\u202f; une option résistante à l'hameçonnage doit être proposée.",
     ),
     Citation(
         "nist",
