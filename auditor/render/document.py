@@ -27,7 +27,7 @@ from auditor.model import CoverageStatus, FrameworkRef, MethodKind, Sensitivity,
 from auditor.render import charts
 from auditor.render.charts import Segment
 from auditor.render.evidence_text import evidence_text
-from auditor.render.i18n import Translator
+from auditor.render.i18n import Translator, rule_texts
 from auditor.render.json_out import run_metadata
 from auditor.render.rows import findings_digest, write_coverage_rows, write_finding_rows
 from auditor.render.statement import break_points, target_for
@@ -49,7 +49,7 @@ FINDINGS_NAME = "findings.csv"
 COVERAGE_NAME = "coverage-matrix.csv"
 CONFIG_NAME = "config.yaml"
 CLIP = 160
-EXCLUSION_CAP = 400  # rows of the excluded-accounts annex; the snapshot attached lists them all
+EXCLUSION_CAP = 200  # rows of the excluded-accounts annex; the snapshot attached lists them all
 
 # Bidi embeddings/overrides/isolates and marks: shown as their code point, never obeyed.
 _BIDI = re.compile("[\u200e\u200f\u202a-\u202e\u2066-\u2069]")
@@ -308,7 +308,11 @@ def rule_infos(view: ReportView, t: Translator) -> list[RuleInfo]:
         known[rule.id] = RuleInfo(
             rule.id,
             t.get(f"rule.{rule.id}", rule.title),
-            rule.rationale if t.language == "en" else t.get(f"rule_desc.{rule.id}", rule.rationale),
+            # The same sentence in every language: the engine's rationale, or its translation.
+            rule.rationale
+            if t.language == "en"
+            else rule_texts(t.language).get(rule.id, {}).get("rationale")
+            or t.get(f"rule_desc.{rule.id}", rule.rationale),
             tuple(rule.references),
         )
     # The report's catalogue of texts covers every rule the engine ships: a rule whose

@@ -621,3 +621,28 @@ def test_any_text_survives_the_delimiter(values: list[str], delimiter: str) -> N
         for row_value, v in zip(row, values, strict=True)
     ]
     assert cleaned == values
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_no_header_word_is_cut(
+    language: str, en_ctx: ReportContext, fr_ctx: ReportContext, en_pdf: Path, fr_pdf: Path
+) -> None:
+    """Every word of every table header reads whole in the PDF: a header squeezed into a
+    narrow column would come out cut ("Responsabl e") or clipped."""
+    ctx, path = (en_ctx, en_pdf) if language == "en" else (fr_ctx, fr_pdf)
+    html = render_html(ReportView(ctx), [], for_pdf=True)
+    heads = re.findall(r"<thead>(.*?)</thead>", html, re.S)
+    words = {w for h in heads for w in re.findall(r"\w{5,}", re.sub(r"<[^>]+>", " ", h))}
+    text = " ".join(text_of(path).split())
+    missing = sorted(w for w in words if not re.search(rf"(?<!\w){re.escape(w)}(?!\w)", text))
+    assert missing == []
+
+
+def test_every_rule_reads_the_same_in_french(fr_ctx: ReportContext) -> None:
+    from auditor.render.i18n import rule_texts
+    from auditor.rules import RULES
+
+    for r in RULES:
+        french = rule_texts("fr")[r.id]
+        assert french.get("rationale") and french.get("remediation"), r.id
+        assert len(french["rationale"]) >= 0.6 * len(r.rationale), r.id  # the whole sentence, not a summary
