@@ -67,7 +67,6 @@ UNPROTECTED = frozenset(
 # ``auditor.rules.frameworks``.
 
 
-
 # --- context -------------------------------------------------------------------------------
 
 
