@@ -49,7 +49,7 @@ FINDINGS_NAME = "findings.csv"
 COVERAGE_NAME = "coverage-matrix.csv"
 CONFIG_NAME = "config.yaml"
 CLIP = 160
-EXCLUSION_CAP = 200  # rows of the excluded-accounts annex; the snapshot attached lists them all
+EXCLUSION_CAP = 120  # rows of the excluded-accounts annex; the snapshot attached lists them all
 
 # Bidi embeddings/overrides/isolates and marks: shown as their code point, never obeyed.
 _BIDI = re.compile("[\u200e\u200f\u202a-\u202e\u2066-\u2069]")
@@ -392,18 +392,9 @@ def _contents(view: ReportView) -> list[tuple[str, str]]:
 
 def _group_responses(view: ReportView, group: RuleGroup) -> list[tuple[ManagementResponse, int]]:
     """The responses that answer findings of a rule, with how many of its findings each answers."""
-    counts: dict[str, int] = {}
-    found: dict[str, ManagementResponse] = {}
-    if not view.responses.register:
-        return []
-    for f in view.result.findings:
-        if f.rule_id != group.rule_id:
-            continue
-        r = view.responses.for_finding(f)
-        if r is not None:
-            counts[r.id] = counts.get(r.id, 0) + 1
-            found[r.id] = r
-    return [(found[k], counts[k]) for k in sorted(found)]
+    counts = view.responses_by_rule.get(group.rule_id, {})
+    by_id = {r.id: r for r in view.responses.register}
+    return [(by_id[k], counts[k]) for k in sorted(counts)]
 
 
 def render_html(view: ReportView, attachments: Sequence[EvidenceFile], *, for_pdf: bool) -> str:

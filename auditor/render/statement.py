@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -350,14 +350,15 @@ def classifications(snapshot: Snapshot, result: AuditResult, config: Mapping[str
 # --- findings: order, evidence, responses ----------------------------------------------------
 
 
-def display_order(findings: Sequence[Finding], sensitivity: Mapping[str, Sensitivity]) -> list[Finding]:
-    """Most severe first, then the most sensitive portal, then by account: what a capped
-    table keeps."""
+def display_key(sensitivity: Mapping[str, Sensitivity]) -> Callable[[Finding], tuple[int, int, str, str, str]]:
+    """Most severe first, then the most sensitive portal, then by portal and account: the
+    order of a finding table, and what a capped one keeps."""
+    by_id = {k.partition("/")[2]: v for k, v in sensitivity.items()}  # a portal reached from another source
 
     def key(f: Finding) -> tuple[int, int, str, str, str]:
-        s = sensitivity.get(f"{f.source}/{f.portal_id}") if f.portal_id else None
-        if s is None and f.portal_id:
-            s = next((v for k, v in sensitivity.items() if k.endswith("/" + f.portal_id)), None)
+        s = None
+        if f.portal_id:
+            s = sensitivity.get(f"{f.source}/{f.portal_id}") or by_id.get(f.portal_id)
         return (
             -f.severity.rank,
             _SENSITIVITY_ORDER.get(s, 3) if s is not None else 3,
@@ -366,7 +367,11 @@ def display_order(findings: Sequence[Finding], sensitivity: Mapping[str, Sensiti
             f.source,
         )
 
-    return sorted(findings, key=key)
+    return key
+
+
+def display_order(findings: Sequence[Finding], sensitivity: Mapping[str, Sensitivity]) -> list[Finding]:
+    return sorted(findings, key=display_key(sensitivity))
 
 
 def _matches(response: ManagementResponse, f: Finding) -> bool:
@@ -392,15 +397,6 @@ class Responses:
             if _matches(r, f):
                 return r
         return None
-
-    def counts(self, findings: Iterable[Finding]) -> dict[str, int]:
-        """Findings answered, per response id."""
-        out: Counter[str] = Counter()
-        for f in findings:
-            r = self.for_finding(f)
-            if r is not None:
-                out[r.id] += 1
-        return dict(out)
 
 
 def finding_key(f: Finding) -> tuple[str, str, str, str]:

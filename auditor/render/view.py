@@ -6,6 +6,7 @@ orders, caps and names them for display, so the PDF, HTML, JSON and terminal agr
 
 from __future__ import annotations
 
+import heapq
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -186,9 +187,7 @@ class ReportView:
         grouped: dict[str, list[Finding]] = defaultdict(list)
         for f in self.result.findings:
             grouped[f.rule_id].append(f)
-        sensitivity = statement.sensitivity_by_portal(self.result)
-        for rule_id, items in grouped.items():
-            grouped[rule_id] = statement.display_order(items, sensitivity)
+        key = statement.display_key(statement.sensitivity_by_portal(self.result))
         groups = []
         for rule_id, items in grouped.items():
             counts = dict.fromkeys(SEVERITY_ORDER, 0)
@@ -198,7 +197,9 @@ class ReportView:
                 refs.update(dict.fromkeys(f.references))
             worst = max((f.severity for f in items), key=lambda s: s.rank)
             title = (titles or {}).get(rule_id, items[0].title)
-            groups.append(RuleGroup(rule_id, title, worst, len(items), counts, tuple(items[:cap]), tuple(refs)))
+            # The first ``cap`` in display order, without sorting a million findings.
+            shown = tuple(heapq.nsmallest(cap, items, key=key))
+            groups.append(RuleGroup(rule_id, title, worst, len(items), counts, shown, tuple(refs)))
         return tuple(sorted(groups, key=lambda g: (-g.severity.rank, g.rule_id)))
 
     @cached_property
@@ -287,8 +288,23 @@ class ReportView:
         return statement.Responses(self.ctx.options.responses)
 
     @cached_property
+    def responses_by_rule(self) -> dict[str, dict[str, int]]:
+        """Findings answered, per rule and response id (one pass over the findings)."""
+        out: dict[str, dict[str, int]] = defaultdict(dict)
+        if self.responses.register:
+            for f in self.result.findings:
+                r = self.responses.for_finding(f)
+                if r is not None:
+                    out[f.rule_id][r.id] = out[f.rule_id].get(r.id, 0) + 1
+        return dict(out)
+
+    @cached_property
     def response_counts(self) -> dict[str, int]:
-        return self.responses.counts(self.result.findings)
+        totals: dict[str, int] = {}
+        for counts in self.responses_by_rule.values():
+            for rid, n in counts.items():
+                totals[rid] = totals.get(rid, 0) + n
+        return totals
 
     @cached_property
     def first_seen(self) -> statement.FirstSeen:
