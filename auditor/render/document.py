@@ -445,6 +445,9 @@ def render_html(view: ReportView, attachments: Sequence[EvidenceFile], *, for_pd
         points=lambda before, after: _points(t, before, after),
         exclusion_cap=EXCLUSION_CAP,
         blocked_status=CoverageStatus.BLOCKED,
+        # The status table in two columns, in the bars' order (what counts as protected
+        # first); the last cell holds the total.
+        status_pairs=list(zip(BAR_ORDER[0::2], [*BAR_ORDER[1::2], None], strict=True)),
         toc=_contents(view),
         signoff={s.role: s for s in ctx.options.signoff},
         response_for=view.responses.for_finding,

@@ -646,3 +646,31 @@ def test_every_rule_reads_the_same_in_french(fr_ctx: ReportContext) -> None:
         french = rule_texts("fr")[r.id]
         assert french.get("rationale") and french.get("remediation"), r.id
         assert len(french["rationale"]) >= 0.6 * len(r.rationale), r.id  # the whole sentence, not a summary
+
+
+def _overflowing_cells(ctx: ReportContext) -> list[str]:
+    """Table cells whose text runs past their right edge, from WeasyPrint's own layout: a
+    header or an identifier that does not fit its column is clipped or overlaps its
+    neighbour, even when the extracted text reads whole."""
+    from weasyprint import HTML
+    from weasyprint.formatting_structure import boxes
+
+    from auditor.render.pdf import package_fetcher
+
+    html = render_html(ReportView(ctx), [], for_pdf=True).replace("<wbr>", "\u200b")
+    document = HTML(string=html, url_fetcher=package_fetcher()).render()
+    out = []
+    for page in document.pages:
+        for cell in page._page_box.descendants():
+            if not isinstance(cell, boxes.TableCellBox):
+                continue
+            right = cell.content_box_x() + cell.width + 0.5
+            for box in cell.descendants():
+                if isinstance(box, boxes.TextBox) and box.position_x + box.width > right:
+                    out.append(box.text)
+    return out
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_no_table_text_runs_past_its_cell(language: str, en_ctx: ReportContext, fr_ctx: ReportContext) -> None:
+    assert _overflowing_cells(en_ctx if language == "en" else fr_ctx) == []
