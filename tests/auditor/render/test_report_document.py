@@ -665,9 +665,11 @@ def _overflowing_cells(ctx: ReportContext) -> list[str]:
             if not isinstance(cell, boxes.TableCellBox):
                 continue
             right = cell.content_box_x() + cell.width + 0.5
-            for box in cell.descendants():
-                if isinstance(box, boxes.TextBox) and box.position_x + box.width > right:
-                    out.append(box.text)
+            out.extend(
+                box.text
+                for box in cell.descendants()
+                if isinstance(box, boxes.TextBox) and box.position_x + box.width > right
+            )
     return out
 
 
