@@ -9,6 +9,7 @@ so several charts can live inline in one HTML page. All text is escaped.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -360,3 +361,14 @@ def trend_columns(
         parts.append(f'<text x="{_n(x + 12)}" y="{_n(legend_y)}" font-size="8" fill="#212121">{escape(text)}</text>')
         x += 30 + 5.2 * len(text)
     return _svg(max(width, x), legend_y + 6, title, fills.defs() + "".join(parts))
+
+
+def scaled(svg: Markup, factor: float) -> Markup:
+    """A chart drawn at ``factor`` of its size (its viewBox is unchanged): 1 unit becomes
+    ``factor`` pt, so the smallest text of a chart (8 or 9 units) must stay at 7 pt or more."""
+    text = str(svg)  # plain text: Markup would escape what is added to it
+    match = re.search(r'width="([\d.]+)pt" height="([\d.]+)pt"', text)
+    if match is None:
+        return svg
+    width, height = float(match.group(1)) * factor, float(match.group(2)) * factor
+    return Markup(text[: match.start()] + f'width="{_n(width)}pt" height="{_n(height)}pt"' + text[match.end() :])

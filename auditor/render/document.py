@@ -252,8 +252,13 @@ def _charts(view: ReportView, t: Translator) -> dict[str, Any]:
         )
     return {
         "trend": trend,
-        "overall": protected_donut(
-            "overall", t("chart.overall"), m.sensitive_accesses, m.sensitive_protected, m.sensitive_unknown
+        # The summary's two charts at 4/5 of their size, so the sign-off fits on its page;
+        # their smallest text (9 units) stays above 7 pt.
+        "overall": charts.scaled(
+            protected_donut(
+                "overall", t("chart.overall"), m.sensitive_accesses, m.sensitive_protected, m.sensitive_unknown
+            ),
+            0.8,
         ),
         "per_source": per_source,
         "portals": charts.stacked_bars(
@@ -271,16 +276,19 @@ def _charts(view: ReportView, t: Translator) -> dict[str, Any]:
             [Segment(t(f"strength.{s.value}"), strengths.get(s, 0), charts.STRENGTH_STYLE[s]) for s in STRENGTH_ORDER],
             lambda n: f"{t.number(n)} {t('chart.accounts')}",
         ),
-        "severity": charts.hbars(
-            "severity",
-            t("summary.findings"),
-            [
-                Segment(t(f"severity.{s.value}"), view.findings_by_severity.get(s, 0), charts.SEVERITY_STYLE[s])
-                for s in SEVERITY_ORDER
-            ],
-            t.number,
-            label_w=60,
-            bar_w=130,
+        "severity": charts.scaled(
+            charts.hbars(
+                "severity",
+                t("summary.findings"),
+                [
+                    Segment(t(f"severity.{s.value}"), view.findings_by_severity.get(s, 0), charts.SEVERITY_STYLE[s])
+                    for s in SEVERITY_ORDER
+                ],
+                t.number,
+                label_w=60,
+                bar_w=130,
+            ),
+            0.8,
         ),
     }
 

@@ -562,7 +562,8 @@ def test_chart_text_is_never_under_7_pt(en_ctx: ReportContext) -> None:
     assert len(charts) >= 5
     for classes, svg in charts:
         width = float(re.search(r'width="([\d.]+)pt"', svg).group(1))  # type: ignore[union-attr]
-        smallest = min(float(x) for x in re.findall(r'font-size="([\d.]+)"', svg))
+        units = float(re.search(r'viewBox="0 0 ([\d.]+) ', svg).group(1))  # type: ignore[union-attr]
+        smallest = min(float(x) for x in re.findall(r'font-size="([\d.]+)"', svg)) * width / units
         box = content_pt * (0.48 if "small-chart" in classes else 1.0)
         if "wide" not in classes and "small-chart" not in classes:
             box = content_pt / 2 - 12  # two charts side by side
