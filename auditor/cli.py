@@ -201,7 +201,10 @@ def _history_extra(config: AuditConfig, store: Any, run_id: str) -> dict[str, ob
         current = store.load_run(run_id)
         prev = store.previous(run_id)
         if prev is not None:
-            extra["since_last"] = history.since_last(history.diff_runs(store.load_run(prev.run_id), current))
+            diff = history.diff_runs(store.load_run(prev.run_id), current)
+            extra["since_last"] = history.since_last(diff)
+            # For each finding's "first seen" in the report: the ones the previous run had too.
+            extra["persisting_keys"] = frozenset(p.after.key for p in diff.persisting)
     except AuditorError as exc:  # history is a bonus: never fail a report on it
         logging.getLogger("mfa_auditor").warning("history unavailable: %s", exc)
     return extra

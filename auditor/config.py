@@ -198,6 +198,17 @@ class RequiredIn(_In):
     normal: Strength | None = None
 
 
+Percent = Annotated[float, Field(ge=0, le=100, strict=False)]
+
+
+class TargetsIn(_In):
+    """The protected share (per cent) each sensitivity must reach for a portal to pass."""
+
+    high: Percent | None = None
+    sensitive: Percent | None = None
+    normal: Percent | None = None
+
+
 class PolicyIn(_In):
     required: RequiredIn | None = None
     privileged: Strength | None = None
@@ -208,6 +219,7 @@ class PolicyIn(_In):
     default_sensitivity: Sensitivity | None = None
     profile: MethodProfile | None = None  # default | cnil | nist-800-63b-4
     method_strengths: dict[MethodKind, Strength] | None = None  # per-kind overrides of the profile
+    targets: TargetsIn | None = None
 
 
 class EmergencyAccessIn(_In):
@@ -237,12 +249,41 @@ class ExceptionIn(_In):
     reason: Text
     approved_by: Text
     expires: IsoDate
+    internal: StrictBool = False  # the reason stays out of the external edition
+
+
+class ResponseIn(_In):
+    id: Text
+    rule: Text | None = None
+    account: Text | None = None
+    portal: Text | None = None
+    owner: Text
+    action: Text
+    due: IsoDate
+    status: Literal["open", "in_progress", "done", "risk_accepted"] = "open"
+    first_seen: PeriodText | None = None
+    internal: StrictBool = False
+
+
+class SignerIn(_In):
+    name: Text
+    title: StrictStr = ""
+    date: IsoDate | None = None
+
+
+class SignOffIn(_In):
+    prepared: SignerIn | None = None
+    reviewed: SignerIn | None = None
+    approved: SignerIn | None = None
 
 
 class SigningIn(_In):
     key: Any  # a secret reference (the private key PEM): checked by hand so its value is never echoed
     certificate: Text
     timestamp_url: Annotated[StrictStr, Field(pattern=r"^https?://\S+$")] | None = None
+
+
+FrameworkKey = Literal["anssi", "cis", "cnil", "dora", "gdpr", "iso27001", "nis2", "nist", "pci", "pgssi-s"]
 
 
 class ReportIn(_In):
@@ -255,6 +296,11 @@ class ReportIn(_In):
     max_detail_rows: PositiveInt | None = None
     signing: SigningIn | None = None
     file_mode: FileMode | None = None  # report files: 0600 unless given (auditor.report_files)
+    signoff: SignOffIn | None = None
+    frameworks: list[FrameworkKey] | None = None
+    csv_delimiter: Literal[",", ";", "\t"] | None = None
+    edition: Literal["internal", "external"] | None = None
+    mask_accounts: StrictBool | None = None
 
 
 class StoreIn(_In):
@@ -271,6 +317,7 @@ class ConfigIn(_In):
     identity: IdentityIn | None = None
     exceptions: list[ExceptionIn] | None = None
     emergency_access: list[EmergencyAccessIn] | None = None
+    responses: list[ResponseIn] | None = None
     report: ReportIn | None = None
     store: StoreIn | None = None
 
@@ -784,7 +831,17 @@ def _cross_checks(cfg: ConfigIn, problems: _Problems, registry: Registry) -> Non
                 )
     exceptions = cfg.exceptions or []
     _unique(exceptions, lambda e: e.id, lambda i: ("exceptions", i, "id"), "exception id", problems)
+    _unique(cfg.responses or [], lambda r: r.id, lambda i: ("responses", i, "id"), "response id", problems)
     rule_ids = _rule_ids()
+    for i, response in enumerate(cfg.responses or ()):
+        if response.rule is not None and response.rule not in rule_ids:
+            problems.add(
+                ("responses", i, "rule"),
+                f"expected a rule id ({', '.join(sorted(rule_ids))}), got {response.rule!r}"
+                + did_you_mean(response.rule, rule_ids),
+            )
+        if response.rule is None and response.account is None and response.portal is None:
+            problems.add(("responses", i), "expected at least one of rule, account, portal (which findings it answers)")
     for i, entry in enumerate(exceptions):
         for j, rule_id in enumerate(entry.rules or ()):
             if rule_id not in rule_ids:
@@ -884,6 +941,7 @@ def _build(
         signing_certificate=(_relative(base_dir, rep.signing.certificate) if rep and rep.signing is not None else None),
         signing_timestamp_url=rep.signing.timestamp_url if rep and rep.signing is not None else None,
         file_mode=rep.file_mode if rep and rep.file_mode is not None else opt_defaults.file_mode,
+        **_document_options(cfg),
     )
     formats = tuple(dict.fromkeys(rep.formats)) if rep and rep.formats else rep_defaults.formats
     report = ReportConfig(
@@ -944,3 +1002,48 @@ def _emergency_access(entries: Iterable[EmergencyAccessIn]) -> tuple[EmergencyAc
         )
         for e in entries
     )
+
+
+def _document_options(cfg: ConfigIn) -> dict[str, Any]:
+    """The report keys of issue 18: targets, the responses register, sign-off, frameworks,
+    the CSV delimiter, the edition and what it leaves out."""
+    from auditor.interfaces import ManagementResponse, SignOff
+
+    rep = cfg.report
+    given = cfg.policy.targets if cfg.policy is not None else None
+    targets = {
+        s.value: getattr(given, s.value) / 100
+        for s in Sensitivity
+        if given is not None and getattr(given, s.value) is not None
+    }
+    responses = tuple(
+        ManagementResponse(
+            id=r.id,
+            owner=r.owner,
+            action=r.action,
+            due=r.due,
+            status=r.status,
+            rule=r.rule,
+            account=r.account,
+            portal=r.portal,
+            first_seen=r.first_seen,
+            internal=r.internal,
+        )
+        for r in cfg.responses or ()
+    )
+    signoff: list[SignOff] = []
+    if rep is not None and rep.signoff is not None:
+        for role in ("prepared", "reviewed", "approved"):
+            signer = getattr(rep.signoff, role)
+            if signer is not None:
+                signoff.append(SignOff(role, signer.name, signer.title.strip(), signer.date))
+    return {
+        "targets": targets,
+        "responses": responses,
+        "signoff": tuple(signoff),
+        "frameworks": tuple(dict.fromkeys(rep.frameworks)) if rep and rep.frameworks else (),
+        "csv_delimiter": rep.csv_delimiter if rep and rep.csv_delimiter else ",",
+        "edition": rep.edition if rep and rep.edition else "internal",
+        "mask_accounts": bool(rep and rep.mask_accounts),
+        "internal_exceptions": frozenset(e.id for e in cfg.exceptions or () if e.internal),
+    }

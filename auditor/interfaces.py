@@ -175,6 +175,36 @@ class ConnectorFactory(Protocol):
 
 
 @dataclass(frozen=True, slots=True)
+class ManagementResponse:
+    """An entry of the config's ``responses`` register: management's answer to findings.
+
+    The selector (``rule``, ``account``, ``portal``; each optional, all given must match)
+    picks the findings it answers; ``first_seen`` is the period the findings were first
+    reported, carried from quarter to quarter with the entry."""
+
+    id: str
+    owner: str
+    action: str
+    due: date
+    status: str  # open / in_progress / done / risk_accepted
+    rule: str | None = None
+    account: str | None = None  # principal, case-insensitive
+    portal: str | None = None  # portal id or name
+    first_seen: str | None = None  # e.g. 2026-Q3
+    internal: bool = False  # the action text stays out of the external edition
+
+
+@dataclass(frozen=True, slots=True)
+class SignOff:
+    """One line of the sign-off block: who prepared, reviewed or approved the report."""
+
+    role: str  # prepared / reviewed / approved
+    name: str
+    title: str = ""
+    date: date | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class ReportOptions:
     title: str = "MFA coverage audit"
     language: str = "en"  # en / fr
@@ -187,6 +217,19 @@ class ReportOptions:
     signing_timestamp_url: str | None = None  # an RFC 3161 time-stamping authority
     # Who may read the report files: 0600 (the user) unless report.file_mode says otherwise.
     file_mode: int = 0o600
+    # What the report states and who answers for it (issue 18). ``targets``: the protected
+    # share each sensitivity must reach (``policy.targets``; a missing one is 100 %).
+    targets: Mapping[str, float] = field(default_factory=dict, hash=False)
+    responses: tuple[ManagementResponse, ...] = ()
+    signoff: tuple[SignOff, ...] = ()
+    frameworks: tuple[str, ...] = ()  # keys of auditor.rules.frameworks; empty: all
+    csv_delimiter: str = ","
+    # The external edition (for a regulator or an auditor) leaves out texts marked internal
+    # (exceptions' reasons, responses' actions) and, with ``mask_accounts``, shows account
+    # identifiers masked (j•••@example.org) short of full pseudonymisation.
+    edition: str = "internal"  # internal / external
+    mask_accounts: bool = False
+    internal_exceptions: frozenset[str] = frozenset()  # ids of exceptions whose reason is internal
 
 
 @dataclass(frozen=True, slots=True)

@@ -57,8 +57,8 @@ def test_pdf_headline_equals_json(demo: tuple[Path, subprocess.CompletedProcess[
     (report,) = (out / "reports").glob("mfa-audit-2026-Q4-*.json")
     metrics = json.loads(report.read_text(encoding="utf-8"))["metrics"]
     text = subprocess.run(
-        ["pdftotext", "-layout", "-f", "2", "-l", "2", str(pdf), "-"], capture_output=True, text=True, check=True
-    ).stdout
+        ["pdftotext", "-layout", "-f", "3", "-l", "3", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout  # page 1 is the verdict, page 2 the document's facts and contents, page 3 the summary
     assert f"{metrics['accounts_in_scope']:,}" in text
     assert f"{100 * metrics['protected_ratio']:.1f}%" in text
     assert f"{metrics['sensitive_protected']:,} of {metrics['sensitive_accesses']:,}" in text
@@ -74,3 +74,16 @@ def test_demo_history_holds_both_quarters(demo: tuple[Path, subprocess.Completed
     )
     periods = [r["period"] for r in json.loads(proc.stdout)]
     assert periods == ["2026-Q3", "2026-Q4"]
+
+
+def test_demo_report_shows_what_a_regulator_reads(demo: tuple[Path, subprocess.CompletedProcess[str]]) -> None:
+    """Issue 18's demo: pass and fail portals on page one, a management response, the
+    sign-off block and the excluded-accounts annex."""
+    out, _ = demo
+    (pdf,) = (out / "reports").glob("mfa-audit-2026-Q4-*.pdf")
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    page_one = text.split("\f")[0]
+    assert "Verdict per sensitive portal" in page_one and "pass" in page_one and "fail" in page_one
+    assert "RESP-2026-07" in text and "Management responses" in text
+    assert "Sign-off" in text and "Claire Martin" in text and "Directrice générale" in text
+    assert "Annex: accounts left out of the evaluation" in text and "service account" in text

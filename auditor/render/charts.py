@@ -12,6 +12,7 @@ reaches a chart label.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -119,7 +120,7 @@ class _Fills:
 def _svg(width: float, height: float, title: str, body: str) -> Markup:
     return Markup(
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {_n(width)} {_n(height)}" '
-        f'width="{_n(width)}" height="{_n(height)}" role="img" font-family="{FONT}">'
+        f'width="{_n(width)}pt" height="{_n(height)}pt" role="img" font-family="{FONT}">'
         f"<title>{escape(title)}</title>{body}</svg>"
     )
 
@@ -228,6 +229,28 @@ def hbars(
     )
 
 
+def wrap_label(label: str, width: int = 30, lines: int = 3) -> list[str]:
+    """A chart label on at most ``lines`` lines of about ``width`` characters, cut at
+    spaces (a single word longer than a line is kept whole); only what still does not fit
+    ends in "…" (the full name is in the table under the chart)."""
+    words = label.split()
+    out: list[str] = []
+    current = ""
+    for word in words:
+        candidate = f"{current} {word}".strip()
+        if current and len(candidate) > width:
+            out.append(current)
+            current = word
+        else:
+            current = candidate
+    if current:
+        out.append(current)
+    if len(out) > lines:
+        rest = " ".join(out[lines - 1 :])
+        out = [*out[: lines - 1], rest[: width - 1] + "…"]
+    return out or [""]
+
+
 def stacked_bars(
     name: str,
     title: str,
@@ -235,33 +258,38 @@ def stacked_bars(
     legend: Sequence[Segment],
     ratio_text: Callable[[Sequence[Segment]], str],
 ) -> Markup:
-    """One 100 % bar per row (a portal), split by status; legend underneath."""
+    """One 100 % bar per row (a portal), split by status; legend underneath. Labels wrap
+    onto a second line rather than being cut."""
     fills = _Fills(name)
-    label_w, bar_w, row_h = 170.0, 250.0, 17.0
+    label_w, bar_w, line_h = 170.0, 250.0, 10.0
     parts: list[str] = []
-    for i, (label, segments) in enumerate(rows):
-        y = 4 + i * row_h
+    y = 4.0
+    for label, segments in rows:
+        lines = wrap_label(label)
+        row_h = 17.0 + line_h * (len(lines) - 1)
+        bar_y = y + (row_h - 17.0) / 2
         total = sum(s.value for s in segments)
-        shown = label if len(label) <= 34 else label[:33] + "…"
-        parts.append(
-            f'<text x="{_n(label_w - 6)}" y="{_n(y + 10)}" text-anchor="end" font-size="8.5" '
-            f'fill="#212121">{escape(shown)}</text>'
-        )
+        for j, line in enumerate(lines):
+            parts.append(
+                f'<text x="{_n(label_w - 6)}" y="{_n(y + 10 + j * line_h)}" text-anchor="end" font-size="8.5" '
+                f'fill="#212121">{escape(line)}</text>'
+            )
         x = label_w
         for seg in segments:
             if seg.value == 0 or total == 0:
                 continue
             width = bar_w * seg.value / total
             parts.append(
-                f'<rect x="{_n(x)}" y="{_n(y)}" width="{_n(width)}" height="12" fill="{fills(seg.style)}" '
+                f'<rect x="{_n(x)}" y="{_n(bar_y)}" width="{_n(width)}" height="12" fill="{fills(seg.style)}" '
                 f'stroke="#212121" stroke-width="0.4"/>'
             )
             x += width
         parts.append(
-            f'<text x="{_n(label_w + bar_w + 6)}" y="{_n(y + 10)}" font-size="8.5" '
+            f'<text x="{_n(label_w + bar_w + 6)}" y="{_n(bar_y + 10)}" font-size="8.5" '
             f'fill="#212121">{escape(ratio_text(segments))}</text>'
         )
-    y = 10 + len(rows) * row_h
+        y += row_h
+    y += 6
     x = 10.0
     for seg in legend:
         width = 16 + 5.2 * len(seg.label)
@@ -345,3 +373,14 @@ def trend_columns(
         parts.append(f'<text x="{_n(x + 12)}" y="{_n(legend_y)}" font-size="8" fill="#212121">{escape(text)}</text>')
         x += 30 + 5.2 * len(text)
     return _svg(max(width, x), legend_y + 6, title, fills.defs() + "".join(parts))
+
+
+def scaled(svg: Markup, factor: float) -> Markup:
+    """A chart drawn at ``factor`` of its size (its viewBox is unchanged): 1 unit becomes
+    ``factor`` pt, so the smallest text of a chart (8 or 9 units) must stay at 7 pt or more."""
+    text = str(svg)  # plain text: Markup would escape what is added to it
+    match = re.search(r'width="([\d.]+)pt" height="([\d.]+)pt"', text)
+    if match is None:
+        return svg
+    width, height = float(match.group(1)) * factor, float(match.group(2)) * factor
+    return Markup(text[: match.start()] + f'width="{_n(width)}pt" height="{_n(height)}pt"' + text[match.end() :])

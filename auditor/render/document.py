@@ -22,22 +22,25 @@ import jinja2
 from markupsafe import Markup
 
 from auditor.evidence import DeflatingSink, EvidenceFile, evidence_file, snapshot_file
-from auditor.interfaces import ReportContext
-from auditor.model import CoverageStatus, FrameworkRef, MethodKind, Severity, Strength
+from auditor.interfaces import ManagementResponse, ReportContext
+from auditor.model import CoverageStatus, FrameworkRef, MethodKind, Sensitivity, Severity, Strength
 from auditor.render import charts
 from auditor.render.charts import Segment
-from auditor.render.i18n import Translator
+from auditor.render.evidence_text import evidence_text
+from auditor.render.i18n import Translator, rule_texts
 from auditor.render.json_out import run_metadata
 from auditor.render.rows import findings_digest, write_coverage_rows, write_finding_rows
+from auditor.render.statement import break_points, target_for
 from auditor.render.view import (
-    FRAMEWORKS,
     RULE_IDS,
     SEVERITY_ORDER,
     STATUS_ORDER,
     STRENGTH_ORDER,
     ReportView,
+    RuleGroup,
     exception_state,
 )
+from auditor.rules import frameworks as fw
 from auditor.rules.profiles import profile_table
 from auditor.verify_manifest import page_check_facts
 
@@ -48,6 +51,7 @@ FINDINGS_NAME = "findings.csv"
 COVERAGE_NAME = "coverage-matrix.csv"
 CONFIG_NAME = "config.yaml"
 CLIP = 160
+EXCLUSION_CAP = 120  # rows of the excluded-accounts annex; the snapshot attached lists them all
 
 # Bidi embeddings/overrides/isolates and marks: shown as their code point, never obeyed.
 _BIDI = re.compile("[\u200e\u200f\u202a-\u202e\u2066-\u2069]")
@@ -76,6 +80,14 @@ def _clip(value: str | None, limit: int = CLIP) -> str:
     if len(value) <= limit:
         return value
     return f"{value[:limit]}… (+{len(value) - limit})"
+
+
+def _breakable(value: str | None, limit: int = CLIP) -> Markup:
+    """An e-mail address or id that may break only after "@", ".", "-", "_" or "/": each
+    piece escaped (and its control characters made visible), a ``<wbr>`` after each of
+    those characters, and CSS forbids breaks anywhere else (``.ident``)."""
+    text = _visible_controls(_clip(value, limit))
+    return Markup("<wbr>").join(Markup.escape(piece) for piece, _ in break_points(text))
 
 
 def _css_string(value: str) -> Markup:
@@ -115,6 +127,7 @@ def _environment() -> jinja2.Environment:
     )
     env.filters["clip"] = _clip
     env.filters["css_string"] = _css_string
+    env.filters["brk"] = _breakable
     return env
 
 
@@ -183,8 +196,14 @@ def evidence_files(view: ReportView) -> list[EvidenceFile]:
     return files_
 
 
+# The per-portal bars start with what their label counts (protected, then blocked), so the
+# share written at the end of a bar is the length of its first two segments.
+_COUNTED = (CoverageStatus.PROTECTED, CoverageStatus.BLOCKED)
+BAR_ORDER = (*_COUNTED, *(s for s in STATUS_ORDER if s not in _COUNTED))
+
+
 def _status_segments(t: Translator, counts: Mapping[CoverageStatus, int]) -> list[Segment]:
-    return [Segment(t(f"status.{s.value}"), counts.get(s, 0), charts.STATUS_STYLE[s]) for s in STATUS_ORDER]
+    return [Segment(t(f"status.{s.value}"), counts.get(s, 0), charts.STATUS_STYLE[s]) for s in BAR_ORDER]
 
 
 def _charts(view: ReportView, t: Translator) -> dict[str, Any]:
@@ -202,7 +221,7 @@ def _charts(view: ReportView, t: Translator) -> dict[str, Any]:
         ]
         return charts.donut(
             name,
-            f"{label}: {t.percent(ratio)}",
+            f"{label}{t('common.colon')} {t.percent(ratio)}",
             segments,
             t.percent(ratio),
             caption=label,
@@ -218,7 +237,7 @@ def _charts(view: ReportView, t: Translator) -> dict[str, Any]:
 
     def ratio_text(segments: Sequence[Segment]) -> str:
         total = sum(s.value for s in segments)
-        protected = sum(s.value for s, st in zip(segments, STATUS_ORDER, strict=True) if st.is_protected)
+        protected = sum(s.value for s, st in zip(segments, BAR_ORDER, strict=True) if st.is_protected)
         return t.percent(None if total == 0 else protected / total)
 
     strengths = view.enrolled_strengths
@@ -228,7 +247,7 @@ def _charts(view: ReportView, t: Translator) -> dict[str, Any]:
             "trend",
             t("history.trend"),
             [
-                charts.TrendBar(p.period, p.protected_ratio, t.percent(p.protected_ratio), p.complete)
+                charts.TrendBar(t.period(p.period), p.protected_ratio, t.percent(p.protected_ratio), p.complete)
                 for p in view.trend
             ],
             lambda tick: t.percent(tick, 0),
@@ -236,8 +255,13 @@ def _charts(view: ReportView, t: Translator) -> dict[str, Any]:
         )
     return {
         "trend": trend,
-        "overall": protected_donut(
-            "overall", t("chart.overall"), m.sensitive_accesses, m.sensitive_protected, m.sensitive_unknown
+        # The summary's two charts at 4/5 of their size, so the sign-off fits on its page;
+        # their smallest text (9 units) stays above 7 pt.
+        "overall": charts.scaled(
+            protected_donut(
+                "overall", t("chart.overall"), m.sensitive_accesses, m.sensitive_protected, m.sensitive_unknown
+            ),
+            0.8,
         ),
         "per_source": per_source,
         "portals": charts.stacked_bars(
@@ -255,16 +279,19 @@ def _charts(view: ReportView, t: Translator) -> dict[str, Any]:
             [Segment(t(f"strength.{s.value}"), strengths.get(s, 0), charts.STRENGTH_STYLE[s]) for s in STRENGTH_ORDER],
             lambda n: f"{t.number(n)} {t('chart.accounts')}",
         ),
-        "severity": charts.hbars(
-            "severity",
-            t("summary.findings"),
-            [
-                Segment(t(f"severity.{s.value}"), view.findings_by_severity.get(s, 0), charts.SEVERITY_STYLE[s])
-                for s in SEVERITY_ORDER
-            ],
-            t.number,
-            label_w=60,
-            bar_w=130,
+        "severity": charts.scaled(
+            charts.hbars(
+                "severity",
+                t("summary.findings"),
+                [
+                    Segment(t(f"severity.{s.value}"), view.findings_by_severity.get(s, 0), charts.SEVERITY_STYLE[s])
+                    for s in SEVERITY_ORDER
+                ],
+                t.number,
+                label_w=60,
+                bar_w=130,
+            ),
+            0.8,
         ),
     }
 
@@ -292,9 +319,15 @@ def rule_infos(view: ReportView, t: Translator) -> list[RuleInfo]:
         known[rule.id] = RuleInfo(
             rule.id,
             t.get(f"rule.{rule.id}", rule.title),
-            rule.rationale if t.language == "en" else t.get(f"rule_desc.{rule.id}", rule.rationale),
+            # The same sentence in every language: the engine's rationale, or its translation.
+            rule.rationale
+            if t.language == "en"
+            else rule_texts(t.language).get(rule.id, {}).get("rationale")
+            or t.get(f"rule_desc.{rule.id}", rule.rationale),
             tuple(rule.references),
         )
+    # The report's catalogue of texts covers every rule the engine ships: a rule whose
+    # French text is missing would put English into the French edition.
     for f in view.result.findings:
         if f.rule_id not in known:
             known[f.rule_id] = RuleInfo(
@@ -318,11 +351,71 @@ def _points(t: Translator, before: float | None, after: float | None) -> str:
     return t("history.points", value=sign + t.number(abs(value), 1))
 
 
+def _ref_text(t: Translator, ref: fw.Citation | FrameworkRef) -> str:
+    return fw.short(ref.ref if isinstance(ref, fw.Citation) else ref, t.language)
+
+
+def _reconciliation(view: ReportView) -> dict[str, int]:
+    """The figures of the sentence that reconciles statuses with rule counts: unprotected
+    sensitive accesses, the row findings MFA-001 … MFA-005 made of them, the rest (held by
+    privileged accounts, reported once per account by MFA-006) and MFA-006's count."""
+    unprotected = {
+        CoverageStatus.NOT_ENROLLED,
+        CoverageStatus.NOT_ENFORCED,
+        CoverageStatus.REPORT_ONLY,
+        CoverageStatus.CONDITIONAL,
+        CoverageStatus.WEAK,
+    }
+    total = sum(n for s, n in view.status_counts.items() if s in unprotected)
+    by_rule = view.findings_by_rule
+    rows = sum(by_rule.get(f"MFA-00{n}", 0) for n in range(1, 6))
+    return {"unprotected": total, "rows": rows, "rest": total - rows, "privileged": by_rule.get("MFA-006", 0)}
+
+
+def _biggest_changes(view: ReportView, threshold: float = 0.05) -> list[Any]:
+    """Portals whose protected share moved by at least ``threshold`` since the last report,
+    largest moves first (at most five)."""
+    sl = view.since_last
+    if sl is None:
+        return []
+    moved = [c for c in sl.portals if c.delta is not None and abs(c.delta) >= threshold]
+    return sorted(moved, key=lambda c: (-abs(c.delta or 0), c.label))[:5]
+
+
+def _contents(view: ReportView) -> list[tuple[str, str]]:
+    """(anchor, catalogue key) of every chapter, in order: the contents page."""
+    entries = [("verdict", "section.verdict"), ("summary", "section.summary")]
+    if view.has_history:
+        entries.append(("history", "section.history"))
+    entries += [
+        ("scope", "section.scope"),
+        ("coverage", "section.coverage"),
+        ("findings", "section.findings"),
+        ("responses", "section.responses"),
+        ("exceptions", "section.exceptions"),
+        ("completeness", "section.completeness"),
+        ("methodology", "section.methodology"),
+        ("integrity", "section.integrity"),
+        ("annex-excluded", "section.annex_excluded"),
+    ]
+    return entries
+
+
+def _group_responses(view: ReportView, group: RuleGroup) -> list[tuple[ManagementResponse, int]]:
+    """The responses that answer findings of a rule, with how many of its findings each answers."""
+    counts = view.responses_by_rule.get(group.rule_id, {})
+    by_id = {r.id: r for r in view.responses.register}
+    return [(by_id[k], counts[k]) for k in sorted(counts)]
+
+
 def render_html(view: ReportView, attachments: Sequence[EvidenceFile], *, for_pdf: bool) -> str:
     ctx = view.ctx
     t = Translator(ctx.options.language)
     rules = rule_infos(view, t)
     titles = {r.id: r.title for r in rules}
+    selected = ctx.options.frameworks
+    from auditor import __version__
+
     # engine (#14): the method table of the profile in force.
     profile = profile_table(view.result.profile)
     methods_by_strength = {s: [k for k in MethodKind if profile[k] is s] for s in Strength}
@@ -346,7 +439,14 @@ def render_html(view: ReportView, attachments: Sequence[EvidenceFile], *, for_pd
         rule_titles=titles,
         rules=rules,
         descriptions={r.id: r.description for r in rules},
-        frameworks=FRAMEWORKS,
+        citations=fw.select(selected),
+        framework_name=lambda key: fw.framework(key).name_fr if t.language == "fr" else fw.framework(key).name_en,
+        rule_refs=lambda rule_id, given: [_ref_text(t, r) for r in fw.for_rule(rule_id, given, selected)],
+        evidence=lambda f: evidence_text(t, f, view.snapshot),
+        reconciled=_reconciliation(view),
+        changes=_biggest_changes(view),
+        tool_version=__version__,
+        account=view.account_text,
         statuses=STATUS_ORDER,
         severities=SEVERITY_ORDER,
         strengths=STRENGTH_ORDER,
@@ -356,4 +456,15 @@ def render_html(view: ReportView, attachments: Sequence[EvidenceFile], *, for_pd
         findings_file=FINDINGS_NAME,
         Severity=Severity,
         points=lambda before, after: _points(t, before, after),
+        exclusion_cap=EXCLUSION_CAP,
+        blocked_status=CoverageStatus.BLOCKED,
+        # The status table in two columns, in the bars' order (what counts as protected
+        # first); the last cell holds the total.
+        status_pairs=list(zip(BAR_ORDER[0::2], [*BAR_ORDER[1::2], None], strict=True)),
+        toc=_contents(view),
+        signoff={s.role: s for s in ctx.options.signoff},
+        response_for=view.responses.for_finding,
+        group_responses=lambda g: _group_responses(view, g),
+        first_seen=view.first_seen.of,
+        target=lambda name: target_for(ctx.options, Sensitivity(name)),
     )

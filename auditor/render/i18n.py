@@ -170,6 +170,13 @@ class Translator:
 
     # --- dates -----------------------------------------------------------------------
 
+    def period(self, value: str) -> str:
+        """A quarter as the reader writes it: "Q4 2026", « T4 2026 »; anything else as it is."""
+        year, sep, quarter = value.partition("-Q")
+        if not sep or not year.isdigit() or quarter not in ("1", "2", "3", "4"):
+            return value
+        return self("date.quarter", quarter=quarter, year=year)
+
     def date(self, value: date) -> str:
         month = self(f"date.month.{value.month}")
         if self.language == "fr":

@@ -148,6 +148,51 @@ def _fields(values: Iterable[Any]) -> str:
     return ",".join([_field(v) for v in values])
 
 
+class Codec:
+    """How a CSV's fields are written: the delimiter and the header line. The evidence files
+    the PDF carries are always the canonical form (``CANONICAL``: comma, machine column
+    names, no byte-order mark), which ``mfa-audit verify`` reads; the CSV files written
+    beside the report may follow the reader's spreadsheet (``report.csv_delimiter``,
+    headers in the report's language, a UTF-8 byte-order mark so Excel reads the accents)."""
+
+    __slots__ = ("bom", "delimiter", "field", "fields", "labels")
+
+    def __init__(self, delimiter: str = ",", labels: Mapping[str, str] | None = None, bom: bool = False) -> None:
+        self.delimiter = delimiter
+        self.labels = dict(labels or {})
+        self.bom = bom
+        if delimiter == ",":
+            self.field, self.fields = _field, _fields
+            return
+        needs_work = re.compile(
+            "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069"
+            + re.escape(delimiter)
+            + '"\n\r]'
+        )
+
+        def quote(text: str) -> str:
+            if delimiter in text or '"' in text or "\n" in text or "\r" in text:
+                return '"' + text.replace('"', '""') + '"'
+            return text
+
+        def field(value: Any) -> str:
+            if type(value) is str and needs_work.search(value) is None and value[:1] not in _FORMULA_OPENERS:
+                return value
+            return quote(_cell(value))
+
+        def fields(values: Iterable[Any]) -> str:
+            return delimiter.join([field(v) for v in values])
+
+        self.field, self.fields = field, fields
+
+    def header(self, columns: tuple[str, ...]) -> str:
+        line = self.fields([self.labels.get(c, c) for c in columns]) + "\r\n"
+        return "\ufeff" + line if self.bom else line
+
+
+CANONICAL = Codec()
+
+
 class _Chunks:
     """Collects rows as text, writes them in chunks of about ``_CHUNK_BYTES`` (memory stays
     flat, the sink sees few calls) and hashes what was written."""
@@ -205,25 +250,27 @@ _coverage_tail_key = attrgetter(
 )
 
 
-def _coverage_tail(c: Coverage) -> str:
-    return _fields(
-        (
-            c.sensitivity.value,
-            c.status.value,
-            c.enrolled.value,
-            c.enforced.value,
-            c.required.value,
-            c.conditional,
-            c.enforcement_source,
-            list(c.policies),
-            list(c.excluded_by),
-            c.exception_id,
-            c.reason,
+def _coverage_tail(c: Coverage, fields: Any = _fields) -> str:
+    return str(
+        fields(
+            (
+                c.sensitivity.value,
+                c.status.value,
+                c.enrolled.value,
+                c.enforced.value,
+                c.required.value,
+                c.conditional,
+                c.enforcement_source,
+                list(c.policies),
+                list(c.excluded_by),
+                c.exception_id,
+                c.reason,
+            )
         )
     )
 
 
-def write_coverage_rows(view: ReportView, out: ByteSink) -> str:
+def write_coverage_rows(view: ReportView, out: ByteSink, codec: Codec = CANONICAL) -> str:
     """The coverage matrix as CSV, byte for byte what ``write_csv(iter_coverage_rows(view), ...)``
     writes, and its SHA-256.
 
@@ -238,7 +285,8 @@ def write_coverage_rows(view: ReportView, out: ByteSink) -> str:
     kinds: dict[tuple[AccountKind, bool], str] = {}
     last_account: tuple[str, str] | None = None
     account = ""
-    chunks = _Chunks(out, _fields(COVERAGE_COLUMNS) + "\r\n")
+    _field, _fields, d = codec.field, codec.fields, codec.delimiter  # the module's, or the codec's
+    chunks = _Chunks(out, codec.header(COVERAGE_COLUMNS))
     lines = chunks.lines
     append = lines.append
     for c in view.result.coverage:
@@ -256,7 +304,8 @@ def write_coverage_rows(view: ReportView, out: ByteSink) -> str:
                 kind = kinds.get((a.kind, a.privileged))
                 if kind is None:
                     kind = kinds[a.kind, a.privileged] = _fields((a.kind.value, a.privileged))
-                account = f"{source},{_field(c.account_id)},{_field(a.principal)},{_field(a.display_name)},{kind}"
+                ident = f"{_field(c.account_id)}{d}{_field(a.principal)}{d}{_field(a.display_name)}"
+                account = f"{source}{d}{ident}{d}{kind}"
         pkey = _coverage_portal_key(c)
         portal = portal_fields.get(pkey)
         if portal is None:
@@ -265,10 +314,10 @@ def write_coverage_rows(view: ReportView, out: ByteSink) -> str:
         tkey = _coverage_tail_key(c)
         tail = tail_fields.get(tkey)
         if tail is None:
-            tail = _coverage_tail(c)
+            tail = _coverage_tail(c, _fields)
             if len(tail_fields) < _CACHE_LIMIT:
                 tail_fields[tkey] = tail
-        append(f"{account},{portal},{tail}\r\n")
+        append(f"{account}{d}{portal}{d}{tail}\r\n")
         if len(lines) >= chunks.limit:
             chunks.flush()
     return chunks.hexdigest()
@@ -278,22 +327,26 @@ _finding_head_key = attrgetter("rule_id", "severity", "title", "source")
 _finding_portal_key = attrgetter("portal_id", "portal_name")
 
 
-def _evidence_field(evidence: Mapping[str, str], cache: dict[tuple[tuple[str, str], ...], str]) -> str:
+def _evidence_field(
+    evidence: Mapping[str, str], cache: dict[tuple[tuple[str, str], ...], str], quote: Any = None
+) -> str:
     """The evidence cell (sorted JSON). Many findings carry the same evidence (a status, its
     reason, the policies), so the JSON is built once per distinct evidence."""
+    if quote is None:
+        quote = _quote
     try:
         key = tuple(evidence.items())
         found = cache.get(key)
     except TypeError:  # an unhashable value: no caching, same field
-        return _quote(_cell(dict(sorted(evidence.items()))))
+        return str(quote(_cell(dict(sorted(evidence.items())))))
     if found is None:
-        found = _quote(_cell(dict(sorted(evidence.items()))))
+        found = str(quote(_cell(dict(sorted(evidence.items())))))
         if len(cache) < _CACHE_LIMIT:
             cache[key] = found
     return found
 
 
-def write_finding_rows(view: ReportView, out: ByteSink) -> str:
+def write_finding_rows(view: ReportView, out: ByteSink, codec: Codec = CANONICAL) -> str:
     """The findings as CSV, byte for byte what ``write_csv(iter_finding_rows(view), ...)``
     writes, and its SHA-256."""
     heads: dict[tuple[Any, ...], str] = {}
@@ -303,7 +356,9 @@ def write_finding_rows(view: ReportView, out: ByteSink) -> str:
     # tuple, stays alive while this runs, so an id is never reused) and checked with ``is``.
     references: dict[int, tuple[tuple[FrameworkRef, ...], str]] = {}
     evidence: dict[tuple[tuple[str, str], ...], str] = {}
-    chunks = _Chunks(out, _fields(FINDING_COLUMNS) + "\r\n")
+    _field, _fields, d = codec.field, codec.fields, codec.delimiter  # the module's, or the codec's
+    quote = _quote if d == "," else codec.field
+    chunks = _Chunks(out, codec.header(FINDING_COLUMNS))
     lines = chunks.lines
     append = lines.append
     for f in view.findings_sorted:
@@ -338,8 +393,8 @@ def write_finding_rows(view: ReportView, out: ByteSink) -> str:
             if len(references) < _CACHE_LIMIT:
                 references[id(refs)] = (refs, ref_field)
         append(
-            f"{head},{_field(f.account_id)},{_field(f.principal)},{portal},{message},{remediation},{ref_field},"
-            f"{_evidence_field(f.evidence, evidence)}\r\n"
+            f"{head}{d}{_field(f.account_id)}{d}{_field(f.principal)}{d}{portal}{d}{message}{d}{remediation}{d}"
+            f"{ref_field}{d}{_evidence_field(f.evidence, evidence, quote)}\r\n"
         )
         if len(lines) >= chunks.limit:
             chunks.flush()

@@ -6,12 +6,13 @@ orders, caps and names them for display, so the PDF, HTML, JSON and terminal agr
 
 from __future__ import annotations
 
+import heapq
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from auditor import metrics
 from auditor.evidence import snapshot_sha256
@@ -29,21 +30,12 @@ from auditor.model import (
     SourceIssue,
     Strength,
 )
+from auditor.render import statement
 
 if TYPE_CHECKING:
     from auditor.history import SinceLast, TrendPoint
 
-# The frameworks the rule catalogue refers to (ARCHITECTURE.md); shown in the methodology
-# even when no finding cites them.
-FRAMEWORKS: tuple[FrameworkRef, ...] = (
-    FrameworkRef("GDPR", "Art. 32(1)(b)"),
-    FrameworkRef("NIS2", "Directive (EU) 2022/2555 Art. 21(2)(j)"),
-    FrameworkRef("ISO/IEC 27001:2022", "Annex A 8.5"),
-    FrameworkRef("NIST SP 800-63B", "AAL2 / AAL3"),
-    FrameworkRef("CIS Controls v8", "6.3, 6.4, 6.5"),
-    FrameworkRef("PCI DSS v4.0", "8.4"),
-)
-RULE_IDS = tuple(f"MFA-{n:03d}" for n in range(1, 12))
+RULE_IDS = tuple(f"MFA-{n:03d}" for n in range(1, 13))
 STATUS_ORDER = tuple(CoverageStatus)
 SEVERITY_ORDER = (Severity.CRITICAL, Severity.HIGH, Severity.MEDIUM, Severity.LOW)
 STRENGTH_ORDER = (Strength.PHISHING_RESISTANT, Strength.STRONG, Strength.WEAK, Strength.NONE)
@@ -154,6 +146,10 @@ class ReportView:
         return metrics.findings_by_severity(self.result)
 
     @cached_property
+    def findings_by_rule(self) -> dict[str, int]:
+        return metrics.findings_by_rule(self.result)
+
+    @cached_property
     def by_source(self) -> tuple[CoverageSummary, ...]:
         return metrics.by_source(self.result)
 
@@ -188,10 +184,13 @@ class ReportView:
         return sorted(self.result.findings, key=finding_display_order)
 
     def rule_groups(self, titles: Mapping[str, str] | None = None) -> tuple[RuleGroup, ...]:
+        """Findings by rule; a capped table keeps the most severe, then the most sensitive
+        portals' rows (``statement.display_order``)."""
         cap = max(0, self.ctx.options.max_detail_rows)
         grouped: dict[str, list[Finding]] = defaultdict(list)
-        for f in self.findings_sorted:
+        for f in self.result.findings:
             grouped[f.rule_id].append(f)
+        key = statement.display_key(statement.sensitivity_by_portal(self.result))
         groups = []
         for rule_id, items in grouped.items():
             counts = dict.fromkeys(SEVERITY_ORDER, 0)
@@ -201,7 +200,9 @@ class ReportView:
                 refs.update(dict.fromkeys(f.references))
             worst = max((f.severity for f in items), key=lambda s: s.rank)
             title = (titles or {}).get(rule_id, items[0].title)
-            groups.append(RuleGroup(rule_id, title, worst, len(items), counts, tuple(items[:cap]), tuple(refs)))
+            # The first ``cap`` in display order, without sorting a million findings.
+            shown = tuple(heapq.nsmallest(cap, items, key=key))
+            groups.append(RuleGroup(rule_id, title, worst, len(items), counts, shown, tuple(refs)))
         return tuple(sorted(groups, key=lambda g: (-g.severity.rank, g.rule_id)))
 
     @cached_property
@@ -254,6 +255,99 @@ class ReportView:
     @property
     def exceptions(self) -> tuple[ExceptionStatus, ...]:
         return self.result.exceptions
+
+    # --- what the report states (page one, scope, responses) -----------------------------
+
+    @cached_property
+    def config(self) -> Mapping[str, Any]:
+        return statement.config_data(self.ctx.config_text)
+
+    @cached_property
+    def verdicts(self) -> tuple[statement.PortalVerdict, ...]:
+        return statement.portal_verdicts(self.result, self.snapshot, self.portal_names, self.ctx.options)
+
+    @cached_property
+    def not_evaluated(self) -> tuple[statement.NotEvaluated, ...]:
+        return statement.not_evaluated(self.result)
+
+    @cached_property
+    def source_scopes(self) -> tuple[statement.SourceScope, ...]:
+        return statement.source_scopes(self.snapshot, self.config)
+
+    @cached_property
+    def excluded(self) -> tuple[statement.Excluded, ...]:
+        return statement.excluded_accounts(self.snapshot, self.config)
+
+    @cached_property
+    def excluded_counts(self) -> dict[str, int]:
+        return statement.excluded_counts(self.excluded)
+
+    @cached_property
+    def classifications(self) -> tuple[statement.Classification, ...]:
+        return statement.classifications(self.snapshot, self.result, self.config)
+
+    @cached_property
+    def responses(self) -> statement.Responses:
+        return statement.Responses(self.ctx.options.responses)
+
+    @cached_property
+    def responses_by_rule(self) -> dict[str, dict[str, int]]:
+        """Findings answered, per rule and response id (one pass over the findings)."""
+        out: dict[str, dict[str, int]] = defaultdict(dict)
+        if self.responses.register:
+            for f in self.result.findings:
+                r = self.responses.for_finding(f)
+                if r is not None:
+                    out[f.rule_id][r.id] = out[f.rule_id].get(r.id, 0) + 1
+        return dict(out)
+
+    @cached_property
+    def response_counts(self) -> dict[str, int]:
+        totals: dict[str, int] = {}
+        for counts in self.responses_by_rule.values():
+            for rid, n in counts.items():
+                totals[rid] = totals.get(rid, 0) + n
+        return totals
+
+    @cached_property
+    def first_seen(self) -> statement.FirstSeen:
+        sl = self.since_last
+        keys = self.ctx.extra.get("persisting_keys")
+        return statement.FirstSeen(
+            current=self.result.period,
+            previous=sl.previous_period if sl is not None else None,
+            persisting=frozenset(keys) if isinstance(keys, frozenset | set | tuple | list) else frozenset(),
+        )
+
+    @property
+    def external(self) -> bool:
+        return self.ctx.options.edition == "external"
+
+    def account_text(self, value: str | None) -> str:
+        """An account identifier as this edition shows it (masked in the external edition
+        when the config asks)."""
+        if not value:
+            return ""
+        return statement.mask_identifier(value) if self.external and self.ctx.options.mask_accounts else value
+
+    def exception_reason_shown(self, e: ExceptionStatus) -> bool:
+        return not (self.external and e.entry.id in self.ctx.options.internal_exceptions)
+
+    @cached_property
+    def sign_in_window(self) -> tuple[datetime, datetime] | None:
+        """The first and last sign-in the sources' logs hold: what "sign-ins from … to …" says."""
+        times = [si.time for s in self.snapshot.sources for si in s.sign_ins]
+        return (min(times), max(times)) if times else None
+
+    @cached_property
+    def state_at(self) -> datetime:
+        """The collection time: the state the report describes (the latest source read)."""
+        times = [s.collected_at for s in self.snapshot.sources]
+        return max(times) if times else self.result.evaluated_at
+
+    @cached_property
+    def status_total(self) -> int:
+        return sum(self.status_counts.values())
 
 
 def exception_state(e: ExceptionStatus) -> str:

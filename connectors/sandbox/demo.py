@@ -143,6 +143,7 @@ def _exceptions(org: SampleOrg) -> list[dict[str, Any]]:
                 "reason": "Maternity leave return, enrolment pending",
                 "approved_by": "DPO, ticket SEC-4102",
                 "expires": "2026-09-30",
+                "internal": True,  # the reason names a person's leave: kept out of the external edition
             }
         )
     return out
@@ -170,6 +171,36 @@ EXTRANET_CLASS: dict[str, Any] = {
 }
 
 
+# Management's answers to findings (issue 18): carried from one quarter to the next.
+RESPONSES: list[dict[str, Any]] = [
+    {
+        "id": "RESP-2026-07",
+        "rule": "MFA-005",
+        "portal": "app-claims",
+        "owner": "DSI, identity team",
+        "action": "Replace e-mailed codes with the authenticator app for claims staff; FIDO2 keys for team leads",
+        "due": "2027-03-31",
+        "status": "in_progress",
+        "first_seen": "2026-Q3",
+    },
+    {
+        "id": "RESP-2026-09",
+        "rule": "MFA-001",
+        "owner": "RSSI (CISO)",
+        "action": "Enrolment campaign with branch managers; accounts not enrolled by the due date are disabled",
+        "due": "2027-01-31",
+        "status": "open",
+        "internal": True,
+    },
+]
+
+SIGNOFF: dict[str, Any] = {
+    "prepared": {"name": "Claire Martin", "title": "Internal auditor", "date": "2026-11-16"},
+    "reviewed": {"name": "Hugo Bernard", "title": "RSSI (CISO)", "date": "2026-11-18"},
+    "approved": {"name": "Anne Lefèvre", "title": "Directrice générale", "date": "2026-11-20"},
+}
+
+
 def demo_config(org: SampleOrg, sources: Mapping[str, tuple[str, dict[str, Any]]]) -> dict[str, Any]:
     return {
         "organisation": {"name": "Mutuelle Exemple (sample organisation)", "contact": "dpo@mutuelle-exemple.fr"},
@@ -189,14 +220,18 @@ def demo_config(org: SampleOrg, sources: Mapping[str, tuple[str, dict[str, Any]]
             "privileged": "phishing_resistant",
             "dormant_after_days": 90,
             "account_kinds": ["human", "guest"],
+            # Below these protected shares a portal fails page one's verdict.
+            "targets": {"high": 100, "sensitive": 90},
         },
         "exceptions": _exceptions(org),
         "emergency_access": _emergency_access(),
+        "responses": RESPONSES,
         "report": {
             "title": "MFA coverage audit",
             "language": "en",
             "formats": ["pdf", "html", "json", "csv", "ocsf"],
             "output_dir": "reports",
+            "signoff": SIGNOFF,
         },
         "store": {"path": "evidence.sqlite3"},
     }

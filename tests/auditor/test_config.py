@@ -158,7 +158,7 @@ def test_unknown_nested_key_suggests_or_lists() -> None:
     message = error_of(MINIMAL + "portals:\n  - match: {nmae: CRM}\n    sensitivity: high\n")
     assert "audit.yaml:9: portals[0].match.nmae: unknown key; did you mean 'name'?" in message
     message = error_of(MINIMAL + "report: {colour: blue}\n")
-    assert "report.colour: unknown key (allowed: file_mode, formats, language, max_detail_rows, output_dir" in message
+    assert "report.colour: unknown key (allowed: csv_delimiter, edition, file_mode, formats, frameworks," in message
 
 
 def test_missing_organisation_and_sources() -> None:

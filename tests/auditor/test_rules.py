@@ -243,12 +243,12 @@ def test_catalogue_is_explicit_and_complete() -> None:
         "GDPR",
         "NIS2 Directive",
         "ISO/IEC 27001:2022",
-        "NIST SP 800-63B",
-        "CIS Controls v8",
-        "PCI DSS v4.0",
+        "NIST SP 800-63B-4",
+        "CIS Controls v8.1",
+        "PCI DSS v4.0.1",
     }
     assert rule("MFA-006").severity is Severity.CRITICAL
-    assert ("CIS Controls v8", "6.5") in {(x.framework, x.reference) for x in rule("MFA-006").references}
+    assert ("CIS Controls v8.1", "6.5") in {(x.framework, x.reference) for x in rule("MFA-006").references}
 
 
 def test_severity_depends_on_portal_sensitivity() -> None:
