@@ -141,28 +141,6 @@ def portal_verdicts(
     return tuple(sorted(out, key=lambda v: (_SENSITIVITY_ORDER.get(v.sensitivity, 3), order[v.verdict], v.name, v.key)))
 
 
-@dataclass(frozen=True, slots=True)
-class NotEvaluated:
-    """A rule the engine could not evaluate on a source (a fact it needs was not read)."""
-
-    rule_id: str
-    source: str
-    reason: str
-
-
-def not_evaluated(result: AuditResult) -> tuple[NotEvaluated, ...]:
-    """The engine's "not evaluated" list, read by duck typing: the engine of this version
-    may not carry it yet (``AuditResult.not_evaluated``), and then there is nothing to list."""
-    items = getattr(result, "not_evaluated", None) or ()
-    out = []
-    for item in items:
-        rule_id = str(getattr(item, "rule_id", getattr(item, "rule", "")) or "")
-        source = str(getattr(item, "source", "") or "")
-        reason = getattr(item, "reason", None) or getattr(item, "fact", None) or ""
-        out.append(NotEvaluated(rule_id, source, str(getattr(reason, "value", reason))))
-    return tuple(sorted(out, key=lambda n: (n.rule_id, n.source)))
-
-
 # --- scope ---------------------------------------------------------------------------------
 
 

@@ -24,6 +24,7 @@ from auditor.model import (
     ExceptionStatus,
     Finding,
     FrameworkRef,
+    NotEvaluated,
     Reconciliation,
     Sensitivity,
     Severity,
@@ -267,8 +268,9 @@ class ReportView:
         return statement.portal_verdicts(self.result, self.snapshot, self.portal_names, self.ctx.options)
 
     @cached_property
-    def not_evaluated(self) -> tuple[statement.NotEvaluated, ...]:
-        return statement.not_evaluated(self.result)
+    def not_evaluated(self) -> tuple[NotEvaluated, ...]:
+        """Rules the engine did not run on a source for lack of a fact read there."""
+        return self.result.not_evaluated
 
     @cached_property
     def source_scopes(self) -> tuple[statement.SourceScope, ...]:

@@ -34,7 +34,7 @@ from auditor.render.pdf import render_pdf
 from auditor.render.rows import FINDING_COLUMNS, write_finding_rows
 from auditor.render.view import ReportView
 from auditor.rules import frameworks as fw
-from tests.auditor.render.conftest import CONFIG_TEXT, NOW
+from tests.support.reports import CONFIG_TEXT, NOW
 
 # --- fixtures ---------------------------------------------------------------------------
 
