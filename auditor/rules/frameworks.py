@@ -352,6 +352,12 @@ RULE_CITATIONS: dict[str, tuple[FrameworkRef, ...]] = {
     "MFA-010": (GDPR_32, ISO_A85),
     "MFA-011": (GDPR_32, NIS2_21, ISO_A85, NIST_AAL2, CIS_63, PCI_84),
     "MFA-012": (NIS2_21, ISO_A85, CIS_63, CIS_64),
+    # Effective strength and emergency access (issue #14).
+    "MFA-013": (GDPR_32, ISO_A85, NIST_AAL2, CNIL_MFA),
+    "MFA-014": (ISO_A85, NIST_AAL3, CIS_65),
+    "MFA-015": (ISO_A85, ISO_A518),
+    "MFA-016": (GDPR_32, ISO_A518),
+    "MFA-017": (ISO_A85, ISO_A518, CIS_65),
 }
 
 # Short forms for lists (a rule's references): (English, French).

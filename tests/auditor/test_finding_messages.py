@@ -271,15 +271,16 @@ def _html(language: str, *, pseudonymise: bool = False) -> str:
 
 def test_a_french_report_shows_french_finding_messages() -> None:
     html = _html("fr")
-    assert "aucun second facteur actif\u202f; accès à un portail sensible" in html
-    assert "no active second factor; access to a sensitive portal" not in html
-    assert "compte à privilèges sans MFA résistante à l&#39;hameçonnage" in html
+    # Changed (#18): rows grouped by rule show their evidence (the rule's sentence once per
+    # group), so the per-row text is the French evidence, never the English message.
+    assert "aucun second facteur actif" in html
+    assert "no active second factor" not in html
     assert "privileged account without phishing-resistant MFA" not in html
 
 
 def test_an_english_report_is_unchanged() -> None:
     html = _html("en")
-    assert "no active second factor; access to a sensitive portal" in html
+    assert "no active second factor" in html  # (#18) the row's evidence, in English
 
 
 def test_a_pseudonymised_french_report_still_translates_messages_free_of_identifiers(
@@ -287,4 +288,4 @@ def test_a_pseudonymised_french_report_still_translates_messages_free_of_identif
 ) -> None:
     monkeypatch.setenv("MFA_TEST_PSEUDONYM_KEY", "k" * 32)
     html = _html("fr", pseudonymise=True)
-    assert "aucun second facteur actif\u202f; accès à un portail sensible" in html
+    assert "aucun second facteur actif" in html
