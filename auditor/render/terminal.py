@@ -9,6 +9,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from auditor.fitted_table import Col, fitted
 from auditor.interfaces import ReportContext
 from auditor.model import CoverageStatus
 from auditor.render import pseudonym
@@ -71,26 +72,27 @@ def print_summary(ctx: ReportContext, console: Console) -> None:
         )
     console.print(sources)
 
-    portals = Table(title=t("section.coverage_portal"), box=box.SIMPLE)
-    for col, justify in (
-        (t("table.portal"), "left"),
-        (t("table.source"), "left"),
-        (t("table.sensitivity"), "left"),
-        (t("table.accesses"), "right"),
-        (t("table.protected"), "right"),
-        (t("table.ratio"), "right"),
-    ):
-        portals.add_column(col, justify=justify, overflow="fold")  # type: ignore[arg-type]
-    for p in view.by_portal:
-        portals.add_row(
+    # Fitted to the terminal: a portal name is never cut mid-word (auditor.fitted_table).
+    portal_cols = (
+        Col(t("table.portal")),
+        Col(t("table.source"), priority=2),
+        Col(t("table.sensitivity"), priority=3),
+        Col(t("table.accesses"), justify="right", priority=1),
+        Col(t("table.protected"), justify="right", priority=4),
+        Col(t("table.ratio"), justify="right"),
+    )
+    portal_rows = [
+        (
             Text(p.name),
             Text(p.source),
-            t(f"sensitivity.{p.sensitivity.value}"),
-            t.number(p.summary.total),
-            t.number(p.summary.protected),
+            Text(t(f"sensitivity.{p.sensitivity.value}")),
+            Text(t.number(p.summary.total)),
+            Text(t.number(p.summary.protected)),
             Text(t.percent(p.summary.ratio), style=_ratio_style(p.summary.ratio)),
         )
-    console.print(portals)
+        for p in view.by_portal
+    ]
+    console.print(fitted(console, portal_cols, portal_rows, title=t("section.coverage_portal")))
 
     findings = Table(title=t("summary.findings"), box=box.SIMPLE)
     findings.add_column(t("table.severity"))

@@ -3,8 +3,6 @@ Okta accounts renamed with the fault suite's hostile names, and report files bes
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -14,8 +12,7 @@ import pytest
 
 from auditor.store import EvidenceStore
 from connectors.sandbox.sample_org import SampleOrg
-
-_SUPPORT = Path(__file__).resolve().parents[1] / "auditor" / "store_support.py"
+from tests.support import store as store_support
 
 # The kinds of name tests/faults/test_hostile_data.py plants in the IdP data.
 SCRIPT = "<script>alert('pwned')</script>"
@@ -34,13 +31,8 @@ NOW_B = datetime(2026, 11, 15, 9, 0, tzinfo=UTC)
 
 
 def support() -> ModuleType:
-    if "mfa_store_support" not in sys.modules:
-        spec = importlib.util.spec_from_file_location("mfa_store_support", _SUPPORT)
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules["mfa_store_support"] = module
-        spec.loader.exec_module(module)
-    return sys.modules["mfa_store_support"]
+    """The store tests' helpers (organisations, configs, stored runs)."""
+    return store_support
 
 
 def hostile(org: SampleOrg) -> SampleOrg:
