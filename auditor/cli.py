@@ -27,7 +27,7 @@ from rich.markup import escape
 from rich.text import Text
 
 from auditor import __version__
-from auditor.config_model import AuditConfig
+from auditor.config.schema import AuditConfig
 from auditor.interfaces import AuditorError
 from auditor.model import AuditResult, CoverageStatus, Severity, Snapshot
 from auditor.registry import CONNECTOR_GROUP, RENDERER_GROUP, Registry
@@ -95,7 +95,7 @@ def _severity_exit(severities: list[Severity], fail_on: str, *, complete: bool) 
 
 
 def _load(config_path: Path, now: datetime) -> AuditConfig:
-    from auditor.config import load_config
+    from auditor.config.load import load_config
 
     return load_config(config_path, now=now)
 
@@ -185,14 +185,14 @@ def main(ctx: click.Context, verbose: int, quiet: bool) -> None:
 def _store(config: AuditConfig, *, create: bool = False) -> Any:
     """The config's evidence store. Only commands that record a run create it; the others
     fail with the path when it is missing. ``store.path`` was resolved at load."""
-    from auditor.store import EvidenceStore
+    from auditor.store.database import EvidenceStore
 
     return EvidenceStore(config.store.path, create=create)
 
 
 def _history_extra(config: AuditConfig, store: Any, run_id: str) -> dict[str, object]:
     """Trend and "since the last report" for the PDF, from the evidence store."""
-    from auditor import history
+    from auditor.queries import history
 
     extra: dict[str, object] = {}
     try:
@@ -383,7 +383,7 @@ def _last_snapshot(config: AuditConfig, result: AuditResult) -> Snapshot:
 def collect(config_path: Path, now_text: str | None, output: Path, sources: tuple[str, ...], jobs: int) -> None:
     """Collect the sources into a snapshot file (no evaluation)."""
     from auditor import pipeline
-    from auditor.evidence import snapshot_json_chunks
+    from auditor.evidence.attachments import snapshot_json_chunks
 
     now = _now(now_text)
     with _user_errors():
@@ -405,7 +405,7 @@ def collect(config_path: Path, now_text: str | None, output: Path, sources: tupl
 
 
 def _read_snapshot(path: Path) -> Snapshot:
-    from auditor.serialise import SnapshotFormatError, snapshot_from_json
+    from auditor.evidence.serialise import SnapshotFormatError, snapshot_from_json
 
     try:
         return snapshot_from_json(path.read_bytes())
@@ -508,8 +508,8 @@ def report(
 
 def _evaluation_differences(config: AuditConfig, stored_text: str, run_id: str) -> list[str]:
     """Evaluation-relevant keys where ``config`` differs from the run's stored config."""
-    from auditor.config import yaml_data
-    from auditor.config_digest import differing_keys
+    from auditor.config.digest import differing_keys
+    from auditor.config.load import yaml_data
 
     if not stored_text:
         _fail(
@@ -559,8 +559,9 @@ def check(
     as_json: bool,
 ) -> None:
     """Answer for one account or one portal: which access, methods, policies, and why."""
-    from auditor import check as checks
-    from auditor import check_output, pipeline
+    from auditor import pipeline
+    from auditor.queries import check as checks
+    from auditor.queries import check_output
 
     if (account is None) == (portal is None):
         _fail("give exactly one of --account or --portal")
@@ -603,8 +604,8 @@ def check(
 @json_option
 def history(config_path: Path, as_json: bool) -> None:
     """The stored runs of this config, with headline coverage and findings by severity."""
-    from auditor import history as hist
-    from auditor import history_output as hist_output
+    from auditor.queries import history as hist
+    from auditor.queries import history_output as hist_output
 
     with _user_errors():
         config = _load(config_path, _clock())
@@ -631,8 +632,8 @@ def history(config_path: Path, as_json: bool) -> None:
 def diff(config_path: Path, run_a: str | None, run_b: str | None, fmt: str, as_json: bool) -> None:
     """New, resolved and persisting findings between two runs (default: the last two).
     RUN_A and RUN_B are run ids or unique prefixes of them."""
-    from auditor import history as hist
-    from auditor import history_output as hist_output
+    from auditor.queries import history as hist
+    from auditor.queries import history_output as hist_output
 
     with _user_errors():
         config = _load(config_path, _clock())
@@ -657,7 +658,7 @@ def diff(config_path: Path, run_a: str | None, run_b: str | None, fmt: str, as_j
 @click.option("--dry-run", is_flag=True, help="Say what would be purged, change nothing.")
 def purge(config_path: Path, now_text: str | None, dry_run: bool) -> None:
     """Remove account-level data of runs past the retention, keeping their aggregates."""
-    from auditor import retention
+    from auditor.store import retention
 
     now = _now(now_text)
     with _user_errors():
@@ -694,7 +695,7 @@ def verify(
     as_json: bool,
 ) -> None:
     """Check a report: its evidence, the pages against the evidence, and who signed it."""
-    from auditor.verify import verify_report
+    from auditor.evidence.verify import verify_report
 
     with _user_errors():
         try:
@@ -726,7 +727,7 @@ def verify(
 )
 def sample(config_path: Path, size: int, seed: int, run_id: str | None, output: Path | None) -> None:
     """Draw a reproducible random sample of accounts with the raw evidence behind each verdict."""
-    from auditor.audit_sample import draw_sample
+    from auditor.queries.audit_sample import draw_sample
 
     with _user_errors():
         config = _load(config_path, _clock())
@@ -847,8 +848,8 @@ def serve(config_path: Path, host: str, port: int, pseudonymise: bool) -> None:
 @json_option
 def list_rules(as_json: bool) -> None:
     """The rule catalogue: id, severity, frameworks, facts each rule needs, what it flags."""
+    from auditor.engine.rules import RULES, RULESET_VERSION
     from auditor.fitted_table import Col, fitted
-    from auditor.rules import RULES, RULESET_VERSION
 
     def facts(r: Any) -> list[str]:
         return [str(getattr(x, "value", x)) for x in r.requires]

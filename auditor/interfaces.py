@@ -222,7 +222,7 @@ class ReportOptions:
     targets: Mapping[str, float] = field(default_factory=dict, hash=False)
     responses: tuple[ManagementResponse, ...] = ()
     signoff: tuple[SignOff, ...] = ()
-    frameworks: tuple[str, ...] = ()  # keys of auditor.rules.frameworks; empty: all
+    frameworks: tuple[str, ...] = ()  # keys of auditor.engine.rules.frameworks; empty: all
     csv_delimiter: str = ","
     # The external edition (for a regulator or an auditor) leaves out texts marked internal
     # (exceptions' reasons, responses' actions) and, with ``mask_accounts``, shows account

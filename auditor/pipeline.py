@@ -12,10 +12,10 @@ from pathlib import Path
 from typing import BinaryIO
 
 from auditor.collect_progress import ProgressBoard, SourceProgress
-from auditor.config import source_settings_error
-from auditor.config_model import AuditConfig, SourceConfig
-from auditor.evaluate import evaluate
-from auditor.evidence import snapshot_sha256
+from auditor.config.load import source_settings_error
+from auditor.config.schema import AuditConfig, SourceConfig
+from auditor.engine.evaluate import evaluate
+from auditor.evidence.attachments import snapshot_sha256
 from auditor.interfaces import (
     NO_PROGRESS,
     CollectContext,
@@ -189,7 +189,7 @@ def report_context(
 def cover_digest(config: AuditConfig) -> str:
     """The configuration digest a report prints: of the evaluation-relevant part only, so
     the same audit in another language, title or signature prints the same digest."""
-    from auditor.config_digest import evaluation_digest
+    from auditor.config.digest import evaluation_digest
 
     return evaluation_digest(config.text, config.path) if config.text else config.digest
 
@@ -245,7 +245,7 @@ def render_all(
 
 def _sign_in_place(pdf: BinaryIO, ctx: ReportContext) -> None:
     """PAdES signature as an incremental update: the unsigned PDF stays a byte prefix."""
-    from auditor.signing import SigningError, sign_pdf
+    from auditor.evidence.signing import SigningError, sign_pdf
 
     assert ctx.options.signing_key is not None and ctx.options.signing_certificate is not None
     try:

@@ -24,8 +24,8 @@ from typing import Any
 import yaml
 
 from auditor import pipeline
-from auditor.config import load_config
-from auditor.evidence import snapshot_sha256
+from auditor.config.load import load_config
+from auditor.evidence.attachments import snapshot_sha256
 from auditor.registry import Registry
 from connectors.sandbox.demo import VENDORS, demo_config
 from connectors.sandbox.sample_org import generate

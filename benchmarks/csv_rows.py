@@ -110,7 +110,7 @@ def main() -> None:
 
     from conftest import evaluation_config  # the demo's classification, as the tests use it
 
-    from auditor.evaluate import evaluate
+    from auditor.engine.evaluate import evaluate
     from auditor.interfaces import ReportContext, ReportOptions
     from auditor.model import Snapshot
     from connectors.sandbox.sample_org import generate

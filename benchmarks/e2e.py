@@ -229,7 +229,7 @@ def one(size: int, pdf: bool) -> dict[str, Any]:
 
     sandboxes = _Sandboxes(size)  # forked before the auditor's imports: the child stays small
     from auditor import pipeline
-    from auditor.config import load_config
+    from auditor.config.load import load_config
     from auditor.registry import Registry
 
     figures: dict[str, Any] = {"accounts": size, "rss_start_mib": round(_rss_now_mib())}
@@ -292,7 +292,7 @@ def limits_run(size: int, okta_budget: int, okta_window: int, graph_window: floa
         size, limited=True, okta_budget=okta_budget, okta_window=okta_window, graph_window=graph_window
     )
     from auditor import pipeline
-    from auditor.config import load_config
+    from auditor.config.load import load_config
     from auditor.registry import Registry
 
     out: dict[str, Any] = {

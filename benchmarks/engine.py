@@ -27,8 +27,8 @@ import sys
 import time
 from dataclasses import replace
 
-from auditor.config_model import EvaluationConfig, PortalClass, PortalMatch
-from auditor.evaluate import evaluate
+from auditor.config.schema import EvaluationConfig, PortalClass, PortalMatch
+from auditor.engine.evaluate import evaluate
 from auditor.model import (
     Access,
     AccessVia,

@@ -45,8 +45,8 @@ class _Counting(io.RawIOBase):
 
 def one(size: int, pdf: bool) -> dict[str, Any]:
     sys.path.insert(0, str(ROOT))
-    from auditor.evaluate import evaluate
-    from auditor.evidence import snapshot_sha256
+    from auditor.engine.evaluate import evaluate
+    from auditor.evidence.attachments import snapshot_sha256
     from auditor.interfaces import ReportContext, ReportOptions
     from auditor.model import Snapshot
     from auditor.render.csv_out import CsvRenderer, write_coverage_csv
@@ -76,7 +76,7 @@ def one(size: int, pdf: bool) -> dict[str, Any]:
     figures["findings"] = len(result.findings)
     figures["rss_after_inputs_mib"] = round(_rss_mib())
     # The pipeline encodes the snapshot once per run, for the run id's digest; the store
-    # and every report reuse that file (auditor.evidence). Timed here as the run pays it.
+    # and every report reuse that file (auditor.evidence.attachments). Timed here as the run pays it.
     t = time.perf_counter()
     snapshot_sha256(snapshot)
     figures["snapshot_file_s"] = round(time.perf_counter() - t, 2)

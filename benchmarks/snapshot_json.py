@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from auditor import canonical_json, serialise
+from auditor.evidence import canonical_json, serialise
 from auditor.model import Snapshot
 from connectors.sandbox import sample_org
 

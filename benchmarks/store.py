@@ -30,11 +30,12 @@ import tempfile
 import time
 from pathlib import Path
 
-from auditor import retention, serialise
-from auditor.config_model import EvaluationConfig, PortalClass, PortalMatch
-from auditor.evaluate import evaluate
+from auditor.config.schema import EvaluationConfig, PortalClass, PortalMatch
+from auditor.engine.evaluate import evaluate
+from auditor.evidence import serialise
 from auditor.model import AuditResult, Sensitivity, Snapshot
-from auditor.store import BLOB_CONFIG, BLOB_RESULT, BLOB_SNAPSHOT, EvidenceStore
+from auditor.store import retention
+from auditor.store.database import BLOB_CONFIG, BLOB_RESULT, BLOB_SNAPSHOT, EvidenceStore
 from connectors.sandbox import sample_org
 from connectors.sandbox.demo import PORTALS
 

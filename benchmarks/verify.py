@@ -33,7 +33,7 @@ def make(size: int, folder: Path) -> dict[str, Any]:
     import verify_support as vs
 
     from auditor import pipeline
-    from auditor.config import parse_config
+    from auditor.config.load import parse_config
     from auditor.render.pdf import render_pdf
 
     figures: dict[str, Any] = {"accounts": size}
@@ -53,7 +53,7 @@ def make(size: int, folder: Path) -> dict[str, Any]:
 
 def verify(path: Path, pages: bool) -> dict[str, Any]:
     sys.path.insert(0, str(ROOT))
-    from auditor.verify import verify_report
+    from auditor.evidence.verify import verify_report
 
     t, cpu = time.perf_counter(), time.process_time()
     result = verify_report(path, check_pages=pages)

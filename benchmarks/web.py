@@ -35,10 +35,10 @@ from pathlib import Path
 
 from starlette.testclient import TestClient
 
-from auditor.config_model import EvaluationConfig, PortalClass, PortalMatch
-from auditor.evaluate import evaluate
+from auditor.config.schema import EvaluationConfig, PortalClass, PortalMatch
+from auditor.engine.evaluate import evaluate
 from auditor.model import Sensitivity, Snapshot
-from auditor.store import EvidenceStore
+from auditor.store.database import EvidenceStore
 from auditor.web.app import WebSettings, create_app
 from auditor.web.queries import PortalFilter, ReadOnlyStore
 from auditor.web.security import Guard
@@ -109,7 +109,6 @@ def synthetic(accounts: int, repeat: int) -> None:
     import random
     from datetime import UTC, date, datetime
 
-    from auditor import store as store_module
     from auditor.model import (
         Access,
         Account,
@@ -128,6 +127,7 @@ def synthetic(accounts: int, repeat: int) -> None:
         SourceSnapshot,
         Strength,
     )
+    from auditor.store import database as store_module
 
     rng = random.Random(7)
     now = datetime(2026, 11, 15, 9, 0, tzinfo=UTC)

@@ -13,9 +13,9 @@ import pytest
 import yaml
 
 from auditor import pipeline
-from auditor.config import load_config
-from auditor.config_model import AuditConfig
-from auditor.evidence import snapshot_json_chunks
+from auditor.config.load import load_config
+from auditor.config.schema import AuditConfig
+from auditor.evidence.attachments import snapshot_json_chunks
 from auditor.registry import Registry
 from connectors.sandbox.demo import VENDORS, demo_config
 from connectors.sandbox.sample_org import SampleOrg, generate

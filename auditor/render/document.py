@@ -21,7 +21,10 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
-from auditor.evidence import DeflatingSink, EvidenceFile, evidence_file, snapshot_file
+from auditor.engine.rules import frameworks as fw
+from auditor.engine.rules.profiles import profile_table
+from auditor.evidence.attachments import DeflatingSink, EvidenceFile, evidence_file, snapshot_file
+from auditor.evidence.verify_manifest import page_check_facts
 from auditor.interfaces import ManagementResponse, ReportContext
 from auditor.model import CoverageStatus, FrameworkRef, MethodKind, Sensitivity, Severity, Strength
 from auditor.render import charts
@@ -40,9 +43,6 @@ from auditor.render.view import (
     RuleGroup,
     exception_state,
 )
-from auditor.rules import frameworks as fw
-from auditor.rules.profiles import profile_table
-from auditor.verify_manifest import page_check_facts
 
 TEMPLATE = "report.html.j2"
 MANIFEST_FORMAT = "mfa-auditor.report-manifest"
@@ -310,7 +310,7 @@ def rule_infos(view: ReportView, t: Translator) -> list[RuleInfo]:
     known: dict[str, RuleInfo] = {}
     catalogue: tuple[Any, ...] = ()
     try:
-        from auditor.rules.catalogue import CATALOGUE
+        from auditor.engine.rules.catalogue import CATALOGUE
 
         catalogue = CATALOGUE
     except ImportError:  # the engine is optional for rendering a stored result

@@ -31,9 +31,9 @@ def catalogue(language: str) -> Mapping[str, str]:
     text = files("report_templates").joinpath("i18n", f"{language}.json").read_text(encoding="utf-8")
     data: dict[str, str] = json.loads(text)
     if language == "en":
-        # English rule titles are the catalogue's own (``auditor.rules``), written once
+        # English rule titles are the catalogue's own (``auditor.engine.rules``), written once
         # there; the other languages translate them in their file.
-        from auditor.rules import RULES
+        from auditor.engine.rules import RULES
 
         data = {**data, **{f"rule.{r.id}": r.title for r in RULES}}
     return data

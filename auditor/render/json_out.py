@@ -8,8 +8,8 @@ import json
 from collections.abc import Iterable, Iterator
 from typing import Any, BinaryIO
 
+from auditor.engine.metrics import CoverageSummary
 from auditor.interfaces import ReportContext
-from auditor.metrics import CoverageSummary
 from auditor.model import Strength
 from auditor.render import pseudonym
 from auditor.render.rows import findings_digest, iter_coverage_rows, iter_finding_rows

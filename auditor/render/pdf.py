@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from importlib.resources import files
 from typing import Any, BinaryIO, cast
 
-from auditor.evidence import EvidenceFile
+from auditor.evidence.attachments import EvidenceFile
 from auditor.interfaces import RenderError, ReportContext
 from auditor.render import pseudonym
 from auditor.render.document import evidence_files, render_html
@@ -104,7 +104,7 @@ def write_pdf(ctx: ReportContext, out: BinaryIO, fetcher: Any | None = None) -> 
 
     WeasyPrint reads an attachment whole and compresses it in memory, twice the size of
     a file that reaches 700 MiB at a million accounts; the evidence files are deflated
-    already (``auditor.evidence``), and a ``/FlateDecode`` stream takes them as they are."""
+    already (``auditor.evidence.attachments``), and a ``/FlateDecode`` stream takes them as they are."""
     from weasyprint import HTML
     from weasyprint.text.fonts import FontConfiguration
 

@@ -392,7 +392,7 @@ def _since_last(p: Pseudonymiser, value: Any) -> Any:
     """The "since the last report" items with the same tokens as the findings. Messages
     are dropped: a resolved finding may name an account this run no longer holds, whose
     display name the pseudonymiser never learnt."""
-    from auditor.history import FindingRef, SinceLast
+    from auditor.queries.history import FindingRef, SinceLast
 
     if not isinstance(value, SinceLast):
         return None

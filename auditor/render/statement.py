@@ -17,9 +17,10 @@ from typing import Any
 
 import yaml
 
-from auditor.classify import Classifier
-from auditor.config_model import EvaluationPolicy, PortalClass, PortalMatch
-from auditor.identity import normalise
+from auditor.config.schema import EvaluationPolicy, PortalClass, PortalMatch
+from auditor.engine.classify import Classifier
+from auditor.engine.identity import normalise
+from auditor.engine.reconcile import OutOfScope, ScopeFilter
 from auditor.interfaces import ManagementResponse, ReportOptions
 from auditor.model import (
     Account,
@@ -33,7 +34,6 @@ from auditor.model import (
     Snapshot,
     Strength,
 )
-from auditor.reconcile import OutOfScope, ScopeFilter
 
 # Settings keys that name a tenant, a domain or an organisation URL: shown in the scope.
 # Anything else in a source's settings (credentials, paths, tuning) is not.

@@ -1,6 +1,6 @@
 """What every report shows, computed once from a ``ReportContext``.
 
-The figures come from ``auditor.metrics`` (one place counts); this module only groups,
+The figures come from ``auditor.engine.metrics`` (one place counts); this module only groups,
 orders, caps and names them for display, so the PDF, HTML, JSON and terminal agree.
 """
 
@@ -14,10 +14,10 @@ from datetime import datetime
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from auditor import metrics
-from auditor.evidence import snapshot_sha256
+from auditor.engine import metrics
+from auditor.engine.metrics import CoverageSummary
+from auditor.evidence.attachments import snapshot_sha256
 from auditor.interfaces import ReportContext
-from auditor.metrics import CoverageSummary
 from auditor.model import (
     Account,
     CoverageStatus,
@@ -34,7 +34,7 @@ from auditor.model import (
 from auditor.render import statement
 
 if TYPE_CHECKING:
-    from auditor.history import SinceLast, TrendPoint
+    from auditor.queries.history import SinceLast, TrendPoint
 
 RULE_IDS = tuple(f"MFA-{n:03d}" for n in range(1, 13))
 STATUS_ORDER = tuple(CoverageStatus)
@@ -122,7 +122,7 @@ class ReportView:
     @cached_property
     def trend(self) -> tuple[TrendPoint, ...]:
         """The headline of the last periods, oldest first; empty without a store."""
-        from auditor.history import TrendPoint
+        from auditor.queries.history import TrendPoint
 
         points = self.ctx.extra.get("trend", ())
         if not isinstance(points, tuple | list):
@@ -131,7 +131,7 @@ class ReportView:
 
     @cached_property
     def since_last(self) -> SinceLast | None:
-        from auditor.history import SinceLast
+        from auditor.queries.history import SinceLast
 
         value = self.ctx.extra.get("since_last")
         return value if isinstance(value, SinceLast) else None

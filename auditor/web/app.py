@@ -28,12 +28,12 @@ from starlette.responses import FileResponse, HTMLResponse, RedirectResponse, Re
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from auditor.history import coverage_changes
-from auditor.metrics import CoverageSummary
+from auditor.engine.metrics import CoverageSummary
 from auditor.model import CoverageStatus, Severity
+from auditor.queries.history import coverage_changes
 from auditor.render.i18n import LANGUAGES
 from auditor.render.rows import csv_cell
-from auditor.store import BROWSE_STATUS_ORDER
+from auditor.store.database import BROWSE_STATUS_ORDER
 from auditor.web import charts
 from auditor.web.mask import Mask, inert
 from auditor.web.queries import (

@@ -23,7 +23,7 @@ from urllib.parse import quote
 
 from auditor.interfaces import AuditorError
 from auditor.model import CoverageStatus, Severity
-from auditor.store import (
+from auditor.store.database import (
     BROWSE_STATUS_CODE,
     BROWSE_STATUS_ORDER,
     browse_principal_key,

@@ -8,7 +8,7 @@ import socket
 from collections.abc import Callable
 from pathlib import Path
 
-from auditor.config_model import AuditConfig
+from auditor.config.schema import AuditConfig
 from auditor.interfaces import AuditorError
 from auditor.web.app import WebSettings, create_app
 from auditor.web.security import Guard, loopback_hosts

@@ -25,8 +25,8 @@ from auth0.management.client import Auth0
 from auth0.management.core.api_error import ApiError
 from auth0.management.core.parse_error import ParsingError
 
+from auditor.config.secrets import reveal_line
 from auditor.interfaces import NO_PROGRESS, AuthenticationError, CollectProgress, SecretError
-from auditor.secrets import reveal_line
 from connectors.auth0.pacing import Pacer
 from connectors.auth0.settings import Auth0Settings
 

@@ -26,8 +26,8 @@ import botocore.session
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
+from auditor.config.secrets import reveal_line
 from auditor.interfaces import NO_PROGRESS, AuthenticationError, CollectProgress, SecretError
-from auditor.secrets import reveal_line
 from auditor.text import visible_controls
 from connectors.cognito.pacing import Pacer
 from connectors.cognito.settings import CATEGORY, CognitoSettings

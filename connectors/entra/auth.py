@@ -15,8 +15,8 @@ from typing import Any
 import msal
 import requests
 
+from auditor.config.secrets import reveal_line
 from auditor.interfaces import AuthenticationError, SecretError, SettingsError, SourceUnavailable
-from auditor.secrets import reveal_line
 from connectors.entra.settings import CertificateCredential, EntraSettings, SecretCredential
 
 

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
 
+from auditor.evidence.serialise import source_snapshot_to_json
 from auditor.model import (
     Account,
     AccountKind,
@@ -26,7 +27,6 @@ from auditor.model import (
     Scope,
     SourceSnapshot,
 )
-from auditor.serialise import source_snapshot_to_json
 from connectors.file.csv_format import ALL_COLUMNS, LIST_SEPARATOR, STATUS_SEPARATOR
 
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
+from auditor.evidence.serialise import SnapshotFormatError, source_snapshot_from_json
 from auditor.interfaces import InputDataError
 from auditor.model import Access, SignIn, SourceSnapshot
-from auditor.serialise import SnapshotFormatError, source_snapshot_from_json
 
 MAX_REPORTED = 20
 

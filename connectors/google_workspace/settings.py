@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from auditor.config.secrets import settings_secret
 from auditor.interfaces import Secret, SettingsError
-from auditor.secrets import settings_secret
 from auditor.transport import TRANSPORT_KEYS, Transport, parse_transport, service_url
 
 SCOPE_PREFIX = "https://www.googleapis.com/auth/"

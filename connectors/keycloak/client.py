@@ -22,8 +22,8 @@ from keycloak.exceptions import (
 )
 from keycloak.exceptions import raise_error_from_response as _decode
 
+from auditor.config.secrets import reveal_line
 from auditor.interfaces import NO_PROGRESS, AuthenticationError, CollectProgress
-from auditor.secrets import reveal_line
 from connectors.keycloak.settings import KeycloakSettings
 
 T = TypeVar("T")

@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from auditor.config.secrets import settings_secret
 from auditor.interfaces import Secret, SettingsError
-from auditor.secrets import settings_secret
 from auditor.transport import TRANSPORT_KEYS, Transport, parse_transport
 
 

@@ -40,8 +40,8 @@ from okta.config import config_setter
 from okta.jwt import JWT
 from yarl import URL
 
+from auditor.config.secrets import reveal_line
 from auditor.interfaces import NO_PROGRESS, AuthenticationError, CollectProgress, SettingsError
-from auditor.secrets import reveal_line
 from connectors.okta.pacing import Pacer
 from connectors.okta.settings import OktaSettings
 

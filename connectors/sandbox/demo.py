@@ -19,8 +19,8 @@ from typing import Any, Protocol
 
 import yaml
 
+from auditor.evidence.serialise import source_snapshot_to_json
 from auditor.model import AccountKind, MethodStatus
-from auditor.serialise import source_snapshot_to_json
 from connectors.sandbox.sample_org import EXTRANET_PORTAL, SampleOrg, extranet_export, generate, previous_quarter
 
 # Source name in the demo → (connector entry point, sandbox module).

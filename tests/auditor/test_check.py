@@ -5,11 +5,11 @@ import json
 import pytest
 from rich.console import Console
 
-from auditor import check, check_output
-from auditor.config_model import IdentityLink
+from auditor.config.schema import IdentityLink
 from auditor.interfaces import AuditorError
 from auditor.model import CoverageStatus
-from auditor.store import EvidenceStore, StoredRun
+from auditor.queries import check, check_output
+from auditor.store.database import EvidenceStore, StoredRun
 from connectors.sandbox.sample_org import SampleOrg
 from tests.support import store as sup
 

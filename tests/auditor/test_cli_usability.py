@@ -20,7 +20,7 @@ from rich.text import Text
 
 from auditor.cli import main
 from auditor.fitted_table import Col, fitted
-from auditor.store import short_run_id
+from auditor.store.database import short_run_id
 from connectors.file.export import write_json
 from connectors.sandbox.demo import PORTALS
 from connectors.sandbox.sample_org import SampleOrg, generate
@@ -244,7 +244,7 @@ def test_validate_offline_checks_secrets(tmp_path: Path, org: SampleOrg) -> None
 
 
 def test_rules_command_lists_the_catalogue() -> None:
-    from auditor.rules import RULES, RULESET_VERSION
+    from auditor.engine.rules import RULES, RULESET_VERSION
 
     data = json.loads(_run("rules", "--json").stdout)
     assert data["rule_set_version"] == RULESET_VERSION

@@ -14,8 +14,8 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from auditor.config import ConfigError, load_config, parse_config, source_settings_error
-from auditor.config_model import AuditConfig
+from auditor.config.load import ConfigError, load_config, parse_config, source_settings_error
+from auditor.config.schema import AuditConfig
 from auditor.interfaces import Secret, SettingsError
 from auditor.model import AccountKind, Sensitivity, Strength
 
@@ -391,7 +391,7 @@ def test_hostile_yaml_gives_a_config_error(text: str) -> None:
 
 
 def test_profile_and_method_strength_overrides_are_read() -> None:
-    from auditor.config_model import MethodProfile
+    from auditor.config.schema import MethodProfile
     from auditor.model import MethodKind
 
     config = parse(MINIMAL + "policy:\n  profile: cnil\n  method_strengths: {sms: none, totp_software: weak}\n")
@@ -433,9 +433,9 @@ def test_emergency_access_entry_missing_its_owner_is_named() -> None:
 
 
 def test_profile_tables_follow_their_texts() -> None:
-    from auditor.config_model import EvaluationPolicy, MethodProfile
+    from auditor.config.schema import EvaluationPolicy, MethodProfile
+    from auditor.engine.rules.profiles import describe, profile_table, strength_table
     from auditor.model import MethodKind
-    from auditor.rules.profiles import describe, profile_table, strength_table
 
     assert profile_table("default")[MethodKind.EMAIL_OTP] is Strength.WEAK
     assert profile_table("cnil")[MethodKind.EMAIL_OTP] is Strength.NONE  # 2SV, not MFA

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from auditor.config_model import (
+from auditor.config.schema import (
     EvaluationConfig,
     EvaluationPolicy,
     IdentityLink,
@@ -20,7 +20,7 @@ from auditor.config_model import (
     PortalClass,
     PortalMatch,
 )
-from auditor.evaluate import evaluate
+from auditor.engine.evaluate import evaluate
 from auditor.model import (
     Access,
     Account,

@@ -1,5 +1,5 @@
 """The generated decoders never give way to the reference decoder on a document this
-version wrote (each fallback is logged by ``auditor.model_decode``), and the serialiser
+version wrote (each fallback is logged by ``auditor.evidence.model_decode``), and the serialiser
 writes and reads back frozensets and fixed-length tuples of several types."""
 
 from __future__ import annotations
@@ -13,9 +13,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from auditor import canonical_json, model_decode
-from auditor.model import AuditResult, Severity, Snapshot, SourceSnapshot
-from auditor.serialise import (
+from auditor.evidence import canonical_json, model_decode
+from auditor.evidence.serialise import (
     SnapshotFormatError,
     from_data,
     result_from_data,
@@ -26,6 +25,7 @@ from auditor.serialise import (
     source_snapshot_to_json,
     to_data,
 )
+from auditor.model import AuditResult, Severity, Snapshot, SourceSnapshot
 from connectors.sandbox.sample_org import generate
 from tests.support.model_strategies import round_trip_strategies
 

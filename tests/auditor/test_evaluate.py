@@ -10,8 +10,8 @@ from datetime import date
 
 import pytest
 
-from auditor.config_model import EmergencyAccessEntry, EvaluationConfig, PortalClass, PortalMatch
-from auditor.evaluate import evaluate
+from auditor.config.schema import EmergencyAccessEntry, EvaluationConfig, PortalClass, PortalMatch
+from auditor.engine.evaluate import evaluate
 from auditor.model import (
     AccessVia,
     AccountKind,
@@ -217,7 +217,7 @@ def test_via_is_irrelevant_to_the_verdict(org: sample_org.SampleOrg) -> None:
 
 
 def test_portal_labels_tell_apart_portals_that_share_a_name() -> None:
-    from auditor.metrics import portal_labels
+    from auditor.engine.metrics import portal_labels
     from connectors.sandbox.sample_org import generate
 
     org = generate(seed=3, accounts=200)
@@ -234,10 +234,10 @@ def test_profile_and_rules_not_evaluated_are_stored_with_the_run(org: sample_org
     serialisation (the reference decoder and the streaming one alike)."""
     import json
 
-    from auditor.config_model import EvaluationPolicy, MethodProfile
+    from auditor.config.schema import EvaluationPolicy, MethodProfile
+    from auditor.evidence.model_decode import stream_result
+    from auditor.evidence.serialise import result_from_data, result_to_data
     from auditor.model import Fact, FactRead
-    from auditor.model_decode import stream_result
-    from auditor.serialise import result_from_data, result_to_data
 
     entra = replace(org.truth("entra"), facts=(FactRead(Fact.SIGN_IN_TIMES, False, "AuditLog.Read.All missing"),))
     snapshot = Snapshot(org.period, org.period_start, org.period_end, "d", (entra,))

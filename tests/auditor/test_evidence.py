@@ -13,11 +13,17 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from auditor import evidence
-from auditor.evidence import DeflatingSink, evidence_file, snapshot_file, snapshot_json_chunks, snapshot_sha256
+from auditor.evidence import attachments as evidence
+from auditor.evidence.attachments import (
+    DeflatingSink,
+    evidence_file,
+    snapshot_file,
+    snapshot_json_chunks,
+    snapshot_sha256,
+)
+from auditor.evidence.serialise import snapshot_to_json
 from auditor.model import Snapshot
-from auditor.serialise import snapshot_to_json
-from auditor.store import EvidenceStore
+from auditor.store.database import EvidenceStore
 from connectors.sandbox.sample_org import generate
 
 

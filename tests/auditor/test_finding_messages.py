@@ -12,8 +12,10 @@ from typing import Any
 
 import pytest
 
-from auditor.config_model import EmergencyAccessEntry, EvaluationConfig, PortalClass, PortalMatch
-from auditor.evaluate import evaluate
+from auditor.config.schema import EmergencyAccessEntry, EvaluationConfig, PortalClass, PortalMatch
+from auditor.engine.evaluate import evaluate
+from auditor.engine.rules import RULES
+from auditor.evidence.serialise import from_data, result_from_data, result_to_data, to_data
 from auditor.model import (
     Access,
     Account,
@@ -42,8 +44,6 @@ from auditor.model import (
 )
 from auditor.render.html import HtmlRenderer
 from auditor.render.i18n import LANGUAGES, Translator, finding_messages
-from auditor.rules import RULES
-from auditor.serialise import from_data, result_from_data, result_to_data, to_data
 from tests.support import reports as R
 
 NOW = datetime(2026, 11, 15, 9, 0, tzinfo=UTC)

@@ -9,8 +9,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from auditor.findings import FINDING_FIELDS, FindingRef, finding_fields, finding_order
-from auditor.history import ref_to_data
 from auditor.model import Finding, FrameworkRef, PortalId, Severity, SourceName
+from auditor.queries.history import ref_to_data
 from auditor.render.rows import FINDING_COLUMNS, finding_row
 
 _ID = st.one_of(st.none(), st.text(max_size=4))

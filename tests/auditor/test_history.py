@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from auditor import history, history_output
 from auditor.model import Severity
-from auditor.store import EvidenceStore, StoredRun, short_run_id
+from auditor.queries import history, history_output
+from auditor.store.database import EvidenceStore, StoredRun, short_run_id
 from connectors.sandbox.sample_org import SampleOrg
 from tests.support import store as sup
 
@@ -126,7 +126,7 @@ def test_coverage_change_per_portal_and_source(quarters: Quarters) -> None:
 
 
 def test_portal_absent_from_one_run() -> None:
-    from auditor.metrics import CoverageSummary
+    from auditor.engine.metrics import CoverageSummary
 
     changes = history.coverage_changes(
         [CoverageSummary("s/a", "A", 4, 2)], [CoverageSummary("s/a", "A", 4, 3), CoverageSummary("s/b", "B", 2, 2)]
@@ -197,7 +197,7 @@ def test_terminal_output(quarters: Quarters) -> None:
 
 
 def test_markup_in_names_is_printed_as_is() -> None:
-    from auditor.metrics import CoverageSummary
+    from auditor.engine.metrics import CoverageSummary
 
     console = Console(record=True, width=200)
     history_output.history_table([], console)

@@ -8,8 +8,9 @@ from datetime import UTC, date, datetime
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from auditor.config_model import EvaluationConfig, EvaluationPolicy
-from auditor.evaluate import evaluate
+from auditor.config.schema import EvaluationConfig, EvaluationPolicy
+from auditor.engine.evaluate import evaluate
+from auditor.engine.reconcile import OutOfScope, ScopeFilter, reconcile_source
 from auditor.model import (
     Access,
     Account,
@@ -21,7 +22,6 @@ from auditor.model import (
     SourceSnapshot,
     UnreadableRecord,
 )
-from auditor.reconcile import OutOfScope, ScopeFilter, reconcile_source
 
 NOW = datetime(2026, 11, 15, tzinfo=UTC)
 PRINCIPALS = ("ann@x.org", "bob@x.org", "carl@x.org", "dee@x.org")

@@ -6,9 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from auditor import history, retention
 from auditor.model import SourceIssue
-from auditor.store import EvidenceStore, RunPurged
+from auditor.queries import history
+from auditor.store import retention
+from auditor.store.database import EvidenceStore, RunPurged
 from tests.support import store as sup
 
 

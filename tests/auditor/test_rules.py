@@ -8,8 +8,9 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from auditor.config_model import EmergencyAccessEntry, EvaluationConfig, EvaluationPolicy, PortalClass, PortalMatch
-from auditor.evaluate import evaluate
+from auditor.config.schema import EmergencyAccessEntry, EvaluationConfig, EvaluationPolicy, PortalClass, PortalMatch
+from auditor.engine.evaluate import evaluate
+from auditor.engine.rules import RULES, RULESET_VERSION, rule
 from auditor.model import (
     Access,
     Account,
@@ -44,7 +45,6 @@ from auditor.model import (
     SourceName,
     SourceSnapshot,
 )
-from auditor.rules import RULES, RULESET_VERSION, rule
 
 NOW = datetime(2026, 11, 15, 9, 0, tzinfo=UTC)
 S = SourceName("s")

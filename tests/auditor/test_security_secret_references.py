@@ -1,4 +1,4 @@
-"""Secret references are parsed in one place (``auditor.secrets``), the same for the
+"""Secret references are parsed in one place (``auditor.config.secrets``), the same for the
 config file and every connector: what is accepted, and that no error ever echoes a
 value that may be a secret."""
 
@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from auditor.config.secrets import ReferenceProblem, parse_reference, reveal_line, settings_secret
 from auditor.interfaces import Secret, SecretError, SettingsError
-from auditor.secrets import ReferenceProblem, parse_reference, reveal_line, settings_secret
 
 BASE = Path("/cfg")
 

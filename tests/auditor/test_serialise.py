@@ -7,14 +7,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from auditor.model import Snapshot, SourceSnapshot
-from auditor.serialise import (
+from auditor.evidence.serialise import (
     SnapshotFormatError,
     snapshot_from_json,
     snapshot_to_json,
     source_snapshot_from_json,
     source_snapshot_to_json,
 )
+from auditor.model import Snapshot, SourceSnapshot
 from tests.support.model_strategies import round_trip_strategies
 
 _TEXT = st.text(max_size=12)

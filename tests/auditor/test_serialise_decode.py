@@ -1,4 +1,4 @@
-"""The fast decoders of ``auditor.serialise`` (generated per class, and streamed piece by
+"""The fast decoders of ``auditor.evidence.serialise`` (generated per class, and streamed piece by
 piece) give exactly what the reference decoder gives (``json.loads`` + ``from_data``):
 the same objects, and for a bad document nothing (the streamed one) or the same error."""
 
@@ -14,10 +14,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from auditor import model_decode, serialise
-from auditor.model import Account, AuditResult, Coverage, Finding, Snapshot, SourceSnapshot
-from auditor.model_decode import stream_result, stream_snapshot
-from auditor.serialise import (
+from auditor.evidence import model_decode, serialise
+from auditor.evidence.model_decode import stream_result, stream_snapshot
+from auditor.evidence.serialise import (
     SnapshotFormatError,
     from_data,
     result_from_data,
@@ -25,6 +24,7 @@ from auditor.serialise import (
     snapshot_from_json,
     snapshot_to_json,
 )
+from auditor.model import Account, AuditResult, Coverage, Finding, Snapshot, SourceSnapshot
 from connectors.sandbox.sample_org import generate
 from tests.support.model_strategies import round_trip_strategies
 

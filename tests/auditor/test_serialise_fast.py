@@ -1,4 +1,4 @@
-"""The generated JSON writers of ``auditor.serialise`` write the reference text byte for byte:
+"""The generated JSON writers of ``auditor.evidence.serialise`` write the reference text byte for byte:
 ``json.dumps(_generic(value), ensure_ascii=False, sort_keys=True)``. That text is hashed
 into run ids, stored runs and signed reports, so any difference is a broken contract."""
 
@@ -17,7 +17,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from auditor import canonical_json, model, serialise
+from auditor import model
+from auditor.evidence import canonical_json, serialise
 from auditor.model import Account, AccountKind, Severity, Snapshot, SourceSnapshot
 from connectors.sandbox.sample_org import generate
 from tests.support.model_strategies import model_strategies

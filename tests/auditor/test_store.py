@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from auditor import metrics
+from auditor.engine import metrics
+from auditor.evidence.serialise import snapshot_to_json
 from auditor.interfaces import AuditorError
 from auditor.model import AuditResult, Snapshot
-from auditor.serialise import snapshot_to_json
-from auditor.store import (
+from auditor.store.database import (
     MIGRATIONS,
     SLICE_CHARS,
     EvidenceStore,
@@ -210,7 +210,7 @@ SAVER = textwrap.dedent(
     from datetime import UTC, datetime, timedelta
     sys.path.insert(0, sys.argv[1])
     from tests.support import store as sup
-    from auditor.store import EvidenceStore
+    from auditor.store.database import EvidenceStore
     path, prefix, count, die_at, go = Path(sys.argv[2]), sys.argv[3], int(sys.argv[4]), sys.argv[5], Path(sys.argv[6])
 
     def stage(name):

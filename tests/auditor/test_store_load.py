@@ -14,10 +14,11 @@ from types import ModuleType
 
 import pytest
 
-from auditor import evidence, serialise
+from auditor.evidence import attachments as evidence
+from auditor.evidence import serialise
+from auditor.evidence.serialise import result_to_data, snapshot_to_json
 from auditor.model import AuditResult, Snapshot
-from auditor.serialise import result_to_data, snapshot_to_json
-from auditor.store import EvidenceStore, StoreCorrupt
+from auditor.store.database import EvidenceStore, StoreCorrupt
 from tests.support import store as store_support
 
 NOW = datetime(2026, 11, 15, 9, 0, tzinfo=UTC)

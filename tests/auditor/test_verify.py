@@ -18,8 +18,8 @@ import pytest
 from click.testing import CliRunner
 
 from auditor.cli import main
-from auditor.signing import SigningError, sign_pdf
-from auditor.verify import VerifyError, verify_report
+from auditor.evidence.signing import SigningError, sign_pdf
+from auditor.evidence.verify import VerifyError, verify_report
 from tests.support import verify as vs
 
 
@@ -324,7 +324,7 @@ def test_malformed_structures_fail_with_a_reason(
 
 
 def test_a_decompression_bomb_stops_at_the_cap(report: bytes, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import auditor.verify_pdf as verify_pdf
+    import auditor.evidence.verify_pdf as verify_pdf
 
     monkeypatch.setattr(verify_pdf, "MAX_ATTACHMENT", 4 << 20)
     bomb = zlib.compress(b"\0" * (64 << 20), 9)  # 64 MiB from ~64 KB
@@ -460,7 +460,7 @@ def test_signing_refuses_unreadable_keys_without_echoing_them(report: bytes) -> 
 )
 def test_a_pseudonymised_report_verifies(folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from auditor import pipeline
-    from auditor.config import parse_config
+    from auditor.config.load import parse_config
     from auditor.render.pdf import render_pdf
 
     monkeypatch.setenv("VERIFY_TEST_PSEUDONYM_KEY", "k" * 32)

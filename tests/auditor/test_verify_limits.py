@@ -16,9 +16,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import auditor.coverage as coverage
-from auditor.config import ConfigError, parse_config
-from auditor.config_digest import differing_keys, evaluation_digest
+import auditor.engine.coverage as coverage
+from auditor.config.digest import differing_keys, evaluation_digest
+from auditor.config.load import ConfigError, parse_config
 from auditor.model import Condition, ConditionKind, GroupId, Requirement, Scope
 
 NOW = datetime(2026, 11, 15, 9, 0, tzinfo=UTC)

@@ -1,6 +1,6 @@
 """Report contexts over the sample organisation, for the renderer, verify and message tests.
 
-Until the engine exists (``auditor.evaluate``) the audit result is built by hand from
+Until the engine exists (``auditor.engine.evaluate``) the audit result is built by hand from
 the sample organisation's truth with a deliberately simple verdict (strongest method
 against the sensitivity's requirement); once it exists, the real engine is used.
 """
@@ -294,7 +294,7 @@ def make_context(
 
 
 def evaluation_config() -> Any:
-    from auditor.config_model import EvaluationConfig, PortalClass, PortalMatch
+    from auditor.config.schema import EvaluationConfig, PortalClass, PortalMatch
 
     high, sensitive = Sensitivity.HIGH, Sensitivity.SENSITIVE
     portals = (
@@ -323,17 +323,17 @@ def evaluation_config() -> Any:
 
 def audit_result(snapshot: Snapshot) -> AuditResult:
     """The real engine when it is there; the hand-made verdicts otherwise."""
-    if importlib.util.find_spec("auditor.evaluate") is None:
+    if importlib.util.find_spec("auditor.engine.evaluate") is None:
         return hand_result(snapshot)
-    from auditor.evaluate import evaluate
+    from auditor.engine.evaluate import evaluate
 
     config = evaluation_config()
-    if importlib.util.find_spec("auditor.config") is not None:
+    if importlib.util.find_spec("auditor.config.load") is not None:
         # The config text attached to the PDF must be the one the result came from, or
         # `verify` rightly refuses the report.
         from pathlib import Path
 
-        from auditor.config import parse_config  # type: ignore[import-not-found,unused-ignore]
+        from auditor.config.load import parse_config  # type: ignore[import-not-found,unused-ignore]
 
         config = parse_config(CONFIG_TEXT, Path("config.yaml"), now=NOW).evaluation
     result: AuditResult = evaluate(snapshot, config, now=NOW, run_id="2026-Q4-20261115T090000Z-test")

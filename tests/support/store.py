@@ -1,5 +1,5 @@
 """Runs for the evidence-store tests: generated sample organisations, evaluated either
-by the real engine (when ``auditor.evaluate`` is present) or by ``toy_evaluate``, a
+by the real engine (when ``auditor.engine.evaluate`` is present) or by ``toy_evaluate``, a
 deliberately tiny evaluator whose findings are easy to predict, so the diff tests can
 state exact expectations.
 
@@ -12,7 +12,7 @@ from collections import Counter
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
-from auditor.config_model import EvaluationConfig, PortalClass, PortalMatch
+from auditor.config.schema import EvaluationConfig, PortalClass, PortalMatch
 from auditor.model import (
     AccountId,
     AccountKind,
@@ -196,6 +196,6 @@ def demo_evaluation_config() -> EvaluationConfig:
 
 
 def real_evaluate(snapshot: Snapshot, run_id: str, now: datetime) -> AuditResult:
-    from auditor.evaluate import evaluate
+    from auditor.engine.evaluate import evaluate
 
     return evaluate(snapshot, demo_evaluation_config(), now=now, run_id=run_id)

@@ -25,7 +25,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from auditor.verify_pdf import parse_cmap
+from auditor.evidence.verify_pdf import parse_cmap
 from tests.support import reports
 
 NOW = dt.datetime(2026, 11, 15, 9, 0, tzinfo=dt.UTC)
@@ -190,7 +190,7 @@ def config_text(*, language: str = "en", max_detail_rows: int = 5, **report: Any
 def make_report(folder: Path, *, language: str = "en", snapshot: Any = None, organisation: str | None = None) -> Path:
     """A PDF report of the sample organisation, made as a run makes it."""
     from auditor import pipeline
-    from auditor.config import parse_config
+    from auditor.config.load import parse_config
     from auditor.render.pdf import render_pdf
 
     text = config_text(language=language)
@@ -302,7 +302,7 @@ def delete_page_text(data: bytes, page_number: int, needle: str) -> bytes:
 
 
 def page_texts(data: bytes) -> list[str]:
-    from auditor.verify_pdf import PageReader, open_pdf
+    from auditor.evidence.verify_pdf import PageReader, open_pdf
 
     with open_pdf(data) as pdf:
         return ["".join(runs) for runs in PageReader(pdf).pages()]

@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from auditor.config_model import EvaluationConfig, PortalClass, PortalMatch
-from auditor.evaluate import evaluate
+from auditor.config.schema import EvaluationConfig, PortalClass, PortalMatch
+from auditor.engine.evaluate import evaluate
 from auditor.model import (
     Access,
     Account,

@@ -10,7 +10,7 @@ from types import ModuleType
 
 import pytest
 
-from auditor.store import EvidenceStore
+from auditor.store.database import EvidenceStore
 from connectors.sandbox.sample_org import SampleOrg
 from tests.support import store as store_support
 

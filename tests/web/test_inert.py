@@ -32,7 +32,7 @@ from auditor.model import (
     SourceSnapshot,
     Strength,
 )
-from auditor.store import EvidenceStore
+from auditor.store.database import EvidenceStore
 from auditor.web.app import WebSettings, create_app
 from auditor.web.mask import inert
 from auditor.web.security import Guard

@@ -19,12 +19,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from starlette.testclient import TestClient
 
-from auditor import history
 from auditor.model import CoverageStatus, Severity
+from auditor.queries import history
 from auditor.render.i18n import catalogue
 from auditor.render.pseudonym import Pseudonymiser
 from auditor.render.rows import csv_cell
-from auditor.store import BROWSE_STATUS_ORDER, EvidenceStore
+from auditor.store.database import BROWSE_STATUS_ORDER, EvidenceStore
 from auditor.web.app import WebSettings, create_app
 from auditor.web.queries import ReadOnlyStore, StoreUnavailable
 from auditor.web.security import Guard
@@ -647,7 +647,7 @@ def test_text_colours_meet_wcag_aa_contrast() -> None:
 
 
 def test_a_version_1_store_is_upgraded_and_its_old_runs_say_why_they_have_no_detail(tmp_path: Path) -> None:
-    from auditor.store import MIGRATIONS, SCHEMA_VERSION
+    from auditor.store.database import MIGRATIONS, SCHEMA_VERSION
 
     from .conftest import build_store
 

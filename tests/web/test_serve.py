@@ -18,7 +18,7 @@ import yaml
 from click.testing import CliRunner
 
 from auditor.cli import main
-from auditor.config import load_config
+from auditor.config.load import load_config
 from auditor.web.serve import ServeError, is_loopback, settings_for
 from connectors.file.export import write_json
 from connectors.sandbox.demo import PORTALS

@@ -9,14 +9,14 @@ from typing import Any
 
 from rich.console import Console
 
-from auditor.evidence import snapshot_file, snapshot_sha256
+from auditor.evidence.attachments import snapshot_file, snapshot_sha256
+from auditor.evidence.serialise import snapshot_to_json
 from auditor.interfaces import ReportContext
 from auditor.render.csv_out import CsvRenderer, write_coverage_csv
 from auditor.render.json_out import JsonRenderer
 from auditor.render.ocsf import OcsfRenderer
 from auditor.render.rows import COVERAGE_COLUMNS, FINDING_COLUMNS, findings_digest
 from auditor.render.terminal import print_summary
-from auditor.serialise import snapshot_to_json
 
 
 def _json(ctx: ReportContext) -> dict[str, Any]:

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from auditor.history import CoverageChange, FindingRef, SinceLast, TrendPoint
 from auditor.interfaces import ReportContext
 from auditor.model import Severity, Snapshot
+from auditor.queries.history import CoverageChange, FindingRef, SinceLast, TrendPoint
 from auditor.render.html import HtmlRenderer
 from auditor.render.i18n import Translator
 from auditor.render.pdf import render_pdf

@@ -9,12 +9,12 @@ from importlib.resources import files
 
 import pytest
 
+from auditor.engine.rules import RULES
 from auditor.interfaces import RenderError
 from auditor.model import CoverageStatus
 from auditor.render import charts
 from auditor.render.charts import Segment
 from auditor.render.i18n import Translator, catalogue
-from auditor.rules import RULES
 
 
 def test_french_numbers_dates_and_percentages() -> None:
@@ -75,7 +75,7 @@ def test_charts_are_deterministic_escaped_and_labelled() -> None:
 def test_english_rule_titles_come_from_the_rule_catalogue_only() -> None:
     root = files("report_templates").joinpath("i18n")
     en_file = json.loads(root.joinpath("en.json").read_text(encoding="utf-8"))
-    assert not [key for key in en_file if key.startswith("rule.")]  # written once, in auditor.rules
+    assert not [key for key in en_file if key.startswith("rule.")]  # written once, in auditor.engine.rules
     assert {key: catalogue("en")[key] for key in catalogue("en") if key.startswith("rule.")} == {
         f"rule.{r.id}": r.title for r in RULES
     }

@@ -20,8 +20,8 @@ from typing import Any, ClassVar
 import pikepdf
 import pytest
 
+from auditor.engine.metrics import portal_labels
 from auditor.interfaces import ReportContext
-from auditor.metrics import portal_labels
 from auditor.model import Snapshot, SourceIssue
 from auditor.render.document import render_html
 from auditor.render.i18n import Translator

@@ -22,7 +22,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from auditor.config import ConfigError, parse_config
+from auditor.config.load import ConfigError, parse_config
+from auditor.engine.rules import frameworks as fw
 from auditor.interfaces import ManagementResponse, ReportContext, ReportOptions, SignOff
 from auditor.model import CoverageStatus, Finding, FrameworkRef, Sensitivity, Severity, Snapshot, Strength
 from auditor.render import statement
@@ -33,7 +34,6 @@ from auditor.render.i18n import Translator, catalogue
 from auditor.render.pdf import render_pdf
 from auditor.render.rows import FINDING_COLUMNS, write_finding_rows
 from auditor.render.view import ReportView
-from auditor.rules import frameworks as fw
 from tests.support.reports import CONFIG_TEXT, NOW
 
 # --- fixtures ---------------------------------------------------------------------------
@@ -400,7 +400,7 @@ def test_references_are_current_sorted_and_translated() -> None:
     for c in fw.CITATIONS:
         assert c.where_fr and c.says_fr and c.says_fr != c.says_en
     assert "art. 32, paragraphe 1, point b)" in {c.where_fr for c in fw.CITATIONS}
-    from auditor.rules import RULES
+    from auditor.engine.rules import RULES
 
     assert {r.id for r in RULES} <= set(fw.RULE_CITATIONS)
 
@@ -422,7 +422,7 @@ def _english_interface_phrases() -> set[str]:
     french = " ".join(fr.values())
     phrases: set[str] = set()
     texts = [v for k, v in en.items() if v != fr.get(k) and not k.startswith("csv.")]
-    from auditor.rules import RULES
+    from auditor.engine.rules import RULES
 
     texts += [r.title for r in RULES] + [r.remediation for r in RULES] + [r.rationale for r in RULES]
     for text in texts:
@@ -640,8 +640,8 @@ def test_no_header_word_is_cut(
 
 
 def test_every_rule_reads_the_same_in_french(fr_ctx: ReportContext) -> None:
+    from auditor.engine.rules import RULES
     from auditor.render.i18n import rule_texts
-    from auditor.rules import RULES
 
     for r in RULES:
         french = rule_texts("fr")[r.id]

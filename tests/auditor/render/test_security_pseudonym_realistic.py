@@ -15,8 +15,8 @@ import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
-from auditor.config import parse_config
-from auditor.evaluate import evaluate
+from auditor.config.load import parse_config
+from auditor.engine.evaluate import evaluate
 from auditor.interfaces import ReportContext
 from auditor.model import (
     AccountKind,

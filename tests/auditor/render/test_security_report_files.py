@@ -93,7 +93,7 @@ def test_a_full_disk_names_the_file_and_the_stored_run(context: ReportContext, t
 def test_config_file_mode(tmp_path: Path) -> None:
     from datetime import UTC, datetime
 
-    from auditor.config import ConfigError, load_config
+    from auditor.config.load import ConfigError, load_config
 
     def load(mode: str) -> Any:
         path = tmp_path / "c.yaml"

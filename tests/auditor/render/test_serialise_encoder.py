@@ -1,4 +1,4 @@
-"""The compiled per-class encoder of ``auditor.serialise`` writes exactly what the generic
+"""The compiled per-class encoder of ``auditor.evidence.serialise`` writes exactly what the generic
 one does, and the streamed snapshot is the canonical JSON byte for byte."""
 
 from __future__ import annotations
@@ -8,8 +8,8 @@ import json
 
 import pytest
 
-from auditor import serialise
-from auditor.evidence import snapshot_file, snapshot_sha256
+from auditor.evidence import serialise
+from auditor.evidence.attachments import snapshot_file, snapshot_sha256
 from auditor.model import Snapshot
 from connectors.sandbox.sample_org import generate
 

@@ -1,5 +1,5 @@
 """Enforcement shapes of an Auth0 tenant, collected from the sandbox through the real SDK
-and judged by the engine (auditor.evaluate) down to the coverage status.
+and judged by the engine (auditor.engine.evaluate) down to the coverage status.
 
 Each shape is a tenant (MFA policy, factors, post-login Actions) and one partner with a
 TOTP app; the claims portal is "high" (strong required), the extranet "sensitive"
@@ -12,8 +12,8 @@ from datetime import timedelta
 
 import pytest
 
-from auditor.config_model import EvaluationConfig, PortalClass, PortalMatch
-from auditor.evaluate import evaluate
+from auditor.config.schema import EvaluationConfig, PortalClass, PortalMatch
+from auditor.engine.evaluate import evaluate
 from auditor.model import (
     Access,
     AccessVia,

@@ -1,5 +1,5 @@
 """Enforcement shapes of a user pool, collected through the sandbox and judged by the
-engine (auditor.evaluate) down to the coverage status.
+engine (auditor.engine.evaluate) down to the coverage status.
 
 Each case is one pool configuration and one member. The pool has two app clients:
 "Claims" (high: a strong factor required) and "Members area" (sensitive: any second
@@ -12,8 +12,8 @@ from datetime import timedelta
 
 import pytest
 
-from auditor.config_model import EvaluationConfig, PortalClass, PortalMatch
-from auditor.evaluate import evaluate
+from auditor.config.schema import EvaluationConfig, PortalClass, PortalMatch
+from auditor.engine.evaluate import evaluate
 from auditor.model import (
     Account,
     AccountId,

@@ -1,5 +1,5 @@
 """Conditional Access shapes, table-driven: the connector maps each raw Graph policy to
-the model, and the coverage engine (``auditor.evaluate``) judges one account on one
+the model, and the coverage engine (``auditor.engine.evaluate``) judges one account on one
 portal with it. Each row states the status that must result."""
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from auditor.config_model import EvaluationConfig, PortalClass, PortalMatch
-from auditor.evaluate import evaluate
+from auditor.config.schema import EvaluationConfig, PortalClass, PortalMatch
+from auditor.engine.evaluate import evaluate
 from auditor.model import (
     Access,
     Account,

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from auditor.coverage import PolicyIndex
+from auditor.engine.coverage import PolicyIndex
 from auditor.interfaces import SettingsError
 from auditor.model import PortalId, SourceSnapshot
 from connectors.entra import EntraConnector

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from auditor.config import parse_config
-from auditor.evaluate import evaluate
+from auditor.config.load import parse_config
+from auditor.engine.evaluate import evaluate
+from auditor.evidence.serialise import source_snapshot_to_json
 from auditor.interfaces import CollectContext, InputDataError, Secret, SettingsError, SourceUnavailable
 from auditor.model import CoverageStatus, PortalId, Snapshot
-from auditor.serialise import source_snapshot_to_json
 from connectors.file import FileConnector
 from connectors.file.export import write_json
 from connectors.file.settings import FileFormat

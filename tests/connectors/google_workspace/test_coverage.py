@@ -1,5 +1,5 @@
 """Enrolled / enforced / unspecified-kind combinations, collected from the sandbox and
-judged by the engine (auditor.evaluate) down to the coverage status."""
+judged by the engine (auditor.engine.evaluate) down to the coverage status."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from datetime import timedelta
 
 import pytest
 
-from auditor.config_model import EvaluationConfig, PortalClass, PortalMatch
-from auditor.evaluate import evaluate
+from auditor.config.schema import EvaluationConfig, PortalClass, PortalMatch
+from auditor.engine.evaluate import evaluate
 from auditor.model import (
     Access,
     AccessVia,

@@ -9,8 +9,8 @@ from datetime import timedelta
 
 import pytest
 
-from auditor.config_model import EvaluationConfig, PortalClass, PortalMatch
-from auditor.evaluate import evaluate
+from auditor.config.schema import EvaluationConfig, PortalClass, PortalMatch
+from auditor.engine.evaluate import evaluate
 from auditor.interfaces import AuthenticationError
 from auditor.model import (
     CoverageStatus,

@@ -1,6 +1,6 @@
 """Flow shapes end to end: a realm with one client per shape, collected by the real
 python-keycloak connector from the sandbox over loopback, then judged by the engine
-(auditor.evaluate) down to the coverage status of each (user, client)."""
+(auditor.engine.evaluate) down to the coverage status of each (user, client)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from collections.abc import Callable
 
 import pytest
 
-from auditor.config_model import EvaluationConfig, PortalClass, PortalMatch
-from auditor.evaluate import evaluate
+from auditor.config.schema import EvaluationConfig, PortalClass, PortalMatch
+from auditor.engine.evaluate import evaluate
 from auditor.model import CoverageStatus, MethodKind, Requirement, Sensitivity, Snapshot, SourceSnapshot
 from connectors.sandbox.keycloak import KeycloakSandbox, RealmBuilder
 from connectors.sandbox.keycloak.realm import (

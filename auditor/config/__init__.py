@@ -1,0 +1,1 @@
+"""Configuration: loading the YAML file, validating it, and the config model."""

@@ -1,0 +1,1 @@
+"""The engine: from a snapshot to per-(account, portal) verdicts, findings and metrics."""

@@ -1,0 +1,1 @@
+"""Evidence: canonical JSON, (de)serialisation, report attachments, signing, verification."""

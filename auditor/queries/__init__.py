@@ -1,0 +1,1 @@
+"""Questions asked of stored runs: checks, history (diffs, trends), audit samples."""

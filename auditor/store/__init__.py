@@ -1,0 +1,1 @@
+"""The evidence store: every run on SQLite, and its retention."""
