@@ -52,7 +52,27 @@ def history_to_data(extra: Mapping[str, Any]) -> dict[str, Any]:
             for c in since.portals
         ]
         out["since_last"] = data
+    keys = extra.get("persisting_keys")
+    if keys:
+        # The findings also present in the previous run: the report prints their first
+        # quarter from these, so verify must re-render with the same set.
+        out["persisting_keys"] = sorted([list(k) for k in keys])
     return out
+
+
+# A finding key (rule, source, account, portal) per persisting finding: as many as findings.
+MAX_KEYS = 5_000_000
+
+
+def _persisting(value: Any) -> frozenset[tuple[str, str, str, str]]:
+    if not isinstance(value, list) or len(value) > MAX_KEYS:
+        raise HistoryDataError(f"history.persisting_keys: expected a list of at most {MAX_KEYS} keys")
+    out = set()
+    for i, k in enumerate(value):
+        if not (isinstance(k, list) and len(k) == 4 and all(isinstance(x, str) and len(x) <= 10_000 for x in k)):
+            raise HistoryDataError(f"history.persisting_keys[{i}]: expected (rule, source, account, portal)")
+        out.add((k[0], k[1], k[2], k[3]))
+    return frozenset(out)
 
 
 def history_from_data(data: Any) -> dict[str, Any]:
@@ -65,6 +85,8 @@ def history_from_data(data: Any) -> dict[str, Any]:
         out["trend"] = tuple(_trend_point(p, f"history.trend[{i}]") for i, p in enumerate(_list(obj["trend"], "trend")))
     if "since_last" in obj:
         out["since_last"] = _since_last(_mapping(obj["since_last"], "history.since_last"))
+    if "persisting_keys" in obj:
+        out["persisting_keys"] = _persisting(obj["persisting_keys"])
     return out
 
 

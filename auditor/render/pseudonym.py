@@ -29,7 +29,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from typing import Any
 
-from auditor.interfaces import RenderError, ReportContext
+from auditor.interfaces import RenderError, ReportContext, ReportOptions
 from auditor.model import (
     Account,
     AccountId,
@@ -378,6 +378,10 @@ def pseudonymise(ctx: ReportContext, key: bytes) -> ReportContext:
     since = _since_last(p, ctx.extra.get("since_last"))
     if since is not None:
         extra["since_last"] = since
+    keys = ctx.extra.get("persisting_keys")
+    if keys:
+        # Finding keys name accounts: the same tokens as the findings they match.
+        extra["persisting_keys"] = frozenset((r, s, p.account_id(a) if a else a, o) for r, s, a, o in keys)
     return replace(
         ctx,
         snapshot=snapshot,
@@ -385,6 +389,26 @@ def pseudonymise(ctx: ReportContext, key: bytes) -> ReportContext:
         contact=p.contact(ctx.contact),
         config_text=_config_text(p, ctx.config_text),
         extra=extra,
+        options=_options(p, ctx.options),
+    )
+
+
+def _options(p: Pseudonymiser, options: ReportOptions) -> ReportOptions:
+    """The sign-off names people and the responses register may (owner, action): the
+    pseudonymised edition shows tokens for the signers, the owners and any identity in
+    an action, like the exceptions' approvers."""
+    return replace(
+        options,
+        signoff=tuple(replace(s, name=p.label("signer", s.name)) for s in options.signoff),
+        responses=tuple(
+            replace(
+                r,
+                owner=p.label("owner", r.owner),
+                action=p.text(r.action),
+                account=p.principal(r.account) if r.account else r.account,
+            )
+            for r in options.responses
+        ),
     )
 
 

@@ -122,10 +122,14 @@ def _row_principal(data: bytes) -> tuple[int, str]:
 @pytest.mark.slow  # re-renders the report to check its pages
 def test_cell_delete_a_findings_row_from_a_page(report: bytes, tmp_path: Path) -> None:
     page, principal = _row_principal(report)
-    tampered = vs.delete_page_text(report, page, principal)
+    # An address may be drawn in pieces (line breaks are allowed after "@" and "."): the
+    # text objects of the row's account cell are those holding its local part.
+    local = principal.split("@")[0]
+    tampered = vs.delete_page_text(report, page, local)
+    assert tampered != report
     code, lines = run_verify(tmp_path, tampered)
     assert code == 1
-    fail_line(lines, f"page {page}:", principal)
+    fail_line(lines, f"page {page}:")
 
 
 @pytest.mark.slow  # re-renders the report to check its pages
