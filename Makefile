@@ -24,7 +24,7 @@ demo: $(STAMP)
 	$(BIN)/mfa-audit demo
 
 test: $(STAMP) system-deps
-	$(BIN)/python -m pytest -q -p no:cacheprovider --durations=15
+	$(BIN)/python -m pytest -q -p no:cacheprovider --durations=15 -n 2 --dist loadfile
 
 lint: $(STAMP)
 	$(BIN)/ruff check auditor connectors tests benchmarks

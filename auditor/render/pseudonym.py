@@ -322,6 +322,21 @@ def _reconciliation(p: Pseudonymiser, r: Reconciliation) -> Reconciliation:
     return replace(r, unreadable=dict(sorted(unreadable.items())))
 
 
+_SIGNOFF_ROLES = frozenset({"prepared", "reviewed", "approved"})
+
+
+def _in_engine_order(rows: Iterable[Coverage]) -> tuple[Coverage, ...]:
+    """The rows as the engine gives them for the pseudonymised snapshot: sources in their
+    order, each source's accesses sorted by (account id, portal id). Tokens sort unlike
+    the real ids, and the attached snapshot must re-evaluate to these very rows (verify
+    checks the coverage file's digest the integrity page prints)."""
+    order: dict[str, int] = {}
+    listed = list(rows)
+    for c in listed:
+        order.setdefault(c.source, len(order))
+    return tuple(sorted(listed, key=lambda c: (order[c.source], c.account_id, c.portal_id)))
+
+
 def _config_text(p: Pseudonymiser, text: str) -> str:
     """The configuration written again from its data: people's fields replaced, other
     strings through ``text``; comments cannot be kept (they may name anyone)."""
@@ -332,17 +347,19 @@ def _config_text(p: Pseudonymiser, text: str) -> str:
     except yaml.YAMLError:
         return f"# {WITHHELD}: the configuration could not be read to pseudonymise it\n"
 
-    def walk(value: Any, key: str) -> Any:
+    def walk(value: Any, key: str, parent: str = "") -> Any:
         if isinstance(value, Mapping):
-            return {k: walk(v, str(k)) for k, v in value.items()}
+            return {k: walk(v, str(k), key) for k, v in value.items()}
         if isinstance(value, list):
-            return [walk(v, key) for v in value]
+            return [walk(v, key, parent) for v in value]
         if not isinstance(value, str):
             return value
         if key in _CONFIG_PRINCIPALS:
             return p.principal(value)
         if key == "approved_by":
             return p.label("approver", value)
+        if key == "name" and parent in _SIGNOFF_ROLES:
+            return p.label("signer", value)  # the sign-off's people, as the pages show them
         if key == "contact":
             return p.contact(value)
         if key in _CONFIG_PERSON_TEXT:
@@ -364,7 +381,7 @@ def pseudonymise(ctx: ReportContext, key: bytes) -> ReportContext:
     snapshot: Snapshot = replace(ctx.snapshot, sources=tuple(_source(p, s) for s in ctx.snapshot.sources))
     result: AuditResult = replace(
         ctx.result,
-        coverage=tuple(_coverage(p, c) for c in ctx.result.coverage),
+        coverage=_in_engine_order(_coverage(p, c) for c in ctx.result.coverage),
         findings=tuple(_finding(p, f, names) for f in ctx.result.findings),
         exceptions=tuple(_exception(p, e) for e in ctx.result.exceptions),
         reconciliation=tuple(_reconciliation(p, r) for r in ctx.result.reconciliation),
@@ -394,16 +411,16 @@ def pseudonymise(ctx: ReportContext, key: bytes) -> ReportContext:
 
 
 def _options(p: Pseudonymiser, options: ReportOptions) -> ReportOptions:
-    """The sign-off names people and the responses register may (owner, action): the
-    pseudonymised edition shows tokens for the signers, the owners and any identity in
-    an action, like the exceptions' approvers."""
+    """The sign-off names people, and a response's action may quote an identity: the
+    pseudonymised edition shows tokens for the signers and passes actions through
+    ``text``, exactly as the attached config is rewritten (verify re-renders from it).
+    Owners are roles or teams ("RSSI (CISO)"), kept."""
     return replace(
         options,
         signoff=tuple(replace(s, name=p.label("signer", s.name)) for s in options.signoff),
         responses=tuple(
             replace(
                 r,
-                owner=p.label("owner", r.owner),
                 action=p.text(r.action),
                 account=p.principal(r.account) if r.account else r.account,
             )

@@ -456,12 +456,6 @@ def test_signing_refuses_unreadable_keys_without_echoing_them(report: bytes) -> 
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason="pseudonymisation keeps the coverage rows in the order of the real account ids, while the attached "
-    "(pseudonymised) snapshot re-evaluates to rows ordered by pseudonym: the coverage CSV, hence the digest the "
-    "integrity page prints, differs. To fix in auditor/render/pseudonym.py (re-sort rows as the engine does).",
-)
 def test_a_pseudonymised_report_verifies(folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from auditor import pipeline
     from auditor.config.load import parse_config
