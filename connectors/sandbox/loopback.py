@@ -4,9 +4,36 @@ from __future__ import annotations
 
 import threading
 import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from socketserver import BaseServer
 from types import TracebackType
 from typing import Any, Self
+
+
+class LoopbackHTTPServer(ThreadingHTTPServer):
+    """A vendor sandbox's HTTP server on 127.0.0.1 (a free port), holding the sandbox's
+    ``state`` for its handler (``self.server.state``)."""
+
+    daemon_threads = True
+    request_queue_size = 128
+
+    def __init__(self, handler: type[BaseHTTPRequestHandler], state: Any) -> None:
+        super().__init__(("127.0.0.1", 0), handler)
+        self.state = state
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        pass  # a client that gave up on a slow ("timeout") answer is not the test's business
+
+
+def serve_in_thread(
+    handler: type[BaseHTTPRequestHandler], state: Any, name: str
+) -> tuple[LoopbackHTTPServer, threading.Thread, str]:
+    """Start the server in a daemon thread; returns it, the thread and its base URL."""
+    server = LoopbackHTTPServer(handler, state)
+    host, port = server.server_address[:2]
+    thread = threading.Thread(target=server.serve_forever, name=name, daemon=True)
+    thread.start()
+    return server, thread, f"http://{host!s}:{port}"
 
 
 class LoopbackSandbox:

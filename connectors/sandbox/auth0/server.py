@@ -19,9 +19,11 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
+
+from connectors.sandbox.loopback import LoopbackHTTPServer, serve_in_thread
 
 Json = dict[str, Any]
 
@@ -167,7 +169,7 @@ def gzip_ndjson(records: list[Json]) -> bytes:
 
 
 class _Handler(BaseHTTPRequestHandler):
-    server: _Server
+    server: LoopbackHTTPServer
     protocol_version = "HTTP/1.1"
     disable_nagle_algorithm = True
 
@@ -375,22 +377,7 @@ class _Handler(BaseHTTPRequestHandler):
         return None
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    request_queue_size = 128
-
-    def __init__(self, state: ServerState) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
-        self.state = state
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        pass  # a client that gave up on a slow ("timeout") answer is not the test's business
-
-
-def serve(state: ServerState) -> tuple[_Server, threading.Thread]:
-    server = _Server(state)
-    host, port = server.server_address[:2]
-    state.base_url = f"http://{host!s}:{port}"
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), name="auth0-sandbox", daemon=True)
-    thread.start()
+def serve(state: ServerState) -> tuple[LoopbackHTTPServer, threading.Thread]:
+    server, thread, base = serve_in_thread(_Handler, state, "auth0-sandbox")
+    state.base_url = base
     return server, thread

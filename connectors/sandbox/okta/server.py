@@ -18,11 +18,13 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from email.utils import formatdate
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import jwt
+
+from connectors.sandbox.loopback import LoopbackHTTPServer, serve_in_thread
 
 Json = dict[str, Any]
 Handler = Callable[["Request"], Any]
@@ -249,7 +251,7 @@ def _paging_fault(action: str, resp: Response, params: Mapping[str, str]) -> Res
 
 
 class _Handler(BaseHTTPRequestHandler):
-    server: _Server
+    server: LoopbackHTTPServer
     protocol_version = "HTTP/1.1"
     # Headers and body go out in two writes: with Nagle on, the body waits for the
     # client's delayed ACK (~40 ms) on every keep-alive request.
@@ -450,22 +452,7 @@ class _Handler(BaseHTTPRequestHandler):
         return ApiError(401, "E0000011", "Invalid token provided")
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    request_queue_size = 128
-
-    def __init__(self, state: ServerState) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
-        self.state = state
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        pass  # a client that gave up on a slow ("timeout") answer is not the test's business
-
-
-def serve(state: ServerState) -> tuple[_Server, threading.Thread]:
-    server = _Server(state)
-    host, port = server.server_address[:2]
-    state.base_url = f"http://{host!s}:{port}"
-    thread = threading.Thread(target=server.serve_forever, name="okta-sandbox", daemon=True)
-    thread.start()
+def serve(state: ServerState) -> tuple[LoopbackHTTPServer, threading.Thread]:
+    server, thread, base = serve_in_thread(_Handler, state, "okta-sandbox")
+    state.base_url = base
     return server, thread
