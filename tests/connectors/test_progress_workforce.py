@@ -8,8 +8,8 @@ from dataclasses import replace
 
 import pytest
 
-from tests.connectors.keycloak.test_progress import Recorder
 from tests.faults import harness
+from tests.support.progress import Recorder
 
 
 @pytest.mark.parametrize("vendor", harness.VENDORS)

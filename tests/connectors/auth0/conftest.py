@@ -14,6 +14,7 @@ from auditor.model import SourceSnapshot
 from connectors.auth0 import Auth0Connector
 from connectors.sandbox.auth0 import Auth0Sandbox, start, with_tenant
 from connectors.sandbox.sample_org import SampleOrg, generate
+from tests.support.sandboxes import started_sandboxes
 
 
 @pytest.fixture(scope="session")
@@ -28,18 +29,8 @@ def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture
 def sandbox_factory(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., Auth0Sandbox]]:
-    started: list[Auth0Sandbox] = []
-
-    def make(org: SampleOrg, **options: Any) -> Auth0Sandbox:
-        sandbox = start(org, **options)
-        started.append(sandbox)
-        for k, v in sandbox.environ().items():
-            monkeypatch.setenv(k, v)
-        return sandbox
-
-    yield make
-    for s in started:
-        s.close()
+    with started_sandboxes(start, monkeypatch) as make:
+        yield make
 
 
 def context(org: SampleOrg, sign_ins: bool = False) -> CollectContext:

@@ -340,7 +340,7 @@ def test_progress_reports_users_methods_and_requests(
 ) -> None:
     from dataclasses import replace as _replace
 
-    from tests.connectors.keycloak.test_progress import Recorder
+    from tests.support.progress import Recorder
 
     sandbox = sandbox_factory(small_org)
     seen = Recorder()

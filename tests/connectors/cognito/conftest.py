@@ -14,6 +14,7 @@ from auditor.model import SourceSnapshot
 from connectors.cognito import CognitoConnector
 from connectors.sandbox.cognito.sandbox import CognitoSandbox, start
 from connectors.sandbox.sample_org import SampleOrg, generate
+from tests.support.sandboxes import started_sandboxes
 
 # Quotas far above the sandbox's speed: tests measure behaviour, not pacing.
 FAST = {
@@ -40,18 +41,8 @@ def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture
 def start_sandbox(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., CognitoSandbox]]:
-    started: list[CognitoSandbox] = []
-
-    def make(org: SampleOrg, **options: Any) -> CognitoSandbox:
-        sandbox = start(org, **options)
-        started.append(sandbox)
-        for k, v in sandbox.environ().items():
-            monkeypatch.setenv(k, v)
-        return sandbox
-
-    yield make
-    for s in started:
-        s.close()
+    with started_sandboxes(start, monkeypatch) as make:
+        yield make
 
 
 def connector(sandbox: CognitoSandbox, **overrides: Any) -> CognitoConnector:

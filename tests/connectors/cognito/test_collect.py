@@ -178,7 +178,7 @@ def test_refused_auth_events_are_a_fact_not_read_after_one_request(small_org: Sa
 def test_progress_reports_the_pool_estimate_records_and_requests(small_org: SampleOrg, start_sandbox) -> None:
     from dataclasses import replace as _replace
 
-    from tests.connectors.keycloak.test_progress import Recorder
+    from tests.support.progress import Recorder
 
     sandbox = start_sandbox(small_org)
     seen = Recorder()

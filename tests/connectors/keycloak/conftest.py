@@ -12,7 +12,8 @@ import pytest
 
 from auditor.interfaces import CollectContext
 from connectors.keycloak import KeycloakConnector
-from connectors.sandbox.keycloak import KeycloakSandbox, Realm, start
+from connectors.sandbox.keycloak import KeycloakSandbox, start
+from tests.support.sandboxes import started_sandboxes
 
 NOW = datetime(2026, 10, 1, 8, tzinfo=UTC)
 PERIOD = (date(2026, 7, 1), date(2026, 9, 30))
@@ -25,18 +26,8 @@ def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture
 def sandbox_factory(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., KeycloakSandbox]]:
-    started: list[KeycloakSandbox] = []
-
-    def make(realm: Realm, **options: Any) -> KeycloakSandbox:
-        sandbox = start(realm, **options)
-        started.append(sandbox)
-        for k, v in sandbox.environ().items():
-            monkeypatch.setenv(k, v)
-        return sandbox
-
-    yield make
-    for s in started:
-        s.close()
+    with started_sandboxes(start, monkeypatch) as make:
+        yield make
 
 
 def context(sign_ins: bool = False) -> CollectContext:

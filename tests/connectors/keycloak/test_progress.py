@@ -4,42 +4,16 @@ progress sink."""
 
 from __future__ import annotations
 
-import threading
-from collections import Counter
 from collections.abc import Callable
 from dataclasses import replace
 
-from auditor.interfaces import CollectProgress
 from connectors.sandbox.keycloak import KeycloakSandbox
+from tests.support.progress import Recorder
 
 from .conftest import connector, context
 from .test_collect import small_realm
 
 Factory = Callable[..., KeycloakSandbox]
-
-
-class Recorder(CollectProgress):
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.totals: dict[str, int] = {}
-        self.read_counts: Counter[str] = Counter()
-        self.requests = 0
-        self.waits: list[tuple[float, str]] = []
-
-    def total(self, kind: str, count: int) -> None:
-        self.totals[kind] = count
-
-    def read(self, kind: str, count: int = 1) -> None:
-        with self.lock:
-            self.read_counts[kind] += count
-
-    def request(self, count: int = 1) -> None:
-        with self.lock:
-            self.requests += count
-
-    def waiting(self, seconds: float, reason: str) -> None:
-        with self.lock:
-            self.waits.append((seconds, reason))
 
 
 def test_progress_counts_match_what_reached_the_sandbox(sandbox_factory: Factory) -> None:
