@@ -14,7 +14,7 @@ from __future__ import annotations
 import io
 import re
 import zlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -244,10 +244,66 @@ def parse_cmap(data: bytes) -> dict[int, str]:
     return out
 
 
+class _Codes(dict[int, str]):
+    """A font's code → text map for ``str.translate``: a code its ToUnicode map lacks is
+    U+FFFD (never the code itself read as a character)."""
+
+    def __missing__(self, key: int) -> str:
+        return "\ufffd"
+
+
 @dataclass
 class _Font:
     width: int  # bytes per code
-    codes: Mapping[int, str]
+    codes: _Codes
+    wide_ok: bool = True  # no code of the map falls in the UTF-16 surrogate range
+
+
+_UNKNOWN_FONT = _Font(1, _Codes())
+_SURROGATE_HIGH = bytes(range(0xD8, 0xE0))
+# What the text reader needs of a content stream; pikepdf makes Python objects of these only.
+_TEXT_OPERATORS = "q Q cm BT ET Tm Td TD Tf Tj TJ ' \" Do"
+
+
+@dataclass(frozen=True, slots=True)
+class Run:
+    """The text of one BT … ET block and where it starts: ``y`` is the height of its
+    first glyph's origin above the page's bottom edge, in points (default user space)."""
+
+    text: str
+    y: float
+
+
+@dataclass(frozen=True, slots=True)
+class PageText:
+    runs: list[Run]
+    height: float  # of the page (MediaBox), in points
+
+
+_Matrix = tuple[float, float, float, float, float, float]
+_IDENTITY: _Matrix = (1.0, 0.0, 0.0, 1.0, 0.0, 0.0)
+
+
+def _multiply(m: _Matrix, n: _Matrix) -> _Matrix:
+    """m × n: m applied first, then n (PDF's row-vector convention)."""
+    a, b, c, d, e, f = m
+    a2, b2, c2, d2, e2, f2 = n
+    return (
+        a * a2 + b * c2,
+        a * b2 + b * d2,
+        c * a2 + d * c2,
+        c * b2 + d * d2,
+        e * a2 + f * c2 + e2,
+        e * b2 + f * d2 + f2,
+    )
+
+
+def _matrix(operands: Any) -> _Matrix | None:
+    try:
+        values = tuple(float(v) for v in list(operands)[:6])
+    except (TypeError, ValueError):
+        return None
+    return values if len(values) == 6 else None
 
 
 class PageReader:
@@ -258,6 +314,9 @@ class PageReader:
         self._fonts: dict[tuple[int, int], _Font] = {}
 
     def pages(self) -> list[list[str]]:
+        return [[run.text for run in page.runs] for page in self.page_texts()]
+
+    def page_texts(self) -> list[PageText]:
         try:
             count = len(self._pdf.pages)
         except pikepdf.PdfError as exc:
@@ -273,7 +332,8 @@ class PageReader:
                 # left of the whole document's.
                 start = max(0, MAX_CONTENT - (MAX_CONTENT_TOTAL - total))
                 budget = [start]
-                out.append(self._runs(page.obj, _dict(page.obj.get("/Resources")), 0, set(), budget))
+                runs = self._runs(page.obj, _dict(page.obj.get("/Resources")), 0, set(), budget, _IDENTITY)
+                out.append(PageText(runs, _height(page.obj)))
                 total += budget[0] - start
             except pikepdf.PdfError as exc:
                 raise Unreadable(f"page {number + 1} cannot be read ({_short(exc)})") from None
@@ -298,14 +358,14 @@ class PageReader:
         fonts = _dict(resources.get("/Font")) if resources is not None else None
         font = _dict(fonts.get(name)) if fonts is not None and isinstance(name, pikepdf.Name) else None
         if font is None:
-            return _Font(1, {})
+            return _UNKNOWN_FONT
         key = _id(font)
         if key is not None and key in self._fonts:
             return self._fonts[key]
         width = 2 if font.get("/Subtype") == pikepdf.Name.Type0 else 1
         cmap_stream = font.get("/ToUnicode")
-        codes = parse_cmap(inflate(cmap_stream, MAX_CMAP, "a font's ToUnicode map")) if cmap_stream else {}
-        found = _Font(width, codes)
+        codes = _Codes(parse_cmap(inflate(cmap_stream, MAX_CMAP, "a font's ToUnicode map")) if cmap_stream else {})
+        found = _Font(width, codes, all(not 0xD800 <= code <= 0xDFFF for code in codes))
         if key is not None:
             self._fonts[key] = found
         return found
@@ -317,32 +377,67 @@ class PageReader:
         depth: int,
         seen: set[tuple[int, int]],
         budget: list[int],
-    ) -> list[str]:
+        ctm: _Matrix,
+    ) -> list[Run]:
         if depth > MAX_FORM_DEPTH:
             raise Unreadable("form XObjects nested too deeply")
         data = self._content(holder, budget)
-        runs: list[str] = []
-        font = _Font(1, {})
+        runs: list[Run] = []
+        font = _UNKNOWN_FONT
         buffer: list[str] = []
+        stack: list[_Matrix] = []
+        line = text = _IDENTITY
+        where: float | None = None  # the current run's starting height
         scratch = pikepdf.Stream(self._pdf, data)
-        for instruction in pikepdf.parse_content_stream(scratch):
+        for instruction in pikepdf.parse_content_stream(scratch, _TEXT_OPERATORS):
             if isinstance(instruction, pikepdf.ContentStreamInlineImage):
                 continue
             operands, op = instruction.operands, str(instruction.operator)
-            if op == "Tf" and operands:
+            if op == "TJ":
+                if operands and isinstance(operands[0], pikepdf.Array):
+                    if where is None:
+                        where = _multiply(text, ctm)[5]
+                    # Kerned glyphs come one string each: decoded once, joined.
+                    raw = b"".join(bytes(item) for item in operands[0] if isinstance(item, pikepdf.String))
+                    buffer.append(_decode_bytes(raw, font))
+            elif op == "q":
+                stack.append(ctm)
+            elif op == "Q":
+                if stack:
+                    ctm = stack.pop()
+            elif op == "cm":
+                m = _matrix(operands)
+                if m is not None:
+                    ctm = _multiply(m, ctm)
+            elif op == "Tm":
+                m = _matrix(operands)
+                if m is not None:
+                    line = text = m
+            elif op in ("Td", "TD") and len(operands) == 2:
+                try:
+                    tx, ty = float(operands[0]), float(operands[1])
+                except (TypeError, ValueError):
+                    continue
+                line = text = _multiply((1.0, 0.0, 0.0, 1.0, tx, ty), line)
+            elif op == "Tf" and operands:
                 font = self._font(resources, operands[0])
             elif op in ("Tj", "'", '"') and operands:
-                buffer.append(_decode(operands[-1], font))
-            elif op == "TJ" and operands and isinstance(operands[0], pikepdf.Array):
-                buffer.extend(_decode(item, font) for item in operands[0] if isinstance(item, pikepdf.String))
+                if where is None:
+                    where = _multiply(text, ctm)[5]
+                value = operands[-1]
+                if isinstance(value, pikepdf.String):
+                    buffer.append(_decode_bytes(bytes(value), font))
+            elif op == "BT":
+                line = text = _IDENTITY
             elif op == "ET":
                 if buffer:
-                    runs.append("".join(buffer))
+                    runs.append(Run("".join(buffer), where if where is not None else 0.0))
                     buffer = []
+                where = None
             elif op == "Do" and operands:
-                runs.extend(self._form(resources, operands[0], depth, seen, budget))
+                runs.extend(self._form(resources, operands[0], depth, seen, budget, ctm))
         if buffer:
-            runs.append("".join(buffer))
+            runs.append(Run("".join(buffer), where if where is not None else 0.0))
         return runs
 
     def _form(
@@ -352,7 +447,8 @@ class PageReader:
         depth: int,
         seen: set[tuple[int, int]],
         budget: list[int],
-    ) -> list[str]:
+        ctm: _Matrix,
+    ) -> list[Run]:
         xobjects = _dict(resources.get("/XObject")) if resources is not None else None
         form = xobjects.get(name) if xobjects is not None and isinstance(name, pikepdf.Name) else None
         if not isinstance(form, pikepdf.Stream) or form.get("/Subtype") != pikepdf.Name.Form:
@@ -363,15 +459,29 @@ class PageReader:
                 raise Unreadable("a form XObject draws itself (a cycle)")
             seen = seen | {key}
         inner = _dict(form.get("/Resources")) or resources
-        return self._runs(form, inner, depth + 1, seen, budget)
+        matrix = _matrix(form.get("/Matrix")) if isinstance(form.get("/Matrix"), pikepdf.Array) else None
+        return self._runs(form, inner, depth + 1, seen, budget, _multiply(matrix, ctm) if matrix else ctm)
 
 
-def _decode(value: Any, font: _Font) -> str:
-    if not isinstance(value, pikepdf.String):
-        return ""
-    raw = bytes(value)
-    w = font.width
-    codes = font.codes
-    if w == 1:
-        return "".join(codes.get(b, chr(b)) for b in raw)
-    return "".join(codes.get(int.from_bytes(raw[i : i + w], "big"), "\ufffd") for i in range(0, len(raw) - w + 1, w))
+def _height(page: Any) -> float:
+    box = page.get("/MediaBox") if isinstance(page, pikepdf.Dictionary) else None
+    if isinstance(box, pikepdf.Array) and len(box) == 4:
+        try:
+            return abs(float(box[3]) - float(box[1]))
+        except (TypeError, ValueError):
+            pass
+    return 0.0
+
+
+def _decode_bytes(raw: bytes, font: _Font) -> str:
+    """The text of a shown string through the font's ToUnicode map (``str.translate``
+    over the codes: one C call per string, not one Python call per glyph)."""
+    if font.width == 1:
+        codes = font.codes
+        return "".join(codes.get(b, chr(b)) for b in raw) if codes else raw.decode("latin-1")
+    if len(raw) % 2:
+        raw = raw[:-1]
+    if not font.wide_ok or len(raw[0::2].translate(None, _SURROGATE_HIGH)) * 2 != len(raw):
+        codes = font.codes
+        return "".join(codes[int.from_bytes(raw[i : i + 2], "big")] for i in range(0, len(raw), 2))
+    return raw.decode("utf-16-be").translate(font.codes)
