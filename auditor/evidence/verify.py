@@ -70,6 +70,7 @@ def verify_report(
     signer_fingerprint: str | None = None,
     require_signature: bool = False,
     check_pages: bool = True,
+    layout: bool = False,
 ) -> VerifyResult:
     from auditor.evidence.verify_signature import TrustInputError, load_trust, normalise_fingerprint
 
@@ -93,7 +94,7 @@ def verify_report(
     except Unreadable as exc:
         raise VerifyError(f"{pdf_path}: {exc}") from None
     with pdf:
-        checks, manifest, found = _evidence_checks(pdf, pdf_path, check_pages)
+        checks, manifest, found = _evidence_checks(pdf, pdf_path, check_pages, layout)
     try:
         with _budget(BUDGET_BASE_S):
             signatures = check_signatures(data, trust, pin)
@@ -114,7 +115,9 @@ def verify_report(
     )
 
 
-def _evidence_checks(pdf: Any, path: Path, check_pages: bool) -> tuple[list[Check], Manifest | None, dict[str, str]]:
+def _evidence_checks(
+    pdf: Any, path: Path, check_pages: bool, layout: bool = False
+) -> tuple[list[Check], Manifest | None, dict[str, str]]:
     files, problems = embedded_files(pdf)
     checks = [Check("document structure", False, p) for p in problems if "no embedded files" not in p]
     if MANIFEST_NAME not in files:
@@ -142,7 +145,7 @@ def _evidence_checks(pdf: Any, path: Path, check_pages: bool) -> tuple[list[Chec
     if not all(c.ok for c in checks):
         checks.append(Check("re-evaluation", False, "not attempted: the evidence is not intact"))
         return checks, manifest, found
-    checks.extend(_reevaluate_and_compare(pdf, files, manifest, path, check_pages))
+    checks.extend(_reevaluate_and_compare(pdf, files, manifest, path, check_pages, layout))
     return checks, manifest, found
 
 
@@ -230,13 +233,13 @@ def _budget(seconds: float) -> Iterator[None]:
 
 
 def _reevaluate_and_compare(
-    pdf: Any, files: Mapping[str, Attachment], manifest: Manifest, path: Path, check_pages: bool
+    pdf: Any, files: Mapping[str, Attachment], manifest: Manifest, path: Path, check_pages: bool, layout: bool
 ) -> list[Check]:
     evidence_mib = sum(len(a.data) for a in files.values()) / MiB
     seconds = BUDGET_BASE_S + BUDGET_PER_MIB_S * evidence_mib
     try:
         with _budget(seconds):
-            return _reevaluate(pdf, files, manifest, path, check_pages)
+            return _reevaluate(pdf, files, manifest, path, check_pages, layout)
     except BudgetExceeded:
         return [Check("re-evaluation", False, f"stopped after {seconds:.0f} s: more work than this evidence warrants")]
     except RecursionError:
@@ -246,7 +249,7 @@ def _reevaluate_and_compare(
 
 
 def _reevaluate(
-    pdf: Any, files: Mapping[str, Attachment], manifest: Manifest, path: Path, check_pages: bool
+    pdf: Any, files: Mapping[str, Attachment], manifest: Manifest, path: Path, check_pages: bool, layout: bool
 ) -> list[Check]:
     try:
         from auditor.config.load import parse_config
@@ -319,7 +322,7 @@ def _reevaluate(
         history = history_from_data(manifest.history)
     except HistoryDataError as exc:
         return [*checks, Check("pages", False, f"the manifest's history is not valid: {exc}")]
-    checks.extend(_page_checks(pdf, config, result, snapshot, manifest, history))
+    checks.extend(_page_checks(pdf, config, result, snapshot, manifest, history, layout))
     since = history.get("since_last")
     if since is not None:
         # Said plainly: the previous run's evidence is not in this file.
@@ -334,20 +337,46 @@ def _reevaluate(
     return checks
 
 
-def _page_checks(pdf: Any, config: Any, result: Any, snapshot: Any, manifest: Manifest, history: Any) -> list[Check]:
-    from auditor.evidence.verify_pages import compare_pages, rebuild_context, render_pages
+def _page_checks(
+    pdf: Any, config: Any, result: Any, snapshot: Any, manifest: Manifest, history: Any, layout: bool
+) -> list[Check]:
+    from auditor.evidence.verify_pages import rebuild_context
     from auditor.evidence.verify_pdf import PageReader
 
     try:
-        found = PageReader(pdf).pages()
+        found = PageReader(pdf).page_texts()
     except Unreadable as exc:
         return [Check("pages", False, str(exc))]
     try:
         ctx = rebuild_context(config, result, snapshot, manifest, history)
-        expected_pdf = render_pages(ctx)
+        if layout:
+            return _layout_checks(ctx, [[run.text for run in page.runs] for page in found], manifest)
+        return _text_checks(ctx, found, manifest)
     except AuditorError as exc:
         return [Check("pages", False, f"the evidence cannot be rendered again: {str(exc)[:300]}")]
-    expected_doc = open_pdf(expected_pdf)
-    with expected_doc:
+
+
+def _text_checks(ctx: Any, found: Any, manifest: Manifest) -> list[Check]:
+    """The fast check: the pages' text against the text of the report's HTML (no layout)."""
+    from auditor.evidence.verify_expected import ExpectedError, read_expected
+    from auditor.evidence.verify_pages import version_note
+    from auditor.evidence.verify_text import check_page_text
+    from auditor.render.pdf import pdf_html
+
+    try:
+        expected = read_expected(pdf_html(ctx))
+    except ExpectedError as exc:
+        return [Check("pages", False, f"the report's HTML cannot be read for the page check: {exc}")]
+    note = version_note(manifest)
+    return [c if c.ok else Check(c.name, c.ok, c.detail + note) for c in check_page_text(expected, found)]
+
+
+def _layout_checks(ctx: Any, found: list[list[str]], manifest: Manifest) -> list[Check]:
+    """``--layout``: the report laid out again by WeasyPrint, page by page (proves pagination)."""
+    from auditor.evidence.verify_pages import compare_pages, render_pages
+    from auditor.evidence.verify_pdf import PageReader
+
+    expected_pdf = render_pages(ctx)
+    with open_pdf(expected_pdf) as expected_doc:
         expected = PageReader(expected_doc).pages()
     return compare_pages(found, expected, manifest)

@@ -75,7 +75,7 @@ def render_pages(ctx: Any) -> bytes:
 def compare_pages(found: Sequence[Sequence[str]], expected: Sequence[Sequence[str]], manifest: Manifest) -> list[Check]:
     """One check per page that differs (at most a few, then a count), or one passing check."""
     checks: list[Check] = []
-    version_note = _version_note(manifest)
+    version_note = version_note(manifest)
     if len(found) != len(expected):
         checks.append(
             Check(
@@ -132,7 +132,7 @@ def _narrow(printed: str, given: str) -> tuple[str, str]:
     return _clip(printed[lo : len(printed) - max(0, end - 12)]), _clip(given[lo : len(given) - max(0, end - 12)])
 
 
-def _version_note(manifest: Manifest) -> str:
+def version_note(manifest: Manifest) -> str:
     made = manifest.generator
     ours = generator()
     if made is None:
