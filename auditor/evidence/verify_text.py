@@ -244,7 +244,8 @@ class PageCheck:
                 if resumed is not None:
                     low = pos = resumed
                     first = bisect_left(self.ats, resumed)
-                    toc = bisect_left(self.toc_positions, resumed)
+                    # An entry's number is on its entry's line: never the first thing on a page.
+                    toc = bisect_right(self.toc_positions, resumed)
                 continue
             outcomes[page.number] = outcome
             low = pos = outcome.end
@@ -335,18 +336,15 @@ def _opcode(found: str, want: str) -> tuple[str, int, int, int, int]:
 
 
 def _flow_difference(page: Stream, fi: int, flow: Stream, ei: int) -> str:
-    tag, i1, i2, j1, j2 = _opcode(page.text[fi : fi + _CLIP], flow.text[ei : ei + _CLIP])
-    if tag == "insert":
-        return f"prints {_clip(page.quote(fi + j1, fi + j2))!r} that the evidence does not give"
-    if tag == "delete":
-        return f"lacks {_clip(flow.quote(ei + i1, ei + i2))!r} that the evidence gives"
+    """The first difference, quoted with a few characters either side as each reads."""
+    _tag, i1, i2, j1, j2 = _opcode(page.text[fi : fi + _CLIP], flow.text[ei : ei + _CLIP])
     printed = page.quote(fi + j1 - _CONTEXT, fi + j2 + _CONTEXT)
     given = flow.quote(ei + i1 - _CONTEXT, ei + i2 + _CONTEXT)
-    return f"prints {_clip(printed)!r} where the evidence gives {_clip(given)!r}"
+    return f"prints {_clip(printed) or 'nothing'!r} where the evidence gives {_clip(given) or 'nothing'!r}"
 
 
 def _difference(found: str, want: str, where: str) -> str:
-    tag, i1, i2, j1, j2 = _opcode(found, want)
+    _tag, i1, i2, j1, j2 = _opcode(found, want)
     printed = found[max(0, j1 - _CONTEXT) : j2 + _CONTEXT]
     given = want[max(0, i1 - _CONTEXT) : i2 + _CONTEXT]
     return f"prints {_clip(printed)!r} {where}where the evidence gives {_clip(given)!r}"
