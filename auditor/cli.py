@@ -686,15 +686,26 @@ def purge(config_path: Path, now_text: str | None, dry_run: bool) -> None:
     help="The SHA-256 of the only certificate allowed to have signed (colons allowed).",
 )
 @click.option("--require-signature", is_flag=True, help="Fail unless the report is signed by a trusted signer.")
+@click.option(
+    "--layout",
+    is_flag=True,
+    help="Also lay the report out again (WeasyPrint) and compare page by page: proves the pagination "
+    "too, and takes about as long as rendering the report.",
+)
 @json_option
 def verify(
     report_pdf: Path,
     trust_files: tuple[Path, ...],
     signer_fingerprint: str | None,
     require_signature: bool,
+    layout: bool,
     as_json: bool,
 ) -> None:
-    """Check a report: its evidence, the pages against the evidence, and who signed it."""
+    """Check a report: its evidence, the pages against the evidence, and who signed it.
+
+    The pages' text is compared with the text the evidence gives through the report's own
+    templates, character by character, with the running headers, footers and contents page
+    numbers checked page by page; --layout re-renders the whole report to compare pagination too."""
     from auditor.evidence.verify import verify_report
 
     with _user_errors():
@@ -703,7 +714,11 @@ def verify(
         except OSError as exc:
             _fail(f"--trust: {exc.filename}: {exc.strerror}")
         outcome = verify_report(
-            report_pdf, trust_roots=trust, signer_fingerprint=signer_fingerprint, require_signature=require_signature
+            report_pdf,
+            trust_roots=trust,
+            signer_fingerprint=signer_fingerprint,
+            require_signature=require_signature,
+            layout=layout,
         )
     if as_json:
         click.echo(json.dumps(outcome.to_data(), indent=2, sort_keys=True))

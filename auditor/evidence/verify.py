@@ -6,8 +6,13 @@
 2. The snapshot's digest and the findings CSV agree with the manifest.
 3. The snapshot, re-evaluated with the attached config at the recorded time and run
    id, gives the same findings.
-4. The pages print what that evaluation gives: the report is rendered again from the
-   evidence and each page's text compared (``auditor.evidence.verify_pages``).
+4. The pages print what that evaluation gives: the report's HTML is made again from the
+   evidence by the same templates, and the text of every page compared with its text,
+   what layout adds (running headers, footers, repeated table headers, the contents'
+   page numbers, charts, list markers) checked against what it must say
+   (``auditor.evidence.verify_expected``, ``auditor.evidence.verify_text``). With
+   ``layout=True`` (``verify --layout``) the report is also laid out again and compared
+   page by page (``auditor.evidence.verify_pages``), which proves the pagination too.
 5. Signatures: intact, covering the whole file, timestamp valid; trusted only through
    ``--trust`` / ``--signer-fingerprint`` (``auditor.evidence.verify_signature``).
 

@@ -1,11 +1,13 @@
-"""Do the pages say what the evidence says?
+"""``verify --layout``: the pages laid out again, compared page by page; and the report
+context rebuilt from the evidence, which both page checks use.
 
 The report is rendered again, by this tool's own renderer, from the evidence the file
 carries (the snapshot re-evaluated with the attached config, at the recorded time and
 run id, with the presentation and history the manifest records), and the text of each
-page is compared with the text of the same page in the file. This holds whatever the
-templates print: any figure, row or word edited by hand, a page swapped in from another
-report, a row deleted — each is a difference on a named page.
+page is compared with the text of the same page in the file. Beyond what the default
+check (``auditor.evidence.verify_text``, no layout) proves, this proves the pagination:
+the same text on the same pages. It costs a full layout (tens of seconds for a long
+report), which is why it is opt-in.
 
 Text is compared run by run (one run per text object, in drawing order), decoded
 through each font's ToUnicode map the same way on both sides. A report made by another
@@ -75,13 +77,13 @@ def render_pages(ctx: Any) -> bytes:
 def compare_pages(found: Sequence[Sequence[str]], expected: Sequence[Sequence[str]], manifest: Manifest) -> list[Check]:
     """One check per page that differs (at most a few, then a count), or one passing check."""
     checks: list[Check] = []
-    version_note = version_note(manifest)
+    note = version_note(manifest)
     if len(found) != len(expected):
         checks.append(
             Check(
                 "pages",
                 False,
-                f"the file has {len(found)} pages, the evidence renders to {len(expected)}{version_note}",
+                f"the file has {len(found)} pages, the evidence renders to {len(expected)}{note}",
             )
         )
     differing = 0
@@ -90,7 +92,7 @@ def compare_pages(found: Sequence[Sequence[str]], expected: Sequence[Sequence[st
             continue
         differing += 1
         if differing <= MAX_REPORTED_PAGES:
-            checks.append(Check(f"page {number}", False, _first_difference(page, want) + version_note))
+            checks.append(Check(f"page {number}", False, _first_difference(page, want) + note))
     if differing > MAX_REPORTED_PAGES:
         checks.append(Check("pages", False, f"{differing - MAX_REPORTED_PAGES} more pages differ from the evidence"))
     if not checks:

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import difflib
 from bisect import bisect_left, bisect_right
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -102,6 +103,8 @@ class PageCheck:
         self.toc_at = sorted(expected.contents, key=lambda c: c.at)
         self.toc_positions = [c.at for c in self.toc_at]
         self.table_starts = [t.body_start for t in expected.tables]
+        # What layout added that was accounted for, by kind (the tests show each is exercised).
+        self.accounted: Counter[str] = Counter()
 
     # -- one page's flow ----------------------------------------------------------------------
     def _table_continuing(self, at: int) -> str | None:
@@ -192,6 +195,10 @@ class PageCheck:
             k = self._deferred_fits(found[bound:], first, at)
             if k is not None:
                 numbers = [(entry, n) for entry, n, where in m.numbers if where < bound]
+                if m.inserted and m.inserted[0][0] == 0 and len(m.inserted) > len(m.numbers):
+                    self.accounted["repeated table headers"] += 1
+                for item in self.x.deferred[first:k]:
+                    self.accounted[item.what + "s"] += 1
                 return _Outcome(start, at, k, toc_first + len(numbers), numbers), None
         return None, self._describe(page, start, first, m)
 
@@ -253,9 +260,8 @@ class PageCheck:
             toc = outcome.toc_next
         if total and total not in problems:
             if pos < len(self.text):
-                problems[total] = (
-                    f"the document ends where the evidence gives more: lacks {_clip(self.x.flow.quote(pos, pos + 60))!r}"
-                )
+                rest = _clip(self.x.flow.quote(pos, pos + 60))
+                problems[total] = f"the document ends where the evidence gives more: lacks {rest!r}"
             elif first < len(self.ats):
                 item = self.x.deferred[first]
                 problems[total] = f"the document ends before the evidence's last {item.what} ({_clip(item.text)!r})"
@@ -280,6 +286,7 @@ class PageCheck:
                 section = sections[i - 1][1] if i > 0 else ""
             for where, stream, boxes in (("running header", page.top, _TOP), ("page footer", page.bottom, _BOTTOM)):
                 want = self.x.margin_text(boxes, page.number, total, section)
+                self.accounted[where + "s"] += bool(want)
                 if stream.text != want:
                     printed = stream.quote(0, stream.length) or "nothing"
                     problems[page.number] = (
@@ -303,6 +310,7 @@ class PageCheck:
                     problems.setdefault(number, f"the contents entry {entry.label!r} points to nothing")
                     continue
                 actual = page_of(target)
+                self.accounted["contents page numbers"] += 1
                 if actual is not None and actual != printed and number not in problems:
                     problems[number] = (
                         f"the contents give page {printed} for {_clip(entry.label)!r}, which begins on page {actual}"
