@@ -154,7 +154,7 @@ class Expected:
     tables: list[TableHead]
     contents: list[ContentsEntry]
     anchors: dict[str, int]  # element id -> flow offset of its first character
-    sections: list[tuple[int, str]]  # (flow offset, normalised text) of each string-set: section
+    sections: list[tuple[int, str]]  # (flow offset, text) of each string-set: section
     doctitle: str
     margins: dict[str, MarginContent]  # top-left, top-right, bottom-left, bottom-right
     first_page_margins: dict[str, MarginContent]
@@ -162,9 +162,11 @@ class Expected:
     margin_bottom_pt: float
 
     def margin_text(self, box_names: tuple[str, ...], page: int, pages: int, section: str) -> str:
+        """What the named margin boxes of a page print, one after the other (as read)."""
         boxes = self.first_page_margins if page == 1 else self.margins
         strings = {"doctitle": self.doctitle, "section": section}
-        return "".join(normalise(boxes[n].render(page, pages, strings)) for n in box_names if n in boxes)
+        printed = (" ".join(boxes[n].render(page, pages, strings).split()) for n in box_names if n in boxes)
+        return " ".join(p for p in printed if p)
 
 
 def _attrs(attrs: list[tuple[str, str | None]]) -> dict[str, str]:
@@ -273,7 +275,7 @@ class _Reader(HTMLParser):
         here = self.flow.length
         if tag == "h1" and self._heading is not None:
             kind, at, text = self._heading
-            value = normalise("".join(text))
+            value = " ".join("".join(text).split())
             if kind == "doctitle":
                 self.doctitle = value
             else:

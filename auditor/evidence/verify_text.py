@@ -287,7 +287,7 @@ class PageCheck:
             for where, stream, boxes in (("running header", page.top, _TOP), ("page footer", page.bottom, _BOTTOM)):
                 want = self.x.margin_text(boxes, page.number, total, section)
                 self.accounted[where + "s"] += bool(want)
-                if stream.text != want:
+                if stream.text != normalise(want):
                     printed = stream.quote(0, stream.length) or "nothing"
                     problems[page.number] = (
                         f"its {where} reads {_clip(printed)!r} where the evidence gives {_clip(want) or 'nothing'!r}"

@@ -187,11 +187,10 @@ def config_text(*, language: str = "en", max_detail_rows: int = 5, **report: Any
     return yaml.safe_dump(doc, sort_keys=False, allow_unicode=True)
 
 
-def make_report(folder: Path, *, language: str = "en", snapshot: Any = None, organisation: str | None = None) -> Path:
-    """A PDF report of the sample organisation, made as a run makes it."""
+def report_context(folder: Path, *, language: str = "en", snapshot: Any = None, organisation: str | None = None) -> Any:
+    """The report context of the sample organisation, made as a run makes it."""
     from auditor import pipeline
     from auditor.config.load import parse_config
-    from auditor.render.pdf import render_pdf
 
     text = config_text(language=language)
     if organisation is not None:
@@ -199,7 +198,14 @@ def make_report(folder: Path, *, language: str = "en", snapshot: Any = None, org
     config = parse_config(text, folder / "audit.yaml", now=NOW)
     snap = snapshot if snapshot is not None else render_support().sample_snapshot()
     result = pipeline.evaluate_snapshot(config, snap, now=NOW)
-    ctx = pipeline.report_context(config, result, snap, generated_at=NOW)
+    return pipeline.report_context(config, result, snap, generated_at=NOW)
+
+
+def make_report(folder: Path, *, language: str = "en", snapshot: Any = None, organisation: str | None = None) -> Path:
+    """A PDF report of the sample organisation, made as a run makes it."""
+    from auditor.render.pdf import render_pdf
+
+    ctx = report_context(folder, language=language, snapshot=snapshot, organisation=organisation)
     path = folder / f"report-{language}.pdf"
     path.write_bytes(render_pdf(ctx))
     return path
@@ -213,9 +219,10 @@ def _page_fonts(page: pikepdf.Page) -> dict[str, dict[int, str]]:
     return {str(k): parse_cmap(v.ToUnicode.read_bytes()) for k, v in fonts.items() if "/ToUnicode" in v}
 
 
-def edit_page_text(data: bytes, page_number: int, old: str, new: str) -> bytes:
+def edit_page_text(data: bytes, page_number: int, old: str, new: str, *, whole: bool = False) -> bytes:
     """Replace ``old`` by ``new`` (same length) in the glyphs of one page: what a hand
-    edit in a PDF editor does. Raises if ``old`` is not found."""
+    edit in a PDF editor does. With ``whole``, only in a text object that shows exactly
+    ``old`` (a page number, a footer). Raises if ``old`` is not found."""
     assert len(old) == len(new)
     with pikepdf.open(io.BytesIO(data)) as pdf:
         page = pdf.pages[page_number - 1]
@@ -239,7 +246,7 @@ def edit_page_text(data: bytes, page_number: int, old: str, new: str) -> bytes:
                             glyphs.append((i, j))
                             chars.append(font.get(int.from_bytes(raw[j : j + 2], "big"), "?"))
                 joined = "".join(chars)
-                at = joined.find(old)
+                at = (0 if joined.strip() == old else -1) if whole else joined.find(old)
                 if at >= 0:
                     reverse = {v: k for k, v in font.items()}
                     edited = {i: bytearray(bytes(items[i])) for i in {g[0] for g in glyphs}}
@@ -299,6 +306,94 @@ def delete_page_text(data: bytes, page_number: int, needle: str) -> bytes:
         buffer = io.BytesIO()
         pdf.save(buffer)
         return buffer.getvalue()
+
+
+def _text_blocks(pdf: pikepdf.Pdf, page_number: int) -> list[tuple[str | None, list[pikepdf.ContentStreamInstruction]]]:
+    """The page's content as (text, instructions) blocks: each BT … ET block with the text
+    it shows, and every other instruction alone with None."""
+    page = pdf.pages[page_number - 1]
+    fonts = _page_fonts(page)
+    font: dict[int, str] = {}
+    blocks: list[tuple[str | None, list[pikepdf.ContentStreamInstruction]]] = []
+    current: list[pikepdf.ContentStreamInstruction] | None = None
+    texts: list[str] = []
+    for instruction in pikepdf.parse_content_stream(page):
+        op = str(instruction.operator)
+        if op == "BT":
+            current, texts = [instruction], []
+            continue
+        if current is None:
+            blocks.append((None, [instruction]))
+            continue
+        current.append(instruction)
+        if op == "Tf":
+            font = fonts.get(str(instruction.operands[0]), {})
+        elif op == "TJ":
+            for item in instruction.operands[0]:
+                if isinstance(item, pikepdf.String):
+                    raw = bytes(item)
+                    texts.append(
+                        "".join(font.get(int.from_bytes(raw[j : j + 2], "big"), "?") for j in range(0, len(raw), 2))
+                    )
+        elif op == "ET":
+            blocks.append(("".join(texts), current))
+            current = None
+    return blocks
+
+
+def _save_blocks(pdf: pikepdf.Pdf, page_number: int, blocks: list[tuple[str | None, list[Any]]]) -> bytes:
+    pdf.pages[page_number - 1].obj.Contents = pdf.make_stream(
+        pikepdf.unparse_content_stream([i for _, b in blocks for i in b])
+    )
+    buffer = io.BytesIO()
+    pdf.save(buffer)
+    return buffer.getvalue()
+
+
+def _find_block(blocks: list[tuple[str | None, list[Any]]], needle: str, page_number: int) -> int:
+    for index, (text, _) in enumerate(blocks):
+        if text is not None and needle in text:
+            return index
+    raise AssertionError(f"{needle!r} not found on page {page_number}")
+
+
+def duplicate_page_text(data: bytes, page_number: int, needle: str) -> bytes:
+    """A text object drawn a second time, right after the first one holding ``needle``
+    (an extra run inserted on the page, where it overprints the original)."""
+    with pikepdf.open(io.BytesIO(data)) as pdf:
+        blocks = _text_blocks(pdf, page_number)
+        at = _find_block(blocks, needle, page_number)
+        blocks.insert(at + 1, blocks[at])
+        return _save_blocks(pdf, page_number, blocks)
+
+
+def move_page_text(data: bytes, page_number: int, needle: str, after: str) -> bytes:
+    """Every text object holding ``needle`` (a row's cells) drawn after the one holding
+    ``after`` instead: a row moved to another place in the drawing order."""
+    with pikepdf.open(io.BytesIO(data)) as pdf:
+        blocks = _text_blocks(pdf, page_number)
+        moved = [b for b in blocks if b[0] is not None and needle in b[0]]
+        assert moved, f"{needle!r} not found on page {page_number}"
+        kept = [b for b in blocks if not (b[0] is not None and needle in b[0])]
+        at = _find_block(kept, after, page_number)
+        return _save_blocks(pdf, page_number, kept[: at + 1] + moved + kept[at + 1 :])
+
+
+def prepend_page_text(data: bytes, from_page: int, count: int, to_page: int) -> bytes:
+    """The first ``count`` text objects of one page drawn first on another too (the pages
+    share their fonts): a table header repeated where no table continues."""
+    with pikepdf.open(io.BytesIO(data)) as pdf:
+        copied = [b for b in _text_blocks(pdf, from_page) if b[0] is not None][:count]
+        target = _text_blocks(pdf, to_page)
+        first = next(i for i, b in enumerate(target) if b[0] is not None)
+        return _save_blocks(pdf, to_page, target[:first] + copied + target[first:])
+
+
+def page_runs(data: bytes) -> list[list[str]]:
+    from auditor.evidence.verify_pdf import PageReader, open_pdf
+
+    with open_pdf(data) as pdf:
+        return PageReader(pdf).pages()
 
 
 def page_texts(data: bytes) -> list[str]:
