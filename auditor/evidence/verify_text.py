@@ -87,6 +87,7 @@ class _Match:
     numbers: list[tuple[ContentsEntry, int, int]]  # (entry, number printed, page offset)
     failure: tuple[int, int] | None  # (page offset, flow offset) of the first difference
     problem: str | None = None  # a difference in what layout added, said as such
+    header: bool = False  # the page starts with the repeated header of a continuing table
 
 
 class PageCheck:
@@ -121,7 +122,8 @@ class PageCheck:
         inserted: list[tuple[int, int]] = []
         numbers: list[tuple[ContentsEntry, int, int]] = []
         head = self._table_continuing(start)
-        if head is not None and found.startswith(head):
+        header = head is not None and found.startswith(head)
+        if head is not None and header:
             inserted.append((0, len(head)))
             i = len(head)
         while i < len(found):
@@ -137,13 +139,8 @@ class PageCheck:
                     k += 1
                 if j == i or k == j:
                     entry = self.toc_at[t]
-                    return _Match(
-                        i,
-                        inserted,
-                        numbers,
-                        (i, e),
-                        f"the contents entry {entry.label!r} has no leader and page number",
-                    )
+                    why = f"the contents entry {entry.label!r} has no leader and page number"
+                    return _Match(i, inserted, numbers, (i, e), why, header)
                 numbers.append((self.toc_at[t], int(found[j:k]), i))
                 inserted.append((i, k - i))
                 i, toc_first = k, t + 1
@@ -153,13 +150,10 @@ class PageCheck:
                 n = min(n, next_toc - e)
             a, b = found[i : i + n], want[e : e + n]
             if a != b:
-                same = 0
-                limit = min(len(a), len(b))
-                while same < limit and a[same] == b[same]:
-                    same += 1
-                return _Match(i + same, inserted, numbers, (i + same, e + same))
+                same = _common_prefix(a, b)
+                return _Match(i + same, inserted, numbers, (i + same, e + same), header=header)
             i, e = i + n, e + n
-        return _Match(i, inserted, numbers, None)
+        return _Match(i, inserted, numbers, None, header=header)
 
     def _flow_at(self, start: int, offset: int, inserted: list[tuple[int, int]]) -> int:
         """The flow offset a page offset corresponds to, what layout added left out."""
@@ -170,15 +164,17 @@ class PageCheck:
             skipped += min(length, offset - at)
         return start + offset - skipped
 
-    def _deferred_fits(self, text: str, first: int, at: int) -> int | None:
-        """The index past the deferred items ``text`` is, when it is the items from
-        ``first`` on that are placed before ``at`` (and maybe those placed at it)."""
-        low, high = bisect_left(self.ats, at), bisect_right(self.ats, at)
-        low = max(low, first)
+    def _deferred_fits(self, found: str, bound: int, first: int, at: int) -> int | None:
+        """The index past the deferred items ``found[bound:]`` is, when it is the items
+        from ``first`` on that are placed before ``at`` (and maybe those placed at it).
+        Lengths are compared first: a page of many runs costs one pass, not one per run."""
+        low, high = max(first, bisect_left(self.ats, at)), bisect_right(self.ats, at)
+        size = len(found) - bound
+        offsets = self.deferred_offsets
         for k in range(high, low - 1, -1):
-            if k < first:
-                break
-            if self.deferred_text[self.deferred_offsets[first] : self.deferred_offsets[k]] == text:
+            if offsets[k] - offsets[first] == size and found.startswith(
+                self.deferred_text[offsets[first] : offsets[k]], bound
+            ):
                 return k
         return None
 
@@ -192,11 +188,10 @@ class PageCheck:
             if bound > reached:
                 continue
             at = self._flow_at(start, bound, m.inserted)
-            k = self._deferred_fits(found[bound:], first, at)
+            k = self._deferred_fits(found, bound, first, at)
             if k is not None:
                 numbers = [(entry, n) for entry, n, where in m.numbers if where < bound]
-                if m.inserted and m.inserted[0][0] == 0 and len(m.inserted) > len(m.numbers):
-                    self.accounted["repeated table headers"] += 1
+                self.accounted["repeated table headers"] += m.header
                 for item in self.x.deferred[first:k]:
                     self.accounted[item.what + "s"] += 1
                 return _Outcome(start, at, k, toc_first + len(numbers), numbers), None
@@ -212,9 +207,10 @@ class PageCheck:
             if m.failure is not None and bound > m.failure[0]:
                 continue
             at = self._flow_at(start, bound, m.inserted)
-            high = bisect_right(self.ats, at)
-            want = self.deferred_text[self.deferred_offsets[first] : self.deferred_offsets[max(high, first)]]
-            if want and len(found) - bound == len(want):
+            offsets = self.deferred_offsets
+            high = max(bisect_right(self.ats, at), first)
+            if offsets[high] > offsets[first] and len(found) - bound == offsets[high] - offsets[first]:
+                want = self.deferred_text[offsets[first] : offsets[high]]
                 return _difference(found[bound:], want, "in its charts or list markers ")
         if m.failure is None:
             return f"lacks the charts or list markers the evidence places on it ({_clip(found[m.reached :])!r})"
@@ -333,6 +329,18 @@ def _report(problems: dict[int, str], total: int) -> list[Check]:
             )
         )
     return checks
+
+
+def _common_prefix(a: str, b: str) -> int:
+    """The length of the common start of two strings (bisected over C comparisons)."""
+    lo, hi = 0, min(len(a), len(b))
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if a[:mid] == b[:mid]:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
 
 
 def _opcode(found: str, want: str) -> tuple[str, int, int, int, int]:
