@@ -308,14 +308,14 @@ def delete_page_text(data: bytes, page_number: int, needle: str) -> bytes:
         return buffer.getvalue()
 
 
-def _text_blocks(pdf: pikepdf.Pdf, page_number: int) -> list[tuple[str | None, list[pikepdf.ContentStreamInstruction]]]:
+def _text_blocks(pdf: pikepdf.Pdf, page_number: int) -> list[tuple[str | None, list[Any]]]:
     """The page's content as (text, instructions) blocks: each BT … ET block with the text
     it shows, and every other instruction alone with None."""
     page = pdf.pages[page_number - 1]
     fonts = _page_fonts(page)
     font: dict[int, str] = {}
-    blocks: list[tuple[str | None, list[pikepdf.ContentStreamInstruction]]] = []
-    current: list[pikepdf.ContentStreamInstruction] | None = None
+    blocks: list[tuple[str | None, list[Any]]] = []
+    current: list[Any] | None = None
     texts: list[str] = []
     for instruction in pikepdf.parse_content_stream(page):
         op = str(instruction.operator)
