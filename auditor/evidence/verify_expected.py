@@ -119,6 +119,7 @@ class TableHead:
     text: str  # normalised header text, as repeated on a continuation page
     body_start: int
     body_end: int
+    head_start: int  # where the header is in the flow (to quote it as it reads)
 
 
 @dataclass(frozen=True, slots=True)
@@ -295,7 +296,7 @@ class _Reader(HTMLParser):
             if "thead_start" in t and "tbody_start" in t:
                 head = self.flow.text[t["thead_start"] : t.get("thead_end", t["tbody_start"])]
                 if head:
-                    self.tables.append(TableHead(head, t["tbody_start"], t.get("tbody_end", here)))
+                    self.tables.append(TableHead(head, t["tbody_start"], t.get("tbody_end", here), t["thead_start"]))
 
     def handle_data(self, data: str) -> None:
         if self._svg is not None:

@@ -108,12 +108,17 @@ class PageCheck:
         self.accounted: Counter[str] = Counter()
 
     # -- one page's flow ----------------------------------------------------------------------
-    def _table_continuing(self, at: int) -> str | None:
+    def _table_continuing(self, at: int) -> tuple[str, bool, str] | None:
+        """The header of the table whose body a page starting at ``at`` continues, and
+        whether it must be repeated there: inside the body, always (``thead`` is a
+        table-header-group); at the body's very start the header may have been drawn
+        at the foot of the page before."""
         i = bisect_right(self.table_starts, at) - 1
         if i >= 0:
             table = self.x.tables[i]
             if table.body_start <= at < table.body_end:
-                return table.text
+                quoted = self.x.flow.quote(table.head_start, table.head_start + len(table.text))
+                return table.text, at > table.body_start, quoted
         return None
 
     def _match(self, page: _Page, start: int, toc_first: int) -> _Match:
@@ -121,11 +126,14 @@ class PageCheck:
         i, e = 0, start
         inserted: list[tuple[int, int]] = []
         numbers: list[tuple[ContentsEntry, int, int]] = []
-        head = self._table_continuing(start)
-        header = head is not None and found.startswith(head)
-        if head is not None and header:
-            inserted.append((0, len(head)))
-            i = len(head)
+        continuing = self._table_continuing(start)
+        header = continuing is not None and found.startswith(continuing[0])
+        if continuing is not None and header:
+            inserted.append((0, len(continuing[0])))
+            i = len(continuing[0])
+        elif continuing is not None and continuing[1] and found:
+            why = f"lacks the repeated header of the table it continues ({_clip(continuing[2])!r})"
+            return _Match(0, inserted, [], (0, start), why)
         while i < len(found):
             # The next contents entry whose number is not read yet, at or after here.
             t = max(toc_first, bisect_left(self.toc_positions, e))

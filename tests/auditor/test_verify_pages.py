@@ -178,6 +178,14 @@ def test_a_repeated_table_header_where_no_table_continues_fails(english: Sample,
     assert "prints 'Severity Account Portal" in line and "where the evidence gives" in line
 
 
+def test_a_continuation_page_without_its_repeated_header_fails(english: Sample, tmp_path: Path) -> None:
+    page = next(n for n, runs in enumerate(english.runs, start=1) if runs[:2] == ["Severity", "Account"])
+    tampered = vs.delete_page_text(english.data, page, "Severity")
+    code, lines = run_verify(tmp_path, tampered)
+    assert code == 1
+    fail_line(lines, f"page {page}:", "lacks the repeated header of the table it continues", "Severity Account")
+
+
 def test_a_header_repeated_in_the_middle_of_a_continuing_table_fails(english: Sample) -> None:
     source = next(n for n, runs in enumerate(english.runs, start=1) if runs[:2] == ["Severity", "Account"])
     page = english.pages[source - 1]
