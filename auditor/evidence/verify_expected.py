@@ -230,7 +230,10 @@ class _Reader(HTMLParser):
         elif tag == "li" and self._lists:
             kind = self._lists[-1]
             if kind == "ul":
-                self.deferred.append(Deferred(here, "•", "list marker"))
+                # The UA stylesheet's markers: disc, then circle, then square when nested.
+                depth = self._lists.count("ul")
+                marker = "•" if depth == 1 else "◦" if depth == 2 else "▪"
+                self.deferred.append(Deferred(here, marker, "list marker"))
             elif kind == "ol":
                 self._ol_counts[-1] += 1
                 self.deferred.append(Deferred(here, f"{self._ol_counts[-1]}.", "list marker"))

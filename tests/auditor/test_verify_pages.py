@@ -55,10 +55,10 @@ def _check(sample: Sample, pages: list[PageText] | None = None) -> PageCheck:
     return PageCheck(read_expected(sample.html), sample.pages if pages is None else pages)
 
 
-def run_verify(tmp_path: Path, data: bytes) -> tuple[int, list[str]]:
+def run_verify(tmp_path: Path, data: bytes, *args: str) -> tuple[int, list[str]]:
     path = tmp_path / "candidate.pdf"
     path.write_bytes(data)
-    result = CliRunner().invoke(main, ["verify", str(path)])
+    result = CliRunner().invoke(main, ["verify", str(path), *args])
     assert "Traceback" not in result.output
     return result.exit_code, result.output.splitlines()
 
@@ -92,12 +92,40 @@ def test_a_genuine_report_passes_with_each_layout_addition_accounted_for(
     assert check.accounted["page footers"] == len(sample.pages)
 
 
-def test_the_stylesheet_transforms_no_text() -> None:
-    # The page check reads text as the templates give it: a text-transform in the print
-    # stylesheet would print other characters than the HTML holds.
+def test_the_stylesheet_adds_no_text_the_page_check_does_not_read() -> None:
+    """The page check reads the HTML's text and knows what the print stylesheet adds:
+    the contents' leaders and numbers, the margin boxes, the running strings of h1, the
+    markers of ul (ol.toc has none). Any other generated, hidden or transformed text would
+    print what the HTML does not hold: this fails first, so the check learns it too."""
+    import re
+
     from auditor.render.document import stylesheet
 
-    assert "text-transform" not in stylesheet()
+    css = re.sub(r"/\*.*?\*/", "", stylesheet(), flags=re.S)
+    rules = re.findall(r"([^{}]+)\{([^{}]*)\}", re.sub(r"@page[^{]*\{", "", css))
+    for selector, body in rules:
+        selector = " ".join(selector.split())
+        where = f"{selector} {{{body.strip()}}}"
+        assert "text-transform" not in body, where
+        assert not re.search(r"display\s*:\s*none|visibility\s*:\s*hidden|list-style-position", body), where
+        if "content:" in body:
+            assert (
+                selector == "ol.toc a::after"
+                or selector.startswith("@")
+                or selector
+                in (
+                    "@top-left",
+                    "@top-right",
+                    "@bottom-left",
+                    "@bottom-right",
+                )
+            ), where
+        if "::" in selector or ":before" in selector or ":after" in selector:
+            assert selector == "ol.toc a::after", where
+        if "list-style" in body:
+            assert selector == "ol.toc" and "none" in body, where
+        if "string-set" in body:
+            assert selector in ("h1", ".cover h1.cover-title"), where
 
 
 # --- what layout adds, edited by hand -------------------------------------------------------------
@@ -195,6 +223,19 @@ def test_a_header_repeated_in_the_middle_of_a_continuing_table_fails(english: Sa
     pages = [*english.pages[: source - 1], PageText(runs, page.height), *english.pages[source:]]
     checks = _check(english, pages).run()
     assert not checks[0].ok and checks[0].name == f"page {source}", checks
+
+
+@pytest.mark.slow  # lays the report out again
+def test_verify_layout_lays_the_report_out_again_and_catches_an_edit(english: Sample, tmp_path: Path) -> None:
+    code, lines = run_verify(tmp_path, english.data, "--layout")
+    assert code == 0, "\n".join(lines)
+    assert f"ok   pages: all {len(english.pages)} pages print what the evidence gives" in lines
+    assert not any("running headers" in line for line in lines)  # the layout check's own line
+    page, _chapter, printed = _contents_number(english)
+    edited = printed[:-1] + ("1" if printed[-1] != "1" else "2")
+    code, lines = run_verify(tmp_path, vs.edit_page_text(english.data, page, printed, edited, whole=True), "--layout")
+    assert code == 1
+    fail_line(lines, f"page {page}:", edited)
 
 
 # --- any single-character edit ---------------------------------------------------------------------
