@@ -393,18 +393,16 @@ class PageReader:
             if isinstance(instruction, pikepdf.ContentStreamInlineImage):
                 continue
             operands, op = instruction.operands, str(instruction.operator)
-            if op == "TJ":
-                if operands and isinstance(operands[0], pikepdf.Array):
-                    if where is None:
-                        where = _multiply(text, ctm)[5]
-                    # Kerned glyphs come one string each: decoded once, joined.
-                    raw = b"".join(bytes(item) for item in operands[0] if isinstance(item, pikepdf.String))
-                    buffer.append(_decode_bytes(raw, font))
-            elif op == "q":
+            if op == "q":
                 stack.append(ctm)
             elif op == "Q":
                 if stack:
                     ctm = stack.pop()
+            elif op == "TJ":
+                if operands and isinstance(operands[0], pikepdf.Array):
+                    if where is None:
+                        where = _multiply(text, ctm)[5]
+                    buffer.append(_decode_bytes(_shown(operands[0]), font))
             elif op == "cm":
                 m = _matrix(operands)
                 if m is not None:
@@ -461,6 +459,22 @@ class PageReader:
         inner = _dict(form.get("/Resources")) or resources
         matrix = _matrix(form.get("/Matrix")) if isinstance(form.get("/Matrix"), pikepdf.Array) else None
         return self._runs(form, inner, depth + 1, seen, budget, _multiply(matrix, ctm) if matrix else ctm)
+
+
+_HEX_STRING = re.compile(rb"<([0-9A-Fa-f]*)>")
+
+
+def _shown(array: pikepdf.Array) -> bytes:
+    """The bytes of a TJ array's strings, joined (kerned glyphs come one string each).
+    The array's own syntax, when all its strings are hex, is read in one pass; anything
+    else item by item."""
+    syntax = array.unparse()
+    if b"(" not in syntax:
+        try:
+            return bytes.fromhex(b" ".join(_HEX_STRING.findall(syntax)).decode("ascii"))
+        except ValueError:  # an odd-length hex string: read item by item
+            pass
+    return b"".join(bytes(item) for item in array if isinstance(item, pikepdf.String))
 
 
 def _height(page: Any) -> float:

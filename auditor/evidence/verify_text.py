@@ -143,7 +143,7 @@ class PageCheck:
                 while j < len(found) and found[j] == ".":
                     j += 1
                 k = j
-                while k < len(found) and found[k].isdigit() and k - j < 6:
+                while k < len(found) and found[k] in "0123456789" and k - j < 6:
                     k += 1
                 if j == i or k == j:
                     entry = self.toc_at[t]
