@@ -189,6 +189,9 @@ class PageCheck:
     def _page(self, page: _Page, start: int, first: int, toc_first: int) -> tuple[_Outcome | None, str | None]:
         """The page matched from flow offset ``start`` and deferred item ``first``: its
         outcome, or why not."""
+        if not page.flow.length:
+            # The report has no blank page: one (margins alone) is not what it gives.
+            return None, "prints nothing but its margins: the report has no blank page"
         m = self._match(page, start, toc_first)
         reached = m.reached if m.failure is not None else len(page.flow.text)
         found = page.flow.text
@@ -284,7 +287,7 @@ class PageCheck:
                 continue
             # string(section): the first assignment on the page, else the one in effect.
             i = bisect_left(section_at, outcome.start)
-            if i < len(sections) and sections[i][0] < max(outcome.end, outcome.start + 1):
+            if i < len(sections) and sections[i][0] < outcome.end:
                 section = sections[i][1]
             else:
                 section = sections[i - 1][1] if i > 0 else ""

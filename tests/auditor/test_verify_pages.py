@@ -238,6 +238,29 @@ def test_verify_layout_lays_the_report_out_again_and_catches_an_edit(english: Sa
     fail_line(lines, f"page {page}:", edited)
 
 
+def test_a_blank_page_added_with_every_footer_renumbered_fails(english: Sample) -> None:
+    # Added at the end (no contents number changes), every footer made consistent with
+    # one more page: the text stream alone is unchanged, and the blank page still fails.
+    total = len(english.pages) + 1
+    pages = [
+        PageText(
+            [Run(f"Page {n} of {total}", r.y) if r.text.startswith("Page ") else r for r in page.runs], page.height
+        )
+        for n, page in enumerate(english.pages, start=1)
+    ]
+    last = english.pages[-1]
+    margins = [r for r in last.runs if r.y < 40 or r.y > last.height - 40]
+    pages.append(
+        PageText(
+            [Run(f"Page {total} of {total}", r.y) if r.text.startswith("Page ") else r for r in margins], last.height
+        )
+    )
+    checks = _check(english, pages).run()
+    failed = [c for c in checks if not c.ok]
+    assert [c.name for c in failed] == [f"page {total}"], checks
+    assert "nothing but its margins" in failed[0].detail
+
+
 # --- any single-character edit ---------------------------------------------------------------------
 
 _GLYPHS = st.sampled_from(list("0123456789.,%:;-–·•()abcdefxyzABCXYZéèàÉ€$#@/"))
