@@ -333,7 +333,7 @@ class PageReader:
                 start = max(0, MAX_CONTENT - (MAX_CONTENT_TOTAL - total))
                 budget = [start]
                 runs = self._runs(page.obj, _dict(page.obj.get("/Resources")), 0, set(), budget, _IDENTITY)
-                out.append(PageText(runs, _height(page.obj)))
+                out.append(PageText(runs, _height(page)))
                 total += budget[0] - start
             except pikepdf.PdfError as exc:
                 raise Unreadable(f"page {number + 1} cannot be read ({_short(exc)})") from None
@@ -477,8 +477,13 @@ def _shown(array: pikepdf.Array) -> bytes:
     return b"".join(bytes(item) for item in array if isinstance(item, pikepdf.String))
 
 
-def _height(page: Any) -> float:
-    box = page.get("/MediaBox") if isinstance(page, pikepdf.Dictionary) else None
+def _height(page: pikepdf.Page) -> float:
+    """The page's height in points (its MediaBox, inherited from the page tree if need be);
+    0 when it has none a number can be read from."""
+    try:
+        box = page.mediabox
+    except (pikepdf.PdfError, KeyError, AttributeError, TypeError, ValueError):
+        return 0.0
     if isinstance(box, pikepdf.Array) and len(box) == 4:
         try:
             return abs(float(box[3]) - float(box[1]))
