@@ -122,18 +122,24 @@ class PageCheck:
         return None
 
     def _match(self, page: _Page, start: int, toc_first: int) -> _Match:
-        found, want = page.flow.text, self.text
-        i, e = 0, start
-        inserted: list[tuple[int, int]] = []
-        numbers: list[tuple[ContentsEntry, int, int]] = []
+        """The page's text matched against the flow from ``start``, a repeated table
+        header and the contents' leaders and numbers taken as what layout adds."""
+        found = page.flow.text
         continuing = self._table_continuing(start)
-        header = continuing is not None and found.startswith(continuing[0])
-        if continuing is not None and header:
-            inserted.append((0, len(continuing[0])))
-            i = len(continuing[0])
-        elif continuing is not None and continuing[1] and found:
+        if continuing is not None and found.startswith(continuing[0]):
+            return self._match_from(found, start, toc_first, len(continuing[0]), [(0, len(continuing[0]))], True)
+        rest = self._match_from(found, start, toc_first, 0, [], False)
+        if continuing is not None and continuing[1] and (rest.failure is None or rest.failure[0] > 0):
+            # The page's text follows on, without the header its table repeats.
             why = f"lacks the repeated header of the table it continues ({_clip(continuing[2])!r})"
-            return _Match(0, inserted, [], (0, start), why)
+            return _Match(0, [], [], (0, start), why)
+        return rest
+
+    def _match_from(
+        self, found: str, e: int, toc_first: int, i: int, inserted: list[tuple[int, int]], header: bool
+    ) -> _Match:
+        want = self.text
+        numbers: list[tuple[ContentsEntry, int, int]] = []
         while i < len(found):
             # The next contents entry whose number is not read yet, at or after here.
             t = max(toc_first, bisect_left(self.toc_positions, e))
@@ -206,7 +212,13 @@ class PageCheck:
                 for item in self.x.deferred[first:k]:
                     self.accounted[item.what + "s"] += 1
                 return _Outcome(start, at, k, toc_first + len(numbers), numbers), None
-        return None, self._describe(page, start, first, m)
+        why = self._describe(page, start, first, m)
+        top = m.inserted[0][1] if m.header else 0
+        if m.failure is not None and m.failure[0] == top and m.problem is None and page.number > 1:
+            # Where a page breaks is layout's choice: text missing (or added) at the top of
+            # a page may as well be missing from the foot of the one before.
+            why += f" (at the top of the page: it may be the foot of page {page.number - 1} that differs)"
+        return None, why
 
     # -- what differs, said plainly -------------------------------------------------------------
     def _describe(self, page: _Page, start: int, first: int, m: _Match) -> str:

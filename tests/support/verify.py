@@ -379,6 +379,14 @@ def move_page_text(data: bytes, page_number: int, needle: str, after: str) -> by
         return _save_blocks(pdf, page_number, kept[: at + 1] + moved + kept[at + 1 :])
 
 
+def drop_first_page_text(data: bytes, page_number: int, count: int) -> bytes:
+    """The page's first ``count`` text objects removed (a repeated table header)."""
+    with pikepdf.open(io.BytesIO(data)) as pdf:
+        blocks = _text_blocks(pdf, page_number)
+        texts = [i for i, b in enumerate(blocks) if b[0] is not None][:count]
+        return _save_blocks(pdf, page_number, [b for i, b in enumerate(blocks) if i not in texts])
+
+
 def prepend_page_text(data: bytes, from_page: int, count: int, to_page: int) -> bytes:
     """The first ``count`` text objects of one page drawn first on another too (the pages
     share their fonts): a table header repeated where no table continues."""
