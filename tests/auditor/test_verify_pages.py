@@ -293,16 +293,20 @@ def _edit(draw: Any, sample: Sample) -> tuple[int, int, str]:
     return page, index, text[:at] + glyph + text[at + 1 :]
 
 
+@pytest.mark.parametrize("language", ["en", "fr"])
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
-def test_any_single_character_edit_of_a_page_is_caught_on_that_page(english: Sample, data: st.DataObject) -> None:
-    page, index, text = data.draw(_edit(english))
-    original = english.pages[page]
+def test_any_single_character_edit_of_a_page_is_caught_on_that_page(
+    language: str, english: Sample, french: Sample, data: st.DataObject
+) -> None:
+    sample = english if language == "en" else french
+    page, index, text = data.draw(_edit(sample))
+    original = sample.pages[page]
     runs = list(original.runs)
     runs[index] = Run(text, runs[index].y)
-    pages = list(english.pages)
+    pages = list(sample.pages)
     pages[page] = PageText(runs, original.height)
-    checks = _check(english, pages).run()
+    checks = _check(sample, pages).run()
     failed = [c for c in checks if not c.ok]
     assert failed, (page + 1, original.runs[index].text, text)
     # Named on the page edited; or, for a character at the foot of a page (where a page
