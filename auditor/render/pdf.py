@@ -93,20 +93,6 @@ def pdf_identifier(run_id: str) -> bytes:
     return hashlib.sha256(f"mfa-auditor report {run_id}".encode()).hexdigest()[:32].encode("ascii")
 
 
-def document_html(view: ReportView, evidence: list[EvidenceFile]) -> str:
-    """The HTML WeasyPrint lays out: ``mfa-audit verify`` reads the text of this same
-    string (``pdf_html``) to check the pages without laying them out again."""
-    # A zero-width space is what WeasyPrint draws for <wbr> (html5_ua.css), without the
-    # element and its ::before box per break opportunity: thousands fewer boxes to lay out.
-    return render_html(view, evidence, for_pdf=True).replace("<wbr>", "\u200b")
-
-
-def pdf_html(ctx: ReportContext) -> str:
-    """The HTML ``write_pdf`` would lay out for this context (templates only, no layout)."""
-    view = ReportView(pseudonym.prepare(ctx))
-    return document_html(view, evidence_files(view))
-
-
 def render_pdf(ctx: ReportContext, fetcher: Any | None = None) -> bytes:
     out = io.BytesIO()
     write_pdf(ctx, out, fetcher)
@@ -124,7 +110,9 @@ def write_pdf(ctx: ReportContext, out: BinaryIO, fetcher: Any | None = None) -> 
 
     view = ReportView(pseudonym.prepare(ctx))
     evidence = evidence_files(view)
-    html = document_html(view, evidence)
+    # A zero-width space is what WeasyPrint draws for <wbr> (html5_ua.css), without the
+    # element and its ::before box per break opportunity: thousands fewer boxes to lay out.
+    html = render_html(view, evidence, for_pdf=True).replace("<wbr>", "\u200b")
     fetcher = fetcher if fetcher is not None else package_fetcher()
     with weasyprint_errors() as errors:
         document = HTML(string=html, url_fetcher=fetcher).render(font_config=FontConfiguration())
@@ -241,3 +229,11 @@ class PdfRenderer:
 
     def render(self, ctx: ReportContext, out: BinaryIO) -> None:
         write_pdf(ctx, out)
+
+
+def pdf_html(ctx: ReportContext) -> str:
+    """The HTML ``write_pdf`` hands WeasyPrint for this context, made the same way but not
+    laid out: ``mfa-audit verify`` reads its text to check the pages without layout
+    (tests/auditor/test_verify_pages.py asserts the two stay the same string)."""
+    view = ReportView(pseudonym.prepare(ctx))
+    return render_html(view, evidence_files(view), for_pdf=True).replace("<wbr>", "\u200b")

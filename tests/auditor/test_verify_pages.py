@@ -92,6 +92,27 @@ def test_a_genuine_report_passes_with_each_layout_addition_accounted_for(
     assert check.accounted["page footers"] == len(sample.pages)
 
 
+def test_the_html_the_page_check_reads_is_the_html_weasyprint_lays_out(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import weasyprint
+
+    ctx = vs.report_context(tmp_path)
+    laid_out: list[str] = []
+
+    class Captured(Exception):
+        pass
+
+    def capture(*args: Any, string: str = "", **kwargs: Any) -> None:
+        laid_out.append(string)
+        raise Captured
+
+    monkeypatch.setattr(weasyprint, "HTML", capture)
+    with pytest.raises(Captured):
+        render_pdf(ctx)
+    assert laid_out == [pdf_html(ctx)]
+
+
 def test_the_stylesheet_adds_no_text_the_page_check_does_not_read() -> None:
     """The page check reads the HTML's text and knows what the print stylesheet adds:
     the contents' leaders and numbers, the margin boxes, the running strings of h1, the
