@@ -15,7 +15,13 @@ accounted for exactly, and what layout adds is checked against what it must say:
 - a table's header repeated at the top of a page, only while that table's body continues;
 - each contents entry's leader and page number: the page where that chapter's text begins.
 
-A difference names the page, and quotes what it prints and what the evidence gives.
+A page with nothing but its margins fails (the report has no blank page). A difference
+names the page, and quotes what it prints and what the evidence gives; one at the very
+top of a page says it may be the foot of the page before (where a page breaks is
+layout's choice, which this check does not make). After a difference the check finds
+where the next page resumes in the flow, so later pages are still checked. What it does
+not prove, ``verify --layout`` does: that the same text falls on the same pages, and the
+number of dots in a contents leader.
 """
 
 from __future__ import annotations
