@@ -254,7 +254,7 @@ def _reevaluate(
     except ImportError as exc:
         return [Check("re-evaluation", False, f"cannot run: {exc}")]
     from auditor.config.digest import evaluation_digest
-    from auditor.evidence.attachments import remember_snapshot_file
+    from auditor.evidence.run_artefacts import RunArtefacts
     from auditor.evidence.serialise import snapshot_from_json
     from auditor.evidence.verify_history import HistoryDataError, history_from_data
     from auditor.render.rows import findings_digest
@@ -271,9 +271,10 @@ def _reevaluate(
         snapshot = snapshot_from_json(snapshot_file.data)
     except (ValueError, TypeError) as exc:  # SnapshotFormatError, or bytes that are not UTF-8
         return [Check("re-evaluation", False, f"attached snapshot unreadable: {str(exc)[:200]}")]
+    run = RunArtefacts(snapshot)
     if snapshot_file.raw is not None:
         # Its digest is known: re-rendering reuses the attached bytes instead of encoding again.
-        remember_snapshot_file(
+        run = RunArtefacts.stored(
             snapshot,
             size=len(snapshot_file.data),
             sha256=hashlib.sha256(snapshot_file.data).hexdigest(),
@@ -319,7 +320,7 @@ def _reevaluate(
         history = history_from_data(manifest.history)
     except HistoryDataError as exc:
         return [*checks, Check("pages", False, f"the manifest's history is not valid: {exc}")]
-    checks.extend(_page_checks(pdf, config, result, snapshot, manifest, history))
+    checks.extend(_page_checks(pdf, config, result, run, manifest, history))
     since = history.get("since_last")
     if since is not None:
         # Said plainly: the previous run's evidence is not in this file.
