@@ -689,12 +689,20 @@ def purge(config_path: Path, now_text: str | None, dry_run: bool) -> None:
     help="The SHA-256 of the only certificate allowed to have signed (colons allowed).",
 )
 @click.option("--require-signature", is_flag=True, help="Fail unless the report is signed by a trusted signer.")
+@click.option(
+    "--previous",
+    "previous",
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    default=None,
+    help="The previous run's report: re-derive the 'since the last report' figures from both runs' evidence.",
+)
 @json_option
 def verify(
     report_pdf: Path,
     trust_files: tuple[Path, ...],
     signer_fingerprint: str | None,
     require_signature: bool,
+    previous: Path | None,
     as_json: bool,
 ) -> None:
     """Check a report: its evidence, the pages against the evidence, and who signed it."""
@@ -706,7 +714,11 @@ def verify(
         except OSError as exc:
             _fail(f"--trust: {exc.filename}: {exc.strerror}")
         outcome = verify_report(
-            report_pdf, trust_roots=trust, signer_fingerprint=signer_fingerprint, require_signature=require_signature
+            report_pdf,
+            trust_roots=trust,
+            signer_fingerprint=signer_fingerprint,
+            require_signature=require_signature,
+            previous=previous,
         )
     if as_json:
         click.echo(json.dumps(outcome.to_data(), indent=2, sort_keys=True))
