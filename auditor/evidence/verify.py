@@ -241,6 +241,11 @@ def _budget(seconds: float) -> Iterator[None]:
         signal.signal(signal.SIGALRM, previous)
 
 
+def _budget_for(files: Mapping[str, Attachment]) -> float:
+    """Seconds that re-evaluating (and re-rendering) this much evidence may take."""
+    return BUDGET_BASE_S + BUDGET_PER_MIB_S * sum(len(a.data) for a in files.values()) / MiB
+
+
 def _reevaluate_and_compare(
     pdf: Any,
     files: Mapping[str, Attachment],
@@ -249,8 +254,7 @@ def _reevaluate_and_compare(
     check_pages: bool,
     previous: Evidence | Check | None = None,
 ) -> list[Check]:
-    evidence_mib = sum(len(a.data) for a in files.values()) / MiB
-    seconds = BUDGET_BASE_S + BUDGET_PER_MIB_S * evidence_mib
+    seconds = _budget_for(files)
     try:
         with _budget(seconds):
             return _reevaluate(pdf, files, manifest, path, check_pages, previous)
@@ -394,8 +398,7 @@ def _previous_evidence(path: Path) -> Evidence | Check:
         files, _ = embedded_files(pdf)
         try:
             manifest = parse_manifest(files[MANIFEST_NAME].data, MANIFEST_FORMAT)
-            evidence_mib = sum(len(a.data) for a in files.values()) / MiB
-            with _budget(BUDGET_BASE_S + BUDGET_PER_MIB_S * evidence_mib):
+            with _budget(_budget_for(files)):
                 found = _evidence_of(files, manifest, path)
         except (KeyError, ManifestError, BudgetExceeded, RecursionError, MemoryError) as exc:
             return Check(name, False, f"{path.name}: its evidence cannot be read again ({type(exc).__name__})")
