@@ -11,6 +11,11 @@ The English message feeds the findings digest a report prints and ``mfa-audit ve
 checks: an English text changed here changes the digest of every new report (an older
 report keeps its own messages and still verifies). Change one only with that in mind.
 
+Two ids may share one English sentence: MFA-007 ``excluded_one``/``excluded_many`` and
+MFA-011 ``sign_ins_one``/``sign_ins_many`` differ in French, which agrees in number, while
+English keeps the sentence it always wrote ("sign-in(s)", "excluded from {policies}") so
+that its messages, and the digests of the reports that carry them, stay as they were.
+
 The engine reads the packaged JSON as a resource; the renderers (``auditor.render.i18n``)
 read it through ``rule_file`` and format with ``MessageFormatter``, so both parse the
 texts the same way.
