@@ -23,8 +23,9 @@ from tests.support.finding_snapshots import NOW, configs, snapshots
 ROOT = Path(__file__).resolve().parents[2]
 RULE_MODULES = sorted((ROOT / "auditor" / "engine" / "rules").glob("*.py"))
 # Every distinct (message id, params, message) the engine wrote before the sentences moved
-# out of the rules: the sample organisations (seeds 1-3, two quarters, complete and not),
-# the edge scenarios of test_finding_messages and 1,000 hypothesis-drawn snapshots.
+# out of the rules (recorded with main's engine, 65a650b): the demo's sample organisation
+# (300 accounts, complete and not; seeds 1-3 at 600 accounts, two quarters each), the edge
+# scenarios of test_finding_messages and 2 x 1,000 hypothesis-drawn snapshots.
 GOLDEN = Path(__file__).parent / "data" / "finding_messages_2026.12.1.jsonl"
 DECLARED = {f"{r.id}.{name}" for r in RULES for name in r.messages}
 

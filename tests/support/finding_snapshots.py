@@ -49,11 +49,7 @@ def source_snapshots(draw: st.DrawFn, name: str) -> model.SourceSnapshot:
     """One source: its records consistent with each other, anything else as drawn."""
     snap = draw(_of(model.SourceSnapshot))
     source = model.SourceName(name)
-    # Privileged accounts are judged once (MFA-006): as many as drawn, they hide the row rules.
-    accounts = _unique(
-        tuple(replace(a, source=source, privileged=a.privileged and draw(st.booleans())) for a in snap.accounts),
-        "id",
-    )
+    accounts = _unique(tuple(_person(draw, a, source) for a in snap.accounts), "id")
     portals = _unique(
         tuple(
             replace(
@@ -97,6 +93,23 @@ def source_snapshots(draw: st.DrawFn, name: str) -> model.SourceSnapshot:
         access=access,
         sign_ins=sign_ins,
         policies=_unique(policies, "id"),
+    )
+
+
+def _person(draw: st.DrawFn, account: model.Account, source: model.SourceName) -> model.Account:
+    """Mostly an enabled human with active methods, as most accounts are: drawn freely, an
+    account is as often a disabled service account with revoked methods, out of scope."""
+    usual = draw(st.integers(0, 3)) > 0
+    return replace(
+        account,
+        source=source,
+        kind=model.AccountKind.HUMAN if usual else account.kind,
+        enabled=usual or account.enabled,
+        # Privileged accounts are judged once (MFA-006): as many as drawn, they hide the row rules.
+        privileged=account.privileged and draw(st.integers(0, 3)) == 0,
+        methods=tuple(replace(m, status=model.MethodStatus.ACTIVE) for m in account.methods)
+        if usual
+        else account.methods,
     )
 
 
