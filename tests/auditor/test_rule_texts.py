@@ -192,6 +192,7 @@ def test_every_message_written_before_is_written_again_byte_for_byte() -> None:
     assert {key for key, _, _ in rows} == DECLARED  # the recorded messages reach every id
     assert any("{" in v for _, params, _ in rows for _, v in params)  # hostile values among them
     for key, params, message in rows:
+        # A changed English sentence breaks `mfa-audit verify` of every report that says it.
         assert english_message(key, params) == message, key
 
 

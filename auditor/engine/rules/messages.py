@@ -7,9 +7,11 @@ same params. No rule writes a sentence of its own (``tests/auditor/test_rule_tex
 checks the rule modules), so the English a finding carries and the text translators
 work from cannot drift apart.
 
-The English message feeds the findings digest a report prints and ``mfa-audit verify``
-checks: an English text changed here changes the digest of every new report (an older
-report keeps its own messages and still verifies). Change one only with that in mind.
+The English message feeds the findings digest a report records, and ``mfa-audit verify``
+re-evaluates a report's snapshot with the engine installed and compares digests: an
+English sentence changed here makes every earlier report that says it fail verification.
+Say something new with a new message id instead (``tests/auditor/test_rule_texts.py``
+holds every message written so far and checks each is written again byte for byte).
 
 Two ids may share one English sentence: MFA-007 ``excluded_one``/``excluded_many`` and
 MFA-011 ``sign_ins_one``/``sign_ins_many`` differ in French, which agrees in number, while
