@@ -1,6 +1,7 @@
 """Rule texts in one place (#13): a finding's sentence lives in report_templates/i18n/
 rules.<lang>.json only; the engine says it in English from the finding's params, and
-says it exactly as it did before (the findings digest of earlier reports covers it)."""
+says it exactly as it did before (earlier reports print the digest of a findings CSV that
+holds the messages, and `mfa-audit verify` renders them again)."""
 
 from __future__ import annotations
 

@@ -7,9 +7,11 @@ same params. No rule writes a sentence of its own (``tests/auditor/test_rule_tex
 checks the rule modules), so the English a finding carries and the text translators
 work from cannot drift apart.
 
-The English message feeds the findings digest a report records, and ``mfa-audit verify``
-re-evaluates a report's snapshot with the engine installed and compares digests: an
-English sentence changed here makes every earlier report that says it fail verification.
+The English message is written in the findings CSV a report attaches, whose size and
+SHA-256 the report prints; ``mfa-audit verify`` re-evaluates the attached snapshot with the
+engine installed and re-renders the pages, so an English sentence changed here makes every
+earlier report that says it fail verification (tried: one word more in MFA-001's sentence,
+and the demo's report fails on the page that prints the CSV's digest).
 Say something new with a new message id instead (``tests/auditor/test_rule_texts.py``
 holds every message written so far and checks each is written again byte for byte).
 
