@@ -82,8 +82,8 @@ class MessageFormatter(string.Formatter):
 def _plain(key: str, text: str) -> tuple[str, frozenset[str]]:
     """An English sentence as the engine can say it, with the names it inserts: plain
     ``{name}`` fields only. The reports' specs (``{x:date}``, ``{x:number}``) format for a
-    reader and belong in the translations; the English message is the one the digest
-    covers, written as is."""
+    reader and belong in the translations; the English message is the one a report
+    attaches and ``verify`` renders again, written as is."""
     for _, name, spec, conversion in string.Formatter().parse(text):
         if name is not None and (not name.isidentifier() or spec or conversion):
             raise MessageTextError(f"rules.en.json: {key}: field {{{name}}} must be a plain name")
