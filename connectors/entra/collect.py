@@ -348,7 +348,14 @@ class Collection:
                         strengths[str(o.get("id"))] = tuple(str(c) for c in combos)
                     if isinstance(o.get("requirementsSatisfied"), str):
                         satisfied[str(o.get("id"))] = o["requirementsSatisfied"]
-        ctx = policies.MappingContext(self.st.portal_by_app, names, strengths, satisfied, self.st.apps)
+        # B2B collaboration members: userType Member accounts invited from another tenant,
+        # whose UPN Entra writes with "#EXT#"; a policy may include or exclude them by type.
+        external = tuple(
+            AccountId(uid)
+            for uid, a in self.st.accounts.items()
+            if a.kind is not AccountKind.GUEST and "#ext#" in a.principal
+        )
+        ctx = policies.MappingContext(self.st.portal_by_app, names, strengths, satisfied, self.st.apps, external)
         legacy = False
         any_enabled = False
         for page in self.pages("/conditionalAccess/policies", "/identity/conditionalAccess/policies"):

@@ -41,6 +41,8 @@ REGISTERED_METHODS: Mapping[str, MethodKind] = {
     "softwareOneTimePasscode": MethodKind.TOTP_SOFTWARE,
     "hardwareOneTimePasscode": MethodKind.HARDWARE_OTP,
     "fido2SecurityKey": MethodKind.FIDO2_SECURITY_KEY,
+    # The v1.0 resource page's own example value ("such as mobilePhone, email, fido2").
+    "fido2": MethodKind.FIDO2_SECURITY_KEY,
     "windowsHelloForBusiness": MethodKind.WINDOWS_HELLO,
     "passKeyDeviceBound": MethodKind.PASSKEY,
     "passKeyDeviceBoundAuthenticator": MethodKind.PASSKEY,
@@ -87,7 +89,7 @@ METHOD_TYPES: Mapping[str, tuple[MethodKind, str]] = {
     "x509CertificateAuthenticationMethod": (MethodKind.CERTIFICATE, "x509Certificate"),
     "externalAuthenticationMethod": (MethodKind.UNSPECIFIED_SECOND_FACTOR, "externalAuthMethod"),
     # QR code + PIN is a first factor for frontline workers, not a second one.
-    "qrCodePinAuthenticationMethod": (MethodKind.PASSWORD, "qrCodePin"),
+    "qrCodePinAuthenticationMethod": (MethodKind.PASSWORD, "qrCode"),
 }
 _PHONE_TYPES: Mapping[str, tuple[MethodKind, str]] = {
     "mobile": (MethodKind.SMS, "mobilePhone"),
@@ -137,7 +139,9 @@ def method_object(obj: Mapping[str, Any], guest: bool = False) -> Method:
     name = odata.removeprefix(_TYPE_PREFIX)
     created = parse_datetime(obj.get("createdDateTime"))
     if name == "phoneAuthenticationMethod":
-        kind, label = _PHONE_TYPES.get(str(obj.get("phoneType")), (MethodKind.SMS, "mobilePhone"))
+        phone_type = str(obj.get("phoneType"))
+        # A phone type Microsoft adds later is named, never taken for a mobile phone.
+        kind, label = _PHONE_TYPES.get(phone_type, (MethodKind.UNKNOWN, f"phone (phoneType {phone_type})"))
     elif name == "emailAuthenticationMethod":
         kind, label = email_kind(guest), "email"
     elif name == "fido2AuthenticationMethod" and obj.get("passkeyType") in ("deviceBound", "synced"):

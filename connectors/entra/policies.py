@@ -155,7 +155,36 @@ SECURITY_DEFAULTS_ROLES: tuple[RoleId, ...] = tuple(
 _MODERN_CLIENTS = frozenset({"browser", "mobileAppsAndDesktopClients"})
 _LEGACY_CLIENTS = frozenset({"exchangeActiveSync", "other"})
 _ALL_RISK = frozenset({"none", "low", "medium", "high"})
-_GUEST_TYPES = frozenset({"internalGuest", "b2bCollaborationGuest"})
+# ``guestOrExternalUserTypes`` (conditionalAccessGuestsOrExternalUsers). Accounts of
+# userType Guest are internal guests or B2B collaboration guests; B2B collaboration
+# members are accounts of userType Member; direct-connect users, service providers and
+# other external users have no account in the tenant.
+GUEST_ACCOUNT_TYPES = frozenset({"internalGuest", "b2bCollaborationGuest"})
+GUEST_OR_EXTERNAL_TYPES = frozenset(
+    {
+        *GUEST_ACCOUNT_TYPES,
+        "b2bCollaborationMember",
+        "b2bDirectConnectUser",
+        "otherExternalUser",
+        "serviceProvider",
+    }
+)
+_USER_KEYWORDS = frozenset({"All", "None", "GuestsOrExternalUsers"})
+# ``builtInControls`` and ``clientAppTypes`` as Graph documents them.
+BUILT_IN_CONTROLS = frozenset(
+    {
+        "block",
+        "mfa",
+        "compliantDevice",
+        "domainJoinedDevice",
+        "approvedApplication",
+        "compliantApplication",
+        "passwordChange",
+    }
+)
+CLIENT_APP_TYPES = frozenset(
+    {"all", "browser", "mobileAppsAndDesktopClients", "exchangeActiveSync", "easSupported", "other"}
+)
 _NOT_ALTERNATIVES = frozenset({"mfa", "block", "passwordChange"})
 
 
@@ -168,6 +197,9 @@ class MappingContext:
     strengths: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # id → allowedCombinations
     strength_requirements: Mapping[str, str] = field(default_factory=dict)  # id → requirementsSatisfied
     apps: Mapping[str, AppInfo] = field(default_factory=dict)  # appId → the service principal read
+    # B2B collaboration members: accounts of userType Member invited from another tenant
+    # (``#EXT#`` in the UPN), which a policy may include or exclude by type.
+    external_members: tuple[AccountId, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -298,16 +330,39 @@ def _strs_or_one(value: object) -> list[str]:
     return _strs(value)
 
 
-def _scope(users: Any, issues: list[SourceIssue], pid: str) -> Scope:
+def _guest_types(
+    value: Any, which: str, issues: list[SourceIssue], pid: str
+) -> tuple[frozenset[str], bool]:
+    """The ``guestOrExternalUserTypes`` of an include or exclude (a comma-separated flags
+    value, or a list), and whether a type is one this connector does not know."""
+    if not isinstance(value, dict):
+        return frozenset(), False
+    types = frozenset(_strs_or_one(value.get("guestOrExternalUserTypes"))) - {"none", ""}
+    unknown = sorted(types - GUEST_OR_EXTERNAL_TYPES)
+    if unknown:
+        issues.append(
+            SourceIssue(
+                codes.CA_UNKNOWN_VALUE,
+                f"policy {pid} {which} guest or external user types {', '.join(unknown)} this connector does not "
+                "know; " + ("not counted as covering anyone" if which == "includes" else "every guest counted as excluded"),
+                pid,
+            )
+        )
+    return types, bool(unknown)
+
+
+def _scope(users: Any, issues: list[SourceIssue], pid: str, ctx: MappingContext) -> Scope:
     users = users if isinstance(users, dict) else {}
     include = _strs(users.get("includeUsers"))
     exclude = _strs(users.get("excludeUsers"))
     include_guests = "GuestsOrExternalUsers" in include
     exclude_guests = "GuestsOrExternalUsers" in exclude
+    include_ids = [AccountId(u) for u in include if u not in _USER_KEYWORDS]
+    exclude_ids = [AccountId(u) for u in exclude if u not in _USER_KEYWORDS]
     guests_in = users.get("includeGuestsOrExternalUsers")
-    if isinstance(guests_in, dict):
-        types = set(_strs_or_one(guests_in.get("guestOrExternalUserTypes")))
-        tenants = guests_in.get("externalTenants")
+    types_in, _ = _guest_types(guests_in, "includes", issues, pid)
+    if types_in:
+        tenants = guests_in.get("externalTenants") if isinstance(guests_in, dict) else None
         enumerated = isinstance(tenants, dict) and tenants.get("membershipKind") == "enumerated"
         if enumerated:
             # Guests' home tenants are not read: claiming coverage would over-claim.
@@ -318,19 +373,37 @@ def _scope(users: Any, issues: list[SourceIssue], pid: str) -> Scope:
                     pid,
                 )
             )
-        elif types & _GUEST_TYPES:
-            include_guests = True
+        else:
+            if GUEST_ACCOUNT_TYPES <= types_in:
+                include_guests = True
+            elif types_in & GUEST_ACCOUNT_TYPES:
+                # Guest accounts (userType Guest) are of either subtype; which one each is, is
+                # not read: one subtype alone is not counted as covering any guest.
+                issues.append(
+                    SourceIssue(
+                        codes.CA_GUEST_TYPES,
+                        f"policy {pid} includes only the guest type {', '.join(sorted(types_in & GUEST_ACCOUNT_TYPES))}; "
+                        "which guests are internal and which are B2B collaboration guests is not read: "
+                        "treated as not covering guests",
+                        pid,
+                    )
+                )
+            if "b2bCollaborationMember" in types_in:
+                include_ids.extend(ctx.external_members)
     guests_out = users.get("excludeGuestsOrExternalUsers")
-    if isinstance(guests_out, dict) and _strs_or_one(guests_out.get("guestOrExternalUserTypes")):
+    types_out, unknown_out = _guest_types(guests_out, "excludes", issues, pid)
+    if types_out & GUEST_ACCOUNT_TYPES or unknown_out:
         exclude_guests = True  # any guest type excluded: never over-claim coverage
-    keywords = {"All", "None", "GuestsOrExternalUsers"}
+    if "b2bCollaborationMember" in types_out or unknown_out:
+        # External members are accounts of userType Member: excluded by their ids.
+        exclude_ids.extend(ctx.external_members)
     return Scope(
         include_all="All" in include,
-        include_users=tuple(AccountId(u) for u in include if u not in keywords),
+        include_users=tuple(dict.fromkeys(include_ids)),
         include_groups=tuple(GroupId(g) for g in _strs(users.get("includeGroups"))),
         include_roles=tuple(RoleId(r) for r in _strs(users.get("includeRoles"))),
         include_guests=include_guests,
-        exclude_users=tuple(AccountId(u) for u in exclude if u not in keywords),
+        exclude_users=tuple(dict.fromkeys(exclude_ids)),
         exclude_groups=tuple(GroupId(g) for g in _strs(users.get("excludeGroups"))),
         exclude_roles=tuple(RoleId(r) for r in _strs(users.get("excludeRoles"))),
         exclude_guests=exclude_guests,
@@ -392,6 +465,16 @@ def _requirement(
     if not isinstance(grant, dict):
         return Requirement.NONE, [], ()
     controls = _strs(grant.get("builtInControls"))
+    unknown_controls = [c for c in controls if c not in BUILT_IN_CONTROLS]
+    if unknown_controls:
+        issues.append(
+            SourceIssue(
+                codes.CA_UNKNOWN_VALUE,
+                f"policy {pid}: grant controls {', '.join(unknown_controls)} this connector does not know; "
+                "never counted as a second factor (with OR, MFA can be skipped through them)",
+                pid,
+            )
+        )
     if "block" in controls:
         return Requirement.BLOCK, [], ()
     requirement = Requirement.NONE
@@ -460,7 +543,7 @@ def map_ca_policy(raw: Mapping[str, Any], ctx: MappingContext) -> MappedPolicy:
         state = PolicyState.DISABLED
     conditions = raw.get("conditions") if isinstance(raw.get("conditions"), dict) else {}
     assert isinstance(conditions, dict)
-    scope = _scope(conditions.get("users"), issues, pid)
+    scope = _scope(conditions.get("users"), issues, pid, ctx)
     portals, app_conditions = _portal_scope(conditions.get("applications"), ctx, pid, issues)
     grant = raw.get("grantControls")
     requirement, grant_conditions, accepted = _requirement(grant, ctx, pid, issues)
@@ -469,6 +552,15 @@ def map_ca_policy(raw: Mapping[str, Any], ctx: MappingContext) -> MappedPolicy:
     conds += _platform_conditions(conditions.get("platforms"))
     conds += _risk_conditions(conditions)
     clients = set(_strs(conditions.get("clientAppTypes")))
+    if clients - CLIENT_APP_TYPES:
+        issues.append(
+            SourceIssue(
+                codes.CA_UNKNOWN_VALUE,
+                f"policy {pid}: client app types {', '.join(sorted(clients - CLIENT_APP_TYPES))} this connector "
+                "does not know; the policy is judged only by the documented client types it names",
+                pid,
+            )
+        )
     if clients and "all" not in clients and not _MODERN_CLIENTS.issubset(clients):
         if not clients & _MODERN_CLIENTS:
             # Legacy protocols only: no modern sign-in is touched. Judged by legacy_auth_blocked.

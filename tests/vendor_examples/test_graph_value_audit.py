@@ -1,0 +1,228 @@
+"""Microsoft Graph / Entra: the value-by-value audit of every vendor value the connector
+maps, after issue #15 ("when one vendor value was mis-mapped, re-read every value of
+that family against the vendor's documentation").
+
+Each test names the documentation page it follows in a ``SOURCE`` line; payloads are
+written here in our own words after those pages. Each one failed before its fix.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from auditor.model import AccountId, MethodKind, Requirement
+from connectors.entra import methods_policy, parse
+from connectors.entra.policies import MappingContext, map_ca_policy
+
+# --- methodsRegistered ----------------------------------------------------------------------
+
+# SOURCE: https://learn.microsoft.com/graph/api/resources/userregistrationdetails?view=graph-rest-1.0
+# ("methodsRegistered: Collection of authentication methods registered, such as
+# mobilePhone, email, fido2"): the v1.0 page's own example value.
+REGISTRATION_FIDO2 = {
+    "id": "86462606-fde0-4fc4-9e0c-a20eb73e54c6",
+    "userPrincipalName": "AlexW@Contoso.com",
+    "userDisplayName": "Alex Wilber",
+    "userType": "member",
+    "isAdmin": False,
+    "isMfaRegistered": True,
+    "isMfaCapable": True,
+    "isPasswordlessCapable": True,
+    "methodsRegistered": ["mobilePhone", "email", "fido2"],
+}
+
+
+def test_fido2_as_the_v1_page_names_it_is_a_security_key() -> None:
+    """``fido2`` (the v1.0 page's example) was an unknown method: counted as nothing."""
+    methods = parse.registered_methods(REGISTRATION_FIDO2)
+    assert [(m.kind, m.vendor_label) for m in methods] == [
+        (MethodKind.SMS, "mobilePhone"),
+        (MethodKind.RECOVERY_EMAIL, "email"),
+        (MethodKind.FIDO2_SECURITY_KEY, "fido2"),
+    ]
+
+
+# SOURCE: https://learn.microsoft.com/graph/api/resources/usageauthmethod?view=graph-rest-beta
+# (the report's vocabulary names QR code + PIN ``qrCode``) and
+# https://learn.microsoft.com/graph/api/resources/qrcodepinauthenticationmethod (the
+# per-user method object).
+QR_CODE_PIN_METHOD = {
+    "@odata.type": "#microsoft.graph.qrCodePinAuthenticationMethod",
+    "id": "b7e5f6c3-0000-4000-8000-0000000000aa",
+    "createdDateTime": "2025-01-10T08:00:00Z",
+}
+
+
+def test_qr_code_pin_gives_the_reports_label_on_both_paths() -> None:
+    """The per-user path said ``qrCodePin`` where the report says ``qrCode``: the same
+    method under two labels in the evidence."""
+    obj = parse.method_object(QR_CODE_PIN_METHOD)
+    reported = parse.registered_method("qrCode")
+    assert (obj.kind, obj.vendor_label) == (reported.kind, reported.vendor_label) == (MethodKind.PASSWORD, "qrCode")
+
+
+# SOURCE: https://learn.microsoft.com/graph/api/resources/phoneauthenticationmethod
+# (phoneType: mobile, alternateMobile, office, unknownFutureValue).
+def test_a_phone_of_an_unknown_type_is_unknown_not_sms() -> None:
+    """An unknown ``phoneType`` was silently taken as a mobile phone (SMS)."""
+    phone = {"@odata.type": "#microsoft.graph.phoneAuthenticationMethod", "id": "p", "phoneNumber": "+1 2065555555",
+             "phoneType": "unknownFutureValue", "smsSignInState": "notSupported"}  # fmt: skip
+    method = parse.method_object(phone)
+    assert method.kind is MethodKind.UNKNOWN
+    assert method.vendor_label == "phone (phoneType unknownFutureValue)"
+    documented = dict(phone, phoneType="office")
+    assert (parse.method_object(documented).kind, parse.method_object(documented).vendor_label) == (
+        MethodKind.VOICE,
+        "officePhone",
+    )
+
+
+# --- Conditional Access: guests and external users ------------------------------------------
+
+# SOURCE: https://learn.microsoft.com/graph/api/resources/conditionalaccessguestsorexternalusers
+# (guestOrExternalUserTypes, a flags value: none, internalGuest, b2bCollaborationGuest,
+# b2bCollaborationMember, b2bDirectConnectUser, otherExternalUser, serviceProvider,
+# unknownFutureValue) and https://learn.microsoft.com/graph/api/resources/conditionalaccessusers.
+def _policy(users: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": "ca-guests",
+        "displayName": "Require MFA for external users",
+        "state": "enabled",
+        "conditions": {
+            "clientAppTypes": ["all"],
+            "applications": {"includeApplications": ["All"]},
+            "users": {"includeUsers": [], "excludeUsers": [], "includeGroups": [], "excludeGroups": [], **users},
+        },
+        "grantControls": {"operator": "OR", "builtInControls": ["mfa"]},
+    }
+
+
+def _guests(types: str, tenants: str = "all") -> dict[str, Any]:
+    return {
+        "@odata.type": "#microsoft.graph.conditionalAccessGuestsOrExternalUsers",
+        "guestOrExternalUserTypes": types,
+        "externalTenants": {"@odata.type": "#microsoft.graph.conditionalAccessAllExternalTenants",
+                            "membershipKind": tenants},
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize("types", ["internalGuest", "b2bCollaborationGuest"])
+def test_one_guest_subtype_does_not_cover_every_guest(types: str) -> None:
+    """Including only internal guests (or only B2B collaboration guests) was read as
+    covering every guest account (userType Guest), the other subtype included."""
+    mapped = map_ca_policy(_policy({"includeGuestsOrExternalUsers": _guests(types)}), MappingContext())
+    assert mapped.policy.rules[0].scope.include_guests is False
+    assert [i.code for i in mapped.issues] == ["entra.ca_guest_types"]
+
+
+def test_both_guest_subtypes_cover_guests() -> None:
+    mapped = map_ca_policy(
+        _policy({"includeGuestsOrExternalUsers": _guests("internalGuest,b2bCollaborationGuest,b2bDirectConnectUser")}),
+        MappingContext(),
+    )
+    assert mapped.policy.rules[0].scope.include_guests is True
+    assert mapped.issues == ()
+
+
+EXTERNAL_MEMBER = AccountId("ext-member-1")
+
+
+def test_excluding_b2b_collaboration_members_excludes_them() -> None:
+    """External members (userType Member, invited: ``#EXT#`` in the UPN) excluded by
+    type stayed covered by an all-users policy."""
+    users = {"includeUsers": ["All"], "excludeGuestsOrExternalUsers": _guests("b2bCollaborationMember")}
+    mapped = map_ca_policy(_policy(users), MappingContext(external_members=(EXTERNAL_MEMBER,)))
+    scope = mapped.policy.rules[0].scope
+    assert scope.include_all and EXTERNAL_MEMBER in scope.exclude_users
+    # Guests (userType Guest) are not B2B collaboration members: not excluded by this.
+    assert scope.exclude_guests is False
+
+
+def test_including_b2b_collaboration_members_includes_them() -> None:
+    users = {"includeGuestsOrExternalUsers": _guests("b2bCollaborationMember")}
+    mapped = map_ca_policy(_policy(users), MappingContext(external_members=(EXTERNAL_MEMBER,)))
+    scope = mapped.policy.rules[0].scope
+    assert scope.include_users == (EXTERNAL_MEMBER,) and scope.include_guests is False
+
+
+def test_an_unknown_guest_type_is_a_coded_issue() -> None:
+    users = {"includeUsers": ["All"], "excludeGuestsOrExternalUsers": _guests("martianVisitor")}
+    mapped = map_ca_policy(_policy(users), MappingContext())
+    assert [i.code for i in mapped.issues] == ["entra.ca_unknown_value"]
+    # Never over-claim: an excluded type we cannot place excludes every guest.
+    assert mapped.policy.rules[0].scope.exclude_guests is True
+
+
+# --- Conditional Access: grant controls and client app types -------------------------------
+
+# SOURCE: https://learn.microsoft.com/graph/api/resources/conditionalaccessgrantcontrols
+# (builtInControls: block, mfa, compliantDevice, domainJoinedDevice, approvedApplication,
+# compliantApplication, passwordChange, unknownFutureValue) and
+# https://learn.microsoft.com/graph/api/resources/conditionalaccessconditionset
+# (clientAppTypes: all, browser, mobileAppsAndDesktopClients, exchangeActiveSync,
+# easSupported, other, unknownFutureValue).
+def test_an_unknown_grant_control_is_named_and_never_mfa() -> None:
+    policy = _policy({"includeUsers": ["All"]})
+    policy["grantControls"] = {"operator": "OR", "builtInControls": ["mfa", "riskRemediation"]}
+    mapped = map_ca_policy(policy, MappingContext())
+    rule = mapped.policy.rules[0]
+    assert [i.code for i in mapped.issues] == ["entra.ca_unknown_value"]
+    assert "riskRemediation" in mapped.issues[0].message
+    # OR with something we cannot judge: MFA can be skipped through it.
+    assert rule.requirement is Requirement.MFA and [c.kind.value for c in rule.conditions] == ["alternative_control"]
+    alone = dict(policy, grantControls={"operator": "AND", "builtInControls": ["riskRemediation"]})
+    assert map_ca_policy(alone, MappingContext()).policy.rules[0].requirement is Requirement.NONE
+
+
+@pytest.mark.parametrize(
+    "control", ["mfa", "block", "compliantDevice", "domainJoinedDevice", "approvedApplication",
+                "compliantApplication", "passwordChange"],
+)  # fmt: skip
+def test_every_documented_grant_control_is_known(control: str) -> None:
+    policy = _policy({"includeUsers": ["All"]})
+    policy["grantControls"] = {"operator": "AND", "builtInControls": [control]}
+    assert map_ca_policy(policy, MappingContext()).issues == ()
+
+
+def test_an_unknown_client_app_type_is_a_coded_issue() -> None:
+    policy = _policy({"includeUsers": ["All"]})
+    policy["conditions"]["clientAppTypes"] = ["browser", "mobileAppsAndDesktopClients", "holographicClients"]
+    mapped = map_ca_policy(policy, MappingContext())
+    assert [i.code for i in mapped.issues] == ["entra.ca_unknown_value"]
+    documented = _policy({"includeUsers": ["All"]})
+    documented["conditions"]["clientAppTypes"] = ["browser", "mobileAppsAndDesktopClients", "exchangeActiveSync",
+                                                  "easSupported", "other"]  # fmt: skip
+    assert map_ca_policy(documented, MappingContext()).issues == ()
+
+
+# --- the authentication methods policy: targets ----------------------------------------------
+
+# SOURCE: https://learn.microsoft.com/graph/api/resources/authenticationmethodtarget
+# (targetType: user, group; the evolvable enum's unknownFutureValue).
+def _sms_policy(exclude: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "policyMigrationState": "migrationComplete",
+        "authenticationMethodConfigurations": [
+            {
+                "@odata.type": "#microsoft.graph.smsAuthenticationMethodConfiguration",
+                "id": "Sms",
+                "state": "enabled",
+                "includeTargets": [{"targetType": "group", "id": "all_users", "isRegistrationRequired": False}],
+                "excludeTargets": exclude,
+            }
+        ],
+    }
+
+
+def test_an_exclusion_of_an_unknown_target_type_disallows_the_method() -> None:
+    """An exclude target of a type we cannot resolve was read as a group id nobody is
+    in: the method stayed allowed to everyone it may exclude."""
+    read = methods_policy.parse_methods_policy(_sms_policy([{"targetType": "unknownFutureValue", "id": "x"}]))
+    sms = next(a for a in read.allowances if a.kind is MethodKind.SMS)
+    assert sms.enabled is False
+    assert [i.code for i in read.issues] == ["entra.methods_policy_target"]
+    known = methods_policy.parse_methods_policy(_sms_policy([{"targetType": "user", "id": "u1"}]))
+    sms = next(a for a in known.allowances if a.kind is MethodKind.SMS)
+    assert sms.enabled is True and sms.scope.exclude_users == ("u1",) and known.issues == ()
