@@ -138,8 +138,11 @@ def _configuration(obj: Mapping[str, Any], issues: list[SourceIssue]) -> list[Me
                 codes.METHODS_POLICY_TARGET,
                 f"authentication methods policy: configuration {label!r} targets of type "
                 f"{', '.join(dict.fromkeys(odd_in + odd_out))} this connector does not know; "
-                + ("who they exclude cannot be told, so the method counts as allowed to no one"
-                   if odd_out else "they are not counted as allowing the method to anyone"),
+                + (
+                    "who they exclude cannot be told, so the method counts as allowed to no one"
+                    if odd_out
+                    else "they are not counted as allowing the method to anyone"
+                ),
                 label,
             )
         )

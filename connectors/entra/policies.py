@@ -330,9 +330,7 @@ def _strs_or_one(value: object) -> list[str]:
     return _strs(value)
 
 
-def _guest_types(
-    value: Any, which: str, issues: list[SourceIssue], pid: str
-) -> tuple[frozenset[str], bool]:
+def _guest_types(value: Any, which: str, issues: list[SourceIssue], pid: str) -> tuple[frozenset[str], bool]:
     """The ``guestOrExternalUserTypes`` of an include or exclude (a comma-separated flags
     value, or a list), and whether a type is one this connector does not know."""
     if not isinstance(value, dict):
@@ -340,11 +338,12 @@ def _guest_types(
     types = frozenset(_strs_or_one(value.get("guestOrExternalUserTypes"))) - {"none", ""}
     unknown = sorted(types - GUEST_OR_EXTERNAL_TYPES)
     if unknown:
+        outcome = "not counted as covering anyone" if which == "includes" else "every guest counted as excluded"
         issues.append(
             SourceIssue(
                 codes.CA_UNKNOWN_VALUE,
                 f"policy {pid} {which} guest or external user types {', '.join(unknown)} this connector does not "
-                "know; " + ("not counted as covering anyone" if which == "includes" else "every guest counted as excluded"),
+                f"know; {outcome}",
                 pid,
             )
         )
@@ -374,15 +373,15 @@ def _scope(users: Any, issues: list[SourceIssue], pid: str, ctx: MappingContext)
                 )
             )
         else:
-            if GUEST_ACCOUNT_TYPES <= types_in:
+            if types_in >= GUEST_ACCOUNT_TYPES:
                 include_guests = True
-            elif types_in & GUEST_ACCOUNT_TYPES:
+            elif one := sorted(types_in & GUEST_ACCOUNT_TYPES):
                 # Guest accounts (userType Guest) are of either subtype; which one each is, is
                 # not read: one subtype alone is not counted as covering any guest.
                 issues.append(
                     SourceIssue(
                         codes.CA_GUEST_TYPES,
-                        f"policy {pid} includes only the guest type {', '.join(sorted(types_in & GUEST_ACCOUNT_TYPES))}; "
+                        f"policy {pid} includes only the guest type {', '.join(one)}; "
                         "which guests are internal and which are B2B collaboration guests is not read: "
                         "treated as not covering guests",
                         pid,

@@ -81,6 +81,7 @@ def test_a_phone_of_an_unknown_type_is_unknown_not_sms() -> None:
 
 # --- Conditional Access: guests and external users ------------------------------------------
 
+
 # SOURCE: https://learn.microsoft.com/graph/api/resources/conditionalaccessguestsorexternalusers
 # (guestOrExternalUserTypes, a flags value: none, internalGuest, b2bCollaborationGuest,
 # b2bCollaborationMember, b2bDirectConnectUser, otherExternalUser, serviceProvider,
@@ -157,6 +158,7 @@ def test_an_unknown_guest_type_is_a_coded_issue() -> None:
 
 # --- Conditional Access: grant controls and client app types -------------------------------
 
+
 # SOURCE: https://learn.microsoft.com/graph/api/resources/conditionalaccessgrantcontrols
 # (builtInControls: block, mfa, compliantDevice, domainJoinedDevice, approvedApplication,
 # compliantApplication, passwordChange, unknownFutureValue) and
@@ -198,6 +200,7 @@ def test_an_unknown_client_app_type_is_a_coded_issue() -> None:
 
 
 # --- the authentication methods policy: targets ----------------------------------------------
+
 
 # SOURCE: https://learn.microsoft.com/graph/api/resources/authenticationmethodtarget
 # (targetType: user, group; the evolvable enum's unknownFutureValue).
