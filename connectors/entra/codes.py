@@ -42,6 +42,9 @@ METHODS_POLICY_PARTIAL = "entra.methods_policy_partial"
 METHODS_POLICY_STATE = "entra.methods_policy_state"
 METHODS_POLICY_UNKNOWN = "entra.methods_policy_unknown"
 METHODS_POLICY_TARGET = "entra.methods_policy_target"
+METHODS_POLICY_OFFICE_PHONE = "entra.methods_policy_office_phone"  # office phones disallowed: not expressible
+USER_TYPE_UNKNOWN = "entra.user_type_unknown"
+PER_USER_MFA_STATE = "entra.per_user_mfa_state"
 
 # The connector read less than the whole tenant by configuration (a scope), not by failure.
 SCOPE_LIMITED = f"entra.{_SCOPE_LIMITED}"

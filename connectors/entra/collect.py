@@ -176,13 +176,22 @@ class Collection:
 
     def _read_users(self, select: list[str]) -> None:
         params = {"$select": ",".join(select), "$top": str(self.s.page_size)}
+        odd_types: Counter[str] = Counter()
         for page in self.pages("/users", "/users", params):
             for obj in page.items:
+                if not parse.known_user_type(obj.get("userType")):
+                    odd_types[str(obj.get("userType"))] += 1
                 parsed = parse.parse_user(obj, self.source, self.s.service_prefixes, self.s.service_types)
                 if parsed.account is not None:
                     self.st.accounts[parsed.account.id] = parsed.account
                 elif parsed.unreadable is not None:
                     self.st.unreadable.append(parsed.unreadable)
+        for value, n in sorted(odd_types.items()):
+            self.issue(
+                codes.USER_TYPE_UNKNOWN,
+                f"userType {value!r} is not one Graph documents (Member, Guest): {n} accounts read as members",
+                value,
+            )
 
     def roles(self) -> None:
         params = {"$select": "id,principalId,roleDefinitionId,directoryScopeId"}
@@ -417,6 +426,13 @@ class Collection:
                 failed += 1
         if failed:
             self.issue(codes.PER_USER_MFA_UNREAD, f"per-user MFA state of {failed} accounts could not be read")
+        for value, n in sorted(policies.unknown_per_user_states(states).items()):
+            self.issue(
+                codes.PER_USER_MFA_STATE,
+                f"per-user MFA state {value!r} is not one Graph documents: {n} accounts not counted as required "
+                "to do MFA by it",
+                value,
+            )
         policy = policies.per_user_mfa_policy(states)
         if policy is not None:
             self.st.policies.append(policy)

@@ -148,6 +148,18 @@ def _configuration(obj: Mapping[str, Any], issues: list[SourceIssue]) -> list[Me
         )
     if odd_out:
         enabled = False  # never over-claim: the unknown exclusion may cover anyone
+    if odata == "voiceAuthenticationMethodConfiguration" and enabled and obj.get("isOfficePhoneAllowed") is False:
+        # Office and alternate mobile phones are one model kind (voice): the allowance
+        # cannot exclude office phones alone, so the gap is named.
+        issues.append(
+            SourceIssue(
+                codes.METHODS_POLICY_OFFICE_PHONE,
+                f"authentication methods policy: configuration {label!r} does not allow office phones; a registered "
+                "office phone is still counted as a usable voice method (the model's kinds do not tell the two "
+                "phones apart)",
+                label,
+            )
+        )
     out = []
     for kind in kinds:
         targets = include

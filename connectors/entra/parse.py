@@ -174,6 +174,16 @@ USER_FIELDS = (
 )
 
 
+# ``userType`` of a user (``None`` on some older accounts, read as a member).
+USER_TYPES = frozenset({"Member", "Guest"})
+
+
+def known_user_type(value: object) -> bool:
+    """Whether a ``userType`` is one Graph documents (or absent): anything else is read
+    as a member (an account in scope) and named by the collector."""
+    return value is None or value in USER_TYPES
+
+
 @dataclass(frozen=True, slots=True)
 class ParsedUser:
     account: Account | None

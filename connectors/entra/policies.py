@@ -675,6 +675,17 @@ def security_defaults_policy(portal_by_app: Mapping[str, PortalId] | None = None
 
 
 PER_USER_REQUIRED = frozenset({"enabled", "enforced"})
+PER_USER_STATES = frozenset({"disabled", *PER_USER_REQUIRED})
+
+
+def unknown_per_user_states(states: Mapping[str, str]) -> dict[str, int]:
+    """``perUserMfaState`` values other than disabled / enabled / enforced, with counts:
+    such an account is not counted as required to do MFA."""
+    out: dict[str, int] = {}
+    for state in states.values():
+        if state not in PER_USER_STATES:
+            out[state] = out.get(state, 0) + 1
+    return out
 
 
 def per_user_mfa_policy(states: Mapping[str, str]) -> Policy | None:

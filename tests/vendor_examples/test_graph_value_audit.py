@@ -229,3 +229,45 @@ def test_an_exclusion_of_an_unknown_target_type_disallows_the_method() -> None:
     known = methods_policy.parse_methods_policy(_sms_policy([{"targetType": "user", "id": "u1"}]))
     sms = next(a for a in known.allowances if a.kind is MethodKind.SMS)
     assert sms.enabled is True and sms.scope.exclude_users == ("u1",) and known.issues == ()
+
+
+# SOURCE: https://learn.microsoft.com/graph/api/resources/voiceauthenticationmethodconfiguration
+# (isOfficePhoneAllowed: "true if users can register office phones, otherwise, false").
+def test_office_phones_disallowed_are_named() -> None:
+    """Office and alternate mobile phones are one model kind (voice): a voice configuration
+    that disallows office phones cannot be expressed per kind, so it is named."""
+    policy = {
+        "policyMigrationState": "migrationComplete",
+        "authenticationMethodConfigurations": [
+            {
+                "@odata.type": "#microsoft.graph.voiceAuthenticationMethodConfiguration",
+                "id": "Voice",
+                "state": "enabled",
+                "isOfficePhoneAllowed": False,
+                "includeTargets": [{"targetType": "group", "id": "all_users", "isRegistrationRequired": False}],
+            }
+        ],
+    }
+    read = methods_policy.parse_methods_policy(policy)
+    assert [i.code for i in read.issues] == ["entra.methods_policy_office_phone"]
+    allowed = dict(policy)
+    allowed["authenticationMethodConfigurations"] = [
+        dict(policy["authenticationMethodConfigurations"][0], isOfficePhoneAllowed=True)
+    ]
+    assert methods_policy.parse_methods_policy(allowed).issues == ()
+
+
+# SOURCE: https://learn.microsoft.com/graph/api/resources/user (userType: "Member" or
+# "Guest") and https://learn.microsoft.com/graph/api/resources/strongauthenticationrequirements?view=graph-rest-beta
+# (perUserMfaState: disabled, enforced, enabled, unknownFutureValue).
+def test_user_types_outside_the_documented_pair_are_flagged() -> None:
+    assert [parse.known_user_type(t) for t in ("Member", "Guest", None, "Robot")] == [True, True, True, False]
+
+
+def test_per_user_mfa_states_outside_the_documented_ones_are_flagged() -> None:
+    from connectors.entra.policies import per_user_mfa_policy, unknown_per_user_states
+
+    states = {"u1": "enforced", "u2": "enabled", "u3": "disabled", "u4": "unknownFutureValue", "u5": ""}
+    assert unknown_per_user_states(states) == {"unknownFutureValue": 1, "": 1}
+    policy = per_user_mfa_policy(states)
+    assert policy is not None and policy.rules[0].scope.include_users == ("u1", "u2")
