@@ -43,6 +43,7 @@ METHODS_POLICY_STATE = "entra.methods_policy_state"
 METHODS_POLICY_UNKNOWN = "entra.methods_policy_unknown"
 METHODS_POLICY_TARGET = "entra.methods_policy_target"
 METHODS_POLICY_OFFICE_PHONE = "entra.methods_policy_office_phone"  # office phones disallowed: not expressible
+METHODS_POLICY_KEY_RESTRICTIONS = "entra.methods_policy_key_restrictions"  # key models not read
 USER_TYPE_UNKNOWN = "entra.user_type_unknown"
 PER_USER_MFA_STATE = "entra.per_user_mfa_state"
 

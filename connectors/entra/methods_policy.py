@@ -148,6 +148,21 @@ def _configuration(obj: Mapping[str, Any], issues: list[SourceIssue]) -> list[Me
         )
     if odd_out:
         enabled = False  # never over-claim: the unknown exclusion may cover anyone
+    restrictions = obj.get("keyRestrictions")
+    restricted = isinstance(restrictions, Mapping) and restrictions.get("isEnforced") is True
+    if odata == "fido2AuthenticationMethodConfiguration" and enabled and restricted:
+        # The model of each registered key (its AAGUID) is not read: a key of a blocked
+        # model still counts as usable, so the restriction is named.
+        kind = restrictions.get("enforcementType") if isinstance(restrictions, Mapping) else None
+        issues.append(
+            SourceIssue(
+                codes.METHODS_POLICY_KEY_RESTRICTIONS,
+                f"authentication methods policy: configuration {label!r} restricts security keys by model "
+                f"({kind!r} list); the model of each registered key is not read, "
+                "so every registered key is counted as usable",
+                label,
+            )
+        )
     if odata == "voiceAuthenticationMethodConfiguration" and enabled and obj.get("isOfficePhoneAllowed") is False:
         # Office and alternate mobile phones are one model kind (voice): the allowance
         # cannot exclude office phones alone, so the gap is named.

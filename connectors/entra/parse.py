@@ -50,7 +50,6 @@ REGISTERED_METHODS: Mapping[str, MethodKind] = {
     "passKeySynced": MethodKind.PASSKEY,
     "macOsSecureEnclaveKey": MethodKind.PLATFORM_AUTHENTICATOR,
     "platformCredential": MethodKind.PLATFORM_AUTHENTICATOR,
-    "x509Certificate": MethodKind.CERTIFICATE,
     "temporaryAccessPass": MethodKind.TEMPORARY_ACCESS_PASS,
     # An external authentication method (EAM): a second factor Entra cannot describe.
     "externalAuthMethod": MethodKind.UNSPECIFIED_SECOND_FACTOR,
@@ -86,7 +85,6 @@ METHOD_TYPES: Mapping[str, tuple[MethodKind, str]] = {
     "windowsHelloForBusinessAuthenticationMethod": (MethodKind.WINDOWS_HELLO, "windowsHelloForBusiness"),
     "temporaryAccessPassAuthenticationMethod": (MethodKind.TEMPORARY_ACCESS_PASS, "temporaryAccessPass"),
     "platformCredentialAuthenticationMethod": (MethodKind.PLATFORM_AUTHENTICATOR, "platformCredential"),
-    "x509CertificateAuthenticationMethod": (MethodKind.CERTIFICATE, "x509Certificate"),
     "externalAuthenticationMethod": (MethodKind.UNSPECIFIED_SECOND_FACTOR, "externalAuthMethod"),
     # QR code + PIN is a first factor for frontline workers, not a second one.
     "qrCodePinAuthenticationMethod": (MethodKind.PASSWORD, "qrCode"),

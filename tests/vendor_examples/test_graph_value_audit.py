@@ -271,3 +271,47 @@ def test_per_user_mfa_states_outside_the_documented_ones_are_flagged() -> None:
     assert unknown_per_user_states(states) == {"unknownFutureValue": 1, "": 1}
     policy = per_user_mfa_policy(states)
     assert policy is not None and policy.rules[0].scope.include_users == ("u1", "u2")
+
+
+# SOURCE: https://learn.microsoft.com/graph/api/resources/usageauthmethod?view=graph-rest-beta
+# (the report's values) and https://learn.microsoft.com/graph/api/resources/authenticationmethod
+# (the derived method types): neither names a per-user certificate method. Certificate-
+# based authentication is single- or multi-factor by the tenant's rules, so a value
+# Microsoft does not document cannot be rated phishing-resistant.
+@pytest.mark.parametrize(
+    "method",
+    [
+        parse.registered_method("x509Certificate"),
+        parse.method_object({"@odata.type": "#microsoft.graph.x509CertificateAuthenticationMethod", "id": "c"}),
+    ],
+)
+def test_an_undocumented_certificate_value_is_unknown(method: Any) -> None:
+    assert method.kind is MethodKind.UNKNOWN
+
+
+# SOURCE: https://learn.microsoft.com/graph/api/resources/fido2authenticationmethodconfiguration
+# (keyRestrictions: fido2KeyRestrictions — isEnforced, enforcementType allow / block,
+# aaGuids).
+def test_enforced_fido2_key_restrictions_are_named() -> None:
+    """A registered key of a model the tenant blocks cannot be used; the key's model
+    (AAGUID) is not read, so the restriction is named rather than silently ignored."""
+    config = {
+        "@odata.type": "#microsoft.graph.fido2AuthenticationMethodConfiguration",
+        "id": "Fido2",
+        "state": "enabled",
+        "isAttestationEnforced": True,
+        "keyRestrictions": {"isEnforced": True, "enforcementType": "allow",
+                            "aaGuids": ["90a3ccdf-635c-4729-a248-9b709135078f"]},
+        "includeTargets": [{"targetType": "group", "id": "all_users", "isRegistrationRequired": False}],
+    }  # fmt: skip
+    read = methods_policy.parse_methods_policy(
+        {"policyMigrationState": "migrationComplete", "authenticationMethodConfigurations": [config]}
+    )
+    assert [i.code for i in read.issues] == ["entra.methods_policy_key_restrictions"]
+    free = dict(config, keyRestrictions={"isEnforced": False, "enforcementType": "block", "aaGuids": []})
+    assert (
+        methods_policy.parse_methods_policy(
+            {"policyMigrationState": "migrationComplete", "authenticationMethodConfigurations": [free]}
+        ).issues
+        == ()
+    )
