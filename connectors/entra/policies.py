@@ -113,7 +113,6 @@ MODE_KINDS: Mapping[str, tuple[MethodKind, ...]] = {
 # ``requirementsSatisfied`` of a strength: "mfa" grants the MFA claim, "none" does not.
 REQUIREMENTS_SATISFIED = frozenset({"mfa", "none"})
 
-ADMIN_PORTAL_APP_IDS = frozenset({"c44b4083-3bb0-49c1-b47d-974e53cbdf3c"})  # Azure portal
 # Azure Resource Manager as security defaults name it: "any user accessing the Azure
 # portal, the Microsoft Entra admin center, Azure PowerShell or Azure CLI must complete
 # MFA" (learn.microsoft.com/entra/fundamentals/security-defaults).
@@ -409,13 +408,24 @@ def _scope(users: Any, issues: list[SourceIssue], pid: str, ctx: MappingContext)
     )
 
 
+# What a keyword, or an app id that stands for a group, takes in.
+_APP_GROUPS: Mapping[str, tuple[str, app_groups.AppGroup]] = {
+    "Office365": ("Office365", app_groups.OFFICE365),
+    "MicrosoftAdminPortals": ("MicrosoftAdminPortals", app_groups.ADMIN_PORTALS),
+    app_groups.SERVICE_MANAGEMENT_APP_ID: ("Windows Azure Service Management API", app_groups.SERVICE_MANAGEMENT),
+}
+
+
 def _apps(
     values: list[str], ctx: MappingContext, pid: str, issues: list[SourceIssue], *, excluding: bool
 ) -> list[PortalId]:
     out: list[PortalId] = []
     for v in values:
-        if v == "Office365":
-            group = app_groups.office365(ctx.apps, ctx.portal_by_app)
+        if v in _APP_GROUPS:
+            name, spec = _APP_GROUPS[v]
+            group = app_groups.membership(spec, ctx.apps, ctx.portal_by_app)
+            if v in ctx.portal_by_app:
+                out.append(ctx.portal_by_app[v])  # the app itself, where it is a portal
             out.extend(group.members)
             if excluding:
                 # Never covered: an app that may be in the excluded group is left out.
@@ -423,15 +433,13 @@ def _apps(
             issues.extend(
                 SourceIssue(
                     codes.APP_GROUP_UNDECIDED,
-                    f"policy {pid} {'excludes' if excluding else 'includes'} Office365; whether portal "
+                    f"policy {pid} {'excludes' if excluding else 'includes'} {name}; whether portal "
                     f"{portal} belongs to that group cannot be decided from Microsoft's list: "
                     "not counted as covered by this policy",
                     f"{pid}/{portal}",
                 )
                 for portal in group.undecided
             )
-        elif v == "MicrosoftAdminPortals":
-            out.extend(p for app, p in ctx.portal_by_app.items() if app in ADMIN_PORTAL_APP_IDS)
         elif v not in ("All", "None"):
             # An app the tenant lists as a portal maps to it; any other id is kept as is
             # (evidence), and matches no portal.

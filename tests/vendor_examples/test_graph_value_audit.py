@@ -315,3 +315,67 @@ def test_enforced_fido2_key_restrictions_are_named() -> None:
         ).issues
         == ()
     )
+
+
+# --- Conditional Access: application groups beyond Office365 -------------------------------
+
+# SOURCE: https://learn.microsoft.com/entra/identity/conditional-access/concept-conditional-access-cloud-apps
+# ("Microsoft Admin Portals": Azure portal, Exchange admin center, Microsoft 365 admin
+# center, Microsoft 365 Defender portal, Microsoft Entra admin center, Microsoft Intune
+# admin center, Microsoft Purview portal, Microsoft Teams admin center — "we're
+# continually adding more"; "Windows Azure Service Management API": Azure Resource
+# Manager, Azure portal, Azure Data Lake, Application Insights API, Log Analytics API).
+MICROSOFT = "f8cdef31-a31e-4b4a-93e4-5f571e91255a"
+AZURE_PORTAL = "c44b4083-3bb0-49c1-b47d-974e53cbdf3c"
+SERVICE_MANAGEMENT = "797f4846-ba00-4fd7-ba43-dac1f8f63013"
+APPS = [
+    ("sp-azure-portal", AZURE_PORTAL, "Azure Portal", MICROSOFT),
+    ("sp-intune-admin", "0000000a-1111-2222-3333-444444444444", "Microsoft Intune admin center", MICROSOFT),
+    ("sp-log-analytics", "0000000b-1111-2222-3333-444444444444", "Log Analytics API", MICROSOFT),
+    ("sp-ms-other", "0000000c-1111-2222-3333-444444444444", "Microsoft Something", MICROSOFT),
+    ("sp-arm", SERVICE_MANAGEMENT, "Windows Azure Service Management API", MICROSOFT),
+    ("sp-hr", "0000000d-1111-2222-3333-444444444444", "Microsoft Intune admin center", "contoso-tenant"),
+]
+
+
+def _apps_ctx() -> MappingContext:
+    from auditor.model import PortalId
+
+    apps = {app: parse.AppInfo(PortalId(sp), name, owner) for sp, app, name, owner in APPS}
+    return MappingContext(portal_by_app={a: i.portal for a, i in apps.items()}, apps=apps)
+
+
+def _apps_policy(**applications: Any) -> dict[str, Any]:
+    policy = _policy({"includeUsers": ["All"]})
+    policy["conditions"]["applications"] = applications
+    return policy
+
+
+def test_excluding_admin_portals_excludes_every_documented_portal() -> None:
+    """``MicrosoftAdminPortals`` was the Azure portal alone: excluding it left the other
+    admin portals covered by an all-apps policy."""
+    mapped = map_ca_policy(_apps_policy(includeApplications=["All"], excludeApplications=["MicrosoftAdminPortals"]),
+                           _apps_ctx())  # fmt: skip
+    excluded = set(mapped.policy.rules[0].portals.excluded_ids)
+    assert {"sp-azure-portal", "sp-intune-admin"} <= excluded
+    # Microsoft adds portals to the group: a Microsoft app we cannot place is never covered.
+    assert "sp-ms-other" in excluded
+    assert "sp-hr" not in excluded  # the tenant's own app of the same name
+    undecided = sorted(i.record or "" for i in mapped.issues if i.code == "entra.app_group_undecided")
+    assert undecided == ["ca-guests/sp-arm", "ca-guests/sp-log-analytics", "ca-guests/sp-ms-other"]
+
+
+def test_including_admin_portals_covers_only_documented_portals() -> None:
+    mapped = map_ca_policy(_apps_policy(includeApplications=["MicrosoftAdminPortals"]), _apps_ctx())
+    assert set(mapped.policy.rules[0].portals.ids) == {"sp-azure-portal", "sp-intune-admin"}
+
+
+def test_the_service_management_api_app_takes_in_the_azure_portal() -> None:
+    """Excluding the Windows Azure Service Management API app excludes the portals of the
+    group it stands for (the Azure portal, Log Analytics API…): they stayed covered."""
+    mapped = map_ca_policy(_apps_policy(includeApplications=["All"], excludeApplications=[SERVICE_MANAGEMENT]),
+                           _apps_ctx())  # fmt: skip
+    excluded = set(mapped.policy.rules[0].portals.excluded_ids)
+    assert excluded == {"sp-arm", "sp-azure-portal", "sp-log-analytics"}
+    included = map_ca_policy(_apps_policy(includeApplications=[SERVICE_MANAGEMENT]), _apps_ctx())
+    assert set(included.policy.rules[0].portals.ids) == {"sp-arm", "sp-azure-portal", "sp-log-analytics"}
