@@ -357,6 +357,11 @@ def _scope(users: Any, issues: list[SourceIssue], pid: str, ctx: MappingContext)
     exclude_guests = "GuestsOrExternalUsers" in exclude
     include_ids = [AccountId(u) for u in include if u not in _USER_KEYWORDS]
     exclude_ids = [AccountId(u) for u in exclude if u not in _USER_KEYWORDS]
+    # The keyword means every guest and external user: invited members too.
+    if include_guests:
+        include_ids.extend(ctx.external_members)
+    if exclude_guests:
+        exclude_ids.extend(ctx.external_members)
     guests_in = users.get("includeGuestsOrExternalUsers")
     types_in, _ = _guest_types(guests_in, "includes", issues, pid)
     if types_in:

@@ -379,3 +379,15 @@ def test_the_service_management_api_app_takes_in_the_azure_portal() -> None:
     assert excluded == {"sp-arm", "sp-azure-portal", "sp-log-analytics"}
     included = map_ca_policy(_apps_policy(includeApplications=[SERVICE_MANAGEMENT]), _apps_ctx())
     assert set(included.policy.rules[0].portals.ids) == {"sp-arm", "sp-azure-portal", "sp-log-analytics"}
+
+
+# SOURCE: https://learn.microsoft.com/graph/api/resources/conditionalaccessusers
+# (includeUsers / excludeUsers: "GuestsOrExternalUsers" — every guest and external user).
+def test_the_guests_or_external_users_keyword_takes_in_external_members() -> None:
+    """Excluding ``GuestsOrExternalUsers`` left invited members (userType Member) covered."""
+    ctx = MappingContext(external_members=(EXTERNAL_MEMBER,))
+    out = map_ca_policy(_policy({"includeUsers": ["All"], "excludeUsers": ["GuestsOrExternalUsers"]}), ctx)
+    scope = out.policy.rules[0].scope
+    assert scope.exclude_guests and EXTERNAL_MEMBER in scope.exclude_users
+    into = map_ca_policy(_policy({"includeUsers": ["GuestsOrExternalUsers"]}), ctx).policy.rules[0].scope
+    assert into.include_guests and into.include_users == (EXTERNAL_MEMBER,)
