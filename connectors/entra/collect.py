@@ -229,7 +229,7 @@ class Collection:
                     if isinstance(uid, str) and uid in self.st.accounts and isinstance(labels, list):
                         # The account's own kind decides e-mail (guest OTP or member SSPR).
                         guest = self.st.accounts[uid].kind is AccountKind.GUEST
-                        self.st.methods[uid] = tuple(parse.registered_method(str(x), guest) for x in labels)
+                        self.st.methods[uid] = parse.registered_methods_of(labels, guest)
             missing = [uid for uid in self.st.accounts if uid not in self.st.methods]
             self.issue(codes.METHODS_PATH, "authentication methods read from the registration report")
             if missing:
@@ -261,7 +261,7 @@ class Collection:
                 continue
             guest = uid in self.st.accounts and self.st.accounts[uid].kind is AccountKind.GUEST
             self.st.methods[uid] = tuple(
-                m for m in (parse.method_object(o, guest) for o in items) if m.kind is not MethodKind.PASSWORD
+                m for o in items for m in parse.method_objects(o, guest) if m.kind is not MethodKind.PASSWORD
             )
         if failed:
             detail = ", ".join(f"{n} × {why}" for why, n in sorted(failed.items()))

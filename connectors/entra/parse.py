@@ -4,7 +4,7 @@ function is table-tested. Vendor vocabulary ends in this module and ``policies``
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -31,7 +31,7 @@ REGISTERED_METHODS: Mapping[str, MethodKind] = {
     # one-time passcode at sign-in to guests (B2B / external users) only. See
     # ``email_kind``.
     "email": MethodKind.RECOVERY_EMAIL,
-    # A mobile phone can receive SMS codes: the weakest use it allows is what counts.
+    # A mobile phone: SMS here, and voice too (``BOTH_SMS_AND_VOICE``).
     "mobilePhone": MethodKind.SMS,
     "alternateMobilePhone": MethodKind.VOICE,  # voice calls only
     "officePhone": MethodKind.VOICE,
@@ -122,13 +122,30 @@ def registered_method(label: str, guest: bool = False) -> Method:
     return Method(kind, label, MethodStatus.ACTIVE, None)
 
 
+# A mobile phone takes SMS codes and voice calls (Graph: "phone (usable via SMS or voice
+# call)"), each allowed by its own configuration of the methods policy: it is both
+# methods. Alternate mobile and office phones take voice calls only.
+BOTH_SMS_AND_VOICE = frozenset({"mobilePhone"})
+
+
+def registered_methods_of(labels: Iterable[object], guest: bool = False) -> tuple[Method, ...]:
+    """The methods of ``methodsRegistered`` labels; a mobile phone is SMS and voice."""
+    out: list[Method] = []
+    for x in labels:
+        label = str(x)
+        out.append(registered_method(label, guest))
+        if label in BOTH_SMS_AND_VOICE:
+            out.append(Method(MethodKind.VOICE, label, MethodStatus.ACTIVE, None))
+    return tuple(out)
+
+
 def registered_methods(row: Mapping[str, Any]) -> tuple[Method, ...]:
     """The methods of one ``userRegistrationDetails`` row (its ``userType`` decides e-mail)."""
     labels = row.get("methodsRegistered")
     if not isinstance(labels, list):
         return ()
     guest = str(row.get("userType", "")).casefold() == "guest"
-    return tuple(registered_method(str(x), guest) for x in labels)
+    return registered_methods_of(labels, guest)
 
 
 def method_object(obj: Mapping[str, Any], guest: bool = False) -> Method:
@@ -152,6 +169,15 @@ def method_object(obj: Mapping[str, Any], guest: bool = False) -> Method:
     else:
         kind, label = MethodKind.UNKNOWN, name or "(no @odata.type)"
     return Method(kind, label, MethodStatus.ACTIVE, created)
+
+
+def method_objects(obj: Mapping[str, Any], guest: bool = False) -> tuple[Method, ...]:
+    """The methods one item of ``/users/{id}/authentication/methods`` gives: a mobile
+    phone is SMS and voice, as in ``registered_methods_of``."""
+    method = method_object(obj, guest)
+    if method.vendor_label in BOTH_SMS_AND_VOICE and method.kind is MethodKind.SMS:
+        return method, Method(MethodKind.VOICE, method.vendor_label, method.status, method.registered_at)
+    return (method,)
 
 
 def is_known_method(method: Method) -> bool:

@@ -39,6 +39,7 @@ def test_fido2_as_the_v1_page_names_it_is_a_security_key() -> None:
     methods = parse.registered_methods(REGISTRATION_FIDO2)
     assert [(m.kind, m.vendor_label) for m in methods] == [
         (MethodKind.SMS, "mobilePhone"),
+        (MethodKind.VOICE, "mobilePhone"),
         (MethodKind.RECOVERY_EMAIL, "email"),
         (MethodKind.FIDO2_SECURITY_KEY, "fido2"),
     ]
@@ -391,3 +392,32 @@ def test_the_guests_or_external_users_keyword_takes_in_external_members() -> Non
     assert scope.exclude_guests and EXTERNAL_MEMBER in scope.exclude_users
     into = map_ca_policy(_policy({"includeUsers": ["GuestsOrExternalUsers"]}), ctx).policy.rules[0].scope
     assert into.include_guests and into.include_users == (EXTERNAL_MEMBER,)
+
+
+# --- a mobile phone: SMS and voice ------------------------------------------------------------
+
+# SOURCE: https://learn.microsoft.com/graph/api/resources/authenticationmethod ("phone
+# (usable via SMS or voice call)") and
+# https://learn.microsoft.com/graph/api/resources/phoneauthenticationmethod (phoneType
+# mobile; SMS and voice each enabled by their own configuration of the methods policy).
+MOBILE_PHONE = {
+    "@odata.type": "#microsoft.graph.phoneAuthenticationMethod",
+    "id": "3179e48a-750b-4051-897c-87b9720928f7",
+    "phoneNumber": "+1 2065555555",
+    "phoneType": "mobile",
+    "smsSignInState": "notSupported",
+}
+
+
+def test_a_mobile_phone_is_both_sms_and_voice() -> None:
+    """A mobile phone was SMS only: where the methods policy turns SMS off and voice on,
+    its holder was read as having no usable method (a false "not enrolled")."""
+    expected = [(MethodKind.SMS, "mobilePhone"), (MethodKind.VOICE, "mobilePhone")]
+    assert [(m.kind, m.vendor_label) for m in parse.method_objects(MOBILE_PHONE)] == expected
+    row = dict(REGISTRATION_FIDO2, methodsRegistered=["mobilePhone"])
+    assert [(m.kind, m.vendor_label) for m in parse.registered_methods(row)] == expected
+    # An office or alternate mobile phone takes voice calls only; "sms" is SMS only.
+    office = dict(MOBILE_PHONE, phoneType="office")
+    assert [(m.kind, m.vendor_label) for m in parse.method_objects(office)] == [(MethodKind.VOICE, "officePhone")]
+    only_sms = dict(REGISTRATION_FIDO2, methodsRegistered=["sms", "alternateMobilePhone"])
+    assert [m.kind for m in parse.registered_methods(only_sms)] == [MethodKind.SMS, MethodKind.VOICE]
