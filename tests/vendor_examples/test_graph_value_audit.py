@@ -421,3 +421,49 @@ def test_a_mobile_phone_is_both_sms_and_voice() -> None:
     assert [(m.kind, m.vendor_label) for m in parse.method_objects(office)] == [(MethodKind.VOICE, "officePhone")]
     only_sms = dict(REGISTRATION_FIDO2, methodsRegistered=["sms", "alternateMobilePhone"])
     assert [m.kind for m in parse.registered_methods(only_sms)] == [MethodKind.SMS, MethodKind.VOICE]
+
+
+def test_a_mobile_phone_holder_with_sms_off_can_still_take_a_call() -> None:
+    """End to end: SMS off for everyone, voice on, an all-users require-MFA policy on a
+    sensitive portal: the holder of a mobile phone has a usable (weak) method, not none."""
+    from datetime import UTC, date, datetime
+
+    from auditor.config.schema import EvaluationConfig, PortalClass, PortalMatch
+    from auditor.engine.evaluate import evaluate
+    from auditor.model import (
+        Access,
+        Account,
+        AccountKind,
+        CoverageStatus,
+        Portal,
+        PortalId,
+        Sensitivity,
+        Snapshot,
+        SourceName,
+        SourceSnapshot,
+    )
+
+    src, app = SourceName("entra"), PortalId("app-hr")
+    configs = [
+        {"@odata.type": "#microsoft.graph.smsAuthenticationMethodConfiguration", "id": "Sms", "state": "disabled",
+         "includeTargets": [{"targetType": "group", "id": "all_users"}]},
+        {"@odata.type": "#microsoft.graph.voiceAuthenticationMethodConfiguration", "id": "Voice", "state": "enabled",
+         "isOfficePhoneAllowed": True, "includeTargets": [{"targetType": "group", "id": "all_users"}]},
+    ]  # fmt: skip
+    allowed = methods_policy.parse_methods_policy(
+        {"policyMigrationState": "migrationComplete", "authenticationMethodConfigurations": configs}
+    )
+    methods = parse.registered_methods(dict(REGISTRATION_FIDO2, methodsRegistered=["mobilePhone"]))
+    account = Account(src, AccountId("u1"), "u1@contoso.com", "U1", AccountKind.HUMAN, True, methods=methods)
+    policy = map_ca_policy(_policy({"includeUsers": ["All"]}), MappingContext()).policy
+    snap = SourceSnapshot(
+        source=src, connector="entra", collected_at=datetime(2026, 11, 15, tzinfo=UTC), complete=True,
+        accounts=(account,), portals=(Portal(src, app, "HR", True),), access=(Access(account.id, app),),
+        policies=(policy,), method_policy=allowed.allowances,
+    )  # fmt: skip
+    config = EvaluationConfig(portals=(PortalClass(PortalMatch(source="entra", id=app), Sensitivity.SENSITIVE),))
+    snapshot = Snapshot("2026-Q4", date(2026, 10, 1), date(2026, 12, 31), "test", (snap,))
+    result = evaluate(snapshot, config, now=datetime(2026, 11, 15, tzinfo=UTC), run_id="t")
+    (row,) = [c for c in result.coverage if c.account_id == account.id]
+    # "sensitive" asks for any second factor: a voice call meets it (it was not_enrolled).
+    assert row.status is CoverageStatus.PROTECTED
