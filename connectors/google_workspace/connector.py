@@ -528,6 +528,8 @@ class GoogleWorkspaceConnector:
         out: list[SignIn] = []
         unknown_actors = 0
         unknown_challenges: dict[str, int] = {}
+        unknown_types: dict[str, int] = {}
+        unstated: dict[str, int] = {}  # login type → sign-ins whose factor the log does not state
         try:
             for page in pages(fetcher, request, "login audit"):
                 items = page.get("items") or []
@@ -541,9 +543,16 @@ class GoogleWorkspaceConnector:
                     for event in events:
                         for value in event.unknown_challenges:
                             unknown_challenges[value] = unknown_challenges.get(value, 0) + 1
+                        if event.unknown_login_type:
+                            unknown_types[event.login_type] = unknown_types.get(event.login_type, 0) + 1
                         user = by_id.get(AccountId(event.actor_id or "")) or by_email.get(event.actor_email or "")
                         if user is None:
                             unknown_actors += 1
+                            continue
+                        if event.factor is None:
+                            # Evidence of neither kind: never a single-factor sign-in (MFA-011).
+                            kind = event.login_type or "(no login_type)"
+                            unstated[kind] = unstated.get(kind, 0) + 1
                             continue
                         out.append(
                             SignIn(
@@ -567,6 +576,28 @@ class GoogleWorkspaceConnector:
                     f"login_challenge_method {value!r} is not one this connector knows: counted as no second "
                     f"factor ({n} sign-ins)",
                     value,
+                )
+            )
+        for value, n in sorted(unknown_types.items()):
+            run.issues.append(
+                SourceIssue(
+                    codes.UNKNOWN_LOGIN_TYPE,
+                    f"login_type {value!r} is not one this connector knows: without a second step at Google such "
+                    f"a sign-in is counted as neither single- nor multi-factor ({n} sign-ins)",
+                    value,
+                )
+            )
+        for login_type, n in sorted(unstated.items()):
+            why = (
+                "the identity provider did the sign-in; its factors are not in Google's log"
+                if login_type in parse.FEDERATED_LOGIN_TYPES
+                else "the event states no challenge method"
+            )
+            run.issues.append(
+                SourceIssue(
+                    codes.SIGN_IN_FACTOR_UNSTATED,
+                    f"{n} sign-ins (login_type {login_type!r}) left out of the sign-in evidence: {why}",
+                    login_type,
                 )
             )
         if unknown_actors:

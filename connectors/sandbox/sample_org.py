@@ -794,6 +794,8 @@ def entra_vendor_semantics(snap: SourceSnapshot) -> SourceSnapshot:
         )
         for a in snap.accounts
     )
+    # A mobile phone takes SMS codes and voice calls: Entra's one phone is both methods.
+    accounts = tuple(replace(a, methods=_entra_mobile_phones(a.methods)) for a in accounts)
     accepted = {
         "ca-001": ENTRA_MFA_STRENGTH_KINDS,
         "ca-002": ENTRA_PHISHING_RESISTANT_KINDS,
@@ -823,6 +825,15 @@ def entra_vendor_semantics(snap: SourceSnapshot) -> SourceSnapshot:
         )
     )
     return replace(snap, accounts=accounts, policies=tuple(policies), method_policy=ENTRA_METHOD_POLICY)
+
+
+def _entra_mobile_phones(methods: tuple[Method, ...]) -> tuple[Method, ...]:
+    out: list[Method] = []
+    for m in methods:
+        out.append(m)
+        if m.kind is MethodKind.SMS and m.vendor_label == ENTRA_LABELS[MethodKind.SMS]:
+            out.append(replace(m, kind=MethodKind.VOICE))
+    return tuple(out)
 
 
 # The tenant's Authentication methods policy: every usual method on for everyone, SMS

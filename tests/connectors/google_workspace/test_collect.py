@@ -4,6 +4,8 @@ google-auth, token exchange included. Fixtures in conftest.py."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -305,3 +307,29 @@ def test_facts_say_what_was_read_and_why_not(small_org, start_sandbox, make_conn
     quiet = make_connector(start_sandbox(small_org)).collect(make_ctx(small_org))
     log = next(f for f in quiet.facts if f.fact is Fact.SIGN_IN_LOG)
     assert not log.read and "not requested" in log.reason
+
+
+def test_saml_sign_ins_are_left_out_of_the_evidence_and_counted(
+    small_org, start_sandbox, make_connector, make_ctx
+) -> None:
+    """A sign-in at a SAML identity provider with no second step at Google says nothing of
+    its factors: left out of the sign-in evidence (never a single-factor sign-in for
+    MFA-011), counted in a coded issue. One with a second step at Google stays multi-factor."""
+    truth = small_org.truth("google")
+    enrolled = next(a for a in truth.accounts if a.enabled and a.methods)
+    portal = next(x.portal_id for x in truth.access if x.account_id == enrolled.id)
+    when = small_org.now - timedelta(days=3)
+    saml_single = SignIn(enrolled.id, portal, when, SignInFactor.SINGLE, "saml")
+    saml_multi = SignIn(enrolled.id, portal, when + timedelta(hours=1), SignInFactor.MULTI, "saml")
+    org = replace(
+        small_org, sources={**small_org.sources, "google": replace(truth, sign_ins=(saml_single, saml_multi))}
+    )
+    sandbox = start_sandbox(org)
+    snap = make_connector(sandbox).collect(make_ctx(org, sign_ins=True))
+    assert snap.sign_ins_collected
+    assert [(s.account_id, s.time, s.factor) for s in snap.sign_ins] == [
+        (enrolled.id, saml_multi.time, SignInFactor.MULTI)
+    ]
+    unstated = [i for i in snap.issues if i.code == "google.sign_in_factor_unstated"]
+    assert [(i.record, i.incomplete) for i in unstated] == [("saml", False)]
+    assert unstated[0].message.startswith("1 sign-ins (login_type 'saml') left out")

@@ -151,10 +151,11 @@ def test_report_warnings() -> None:
         ([{"name": "login_challenge_method", "value": "something_new"}], SignInFactor.SINGLE),
         ([{"name": "is_second_factor", "boolValue": True}], SignInFactor.MULTI),
         ([{"name": "is_second_factor", "boolValue": False}], SignInFactor.SINGLE),
-        ([], SignInFactor.SINGLE),
+        # Nothing stated: evidence of neither kind (was single).
+        ([], None),
     ],
 )
-def test_sign_in_factor(params: list[dict[str, Any]], factor: SignInFactor) -> None:
+def test_sign_in_factor(params: list[dict[str, Any]], factor: SignInFactor | None) -> None:
     assert parse.sign_in_factor(params)[0] is factor
 
 
