@@ -20,6 +20,7 @@ UNKNOWN_LOGIN_TYPE = "google.unknown_login_type"
 SIGN_IN_FACTOR_UNSTATED = "google.sign_in_factor_unstated"  # e.g. SAML: factors at the identity provider
 USAGE_REPORT_LAG = "google.usage_report_lag"
 USAGE_REPORT_MISSING_USERS = "google.usage_report_missing_users"
+OTHER_2SV_METHODS = "google.2sv_other_methods"  # key holders may also use the 2SV methods no API names
 USAGE_REPORT_PARTIAL = "google.usage_report_partial"
 USAGE_REPORT_UNAVAILABLE = "google.usage_report_unavailable"
 USAGE_REPORT_UNREADABLE = "google.usage_report_unreadable"

@@ -457,12 +457,24 @@ class GoogleWorkspaceConnector:
                 row = counts.get(acct.id) or counts.get(acct.principal)
                 if row is None and user.enrolled_2sv:
                     missing.append(acct.principal)
-            methods = parse.methods_for(user.enrolled_2sv, row)
+            keys_only = parse.in_org_units(user.org_unit, self._settings.security_key_only_org_units)
+            methods = parse.methods_for(user.enrolled_2sv, row, keys_only=keys_only)
             if held is None:  # the role APIs were not read: the flags' roles stay
                 out.append(replace(acct, methods=methods))
             else:
                 user_roles = held.get(acct.id, ())
                 out.append(replace(acct, methods=methods, roles=user_roles, privileged=bool(user_roles)))
+        others = sum(1 for a in out for m in a.methods if m.vendor_label == parse.OTHER_2SV_METHODS)
+        if others:
+            run.issues.append(
+                SourceIssue(
+                    codes.OTHER_2SV_METHODS,
+                    f"{others} security-key or passkey holders may also use any other 2-Step Verification method "
+                    "they registered (the API names none of them): counted as a second factor of unspecified kind "
+                    "(weak) beside the key; declare the org units whose 2SV policy allows only security keys in "
+                    "security_key_only_org_units",
+                )
+            )
         if missing:
             run.issues.append(
                 SourceIssue(

@@ -231,9 +231,20 @@ def report_warnings(page: Mapping[str, Any]) -> tuple[ReportWarning, ...]:
     )
 
 
-def methods_for(enrolled_2sv: bool, counts: FactorCounts | None) -> tuple[Method, ...]:
+# The label of the other 2SV methods a key or passkey holder may have registered.
+OTHER_2SV_METHODS = "2sv_other_methods"
+
+
+def methods_for(enrolled_2sv: bool, counts: FactorCounts | None, *, keys_only: bool = False) -> tuple[Method, ...]:
     """The methods of one user. The Directory's ``isEnrolledIn2Sv`` is current and wins
-    over the report's (a day or more old); keys and passkeys come only from the report."""
+    over the report's (a day or more old); keys and passkeys come only from the report.
+
+    Google lets a user enrolled in 2SV sign in with any 2SV method they registered (a
+    prompt, an authenticator code, a backup code, a text message) unless the 2SV policy
+    of their org unit allows only security keys; the report counts keys and passkeys but
+    names none of the others. A key or passkey holder is therefore also given the
+    *unspecified* second factor (weak: it may be SMS) unless ``keys_only`` (their org unit
+    is declared "Only security key"): a key alone never proves phishing resistance."""
     out: list[Method] = []
     if counts is not None and counts.security_keys > 0:
         out.append(Method(MethodKind.FIDO2_SECURITY_KEY, "security_key", MethodStatus.ACTIVE))
@@ -241,7 +252,15 @@ def methods_for(enrolled_2sv: bool, counts: FactorCounts | None) -> tuple[Method
         out.append(Method(MethodKind.PASSKEY, "passkey", MethodStatus.ACTIVE))
     if not out and enrolled_2sv:
         out.append(Method(MethodKind.UNSPECIFIED_SECOND_FACTOR, "2sv_enrolled", MethodStatus.ACTIVE))
+    elif out and enrolled_2sv and not keys_only:
+        out.append(Method(MethodKind.UNSPECIFIED_SECOND_FACTOR, OTHER_2SV_METHODS, MethodStatus.ACTIVE))
     return tuple(out)
+
+
+def in_org_units(org_unit: str, units: tuple[str, ...]) -> bool:
+    """Whether ``org_unit`` is one of ``units`` or below one (2SV policies are inherited)."""
+    path = org_unit.rstrip("/") or "/"
+    return any(u == "/" or path == u or path.startswith(u + "/") for u in units)
 
 
 # --- org units → portals -------------------------------------------------------------------
