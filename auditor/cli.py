@@ -28,6 +28,7 @@ from rich.text import Text
 
 from auditor import __version__
 from auditor.config.schema import AuditConfig
+from auditor.evidence.run_artefacts import RunArtefacts
 from auditor.interfaces import AuditorError
 from auditor.model import AuditResult, CoverageStatus, Severity, Snapshot
 from auditor.registry import CONNECTOR_GROUP, RENDERER_GROUP, Registry
@@ -243,12 +244,14 @@ def run_audit(
     board = _board(quiet)
     with board.running():
         snapshot = pipeline.collect(config, registry=registry, now=now, progress=progress, board=board, workers=jobs)
-    result = pipeline.evaluate_snapshot(config, snapshot, now=now)
+    # The run's snapshot file is encoded once, for the run id, and reused by the store and the report.
+    run = RunArtefacts(snapshot)
+    result = pipeline.evaluate_snapshot(config, run, now=now)
     extra: dict[str, object] = {}
     if ev is not None:
-        ev.save_run(result, snapshot, config.digest, config.text)
+        ev.save_run(result, run, config.digest, config.text)
         extra = _history_extra(config, ev, result.run_id)
-    ctx = pipeline.report_context(config, result, snapshot, generated_at=now, extra=extra)
+    ctx = pipeline.report_context(config, result, run, generated_at=now, extra=extra)
     files = pipeline.render_all(
         ctx,
         formats or config.report.formats,
@@ -348,7 +351,7 @@ def demo(output: Path, accounts: int, seed: int) -> None:
     from auditor import pipeline
     from auditor.render.terminal import print_summary
 
-    print_summary(pipeline.report_context(config, result, _last_snapshot(config, result), generated_at=now), console)
+    print_summary(pipeline.report_context(config, result, _stored_run(config, result), generated_at=now), console)
     console.print(
         f"\nReports written to {output.resolve() / 'reports'}:", markup=False, highlight=False, soft_wrap=True
     )
@@ -359,10 +362,10 @@ def demo(output: Path, accounts: int, seed: int) -> None:
     )
 
 
-def _last_snapshot(config: AuditConfig, result: AuditResult) -> Snapshot:
+def _stored_run(config: AuditConfig, result: AuditResult) -> RunArtefacts:
     stored = _store(config).load_run(result.run_id)
-    snapshot: Snapshot = stored.snapshot
-    return snapshot
+    artefacts: RunArtefacts = stored.artefacts
+    return artefacts
 
 
 # --- stages ------------------------------------------------------------------------------
@@ -432,14 +435,14 @@ def evaluate(
     now = _now(now_text)
     with _user_errors():
         config = _load(config_path, now)
-        snapshot = _read_snapshot(snapshot_path)
-        result = pipeline.evaluate_snapshot(config, snapshot, now=now)
+        run = RunArtefacts(_read_snapshot(snapshot_path))
+        result = pipeline.evaluate_snapshot(config, run, now=now)
         if store:
-            _store(config, create=True).save_run(result, snapshot, config.digest, config.text)
+            _store(config, create=True).save_run(result, run, config.digest, config.text)
     if as_json:
         click.echo(json.dumps(_run_json(result, []), indent=2, sort_keys=True))
     else:
-        print_summary(pipeline.report_context(config, result, snapshot, generated_at=now), Console())
+        print_summary(pipeline.report_context(config, result, run, generated_at=now), Console())
         click.echo(f"run id: {result.run_id}")
     sys.exit(_exit_code(result, fail_on))
 
@@ -492,13 +495,13 @@ def report(
                 "stored snapshot again under a new run id"
             )
         if differing:
-            result = pipeline.evaluate_snapshot(config, stored.snapshot, now=now)
+            result = pipeline.evaluate_snapshot(config, stored.artefacts, now=now)
             if result.run_id == run_id:
                 _fail(f"--re-evaluate: the new run would reuse the id {run_id}: try again in a second")
-            ev.save_run(result, stored.snapshot, config.digest, config.text)
+            ev.save_run(result, stored.artefacts, config.digest, config.text)
             err_console.print(f"re-evaluated as run {result.run_id}", markup=False, highlight=False)
         extra = _history_extra(config, ev, result.run_id)
-        ctx = pipeline.report_context(config, result, stored.snapshot, generated_at=result.evaluated_at, extra=extra)
+        ctx = pipeline.report_context(config, result, stored.artefacts, generated_at=result.evaluated_at, extra=extra)
         files = pipeline.render_all(
             ctx, formats or config.report.formats, pipeline.output_dir(config, output), registry=Registry(), stored=True
         )
@@ -571,9 +574,9 @@ def check(
         config = _load(config_path, now)
         ev = _store(config, create=live)
         if live:
-            snapshot = pipeline.collect(config, registry=Registry(), now=now)
-            result = pipeline.evaluate_snapshot(config, snapshot, now=now)
-            ev.save_run(result, snapshot, config.digest, config.text)
+            run = RunArtefacts(pipeline.collect(config, registry=Registry(), now=now))
+            result = pipeline.evaluate_snapshot(config, run, now=now)
+            ev.save_run(result, run, config.digest, config.text)
             stored = ev.load_run(result.run_id)
         else:
             stored = ev.load_run(_run_ref(ev, run_id))
@@ -687,6 +690,13 @@ def purge(config_path: Path, now_text: str | None, dry_run: bool) -> None:
 )
 @click.option("--require-signature", is_flag=True, help="Fail unless the report is signed by a trusted signer.")
 @click.option(
+    "--previous",
+    "previous",
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    default=None,
+    help="The previous run's report: re-derive the 'since the last report' figures from both runs' evidence.",
+)
+@click.option(
     "--layout",
     is_flag=True,
     help="Also lay the report out again (WeasyPrint) and compare page by page: proves the pagination "
@@ -698,6 +708,7 @@ def verify(
     trust_files: tuple[Path, ...],
     signer_fingerprint: str | None,
     require_signature: bool,
+    previous: Path | None,
     layout: bool,
     as_json: bool,
 ) -> None:
@@ -718,6 +729,7 @@ def verify(
             trust_roots=trust,
             signer_fingerprint=signer_fingerprint,
             require_signature=require_signature,
+            previous=previous,
             layout=layout,
         )
     if as_json:

@@ -13,6 +13,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any, BinaryIO, Protocol, runtime_checkable
 
+from auditor.evidence.run_artefacts import ReportArtefacts, RunArtefacts
 from auditor.model import AuditResult, Snapshot, SourceSnapshot
 
 # --- errors ----------------------------------------------------------------------------
@@ -246,6 +247,16 @@ class ReportContext:
     config_text: str = ""  # the effective config, secrets shown only as references
     # Portal names and account principals, resolved once for all renderers.
     extra: Mapping[str, Any] = field(default_factory=dict)
+    # The run's snapshot file, encoded at most once (the run id, the store and the report
+    # share it); required, so no stage falls back on hidden state.
+    artefacts: RunArtefacts = field(kw_only=True, compare=False, repr=False)
+    # What this context's renderers make once and share (evidence files, pseudonymised
+    # edition): fresh for every context, ``dataclasses.replace`` included.
+    made: ReportArtefacts = field(init=False, default_factory=ReportArtefacts, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.artefacts.snapshot is not self.snapshot:
+            raise ValueError("ReportContext: the artefacts belong to another snapshot")
 
 
 @runtime_checkable

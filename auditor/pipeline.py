@@ -15,7 +15,7 @@ from auditor.collect_progress import ProgressBoard, SourceProgress
 from auditor.config.load import source_settings_error
 from auditor.config.schema import AuditConfig, SourceConfig
 from auditor.engine.evaluate import evaluate
-from auditor.evidence.attachments import snapshot_sha256
+from auditor.evidence.run_artefacts import RunArtefacts
 from auditor.interfaces import (
     NO_PROGRESS,
     CollectContext,
@@ -146,41 +146,45 @@ def collect(
     )
 
 
-def snapshot_digest(snapshot: Snapshot) -> str:
-    """SHA-256 of the snapshot's canonical JSON (cached per snapshot: at a million
-    accounts it costs seconds, and the run id, the store and the report all need it)."""
-    return snapshot_sha256(snapshot)
+def snapshot_digest(snapshot: Snapshot | RunArtefacts) -> str:
+    """SHA-256 of the snapshot's canonical JSON. At a million accounts it costs seconds:
+    pass the run's ``RunArtefacts`` (the run id, the store and the report all need it)."""
+    return RunArtefacts.of(snapshot).snapshot_sha256
 
 
-def make_run_id(snapshot: Snapshot, now: datetime) -> str:
+def make_run_id(snapshot: Snapshot | RunArtefacts, now: datetime) -> str:
     """Stable for the same snapshot and time: the report's document id derives from it."""
-    return f"{snapshot.period}-{now.strftime('%Y%m%dT%H%M%SZ')}-{snapshot_digest(snapshot)[:8]}"
+    run = RunArtefacts.of(snapshot)
+    return f"{run.snapshot.period}-{now.strftime('%Y%m%dT%H%M%SZ')}-{run.snapshot_sha256[:8]}"
 
 
 def evaluate_snapshot(
-    config: AuditConfig, snapshot: Snapshot, *, now: datetime, run_id: str | None = None
+    config: AuditConfig, snapshot: Snapshot | RunArtefacts, *, now: datetime, run_id: str | None = None
 ) -> AuditResult:
-    return evaluate(snapshot, config.evaluation, now=now, run_id=run_id or make_run_id(snapshot, now))
+    run = RunArtefacts.of(snapshot)
+    return evaluate(run.snapshot, config.evaluation, now=now, run_id=run_id or make_run_id(run, now))
 
 
 def report_context(
     config: AuditConfig,
     result: AuditResult,
-    snapshot: Snapshot,
+    snapshot: Snapshot | RunArtefacts,
     *,
     generated_at: datetime,
     extra: dict[str, object] | None = None,
 ) -> ReportContext:
+    run = RunArtefacts.of(snapshot)
     ctx = ReportContext(
         organisation=config.organisation,
         contact=config.contact,
         result=result,
-        snapshot=snapshot,
+        snapshot=run.snapshot,
         options=config.report.options,
         generated_at=generated_at,
         config_digest=cover_digest(config),
         config_text=config.text,
-        extra={"snapshot_sha256": snapshot_digest(snapshot), **(extra or {})},
+        extra={"snapshot_sha256": run.snapshot_sha256, **(extra or {})},
+        artefacts=run,
     )
     # Pseudonymised once, here, so that every format carries the same tokens.
     return pseudonymise_if_asked(ctx)

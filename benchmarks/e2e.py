@@ -230,6 +230,7 @@ def one(size: int, pdf: bool) -> dict[str, Any]:
     sandboxes = _Sandboxes(size)  # forked before the auditor's imports: the child stays small
     from auditor import pipeline
     from auditor.config.load import load_config
+    from auditor.evidence.run_artefacts import RunArtefacts
     from auditor.registry import Registry
 
     figures: dict[str, Any] = {"accounts": size, "rss_start_mib": round(_rss_now_mib())}
@@ -262,10 +263,11 @@ def one(size: int, pdf: bool) -> dict[str, Any]:
         for i, (name, at) in enumerate(marks):
             figures[f"collect_{name}_s"] = round((marks[i + 1][1] if i + 1 < len(marks) else end) - at, 2)
         figures["complete"] = {s.source: s.complete for s in snapshot.sources}
-        result = stage("evaluate", lambda: pipeline.evaluate_snapshot(config, snapshot, now=now))
+        run = RunArtefacts(snapshot)  # the snapshot file, encoded once for the run id and reused by the report
+        result = stage("evaluate", lambda: pipeline.evaluate_snapshot(config, run, now=now))
         figures["coverage_rows"] = len(result.coverage)
         figures["findings"] = len(result.findings)
-        ctx = stage("context", lambda: pipeline.report_context(config, result, snapshot, generated_at=now))
+        ctx = stage("context", lambda: pipeline.report_context(config, result, run, generated_at=now))
         for fmt in config.report.formats:
 
             def render(fmt: str = fmt) -> list[Path]:

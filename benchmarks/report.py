@@ -46,7 +46,7 @@ class _Counting(io.RawIOBase):
 def one(size: int, pdf: bool) -> dict[str, Any]:
     sys.path.insert(0, str(ROOT))
     from auditor.engine.evaluate import evaluate
-    from auditor.evidence.attachments import snapshot_sha256
+    from auditor.evidence.run_artefacts import RunArtefacts
     from auditor.interfaces import ReportContext, ReportOptions
     from auditor.model import Snapshot
     from auditor.render.csv_out import CsvRenderer, write_coverage_csv
@@ -76,9 +76,10 @@ def one(size: int, pdf: bool) -> dict[str, Any]:
     figures["findings"] = len(result.findings)
     figures["rss_after_inputs_mib"] = round(_rss_mib())
     # The pipeline encodes the snapshot once per run, for the run id's digest; the store
-    # and every report reuse that file (auditor.evidence.attachments). Timed here as the run pays it.
+    # and every report reuse that file (the run's RunArtefacts). Timed here as the run pays it.
     t = time.perf_counter()
-    snapshot_sha256(snapshot)
+    run = RunArtefacts(snapshot)
+    figures["snapshot_sha256"] = run.snapshot_sha256[:16]
     figures["snapshot_file_s"] = round(time.perf_counter() - t, 2)
     figures["rss_after_snapshot_file_mib"] = round(_rss_mib())
     ctx = ReportContext(
@@ -90,6 +91,7 @@ def one(size: int, pdf: bool) -> dict[str, Any]:
         datetime(2026, 11, 15, 9, tzinfo=UTC),
         "0" * 64,
         "organisation: {name: x}\n",
+        artefacts=run,
     )
 
     def timed(name: str, write: Any) -> None:

@@ -15,8 +15,18 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 
 # Stages by dotted name, flat layout and regrouped layout alike.
-ENGINE = ("auditor.engine", "auditor.classify", "auditor.identity", "auditor.coverage", "auditor.rules",
-          "auditor.reconcile", "auditor.evaluate", "auditor.metrics")
+ENGINE = (
+    "auditor.engine",
+    "auditor.classify",
+    "auditor.identity",
+    "auditor.coverage",
+    "auditor.rules",
+    "auditor.reconcile",
+    "auditor.evaluate",
+    "auditor.metrics",
+)
+# The extension points carry the model and the per-run artefacts a ReportContext holds.
+INTERFACES_MAY = ("auditor.model", "auditor.evidence.run_artefacts")
 STORE = ("auditor.store", "auditor.retention")  # the SQLite evidence store and what purges it
 QUERIES = ("auditor.queries", "auditor.history", "auditor.check", "auditor.audit_sample")
 RENDER = ("auditor.render",)
@@ -73,8 +83,8 @@ def violations(root: Path) -> list[str]:
                 rule = "the engine never imports render, store, pipeline, registry or cli"
             elif name == "auditor.model" and target.startswith("auditor") and target != "auditor":
                 rule = "the model imports nothing from auditor"
-            elif name == "auditor.interfaces" and _is(target, ("auditor",)) and not _is(target, ("auditor.model",)):
-                rule = "interfaces import only the model"
+            elif name == "auditor.interfaces" and _is(target, ("auditor",)) and not _is(target, INTERFACES_MAY):
+                rule = "interfaces import only the model and the per-run artefacts"
             message = f"{where}:{line}: imports {target}: {rule}"
             if rule and not any(f.startswith(f"{where}:{line}: ") and f.endswith(rule) for f in found):
                 found.append(message)
@@ -130,3 +140,16 @@ def test_a_long_module_says_why_at_its_top() -> None:
         if not doc.startswith(REASONS):
             unexplained.append(f"{path.relative_to(ROOT)}: {text.count(chr(10))} lines")
     assert unexplained == []
+
+
+def test_no_module_of_auditor_keeps_state_in_globals() -> None:
+    """Per-run state is carried explicitly (``auditor.evidence.run_artefacts``): a
+    ``global`` statement would bring back a cache that outlives its run."""
+    found = []
+    for path in sorted(ROOT.glob("auditor/**/*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+        where = path.relative_to(ROOT)
+        found.extend(
+            f"{where}:{n.lineno}: global {', '.join(n.names)}" for n in ast.walk(tree) if isinstance(n, ast.Global)
+        )
+    assert found == []

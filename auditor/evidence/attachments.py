@@ -8,7 +8,8 @@ exactly what a PDF ``/FlateDecode`` stream holds, so the PDF writer embeds them 
 are, and the CSV renderer inflates them instead of writing the rows a second time.
 
 The snapshot's file is also its canonical digest (the run id, the store and every report
-print it); it is kept for the last snapshot asked about, so one run encodes it once.
+print it); a run encodes it once and keeps it in its ``RunArtefacts``
+(``auditor.evidence.run_artefacts``).
 """
 
 from __future__ import annotations
@@ -103,31 +104,19 @@ def evidence_file(
     return sink.close_as(name, media_type, relationship, description_key)
 
 
-_last_snapshot: tuple[Snapshot, EvidenceFile] | None = None
-
-
 def snapshot_file(snapshot: Snapshot) -> EvidenceFile:
-    """The snapshot's canonical JSON (``auditor.evidence.canonical_json``) as an
-    evidence file; the last answer is kept (a run asks for its digest several times)."""
-    global _last_snapshot
-    if _last_snapshot is not None and _last_snapshot[0] is snapshot:
-        return _last_snapshot[1]
+    """The snapshot's canonical JSON (``auditor.evidence.canonical_json``) as an evidence
+    file. Encoded on every call: a run keeps its file in its ``RunArtefacts``."""
     encoded = (piece.encode("utf-8") for piece in _batched(iter_snapshot_json(snapshot)))
-    found = evidence_file(encoded, SNAPSHOT_NAME, SNAPSHOT_MEDIA_TYPE, "Source", "attachment.snapshot")
-    _last_snapshot = (snapshot, found)
-    return found
+    return evidence_file(encoded, SNAPSHOT_NAME, SNAPSHOT_MEDIA_TYPE, "Source", "attachment.snapshot")
 
 
-def remember_snapshot_file(snapshot: Snapshot, *, size: int, sha256: str, md5: str, deflated: bytes) -> EvidenceFile:
-    """Keep a decoded snapshot's file from what it was decoded from (the evidence store
-    holds it as one zlib stream, and measures and hashes the bytes as it inflates them):
-    re-rendering a stored run encodes nothing."""
-    global _last_snapshot
-    found = EvidenceFile(
+def stored_snapshot_file(*, size: int, sha256: str, md5: str, deflated: bytes) -> EvidenceFile:
+    """A snapshot's file from bytes already measured, hashed and deflated (the evidence
+    store's blob, a report's attachment)."""
+    return EvidenceFile(
         SNAPSHOT_NAME, SNAPSHOT_MEDIA_TYPE, "Source", "attachment.snapshot", size, sha256, md5, deflated
     )
-    _last_snapshot = (snapshot, found)
-    return found
 
 
 def snapshot_sha256(snapshot: Snapshot) -> str:
@@ -136,13 +125,9 @@ def snapshot_sha256(snapshot: Snapshot) -> str:
 
 
 def snapshot_json_chunks(snapshot: Snapshot) -> Iterator[bytes]:
-    """The canonical JSON in chunks: inflated from the kept file when it is this
-    snapshot's (about 30x faster than encoding it again), else encoded."""
-    if _last_snapshot is not None and _last_snapshot[0] is snapshot:
-        yield from _last_snapshot[1].chunks()
-    else:
-        for piece in _batched(iter_snapshot_json(snapshot)):
-            yield piece.encode("utf-8")
+    """The canonical JSON in chunks, encoded as they are asked for."""
+    for piece in _batched(iter_snapshot_json(snapshot)):
+        yield piece.encode("utf-8")
 
 
 def _batched(pieces: Iterable[str], size: int = 256 * 1024) -> Iterator[str]:

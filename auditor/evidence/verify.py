@@ -13,7 +13,9 @@
    (``auditor.evidence.verify_expected``, ``auditor.evidence.verify_text``). With
    ``layout=True`` (``verify --layout``) the report is also laid out again and compared
    page by page (``auditor.evidence.verify_pages``), which proves the pagination too.
-5. Signatures: intact, covering the whole file, timestamp valid; trusted only through
+5. With ``--previous``, the "since the last report" figures re-derived from both runs'
+   evidence (``auditor.evidence.verify_since``).
+6. Signatures: intact, covering the whole file, timestamp valid; trusted only through
    ``--trust`` / ``--signer-fingerprint`` (``auditor.evidence.verify_signature``).
 
 Everything read from the file is validated first, work is bounded (size caps, visited
@@ -47,6 +49,7 @@ from auditor.evidence.verify_pdf import (
 )
 from auditor.evidence.verify_result import Check, SignatureState, VerifyResult
 from auditor.evidence.verify_signature import SignatureOutcome, check_signatures
+from auditor.evidence.verify_since import Evidence
 from auditor.interfaces import AuditorError
 from auditor.render.document import CONFIG_NAME, FINDINGS_NAME, MANIFEST_FORMAT, MANIFEST_NAME
 
@@ -75,8 +78,11 @@ def verify_report(
     signer_fingerprint: str | None = None,
     require_signature: bool = False,
     check_pages: bool = True,
+    previous: Path | None = None,
     layout: bool = False,
 ) -> VerifyResult:
+    """``previous``: the report of the run this one's "since the last report" figures are
+    against; they are then re-derived from both runs' evidence (``verify_since``)."""
     from auditor.evidence.verify_signature import TrustInputError, load_trust, normalise_fingerprint
 
     try:
@@ -98,8 +104,12 @@ def verify_report(
         pdf = open_pdf(data)
     except Unreadable as exc:
         raise VerifyError(f"{pdf_path}: {exc}") from None
+    earlier: Evidence | Check | None = None
+    if previous is not None:
+        # Before this report's budget starts: its own verification keeps its own budget.
+        earlier = _previous_evidence(previous)
     with pdf:
-        checks, manifest, found = _evidence_checks(pdf, pdf_path, check_pages, layout)
+        checks, manifest, found = _evidence_checks(pdf, pdf_path, check_pages, earlier, layout)
     try:
         with _budget(BUDGET_BASE_S):
             signatures = check_signatures(data, trust, pin)
@@ -121,7 +131,7 @@ def verify_report(
 
 
 def _evidence_checks(
-    pdf: Any, path: Path, check_pages: bool, layout: bool = False
+    pdf: Any, path: Path, check_pages: bool, previous: Evidence | Check | None = None, layout: bool = False
 ) -> tuple[list[Check], Manifest | None, dict[str, str]]:
     files, problems = embedded_files(pdf)
     checks = [Check("document structure", False, p) for p in problems if "no embedded files" not in p]
@@ -150,7 +160,7 @@ def _evidence_checks(
     if not all(c.ok for c in checks):
         checks.append(Check("re-evaluation", False, "not attempted: the evidence is not intact"))
         return checks, manifest, found
-    checks.extend(_reevaluate_and_compare(pdf, files, manifest, path, check_pages, layout))
+    checks.extend(_reevaluate_and_compare(pdf, files, manifest, path, check_pages, previous, layout))
     return checks, manifest, found
 
 
@@ -237,14 +247,24 @@ def _budget(seconds: float) -> Iterator[None]:
         signal.signal(signal.SIGALRM, previous)
 
 
+def _budget_for(files: Mapping[str, Attachment]) -> float:
+    """Seconds that re-evaluating (and re-rendering) this much evidence may take."""
+    return BUDGET_BASE_S + BUDGET_PER_MIB_S * sum(len(a.data) for a in files.values()) / MiB
+
+
 def _reevaluate_and_compare(
-    pdf: Any, files: Mapping[str, Attachment], manifest: Manifest, path: Path, check_pages: bool, layout: bool
+    pdf: Any,
+    files: Mapping[str, Attachment],
+    manifest: Manifest,
+    path: Path,
+    check_pages: bool,
+    previous: Evidence | Check | None = None,
+    layout: bool = False,
 ) -> list[Check]:
-    evidence_mib = sum(len(a.data) for a in files.values()) / MiB
-    seconds = BUDGET_BASE_S + BUDGET_PER_MIB_S * evidence_mib
+    seconds = _budget_for(files)
     try:
         with _budget(seconds):
-            return _reevaluate(pdf, files, manifest, path, check_pages, layout)
+            return _reevaluate(pdf, files, manifest, path, check_pages, previous, layout)
     except BudgetExceeded:
         return [Check("re-evaluation", False, f"stopped after {seconds:.0f} s: more work than this evidence warrants")]
     except RecursionError:
@@ -253,35 +273,33 @@ def _reevaluate_and_compare(
         return [Check("re-evaluation", False, "the attached evidence needs more memory than is available")]
 
 
-def _reevaluate(
-    pdf: Any, files: Mapping[str, Attachment], manifest: Manifest, path: Path, check_pages: bool, layout: bool
-) -> list[Check]:
+def _evidence_of(files: Mapping[str, Attachment], manifest: Manifest, path: Path) -> Evidence | Check:
+    """The attached snapshot re-evaluated with the attached config, at the recorded time
+    and run id; or the check that says why it cannot be."""
     try:
         from auditor.config.load import parse_config
         from auditor.engine.evaluate import evaluate
     except ImportError as exc:
-        return [Check("re-evaluation", False, f"cannot run: {exc}")]
-    from auditor.config.digest import evaluation_digest
-    from auditor.evidence.attachments import remember_snapshot_file
+        return Check("re-evaluation", False, f"cannot run: {exc}")
+    from auditor.evidence.run_artefacts import RunArtefacts
     from auditor.evidence.serialise import snapshot_from_json
-    from auditor.evidence.verify_history import HistoryDataError, history_from_data
-    from auditor.render.rows import findings_digest
 
     config_file = files[CONFIG_NAME].data
     if len(config_file) > MAX_CONFIG:
-        return [Check("re-evaluation", False, f"the attached config is larger than {MAX_CONFIG // MiB} MiB")]
+        return Check("re-evaluation", False, f"the attached config is larger than {MAX_CONFIG // MiB} MiB")
     try:
         config_text = config_file.decode("utf-8")
     except UnicodeDecodeError as exc:
-        return [Check("re-evaluation", False, f"the attached config is not UTF-8 text (byte {exc.start})")]
+        return Check("re-evaluation", False, f"the attached config is not UTF-8 text (byte {exc.start})")
     snapshot_file = files[SNAPSHOT_NAME]
     try:
         snapshot = snapshot_from_json(snapshot_file.data)
     except (ValueError, TypeError) as exc:  # SnapshotFormatError, or bytes that are not UTF-8
-        return [Check("re-evaluation", False, f"attached snapshot unreadable: {str(exc)[:200]}")]
+        return Check("re-evaluation", False, f"attached snapshot unreadable: {str(exc)[:200]}")
+    run = RunArtefacts(snapshot)
     if snapshot_file.raw is not None:
         # Its digest is known: re-rendering reuses the attached bytes instead of encoding again.
-        remember_snapshot_file(
+        run = RunArtefacts.stored(
             snapshot,
             size=len(snapshot_file.data),
             sha256=hashlib.sha256(snapshot_file.data).hexdigest(),
@@ -293,7 +311,28 @@ def _reevaluate(
         config = parse_config(config_text, config_path, now=manifest.evaluated_at)
         result = evaluate(snapshot, config.evaluation, now=manifest.evaluated_at, run_id=manifest.run_id)
     except AuditorError as exc:
-        return [Check("re-evaluation", False, f"attached config or snapshot cannot be evaluated: {str(exc)[:300]}")]
+        return Check("re-evaluation", False, f"attached config or snapshot cannot be evaluated: {str(exc)[:300]}")
+    return Evidence(path, manifest, config.digest, config_text, run, result, config)
+
+
+def _reevaluate(
+    pdf: Any,
+    files: Mapping[str, Attachment],
+    manifest: Manifest,
+    path: Path,
+    check_pages: bool,
+    previous: Evidence | Check | None = None,
+    layout: bool = False,
+) -> list[Check]:
+    from auditor.config.digest import evaluation_digest
+    from auditor.evidence.verify_history import HistoryDataError, history_from_data
+    from auditor.render.rows import findings_digest
+
+    evidence = _evidence_of(files, manifest, path)
+    if isinstance(evidence, Check):
+        return [evidence]
+    config, config_text, run, result = evidence.config, evidence.config_text, evidence.run, evidence.result
+    config_path = path.with_name(path.stem + ".config.yaml")
     checks: list[Check] = []
     digest = findings_digest(result.findings)
     if digest != manifest.findings_digest or len(result.findings) != manifest.findings_count:
@@ -321,29 +360,63 @@ def _reevaluate(
                 f"{manifest.config_sha256[:16]}…",
             )
         )
-    if not check_pages:
-        return checks
     try:
         history = history_from_data(manifest.history)
     except HistoryDataError as exc:
         return [*checks, Check("pages", False, f"the manifest's history is not valid: {exc}")]
-    checks.extend(_page_checks(pdf, config, result, snapshot, manifest, history, layout))
-    since = history.get("since_last")
-    if since is not None:
-        # Said plainly: the previous run's evidence is not in this file.
-        checks.append(
-            Check(
-                "history",
-                True,
-                f"the 'since the last report' figures are those the manifest records against run "
-                f"{since.previous_run_id}; they are not re-derived here (verify that run's report for its evidence)",
-            )
-        )
+    if check_pages:
+        checks.extend(_page_checks(pdf, config, result, run, manifest, history, layout))
+    checks.extend(_history_checks(evidence, history, previous))
     return checks
 
 
+def _history_checks(evidence: Evidence, history: Mapping[str, Any], previous: Evidence | Check | None) -> list[Check]:
+    from auditor.evidence.verify_since import since_last_checks
+
+    if isinstance(previous, Check):
+        return [previous]
+    if previous is not None:
+        return since_last_checks(evidence, previous, evidence.manifest.history)
+    since = history.get("since_last")
+    if since is None:
+        return []
+    # Said plainly: the previous run's evidence is not in this file.
+    return [
+        Check(
+            "history",
+            True,
+            f"the 'since the last report' figures are those the manifest records against run "
+            f"{since.previous_run_id}; they are not re-derived here (give that run's report with --previous)",
+        )
+    ]
+
+
+def _previous_evidence(path: Path) -> Evidence | Check:
+    """The previous report's evidence, re-evaluated, once that report verifies itself."""
+    name = "previous report"
+    outcome = verify_report(path, check_pages=False)
+    if not outcome.ok:
+        failed = outcome.failures[0]
+        return Check(name, False, f"{path.name} does not verify ({failed.name}: {failed.detail[:200]})")
+    try:
+        pdf = open_pdf(path.read_bytes())
+    except (OSError, Unreadable) as exc:
+        return Check(name, False, f"{path.name}: {exc}")
+    with pdf:
+        files, _ = embedded_files(pdf)
+        try:
+            manifest = parse_manifest(files[MANIFEST_NAME].data, MANIFEST_FORMAT)
+            with _budget(_budget_for(files)):
+                found = _evidence_of(files, manifest, path)
+        except (KeyError, ManifestError, BudgetExceeded, RecursionError, MemoryError) as exc:
+            return Check(name, False, f"{path.name}: its evidence cannot be read again ({type(exc).__name__})")
+    if isinstance(found, Check):
+        return Check(name, False, f"{path.name}: {found.detail}")
+    return found
+
+
 def _page_checks(
-    pdf: Any, config: Any, result: Any, snapshot: Any, manifest: Manifest, history: Any, layout: bool
+    pdf: Any, config: Any, result: Any, run: Any, manifest: Manifest, history: Any, layout: bool
 ) -> list[Check]:
     from auditor.evidence.verify_pages import rebuild_context
     from auditor.evidence.verify_pdf import PageReader
@@ -353,16 +426,16 @@ def _page_checks(
     except Unreadable as exc:
         return [Check("pages", False, str(exc))]
     try:
-        ctx = rebuild_context(config, result, snapshot, manifest, history)
+        ctx = rebuild_context(config, result, run, manifest, history)
         if layout:
-            return _layout_checks(ctx, [[run.text for run in page.runs] for page in found], manifest)
+            return _layout_checks(ctx, [[r.text for r in page.runs] for page in found], manifest)
         return _text_checks(ctx, found, manifest)
     except AuditorError as exc:
         return [Check("pages", False, f"the evidence cannot be rendered again: {str(exc)[:300]}")]
 
 
 def _text_checks(ctx: Any, found: Any, manifest: Manifest) -> list[Check]:
-    """The fast check: the pages' text against the text of the report's HTML (no layout)."""
+    """The default check: the pages' text against the text of the report's HTML (no layout)."""
     from auditor.evidence.verify_expected import ExpectedError, read_expected
     from auditor.evidence.verify_pages import version_note
     from auditor.evidence.verify_text import check_page_text

@@ -23,9 +23,9 @@ from markupsafe import Markup
 
 from auditor.engine.rules import frameworks as fw
 from auditor.engine.rules.profiles import profile_table
-from auditor.evidence.attachments import DeflatingSink, EvidenceFile, evidence_file, snapshot_file
+from auditor.evidence.attachments import DeflatingSink, EvidenceFile, evidence_file
 from auditor.evidence.verify_manifest import page_check_facts
-from auditor.interfaces import ManagementResponse, ReportContext
+from auditor.interfaces import ManagementResponse
 from auditor.model import CoverageStatus, FrameworkRef, MethodKind, Sensitivity, Severity, Strength
 from auditor.render import charts
 from auditor.render.charts import Segment
@@ -135,33 +135,13 @@ def stylesheet() -> str:
     return files("report_templates").joinpath("report.css").read_text(encoding="utf-8")
 
 
-class _LastContext:
-    """The evidence files of the last report context, by name: the PDF, HTML and CSV
-    renderers of one run share them instead of writing the rows again."""
-
-    def __init__(self) -> None:
-        self._ctx: ReportContext | None = None
-        self._files: dict[str, EvidenceFile] = {}
-
-    def get(self, ctx: ReportContext, name: str, make: Callable[[], EvidenceFile]) -> EvidenceFile:
-        if self._ctx is not ctx:
-            self._ctx, self._files = ctx, {}
-        found = self._files.get(name)
-        if found is None:
-            found = self._files[name] = make()
-        return found
-
-
-_made = _LastContext()
-
-
 def _csv_file(view: ReportView, name: str, write: Callable[[ReportView, DeflatingSink], str], key: str) -> EvidenceFile:
     def make() -> EvidenceFile:
         sink = DeflatingSink()
         write(view, sink)
         return sink.close_as(name, "text/csv", "Data", key)
 
-    return _made.get(view.ctx, name, make)
+    return view.ctx.made.file(name, make)
 
 
 def findings_file(view: ReportView) -> EvidenceFile:
@@ -178,7 +158,7 @@ def evidence_files(view: ReportView) -> list[EvidenceFile]:
     files_ = [
         findings_file(view),
         coverage_file(view),
-        snapshot_file(view.snapshot),
+        ctx.artefacts.snapshot_file,
         evidence_file(
             [ctx.config_text.encode("utf-8")], CONFIG_NAME, "application/yaml", "Source", "attachment.config"
         ),

@@ -9,13 +9,13 @@ space (U+202F), decimal comma, a no-break space (U+00A0) before ``%``.
 from __future__ import annotations
 
 import json
-import string
 from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime
 from functools import cache
 from importlib.resources import files
 from typing import Any
 
+from auditor.engine.rules.messages import MessageFormatter, MessageTextError, english_message, message_texts, rule_file
 from auditor.interfaces import RenderError
 from auditor.model import Finding
 
@@ -43,9 +43,7 @@ def catalogue(language: str) -> Mapping[str, str]:
 def _rule_file(language: str) -> Mapping[str, Mapping[str, Any]]:
     if language not in LANGUAGES:
         raise RenderError(f"report.language: expected one of {', '.join(LANGUAGES)}, got {language!r}")
-    text = files("report_templates").joinpath("i18n", f"rules.{language}.json").read_text(encoding="utf-8")
-    data: dict[str, dict[str, Any]] = json.loads(text)
-    return data
+    return rule_file(language)  # the engine's: one reader of the sentences
 
 
 @cache
@@ -62,11 +60,8 @@ def rule_texts(language: str) -> Mapping[str, Mapping[str, str]]:
 def finding_messages(language: str) -> Mapping[str, str]:
     """The texts of the findings' messages, keyed by message id ("MFA-001.not_enrolled"):
     the ``messages`` of each rule in ``rules.<language>.json``."""
-    return {
-        f"{rule_id}.{name}": template
-        for rule_id, texts in _rule_file(language).items()
-        for name, template in texts.get("messages", {}).items()
-    }
+    _rule_file(language)  # the language is checked
+    return message_texts(language)
 
 
 # Format specs a message text may give a parameter whose value is an enum value: the
@@ -74,20 +69,13 @@ def finding_messages(language: str) -> Mapping[str, str]:
 _ENUM_SPECS = frozenset({"status", "strength", "method", "severity", "sensitivity"})
 
 
-class _MessageFormatter(string.Formatter):
-    """``str.format`` over a message text and its parameters, with the report's
-    formatting: ``{x:date}`` (ISO date), ``{x:number}`` and the enum specs above.
-    Only the catalogue text is parsed: braces or markup in a value (a display name, a
-    policy name) are inserted as they are, and the template escapes them later."""
+class _MessageFormatter(MessageFormatter):
+    """The engine's formatter (plain names only, values inserted as they are) with the
+    report's formatting: ``{x:date}`` (ISO date), ``{x:number}`` and the enum specs above.
+    The template escapes braces or markup of a value later."""
 
     def __init__(self, translator: Translator) -> None:
         self._t = translator
-
-    def get_field(self, field_name: str, args: Sequence[Any], kwargs: Mapping[str, Any]) -> tuple[Any, str]:
-        # Plain names only: no attribute or index lookups ("{x.__class__}", "{0}").
-        if not field_name.isidentifier():
-            raise KeyError(field_name)
-        return kwargs[field_name], field_name
 
     def format_field(self, value: Any, format_spec: str) -> str:
         if format_spec in _ENUM_SPECS:
@@ -144,7 +132,11 @@ class Translator:
         # The parameters must still be what ``message`` was written from. Pseudonymisation
         # rewrites ``message`` and not the parameters: a text built from those would put
         # back the identifiers it removed, so a changed message is shown as it is.
-        if _english().message(finding.message_key, finding.message_params) != finding.message:
+        try:
+            said = english_message(finding.message_key, tuple((k, v) for k, v in finding.message_params))
+        except (MessageTextError, TypeError, ValueError):
+            return finding.message  # an id added later, a missing or malformed parameter
+        if said != finding.message:
             return finding.message
         translated = self.message(finding.message_key, finding.message_params)
         return finding.message if translated is None else translated
@@ -187,8 +179,3 @@ class Translator:
     def datetime(self, value: datetime) -> str:
         utc = value.astimezone(UTC) if value.tzinfo is not None else value
         return f"{self.date(utc.date())}{self('date.at')} {utc:%H:%M} UTC"
-
-
-@cache
-def _english() -> Translator:
-    return Translator("en")

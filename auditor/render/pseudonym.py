@@ -29,6 +29,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from typing import Any
 
+from auditor.evidence.run_artefacts import RunArtefacts
 from auditor.interfaces import RenderError, ReportContext, ReportOptions
 from auditor.model import (
     Account,
@@ -402,6 +403,7 @@ def pseudonymise(ctx: ReportContext, key: bytes) -> ReportContext:
     return replace(
         ctx,
         snapshot=snapshot,
+        artefacts=RunArtefacts(snapshot),  # another document: its own file, encoded when asked
         result=result,
         contact=p.contact(ctx.contact),
         config_text=_config_text(p, ctx.config_text),
@@ -458,21 +460,19 @@ def _coverage(p: Pseudonymiser, c: Coverage) -> Coverage:
     return replace(c, account_id=AccountId(p.account_id(c.account_id)), reason=p.text(c.reason))
 
 
-_last: tuple[ReportContext, ReportContext] | None = None
-
-
 def prepare(ctx: ReportContext) -> ReportContext:
     """The context every renderer works on: pseudonymised when the options say so.
 
     Idempotent; the pipeline may call it once, and the renderers call it again for
-    safety (the last result is kept, so several renderers of one run pay once)."""
-    global _last
+    safety (the result is kept in the context's own ``made``, so several renderers of
+    one context pay once and nothing outlives the context)."""
     if not ctx.options.pseudonymise or ctx.extra.get(MARKER):
         return ctx
-    if _last is not None and _last[0] is ctx:
-        return _last[1]
+    done: ReportContext | None = ctx.made.pseudonymised
+    if done is not None:
+        return done
     if ctx.options.pseudonym_key is None:
         raise RenderError("report.pseudonym_key: required when report.pseudonymise is true")
     done = pseudonymise(ctx, ctx.options.pseudonym_key.reveal().encode("utf-8"))
-    _last = (ctx, done)
+    ctx.made.pseudonymised = done
     return done

@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Any
 
 from auditor.engine import metrics
 from auditor.engine.metrics import CoverageSummary
-from auditor.evidence.attachments import snapshot_sha256
 from auditor.interfaces import ReportContext
 from auditor.model import (
     Account,
@@ -111,11 +110,11 @@ class ReportView:
     @cached_property
     def snapshot_sha256(self) -> str:
         # The pipeline computed it once for the run id and the store; a pseudonymised
-        # context has dropped it (its snapshot is another document) and computes its own.
+        # context has dropped it (its snapshot is another document, with its own artefacts).
         given = self.ctx.extra.get("snapshot_sha256")
         if isinstance(given, str) and len(given) == 64:
             return given
-        return snapshot_sha256(self.snapshot)
+        return self.ctx.artefacts.snapshot_sha256
 
     # --- history (from the evidence store, through ``ctx.extra``) -------------------------
 

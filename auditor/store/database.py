@@ -42,8 +42,9 @@ import platformdirs
 
 from auditor.engine import metrics
 from auditor.engine.metrics import CoverageSummary
-from auditor.evidence.attachments import EvidenceFile, remember_snapshot_file, snapshot_file
+from auditor.evidence.attachments import EvidenceFile
 from auditor.evidence.model_decode import stream_result, stream_snapshot
+from auditor.evidence.run_artefacts import RunArtefacts
 from auditor.evidence.serialise import (
     SnapshotFormatError,
     result_from_data,
@@ -356,9 +357,13 @@ class RunSummary:
 @dataclass(frozen=True, slots=True)
 class StoredRun:
     summary: RunSummary
-    snapshot: Snapshot
+    artefacts: RunArtefacts  # the snapshot, with its file as stored (re-rendering encodes nothing)
     result: AuditResult
     config_text: str
+
+    @property
+    def snapshot(self) -> Snapshot:
+        return self.artefacts.snapshot
 
     @property
     def run_id(self) -> str:
@@ -404,8 +409,7 @@ class EvidenceStore:
             # A command that only reads must not leave an empty store behind a wrong path
             # (and then say "no run yet" as if the history were empty).
             raise StoreError(
-                f"{self.path}: no evidence store at this path (store.path in the config); "
-                "`mfa-audit run` creates it"
+                f"{self.path}: no evidence store at this path (store.path in the config); `mfa-audit run` creates it"
             )
         self._prepare_files()
         with self._connection() as conn:
@@ -484,8 +488,12 @@ class EvidenceStore:
 
     # -- writing --
 
-    def save_run(self, result: AuditResult, snapshot: Snapshot, config_digest: str, config_text: str) -> None:
+    def save_run(
+        self, result: AuditResult, snapshot: Snapshot | RunArtefacts, config_digest: str, config_text: str
+    ) -> None:
         """Record a run. Atomic: on any error, or if the process dies, nothing of it remains.
+        Pass the run's ``RunArtefacts`` when the run id was made from them: the snapshot
+        file is then not encoded again.
 
         Serialising and compressing happen before the write lock is taken (only the
         compressed chunks, about a tenth of the JSON, are held), so another process
@@ -494,7 +502,9 @@ class EvidenceStore:
         stage("serialise")
         # The run's snapshot file (one zlib stream, already made for the run id when the
         # pipeline saves): the compressed chunks are held, never the whole JSON text.
-        snapshot_blob = _Blob.of_file(snapshot_file(snapshot), self._chunk_bytes)
+        run = RunArtefacts.of(snapshot)
+        snapshot = run.snapshot
+        snapshot_blob = _Blob.of_file(run.snapshot_file, self._chunk_bytes)
         snapshot_sha = snapshot_blob.sha256
         # json.dumps runs the C encoder (iterencode would stream, but in pure Python).
         result_blob = _Blob.of(
@@ -687,14 +697,14 @@ class EvidenceStore:
                         f"{self.path}: run {run_id!r}: stored evidence cannot be decoded: {exc}"
                     ) from None
         # The stored chunks are the snapshot file a report attaches: not encoded again.
-        remember_snapshot_file(
+        artefacts = RunArtefacts.stored(
             snapshot,
             size=snapshot_blob.size,
             sha256=snapshot_blob.sha256,
             md5=snapshot_blob.md5,
             deflated=b"".join(snapshot_blob.compressed),
         )
-        return StoredRun(summary, snapshot, result, config_bytes.decode("utf-8"))
+        return StoredRun(summary, artefacts, result, config_bytes.decode("utf-8"))
 
     def stored_findings(self, run_id: str) -> list[tuple[str, str, str | None, str | None, str | None]]:
         """(rule id, severity, account id, principal, portal id) per stored finding row:

@@ -1,5 +1,6 @@
 """Conditional Access app groups: which of the tenant's service principals the
-``Office365`` keyword takes in.
+``Office365`` and ``MicrosoftAdminPortals`` keywords, and the Windows Azure Service
+Management API app (which stands for a group of Azure services), take in.
 
 Microsoft documents the group's contents as a list of service names ("Apps included in
 Conditional Access Office 365 app suite", learn.microsoft.com/entra/identity/
@@ -84,19 +85,83 @@ class GroupMembership:
     undecided: tuple[PortalId, ...]  # never counted as covered; reported
 
 
-def office365(apps: Mapping[str, AppInfo], portal_by_app: Mapping[str, PortalId]) -> GroupMembership:
-    """The tenant's portals in the ``Office365`` group. Without app details (``apps``
-    empty: an older caller), only the well-known app ids decide."""
+@dataclass(frozen=True, slots=True)
+class AppGroup:
+    """A group as Microsoft documents it: well-known app ids, service names, and whether
+    Microsoft adds members over time (``open``: then a Microsoft app not on the list
+    cannot be decided)."""
+
+    app_ids: frozenset[str]
+    names: frozenset[str]  # case-folded
+    open: bool
+
+
+OFFICE365 = AppGroup(OFFICE365_APP_IDS, OFFICE365_APP_NAMES, open=True)
+
+AZURE_PORTAL_APP_ID = "c44b4083-3bb0-49c1-b47d-974e53cbdf3c"
+SERVICE_MANAGEMENT_APP_ID = "797f4846-ba00-4fd7-ba43-dac1f8f63013"  # Windows Azure Service Management API
+
+# "Microsoft Admin Portals" (concept-conditional-access-cloud-apps): "we're continually
+# adding more administrative portals to the list", hence open.
+ADMIN_PORTALS = AppGroup(
+    frozenset({AZURE_PORTAL_APP_ID}),
+    frozenset(
+        n.casefold()
+        for n in (
+            "Azure portal",
+            "Exchange admin center",
+            "Microsoft 365 admin center",
+            "Microsoft 365 Defender portal",
+            "Microsoft Entra admin center",
+            "Microsoft Intune admin center",
+            "Microsoft Purview portal",
+            "Microsoft Teams admin center",
+        )
+    ),
+    open=True,
+)
+
+# Targeting the Windows Azure Service Management API app "is enforced for tokens issued to"
+# Azure Resource Manager, the Azure portal (and the Entra admin centre), Azure Data Lake,
+# Application Insights API and Log Analytics API (same page): a closed list.
+SERVICE_MANAGEMENT = AppGroup(
+    frozenset({SERVICE_MANAGEMENT_APP_ID, AZURE_PORTAL_APP_ID}),
+    frozenset(
+        n.casefold()
+        for n in (
+            "Windows Azure Service Management API",
+            "Azure Resource Manager",
+            "Azure portal",
+            "Azure Data Lake",
+            "Application Insights API",
+            "Log Analytics API",
+        )
+    ),
+    open=False,
+)
+
+
+def membership(group: AppGroup, apps: Mapping[str, AppInfo], portal_by_app: Mapping[str, PortalId]) -> GroupMembership:
+    """The tenant's portals in ``group``. Without app details (``apps`` empty: an older
+    caller), only the well-known app ids decide."""
     members: dict[PortalId, None] = {}
     undecided: dict[PortalId, None] = {}
     for app_id, portal in portal_by_app.items():
         info = apps.get(app_id)
-        if app_id in OFFICE365_APP_IDS:
+        if app_id in group.app_ids:
             members[portal] = None
         elif info is None:
             continue
         elif info.owner in MICROSOFT_OWNER_TENANTS:
-            (members if info.name.casefold() in OFFICE365_APP_NAMES else undecided)[portal] = None
-        elif info.owner is None and info.name.casefold() in OFFICE365_APP_NAMES:
+            if info.name.casefold() in group.names:
+                members[portal] = None
+            elif group.open:
+                undecided[portal] = None  # Microsoft may have added it
+        elif info.owner is None and info.name.casefold() in group.names:
             undecided[portal] = None  # named like a member, owner unknown
     return GroupMembership(tuple(members), tuple(undecided))
+
+
+def office365(apps: Mapping[str, AppInfo], portal_by_app: Mapping[str, PortalId]) -> GroupMembership:
+    """The tenant's portals in the ``Office365`` group."""
+    return membership(OFFICE365, apps, portal_by_app)

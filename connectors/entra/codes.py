@@ -33,12 +33,19 @@ CA_GUEST_TENANTS = "entra.ca_guest_tenants"
 CA_STATE = "entra.ca_state"
 CA_STRENGTH_COMBINATION = "entra.ca_strength_combination"
 CA_STRENGTH_UNKNOWN = "entra.ca_strength_unknown"
+CA_GUEST_TYPES = "entra.ca_guest_types"  # one guest subtype only: guests not counted as covered
+CA_UNKNOWN_VALUE = "entra.ca_unknown_value"  # a control, client app or guest type not documented
 
 # The tenant's authentication methods policy.
 METHODS_POLICY_UNREAD = "entra.methods_policy_unread"
 METHODS_POLICY_PARTIAL = "entra.methods_policy_partial"
 METHODS_POLICY_STATE = "entra.methods_policy_state"
 METHODS_POLICY_UNKNOWN = "entra.methods_policy_unknown"
+METHODS_POLICY_TARGET = "entra.methods_policy_target"
+METHODS_POLICY_OFFICE_PHONE = "entra.methods_policy_office_phone"  # office phones disallowed: not expressible
+METHODS_POLICY_KEY_RESTRICTIONS = "entra.methods_policy_key_restrictions"  # key models not read
+USER_TYPE_UNKNOWN = "entra.user_type_unknown"
+PER_USER_MFA_STATE = "entra.per_user_mfa_state"
 
 # The connector read less than the whole tenant by configuration (a scope), not by failure.
 SCOPE_LIMITED = f"entra.{_SCOPE_LIMITED}"

@@ -176,13 +176,22 @@ class Collection:
 
     def _read_users(self, select: list[str]) -> None:
         params = {"$select": ",".join(select), "$top": str(self.s.page_size)}
+        odd_types: Counter[str] = Counter()
         for page in self.pages("/users", "/users", params):
             for obj in page.items:
+                if not parse.known_user_type(obj.get("userType")):
+                    odd_types[str(obj.get("userType"))] += 1
                 parsed = parse.parse_user(obj, self.source, self.s.service_prefixes, self.s.service_types)
                 if parsed.account is not None:
                     self.st.accounts[parsed.account.id] = parsed.account
                 elif parsed.unreadable is not None:
                     self.st.unreadable.append(parsed.unreadable)
+        for value, n in sorted(odd_types.items()):
+            self.issue(
+                codes.USER_TYPE_UNKNOWN,
+                f"userType {value!r} is not one Graph documents (Member, Guest): {n} accounts read as members",
+                value,
+            )
 
     def roles(self) -> None:
         params = {"$select": "id,principalId,roleDefinitionId,directoryScopeId"}
@@ -220,7 +229,7 @@ class Collection:
                     if isinstance(uid, str) and uid in self.st.accounts and isinstance(labels, list):
                         # The account's own kind decides e-mail (guest OTP or member SSPR).
                         guest = self.st.accounts[uid].kind is AccountKind.GUEST
-                        self.st.methods[uid] = tuple(parse.registered_method(str(x), guest) for x in labels)
+                        self.st.methods[uid] = parse.registered_methods_of(labels, guest)
             missing = [uid for uid in self.st.accounts if uid not in self.st.methods]
             self.issue(codes.METHODS_PATH, "authentication methods read from the registration report")
             if missing:
@@ -252,7 +261,7 @@ class Collection:
                 continue
             guest = uid in self.st.accounts and self.st.accounts[uid].kind is AccountKind.GUEST
             self.st.methods[uid] = tuple(
-                m for m in (parse.method_object(o, guest) for o in items) if m.kind is not MethodKind.PASSWORD
+                m for o in items for m in parse.method_objects(o, guest) if m.kind is not MethodKind.PASSWORD
             )
         if failed:
             detail = ", ".join(f"{n} × {why}" for why, n in sorted(failed.items()))
@@ -348,7 +357,14 @@ class Collection:
                         strengths[str(o.get("id"))] = tuple(str(c) for c in combos)
                     if isinstance(o.get("requirementsSatisfied"), str):
                         satisfied[str(o.get("id"))] = o["requirementsSatisfied"]
-        ctx = policies.MappingContext(self.st.portal_by_app, names, strengths, satisfied, self.st.apps)
+        # B2B collaboration members: userType Member accounts invited from another tenant,
+        # whose UPN Entra writes with "#EXT#"; a policy may include or exclude them by type.
+        external = tuple(
+            AccountId(uid)
+            for uid, a in self.st.accounts.items()
+            if a.kind is not AccountKind.GUEST and "#ext#" in a.principal
+        )
+        ctx = policies.MappingContext(self.st.portal_by_app, names, strengths, satisfied, self.st.apps, external)
         legacy = False
         any_enabled = False
         for page in self.pages("/conditionalAccess/policies", "/identity/conditionalAccess/policies"):
@@ -410,6 +426,13 @@ class Collection:
                 failed += 1
         if failed:
             self.issue(codes.PER_USER_MFA_UNREAD, f"per-user MFA state of {failed} accounts could not be read")
+        for value, n in sorted(policies.unknown_per_user_states(states).items()):
+            self.issue(
+                codes.PER_USER_MFA_STATE,
+                f"per-user MFA state {value!r} is not one Graph documents: {n} accounts not counted as required "
+                "to do MFA by it",
+                value,
+            )
         policy = policies.per_user_mfa_policy(states)
         if policy is not None:
             self.st.policies.append(policy)

@@ -70,13 +70,22 @@ def _targets(value: Any) -> list[Mapping[str, Any]]:
     return [t for t in value if isinstance(t, Mapping)] if isinstance(value, list) else []
 
 
+# ``targetType`` of an include or exclude target (authenticationMethodTarget).
+TARGET_TYPES = frozenset({"user", "group"})
+
+
+def unknown_targets(targets: list[Mapping[str, Any]]) -> list[str]:
+    """The target types (``targetType``) this connector does not know, in order."""
+    return list(dict.fromkeys(str(t.get("targetType")) for t in targets if t.get("targetType") not in TARGET_TYPES))
+
+
 def _scope(include: list[Mapping[str, Any]], exclude: list[Mapping[str, Any]]) -> Scope:
     def split(targets: list[Mapping[str, Any]]) -> tuple[bool, list[GroupId], list[AccountId]]:
         everyone, groups, users = False, [], []
         for t in targets:
             tid = str(t.get("id") or "")
-            if not tid:
-                continue
+            if not tid or t.get("targetType") not in TARGET_TYPES:
+                continue  # an unknown target type: see ``unknown_targets``
             if t.get("targetType") == "user":
                 users.append(AccountId(tid))
             elif tid == ALL_USERS:
@@ -122,6 +131,50 @@ def _configuration(obj: Mapping[str, Any], issues: list[SourceIssue]) -> list[Me
     enabled = state == "enabled"
     include = _targets(obj.get("includeTargets"))
     exclude = _targets(obj.get("excludeTargets"))
+    odd_in, odd_out = unknown_targets(include), unknown_targets(exclude)
+    if odd_in or odd_out:
+        issues.append(
+            SourceIssue(
+                codes.METHODS_POLICY_TARGET,
+                f"authentication methods policy: configuration {label!r} targets of type "
+                f"{', '.join(dict.fromkeys(odd_in + odd_out))} this connector does not know; "
+                + (
+                    "who they exclude cannot be told, so the method counts as allowed to no one"
+                    if odd_out
+                    else "they are not counted as allowing the method to anyone"
+                ),
+                label,
+            )
+        )
+    if odd_out:
+        enabled = False  # never over-claim: the unknown exclusion may cover anyone
+    restrictions = obj.get("keyRestrictions")
+    restricted = isinstance(restrictions, Mapping) and restrictions.get("isEnforced") is True
+    if odata == "fido2AuthenticationMethodConfiguration" and enabled and restricted:
+        # The model of each registered key (its AAGUID) is not read: a key of a blocked
+        # model still counts as usable, so the restriction is named.
+        kind = restrictions.get("enforcementType") if isinstance(restrictions, Mapping) else None
+        issues.append(
+            SourceIssue(
+                codes.METHODS_POLICY_KEY_RESTRICTIONS,
+                f"authentication methods policy: configuration {label!r} restricts security keys by model "
+                f"({kind!r} list); the model of each registered key is not read, "
+                "so every registered key is counted as usable",
+                label,
+            )
+        )
+    if odata == "voiceAuthenticationMethodConfiguration" and enabled and obj.get("isOfficePhoneAllowed") is False:
+        # Office and alternate mobile phones are one model kind (voice): the allowance
+        # cannot exclude office phones alone, so the gap is named.
+        issues.append(
+            SourceIssue(
+                codes.METHODS_POLICY_OFFICE_PHONE,
+                f"authentication methods policy: configuration {label!r} does not allow office phones; a registered "
+                "office phone is still counted as a usable voice method (the model's kinds do not tell the two "
+                "phones apart)",
+                label,
+            )
+        )
     out = []
     for kind in kinds:
         targets = include

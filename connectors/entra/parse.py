@@ -4,7 +4,7 @@ function is table-tested. Vendor vocabulary ends in this module and ``policies``
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -31,7 +31,7 @@ REGISTERED_METHODS: Mapping[str, MethodKind] = {
     # one-time passcode at sign-in to guests (B2B / external users) only. See
     # ``email_kind``.
     "email": MethodKind.RECOVERY_EMAIL,
-    # A mobile phone can receive SMS codes: the weakest use it allows is what counts.
+    # A mobile phone: SMS here, and voice too (``BOTH_SMS_AND_VOICE``).
     "mobilePhone": MethodKind.SMS,
     "alternateMobilePhone": MethodKind.VOICE,  # voice calls only
     "officePhone": MethodKind.VOICE,
@@ -41,6 +41,8 @@ REGISTERED_METHODS: Mapping[str, MethodKind] = {
     "softwareOneTimePasscode": MethodKind.TOTP_SOFTWARE,
     "hardwareOneTimePasscode": MethodKind.HARDWARE_OTP,
     "fido2SecurityKey": MethodKind.FIDO2_SECURITY_KEY,
+    # The v1.0 resource page's own example value ("such as mobilePhone, email, fido2").
+    "fido2": MethodKind.FIDO2_SECURITY_KEY,
     "windowsHelloForBusiness": MethodKind.WINDOWS_HELLO,
     "passKeyDeviceBound": MethodKind.PASSKEY,
     "passKeyDeviceBoundAuthenticator": MethodKind.PASSKEY,
@@ -48,7 +50,6 @@ REGISTERED_METHODS: Mapping[str, MethodKind] = {
     "passKeySynced": MethodKind.PASSKEY,
     "macOsSecureEnclaveKey": MethodKind.PLATFORM_AUTHENTICATOR,
     "platformCredential": MethodKind.PLATFORM_AUTHENTICATOR,
-    "x509Certificate": MethodKind.CERTIFICATE,
     "temporaryAccessPass": MethodKind.TEMPORARY_ACCESS_PASS,
     # An external authentication method (EAM): a second factor Entra cannot describe.
     "externalAuthMethod": MethodKind.UNSPECIFIED_SECOND_FACTOR,
@@ -84,10 +85,9 @@ METHOD_TYPES: Mapping[str, tuple[MethodKind, str]] = {
     "windowsHelloForBusinessAuthenticationMethod": (MethodKind.WINDOWS_HELLO, "windowsHelloForBusiness"),
     "temporaryAccessPassAuthenticationMethod": (MethodKind.TEMPORARY_ACCESS_PASS, "temporaryAccessPass"),
     "platformCredentialAuthenticationMethod": (MethodKind.PLATFORM_AUTHENTICATOR, "platformCredential"),
-    "x509CertificateAuthenticationMethod": (MethodKind.CERTIFICATE, "x509Certificate"),
     "externalAuthenticationMethod": (MethodKind.UNSPECIFIED_SECOND_FACTOR, "externalAuthMethod"),
     # QR code + PIN is a first factor for frontline workers, not a second one.
-    "qrCodePinAuthenticationMethod": (MethodKind.PASSWORD, "qrCodePin"),
+    "qrCodePinAuthenticationMethod": (MethodKind.PASSWORD, "qrCode"),
 }
 _PHONE_TYPES: Mapping[str, tuple[MethodKind, str]] = {
     "mobile": (MethodKind.SMS, "mobilePhone"),
@@ -122,13 +122,30 @@ def registered_method(label: str, guest: bool = False) -> Method:
     return Method(kind, label, MethodStatus.ACTIVE, None)
 
 
+# A mobile phone takes SMS codes and voice calls (Graph: "phone (usable via SMS or voice
+# call)"), each allowed by its own configuration of the methods policy: it is both
+# methods. Alternate mobile and office phones take voice calls only.
+BOTH_SMS_AND_VOICE = frozenset({"mobilePhone"})
+
+
+def registered_methods_of(labels: Iterable[object], guest: bool = False) -> tuple[Method, ...]:
+    """The methods of ``methodsRegistered`` labels; a mobile phone is SMS and voice."""
+    out: list[Method] = []
+    for x in labels:
+        label = str(x)
+        out.append(registered_method(label, guest))
+        if label in BOTH_SMS_AND_VOICE:
+            out.append(Method(MethodKind.VOICE, label, MethodStatus.ACTIVE, None))
+    return tuple(out)
+
+
 def registered_methods(row: Mapping[str, Any]) -> tuple[Method, ...]:
     """The methods of one ``userRegistrationDetails`` row (its ``userType`` decides e-mail)."""
     labels = row.get("methodsRegistered")
     if not isinstance(labels, list):
         return ()
     guest = str(row.get("userType", "")).casefold() == "guest"
-    return tuple(registered_method(str(x), guest) for x in labels)
+    return registered_methods_of(labels, guest)
 
 
 def method_object(obj: Mapping[str, Any], guest: bool = False) -> Method:
@@ -137,7 +154,9 @@ def method_object(obj: Mapping[str, Any], guest: bool = False) -> Method:
     name = odata.removeprefix(_TYPE_PREFIX)
     created = parse_datetime(obj.get("createdDateTime"))
     if name == "phoneAuthenticationMethod":
-        kind, label = _PHONE_TYPES.get(str(obj.get("phoneType")), (MethodKind.SMS, "mobilePhone"))
+        phone_type = str(obj.get("phoneType"))
+        # A phone type Microsoft adds later is named, never taken for a mobile phone.
+        kind, label = _PHONE_TYPES.get(phone_type, (MethodKind.UNKNOWN, f"phone (phoneType {phone_type})"))
     elif name == "emailAuthenticationMethod":
         kind, label = email_kind(guest), "email"
     elif name == "fido2AuthenticationMethod" and obj.get("passkeyType") in ("deviceBound", "synced"):
@@ -150,6 +169,15 @@ def method_object(obj: Mapping[str, Any], guest: bool = False) -> Method:
     else:
         kind, label = MethodKind.UNKNOWN, name or "(no @odata.type)"
     return Method(kind, label, MethodStatus.ACTIVE, created)
+
+
+def method_objects(obj: Mapping[str, Any], guest: bool = False) -> tuple[Method, ...]:
+    """The methods one item of ``/users/{id}/authentication/methods`` gives: a mobile
+    phone is SMS and voice, as in ``registered_methods_of``."""
+    method = method_object(obj, guest)
+    if method.vendor_label in BOTH_SMS_AND_VOICE and method.kind is MethodKind.SMS:
+        return method, Method(MethodKind.VOICE, method.vendor_label, method.status, method.registered_at)
+    return (method,)
 
 
 def is_known_method(method: Method) -> bool:
@@ -168,6 +196,16 @@ USER_FIELDS = (
     "department",
     "employeeType",
 )
+
+
+# ``userType`` of a user (``None`` on some older accounts, read as a member).
+USER_TYPES = frozenset({"Member", "Guest"})
+
+
+def known_user_type(value: object) -> bool:
+    """Whether a ``userType`` is one Graph documents (or absent): anything else is read
+    as a member (an account in scope) and named by the collector."""
+    return value is None or value in USER_TYPES
 
 
 @dataclass(frozen=True, slots=True)

@@ -113,7 +113,6 @@ MODE_KINDS: Mapping[str, tuple[MethodKind, ...]] = {
 # ``requirementsSatisfied`` of a strength: "mfa" grants the MFA claim, "none" does not.
 REQUIREMENTS_SATISFIED = frozenset({"mfa", "none"})
 
-ADMIN_PORTAL_APP_IDS = frozenset({"c44b4083-3bb0-49c1-b47d-974e53cbdf3c"})  # Azure portal
 # Azure Resource Manager as security defaults name it: "any user accessing the Azure
 # portal, the Microsoft Entra admin center, Azure PowerShell or Azure CLI must complete
 # MFA" (learn.microsoft.com/entra/fundamentals/security-defaults).
@@ -155,7 +154,36 @@ SECURITY_DEFAULTS_ROLES: tuple[RoleId, ...] = tuple(
 _MODERN_CLIENTS = frozenset({"browser", "mobileAppsAndDesktopClients"})
 _LEGACY_CLIENTS = frozenset({"exchangeActiveSync", "other"})
 _ALL_RISK = frozenset({"none", "low", "medium", "high"})
-_GUEST_TYPES = frozenset({"internalGuest", "b2bCollaborationGuest"})
+# ``guestOrExternalUserTypes`` (conditionalAccessGuestsOrExternalUsers). Accounts of
+# userType Guest are internal guests or B2B collaboration guests; B2B collaboration
+# members are accounts of userType Member; direct-connect users, service providers and
+# other external users have no account in the tenant.
+GUEST_ACCOUNT_TYPES = frozenset({"internalGuest", "b2bCollaborationGuest"})
+GUEST_OR_EXTERNAL_TYPES = frozenset(
+    {
+        *GUEST_ACCOUNT_TYPES,
+        "b2bCollaborationMember",
+        "b2bDirectConnectUser",
+        "otherExternalUser",
+        "serviceProvider",
+    }
+)
+_USER_KEYWORDS = frozenset({"All", "None", "GuestsOrExternalUsers"})
+# ``builtInControls`` and ``clientAppTypes`` as Graph documents them.
+BUILT_IN_CONTROLS = frozenset(
+    {
+        "block",
+        "mfa",
+        "compliantDevice",
+        "domainJoinedDevice",
+        "approvedApplication",
+        "compliantApplication",
+        "passwordChange",
+    }
+)
+CLIENT_APP_TYPES = frozenset(
+    {"all", "browser", "mobileAppsAndDesktopClients", "exchangeActiveSync", "easSupported", "other"}
+)
 _NOT_ALTERNATIVES = frozenset({"mfa", "block", "passwordChange"})
 
 
@@ -168,6 +196,9 @@ class MappingContext:
     strengths: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # id → allowedCombinations
     strength_requirements: Mapping[str, str] = field(default_factory=dict)  # id → requirementsSatisfied
     apps: Mapping[str, AppInfo] = field(default_factory=dict)  # appId → the service principal read
+    # B2B collaboration members: accounts of userType Member invited from another tenant
+    # (``#EXT#`` in the UPN), which a policy may include or exclude by type.
+    external_members: tuple[AccountId, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -298,16 +329,43 @@ def _strs_or_one(value: object) -> list[str]:
     return _strs(value)
 
 
-def _scope(users: Any, issues: list[SourceIssue], pid: str) -> Scope:
+def _guest_types(value: Any, which: str, issues: list[SourceIssue], pid: str) -> tuple[frozenset[str], bool]:
+    """The ``guestOrExternalUserTypes`` of an include or exclude (a comma-separated flags
+    value, or a list), and whether a type is one this connector does not know."""
+    if not isinstance(value, dict):
+        return frozenset(), False
+    types = frozenset(_strs_or_one(value.get("guestOrExternalUserTypes"))) - {"none", ""}
+    unknown = sorted(types - GUEST_OR_EXTERNAL_TYPES)
+    if unknown:
+        outcome = "not counted as covering anyone" if which == "includes" else "every guest counted as excluded"
+        issues.append(
+            SourceIssue(
+                codes.CA_UNKNOWN_VALUE,
+                f"policy {pid} {which} guest or external user types {', '.join(unknown)} this connector does not "
+                f"know; {outcome}",
+                pid,
+            )
+        )
+    return types, bool(unknown)
+
+
+def _scope(users: Any, issues: list[SourceIssue], pid: str, ctx: MappingContext) -> Scope:
     users = users if isinstance(users, dict) else {}
     include = _strs(users.get("includeUsers"))
     exclude = _strs(users.get("excludeUsers"))
     include_guests = "GuestsOrExternalUsers" in include
     exclude_guests = "GuestsOrExternalUsers" in exclude
+    include_ids = [AccountId(u) for u in include if u not in _USER_KEYWORDS]
+    exclude_ids = [AccountId(u) for u in exclude if u not in _USER_KEYWORDS]
+    # The keyword means every guest and external user: invited members too.
+    if include_guests:
+        include_ids.extend(ctx.external_members)
+    if exclude_guests:
+        exclude_ids.extend(ctx.external_members)
     guests_in = users.get("includeGuestsOrExternalUsers")
-    if isinstance(guests_in, dict):
-        types = set(_strs_or_one(guests_in.get("guestOrExternalUserTypes")))
-        tenants = guests_in.get("externalTenants")
+    types_in, _ = _guest_types(guests_in, "includes", issues, pid)
+    if types_in:
+        tenants = guests_in.get("externalTenants") if isinstance(guests_in, dict) else None
         enumerated = isinstance(tenants, dict) and tenants.get("membershipKind") == "enumerated"
         if enumerated:
             # Guests' home tenants are not read: claiming coverage would over-claim.
@@ -318,23 +376,49 @@ def _scope(users: Any, issues: list[SourceIssue], pid: str) -> Scope:
                     pid,
                 )
             )
-        elif types & _GUEST_TYPES:
-            include_guests = True
+        else:
+            if types_in >= GUEST_ACCOUNT_TYPES:
+                include_guests = True
+            elif one := sorted(types_in & GUEST_ACCOUNT_TYPES):
+                # Guest accounts (userType Guest) are of either subtype; which one each is, is
+                # not read: one subtype alone is not counted as covering any guest.
+                issues.append(
+                    SourceIssue(
+                        codes.CA_GUEST_TYPES,
+                        f"policy {pid} includes only the guest type {', '.join(one)}; "
+                        "which guests are internal and which are B2B collaboration guests is not read: "
+                        "treated as not covering guests",
+                        pid,
+                    )
+                )
+            if "b2bCollaborationMember" in types_in:
+                include_ids.extend(ctx.external_members)
     guests_out = users.get("excludeGuestsOrExternalUsers")
-    if isinstance(guests_out, dict) and _strs_or_one(guests_out.get("guestOrExternalUserTypes")):
+    types_out, unknown_out = _guest_types(guests_out, "excludes", issues, pid)
+    if types_out & GUEST_ACCOUNT_TYPES or unknown_out:
         exclude_guests = True  # any guest type excluded: never over-claim coverage
-    keywords = {"All", "None", "GuestsOrExternalUsers"}
+    if "b2bCollaborationMember" in types_out or unknown_out:
+        # External members are accounts of userType Member: excluded by their ids.
+        exclude_ids.extend(ctx.external_members)
     return Scope(
         include_all="All" in include,
-        include_users=tuple(AccountId(u) for u in include if u not in keywords),
+        include_users=tuple(dict.fromkeys(include_ids)),
         include_groups=tuple(GroupId(g) for g in _strs(users.get("includeGroups"))),
         include_roles=tuple(RoleId(r) for r in _strs(users.get("includeRoles"))),
         include_guests=include_guests,
-        exclude_users=tuple(AccountId(u) for u in exclude if u not in keywords),
+        exclude_users=tuple(dict.fromkeys(exclude_ids)),
         exclude_groups=tuple(GroupId(g) for g in _strs(users.get("excludeGroups"))),
         exclude_roles=tuple(RoleId(r) for r in _strs(users.get("excludeRoles"))),
         exclude_guests=exclude_guests,
     )
+
+
+# What a keyword, or an app id that stands for a group, takes in.
+_APP_GROUPS: Mapping[str, tuple[str, app_groups.AppGroup]] = {
+    "Office365": ("Office365", app_groups.OFFICE365),
+    "MicrosoftAdminPortals": ("MicrosoftAdminPortals", app_groups.ADMIN_PORTALS),
+    app_groups.SERVICE_MANAGEMENT_APP_ID: ("Windows Azure Service Management API", app_groups.SERVICE_MANAGEMENT),
+}
 
 
 def _apps(
@@ -342,8 +426,11 @@ def _apps(
 ) -> list[PortalId]:
     out: list[PortalId] = []
     for v in values:
-        if v == "Office365":
-            group = app_groups.office365(ctx.apps, ctx.portal_by_app)
+        if v in _APP_GROUPS:
+            name, spec = _APP_GROUPS[v]
+            group = app_groups.membership(spec, ctx.apps, ctx.portal_by_app)
+            if v in ctx.portal_by_app:
+                out.append(ctx.portal_by_app[v])  # the app itself, where it is a portal
             out.extend(group.members)
             if excluding:
                 # Never covered: an app that may be in the excluded group is left out.
@@ -351,15 +438,13 @@ def _apps(
             issues.extend(
                 SourceIssue(
                     codes.APP_GROUP_UNDECIDED,
-                    f"policy {pid} {'excludes' if excluding else 'includes'} Office365; whether portal "
+                    f"policy {pid} {'excludes' if excluding else 'includes'} {name}; whether portal "
                     f"{portal} belongs to that group cannot be decided from Microsoft's list: "
                     "not counted as covered by this policy",
                     f"{pid}/{portal}",
                 )
                 for portal in group.undecided
             )
-        elif v == "MicrosoftAdminPortals":
-            out.extend(p for app, p in ctx.portal_by_app.items() if app in ADMIN_PORTAL_APP_IDS)
         elif v not in ("All", "None"):
             # An app the tenant lists as a portal maps to it; any other id is kept as is
             # (evidence), and matches no portal.
@@ -392,6 +477,16 @@ def _requirement(
     if not isinstance(grant, dict):
         return Requirement.NONE, [], ()
     controls = _strs(grant.get("builtInControls"))
+    unknown_controls = [c for c in controls if c not in BUILT_IN_CONTROLS]
+    if unknown_controls:
+        issues.append(
+            SourceIssue(
+                codes.CA_UNKNOWN_VALUE,
+                f"policy {pid}: grant controls {', '.join(unknown_controls)} this connector does not know; "
+                "never counted as a second factor (with OR, MFA can be skipped through them)",
+                pid,
+            )
+        )
     if "block" in controls:
         return Requirement.BLOCK, [], ()
     requirement = Requirement.NONE
@@ -460,7 +555,7 @@ def map_ca_policy(raw: Mapping[str, Any], ctx: MappingContext) -> MappedPolicy:
         state = PolicyState.DISABLED
     conditions = raw.get("conditions") if isinstance(raw.get("conditions"), dict) else {}
     assert isinstance(conditions, dict)
-    scope = _scope(conditions.get("users"), issues, pid)
+    scope = _scope(conditions.get("users"), issues, pid, ctx)
     portals, app_conditions = _portal_scope(conditions.get("applications"), ctx, pid, issues)
     grant = raw.get("grantControls")
     requirement, grant_conditions, accepted = _requirement(grant, ctx, pid, issues)
@@ -469,6 +564,15 @@ def map_ca_policy(raw: Mapping[str, Any], ctx: MappingContext) -> MappedPolicy:
     conds += _platform_conditions(conditions.get("platforms"))
     conds += _risk_conditions(conditions)
     clients = set(_strs(conditions.get("clientAppTypes")))
+    if clients - CLIENT_APP_TYPES:
+        issues.append(
+            SourceIssue(
+                codes.CA_UNKNOWN_VALUE,
+                f"policy {pid}: client app types {', '.join(sorted(clients - CLIENT_APP_TYPES))} this connector "
+                "does not know; the policy is judged only by the documented client types it names",
+                pid,
+            )
+        )
     if clients and "all" not in clients and not _MODERN_CLIENTS.issubset(clients):
         if not clients & _MODERN_CLIENTS:
             # Legacy protocols only: no modern sign-in is touched. Judged by legacy_auth_blocked.
@@ -584,6 +688,17 @@ def security_defaults_policy(portal_by_app: Mapping[str, PortalId] | None = None
 
 
 PER_USER_REQUIRED = frozenset({"enabled", "enforced"})
+PER_USER_STATES = frozenset({"disabled", *PER_USER_REQUIRED})
+
+
+def unknown_per_user_states(states: Mapping[str, str]) -> dict[str, int]:
+    """``perUserMfaState`` values other than disabled / enabled / enforced, with counts:
+    such an account is not counted as required to do MFA."""
+    out: dict[str, int] = {}
+    for state in states.values():
+        if state not in PER_USER_STATES:
+            out[state] = out.get(state, 0) + 1
+    return out
 
 
 def per_user_mfa_policy(states: Mapping[str, str]) -> Policy | None:

@@ -457,12 +457,24 @@ class GoogleWorkspaceConnector:
                 row = counts.get(acct.id) or counts.get(acct.principal)
                 if row is None and user.enrolled_2sv:
                     missing.append(acct.principal)
-            methods = parse.methods_for(user.enrolled_2sv, row)
+            keys_only = parse.in_org_units(user.org_unit, self._settings.security_key_only_org_units)
+            methods = parse.methods_for(user.enrolled_2sv, row, keys_only=keys_only)
             if held is None:  # the role APIs were not read: the flags' roles stay
                 out.append(replace(acct, methods=methods))
             else:
                 user_roles = held.get(acct.id, ())
                 out.append(replace(acct, methods=methods, roles=user_roles, privileged=bool(user_roles)))
+        others = sum(1 for a in out for m in a.methods if m.vendor_label == parse.OTHER_2SV_METHODS)
+        if others:
+            run.issues.append(
+                SourceIssue(
+                    codes.OTHER_2SV_METHODS,
+                    f"{others} security-key or passkey holders may also use any other 2-Step Verification method "
+                    "they registered (the API names none of them): counted as a second factor of unspecified kind "
+                    "(weak) beside the key; declare the org units whose 2SV policy allows only security keys in "
+                    "security_key_only_org_units",
+                )
+            )
         if missing:
             run.issues.append(
                 SourceIssue(
@@ -528,6 +540,8 @@ class GoogleWorkspaceConnector:
         out: list[SignIn] = []
         unknown_actors = 0
         unknown_challenges: dict[str, int] = {}
+        unknown_types: dict[str, int] = {}
+        unstated: dict[str, int] = {}  # login type → sign-ins whose factor the log does not state
         try:
             for page in pages(fetcher, request, "login audit"):
                 items = page.get("items") or []
@@ -541,9 +555,16 @@ class GoogleWorkspaceConnector:
                     for event in events:
                         for value in event.unknown_challenges:
                             unknown_challenges[value] = unknown_challenges.get(value, 0) + 1
+                        if event.unknown_login_type:
+                            unknown_types[event.login_type] = unknown_types.get(event.login_type, 0) + 1
                         user = by_id.get(AccountId(event.actor_id or "")) or by_email.get(event.actor_email or "")
                         if user is None:
                             unknown_actors += 1
+                            continue
+                        if event.factor is None:
+                            # Evidence of neither kind: never a single-factor sign-in (MFA-011).
+                            kind = event.login_type or "(no login_type)"
+                            unstated[kind] = unstated.get(kind, 0) + 1
                             continue
                         out.append(
                             SignIn(
@@ -567,6 +588,28 @@ class GoogleWorkspaceConnector:
                     f"login_challenge_method {value!r} is not one this connector knows: counted as no second "
                     f"factor ({n} sign-ins)",
                     value,
+                )
+            )
+        for value, n in sorted(unknown_types.items()):
+            run.issues.append(
+                SourceIssue(
+                    codes.UNKNOWN_LOGIN_TYPE,
+                    f"login_type {value!r} is not one this connector knows: without a second step at Google such "
+                    f"a sign-in is counted as neither single- nor multi-factor ({n} sign-ins)",
+                    value,
+                )
+            )
+        for login_type, n in sorted(unstated.items()):
+            why = (
+                "the identity provider did the sign-in; its factors are not in Google's log"
+                if login_type in parse.FEDERATED_LOGIN_TYPES
+                else "the event states no challenge method"
+            )
+            run.issues.append(
+                SourceIssue(
+                    codes.SIGN_IN_FACTOR_UNSTATED,
+                    f"{n} sign-ins (login_type {login_type!r}) left out of the sign-in evidence: {why}",
+                    login_type,
                 )
             )
         if unknown_actors:

@@ -2,8 +2,10 @@
 
 Google's Admin SDK states 2-Step Verification enrolment and enforcement per user
 (Directory), counts security keys and passkeys (Reports usage), and logs each sign-in's
-challenges (Reports login audit). It does not expose the admin console's "allowed
-2-Step Verification methods" nor the "less secure apps" switch: those two facts are
+challenges (Reports login audit). The admin console's "allowed 2-Step Verification
+methods" are not in the Directory or Reports API (Cloud Identity's Policy API, which
+this connector does not call, holds them); the usage report's per-user
+``accounts:is_less_secure_apps_access_allowed`` is not requested. Those two facts are
 never read by this connector, and the snapshot says so.
 """
 
@@ -16,11 +18,12 @@ from connectors.google_workspace import codes
 
 METHODS_POLICY_REASON = (
     "Google's allowed 2-Step Verification methods (an admin console setting per org unit) are not exposed "
-    "by the Admin SDK Directory or Reports API this connector reads"
+    "by the Admin SDK Directory or Reports API this connector reads (Cloud Identity's Policy API, not called, "
+    "holds them)"
 )
 LEGACY_AUTH_REASON = (
-    "whether less secure apps (password-only IMAP/POP/SMTP) are allowed is an admin console setting the "
-    "Admin SDK does not expose"
+    "whether less secure apps (password-only IMAP/POP/SMTP) are allowed is not read: the usage report's "
+    "per-user accounts:is_less_secure_apps_access_allowed is not requested by this connector"
 )
 
 

@@ -64,12 +64,19 @@ NOT_SECOND_FACTOR_CHALLENGES = frozenset(
         "idv_any_phone",
         "knowledge_employee_id",
         "knowledge_preregistered_email",
+        "knowledge_preregistered_phone",
         "login_location",
         "none",
         "other",
         "password",
     }
 )
+
+
+# login_type values (login audit appendix). ``saml``: the user signed in at a third-party
+# identity provider, which did the first factor and any second one out of Google's sight.
+LOGIN_TYPES = frozenset({"exchange", "google_password", "reauth", "saml", "unknown"})
+FEDERATED_LOGIN_TYPES = frozenset({"saml"})
 
 
 class ParseError(ValueError):
@@ -224,9 +231,20 @@ def report_warnings(page: Mapping[str, Any]) -> tuple[ReportWarning, ...]:
     )
 
 
-def methods_for(enrolled_2sv: bool, counts: FactorCounts | None) -> tuple[Method, ...]:
+# The label of the other 2SV methods a key or passkey holder may have registered.
+OTHER_2SV_METHODS = "2sv_other_methods"
+
+
+def methods_for(enrolled_2sv: bool, counts: FactorCounts | None, *, keys_only: bool = False) -> tuple[Method, ...]:
     """The methods of one user. The Directory's ``isEnrolledIn2Sv`` is current and wins
-    over the report's (a day or more old); keys and passkeys come only from the report."""
+    over the report's (a day or more old); keys and passkeys come only from the report.
+
+    Google lets a user enrolled in 2SV sign in with any 2SV method they registered (a
+    prompt, an authenticator code, a backup code, a text message) unless the 2SV policy
+    of their org unit allows only security keys; the report counts keys and passkeys but
+    names none of the others. A key or passkey holder is therefore also given the
+    *unspecified* second factor (weak: it may be SMS) unless ``keys_only`` (their org unit
+    is declared "Only security key"): a key alone never proves phishing resistance."""
     out: list[Method] = []
     if counts is not None and counts.security_keys > 0:
         out.append(Method(MethodKind.FIDO2_SECURITY_KEY, "security_key", MethodStatus.ACTIVE))
@@ -234,7 +252,15 @@ def methods_for(enrolled_2sv: bool, counts: FactorCounts | None) -> tuple[Method
         out.append(Method(MethodKind.PASSKEY, "passkey", MethodStatus.ACTIVE))
     if not out and enrolled_2sv:
         out.append(Method(MethodKind.UNSPECIFIED_SECOND_FACTOR, "2sv_enrolled", MethodStatus.ACTIVE))
+    elif out and enrolled_2sv and not keys_only:
+        out.append(Method(MethodKind.UNSPECIFIED_SECOND_FACTOR, OTHER_2SV_METHODS, MethodStatus.ACTIVE))
     return tuple(out)
+
+
+def in_org_units(org_unit: str, units: tuple[str, ...]) -> bool:
+    """Whether ``org_unit`` is one of ``units`` or below one (2SV policies are inherited)."""
+    path = org_unit.rstrip("/") or "/"
+    return any(u == "/" or path == u or path.startswith(u + "/") for u in units)
 
 
 # --- org units → portals -------------------------------------------------------------------
@@ -277,12 +303,18 @@ def portal_for(source: SourceName, ou: OrgUnitInfo) -> Portal:
 
 @dataclass(frozen=True, slots=True)
 class LoginEvent:
+    """One login_success. ``factor`` is None when the event does not say how the user
+    signed in: no challenge stated, a SAML sign-in with no second step at Google (the
+    identity provider's own steps are not in Google's log), or an undocumented login
+    type without a second factor. Such an event is evidence of neither kind."""
+
     actor_id: str | None
     actor_email: str | None
     time: datetime
-    factor: SignInFactor
+    factor: SignInFactor | None
     login_type: str
     unknown_challenges: tuple[str, ...] = ()
+    unknown_login_type: bool = False
 
 
 def _values(param: Mapping[str, Any]) -> tuple[str, ...]:
@@ -294,32 +326,52 @@ def _values(param: Mapping[str, Any]) -> tuple[str, ...]:
     return (str(value),) if value is not None else ()
 
 
-def sign_in_factor(parameters: Iterable[Any]) -> tuple[SignInFactor, str]:
+def sign_in_factor(parameters: Iterable[Any]) -> tuple[SignInFactor | None, str]:
     """(factor, login_type) of one login_success event."""
-    factor, login_type, _ = challenge_outcome(parameters)
-    return factor, login_type
+    outcome = challenge_outcome(parameters)
+    return outcome.factor, outcome.login_type
 
 
-def challenge_outcome(parameters: Iterable[Any]) -> tuple[SignInFactor, str, tuple[str, ...]]:
-    """(factor, login_type, unknown challenge values) of one login_success event."""
+@dataclass(frozen=True, slots=True)
+class ChallengeOutcome:
+    factor: SignInFactor | None
+    login_type: str
+    unknown_challenges: tuple[str, ...]
+    unknown_login_type: bool
+
+
+def challenge_outcome(parameters: Iterable[Any]) -> ChallengeOutcome:
+    """What one login_success event says about its factors."""
     second = False
-    login_type = ""
+    stated = False  # a challenge method or is_second_factor was given
+    login_types: tuple[str, ...] = ()
     unknown: list[str] = []
     for param in parameters:
         if not isinstance(param, Mapping):
             continue
         name = param.get("name")
         if name == "is_second_factor":
+            stated = stated or isinstance(param.get("boolValue"), bool)
             second = second or param.get("boolValue") is True
         elif name == "login_challenge_method":
-            for v in _values(param):
+            values = _values(param)
+            stated = stated or bool(values)
+            for v in values:
                 if v in SECOND_FACTOR_CHALLENGES:
                     second = True
                 elif v not in NOT_SECOND_FACTOR_CHALLENGES:
                     unknown.append(v)
         elif name == "login_type":
-            login_type = ",".join(_values(param))
-    return (SignInFactor.MULTI if second else SignInFactor.SINGLE), login_type, tuple(unknown)
+            login_types = _values(param)
+    odd_type = any(t not in LOGIN_TYPES for t in login_types)
+    factor: SignInFactor | None
+    if second:
+        factor = SignInFactor.MULTI  # a second step at Google, whatever came before it
+    elif not stated or odd_type or any(t in FEDERATED_LOGIN_TYPES for t in login_types):
+        factor = None
+    else:
+        factor = SignInFactor.SINGLE
+    return ChallengeOutcome(factor, ",".join(login_types), tuple(unknown), odd_type)
 
 
 def parse_login_activity(item: Any) -> tuple[LoginEvent, ...]:
@@ -336,6 +388,10 @@ def parse_login_activity(item: Any) -> tuple[LoginEvent, ...]:
     out = []
     for event in item.get("events") or ():
         if isinstance(event, Mapping) and event.get("name") == "login_success":
-            factor, login_type, unknown = challenge_outcome(event.get("parameters") or ())
-            out.append(LoginEvent(actor_id, actor_email, time, factor, login_type, unknown))
+            o = challenge_outcome(event.get("parameters") or ())
+            out.append(
+                LoginEvent(
+                    actor_id, actor_email, time, o.factor, o.login_type, o.unknown_challenges, o.unknown_login_type
+                )
+            )
     return tuple(out)

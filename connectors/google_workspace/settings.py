@@ -67,6 +67,7 @@ DEFAULT_MAX_REPORT_LAG_DAYS = 7
 
 _KNOWN_KEYS = frozenset(
     {
+        "security_key_only_org_units",
         "credentials",
         "application_default",
         "delegated_admin",
@@ -96,6 +97,11 @@ class GoogleSettings:
     # http:// for api_endpoint / token_uri only on loopback, for the sandbox.
     allow_insecure_http: bool = False
     transport: Transport = field(default_factory=Transport)  # proxy and trust_env (auditor.transport)
+    # Org units whose 2-Step Verification "Allowed methods" is "Only security key" (Admin
+    # console > Security > 2-Step Verification). No API the connector reads exposes that
+    # setting, so the organisation declares it; elsewhere a key or passkey holder may also
+    # use any other 2SV method they registered. Paths, e.g. "/Admins" (sub-units included).
+    security_key_only_org_units: tuple[str, ...] = ()
 
 
 def _secret(value: Any, base_dir: Path) -> Secret:
@@ -170,4 +176,12 @@ def parse_settings(settings: Mapping[str, Any], base_dir: Path) -> GoogleSetting
         timeout_seconds=float(timeout),
         allow_insecure_http=insecure,
         transport=parse_transport(settings),
+        security_key_only_org_units=_org_units(settings, "security_key_only_org_units"),
     )
+
+
+def _org_units(settings: Mapping[str, Any], key: str) -> tuple[str, ...]:
+    value = settings.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.startswith("/") for v in value):
+        raise SettingsError(key, 'a list of org unit paths such as "/Admins"', repr(value)[:80])
+    return tuple(v.rstrip("/") or "/" for v in value)

@@ -540,6 +540,11 @@ ORG_UNITS = (
 )
 
 
+# A key or passkey holder may also use any other 2SV method they registered, which Google's
+# API does not name (no org unit of the sample is "Only security key").
+_GOOGLE_OTHER = Method(MethodKind.UNSPECIFIED_SECOND_FACTOR, "2sv_other_methods", MethodStatus.ACTIVE, None)
+
+
 def _google(rng: random.Random, n: int, now: datetime, names: _Names) -> SourceSnapshot:
     src = SourceName("google")
     portals = tuple(
@@ -561,9 +566,9 @@ def _google(rng: random.Random, n: int, now: datetime, names: _Names) -> SourceS
         if r < 0.25:
             methods = ()
         elif r < 0.4:
-            methods = (Method(MethodKind.FIDO2_SECURITY_KEY, "security_key", MethodStatus.ACTIVE, None),)
+            methods = (Method(MethodKind.FIDO2_SECURITY_KEY, "security_key", MethodStatus.ACTIVE, None), _GOOGLE_OTHER)
         elif r < 0.45:
-            methods = (Method(MethodKind.PASSKEY, "passkey", MethodStatus.ACTIVE, None),)
+            methods = (Method(MethodKind.PASSKEY, "passkey", MethodStatus.ACTIVE, None), _GOOGLE_OTHER)
         else:
             methods = (Method(MethodKind.UNSPECIFIED_SECOND_FACTOR, "2sv_enrolled", MethodStatus.ACTIVE, None),)
         enforced = ou.enforce_2sv or (rng.random() < 0.1 and bool(methods))
@@ -794,6 +799,8 @@ def entra_vendor_semantics(snap: SourceSnapshot) -> SourceSnapshot:
         )
         for a in snap.accounts
     )
+    # A mobile phone takes SMS codes and voice calls: Entra's one phone is both methods.
+    accounts = tuple(replace(a, methods=_entra_mobile_phones(a.methods)) for a in accounts)
     accepted = {
         "ca-001": ENTRA_MFA_STRENGTH_KINDS,
         "ca-002": ENTRA_PHISHING_RESISTANT_KINDS,
@@ -823,6 +830,15 @@ def entra_vendor_semantics(snap: SourceSnapshot) -> SourceSnapshot:
         )
     )
     return replace(snap, accounts=accounts, policies=tuple(policies), method_policy=ENTRA_METHOD_POLICY)
+
+
+def _entra_mobile_phones(methods: tuple[Method, ...]) -> tuple[Method, ...]:
+    out: list[Method] = []
+    for m in methods:
+        out.append(m)
+        if m.kind is MethodKind.SMS and m.vendor_label == ENTRA_LABELS[MethodKind.SMS]:
+            out.append(replace(m, kind=MethodKind.VOICE))
+    return tuple(out)
 
 
 # The tenant's Authentication methods policy: every usual method on for everyone, SMS

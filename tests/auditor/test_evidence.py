@@ -21,6 +21,7 @@ from auditor.evidence.attachments import (
     snapshot_json_chunks,
     snapshot_sha256,
 )
+from auditor.evidence.run_artefacts import RunArtefacts
 from auditor.evidence.serialise import snapshot_to_json
 from auditor.model import Snapshot
 from auditor.store.database import EvidenceStore
@@ -60,14 +61,38 @@ def test_the_snapshot_file_is_its_canonical_json(snapshot: Snapshot) -> None:
     file = snapshot_file(snapshot)
     assert file.data() == canonical
     assert snapshot_sha256(snapshot) == hashlib.sha256(canonical).hexdigest() == file.sha256
-    assert snapshot_file(snapshot) is file  # kept: one encoding per run
     assert b"".join(snapshot_json_chunks(snapshot)) == canonical
 
 
-def test_chunks_of_another_snapshot_are_encoded_not_taken_from_the_kept_file(snapshot: Snapshot) -> None:
+def test_a_runs_artefacts_encode_its_snapshot_once(snapshot: Snapshot, monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[int] = []
+    encode = evidence.iter_snapshot_json
+
+    def counted(s: Snapshot) -> object:
+        calls.append(1)
+        return encode(s)
+
+    monkeypatch.setattr(evidence, "iter_snapshot_json", counted)
+    run = RunArtefacts(snapshot)
+    file = run.snapshot_file
+    assert run.snapshot_file is file and run.snapshot_sha256 == file.sha256
+    assert b"".join(run.snapshot_json_chunks()) == snapshot_to_json(snapshot).encode("utf-8")
+    assert calls == [1]
+    # Nothing is kept outside the artefacts: other artefacts of the same snapshot encode again.
+    assert RunArtefacts(snapshot).snapshot_file is not file and calls == [1, 1]
+
+
+def test_nothing_is_kept_between_runs(snapshot: Snapshot) -> None:
+    """The module functions encode each time: no state outlives a run's artefacts."""
     other = Snapshot(snapshot.period, snapshot.period_start, snapshot.period_end, "f" * 64, snapshot.sources[:1])
-    snapshot_file(snapshot)
+    first = snapshot_file(snapshot)
+    assert snapshot_file(snapshot) is not first
     assert b"".join(snapshot_json_chunks(other)) == snapshot_to_json(other).encode("utf-8")
+    assert not [
+        name
+        for name, value in vars(evidence).items()
+        if isinstance(value, (tuple, dict)) and value and name.startswith("_last")
+    ]
 
 
 def test_a_stored_run_brings_its_snapshot_file_back_without_encoding(
@@ -77,15 +102,17 @@ def test_a_stored_run_brings_its_snapshot_file_back_without_encoding(
 
     result = audit_result(snapshot)
     store = EvidenceStore(tmp_path / "ev.sqlite3", chunk_bytes=2048)
-    store.save_run(result, snapshot, "d" * 64, "organisation: {name: x}\n")
-    saved = snapshot_file(snapshot)
+    run = RunArtefacts(snapshot)
+    store.save_run(result, run, "d" * 64, "organisation: {name: x}\n")
+    saved = run.snapshot_file
 
     def no_encoding(_: Snapshot) -> None:
         raise AssertionError("the stored run's snapshot was encoded again")
 
     monkeypatch.setattr(evidence, "iter_snapshot_json", no_encoding)
-    loaded = store.load_run(result.run_id).snapshot
+    stored = store.load_run(result.run_id)
+    loaded = stored.snapshot
     assert loaded == snapshot and loaded is not snapshot
-    again = snapshot_file(loaded)
+    again = stored.artefacts.snapshot_file
     assert (again.sha256, again.md5, again.size) == (saved.sha256, saved.md5, saved.size)
     assert again.data() == saved.data()

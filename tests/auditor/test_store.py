@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from auditor.engine import metrics
+from auditor.evidence.run_artefacts import RunArtefacts
 from auditor.evidence.serialise import snapshot_to_json
 from auditor.interfaces import AuditorError
 from auditor.model import AuditResult, Snapshot
@@ -317,7 +318,9 @@ def test_rerendered_report_equals_the_original(tmp_path: Path) -> None:
     assert stored.result.findings == result.findings
 
     def render(r: AuditResult, s: Snapshot) -> bytes:
-        ctx = ReportContext("Org", "dpo@example.org", r, s, ReportOptions(), NOW, "d" * 64, CONFIG)
+        ctx = ReportContext(
+            "Org", "dpo@example.org", r, s, ReportOptions(), NOW, "d" * 64, CONFIG, artefacts=RunArtefacts(s)
+        )
         out = io.BytesIO()
         JsonRenderer().render(ctx, out)
         return out.getvalue()

@@ -14,7 +14,6 @@ from types import ModuleType
 
 import pytest
 
-from auditor.evidence import attachments as evidence
 from auditor.evidence import serialise
 from auditor.evidence.serialise import result_to_data, snapshot_to_json
 from auditor.model import AuditResult, Snapshot
@@ -72,9 +71,9 @@ def test_loaded_run_equals_the_reference_decoding(store: EvidenceStore, run: tup
     assert loaded.config_text == "config: x\n"
 
 
-def test_the_snapshot_file_is_remembered_from_the_stored_bytes(store: EvidenceStore) -> None:
+def test_the_snapshot_file_is_taken_from_the_stored_bytes(store: EvidenceStore) -> None:
     loaded = store.load_run("run-1")
-    kept = evidence.snapshot_file(loaded.snapshot)
+    kept = loaded.artefacts.snapshot_file
     data = snapshot_to_json(loaded.snapshot).encode("utf-8")
     assert kept.data() == data
     assert kept.deflated == b"".join(_chunks(store, "snapshot"))  # the stored stream, not encoded again

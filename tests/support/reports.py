@@ -13,6 +13,7 @@ from dataclasses import replace
 from datetime import UTC, date, datetime
 from typing import Any
 
+from auditor.evidence.run_artefacts import RunArtefacts
 from auditor.interfaces import ReportContext, ReportOptions, Secret
 from auditor.model import (
     AccountKind,
@@ -290,6 +291,7 @@ def make_context(
         generated_at=NOW,
         config_digest="c0ffee" * 10 + "abcd",
         config_text=CONFIG_TEXT,
+        artefacts=RunArtefacts(snapshot),
     )
 
 

@@ -26,13 +26,17 @@ def _doc(name: str) -> str:
         ("entra.md", list(parse.METHOD_TYPES)),
         ("entra.md", sorted(policies.STRENGTH_FACTORS)),
         ("entra.md", list(methods_policy.CONFIGURATION_KINDS)),
+        ("entra.md", sorted(policies.BUILT_IN_CONTROLS | policies.CLIENT_APP_TYPES)),
+        ("entra.md", sorted(policies.GUEST_OR_EXTERNAL_TYPES | methods_policy.TARGET_TYPES)),
         ("google-workspace.md", sorted(google.SECOND_FACTOR_CHALLENGES | google.NOT_SECOND_FACTOR_CHALLENGES)),
+        ("google-workspace.md", sorted(google.LOGIN_TYPES)),
         ("okta.md", list(okta.FACTOR_KINDS)),
         ("okta.md", list(assurance.CONSTRAINT_METHODS)),
         ("okta.md", list(assurance.CONSTRAINT_TYPES)),
         ("okta.md", list(assurance.STEP_METHODS)),
     ],
-    ids=["entra-registered", "entra-types", "entra-modes", "entra-configs", "google-challenges", "okta-factors",
+    ids=["entra-registered", "entra-types", "entra-modes", "entra-configs", "entra-controls-clients",
+         "entra-guest-and-target-types", "google-challenges", "google-login-types", "okta-factors",
          "okta-constraint-methods", "okta-constraint-types", "okta-chain-methods"],
 )  # fmt: skip
 def test_every_known_value_is_in_the_docs(doc: str, values: list[str]) -> None:

@@ -166,4 +166,10 @@ def test_usage_row_field_by_field() -> None:
     assert key == "100230688039070881323"
     assert (counts.enrolled_2sv, counts.security_keys, counts.passkeys) == (True, 1, 0)
     methods = parse.methods_for(True, counts)
-    assert [(m.kind, m.vendor_label) for m in methods] == [(MethodKind.FIDO2_SECURITY_KEY, "security_key")]
+    # The key, and the other 2SV methods Google lets its holder use, which the report does not name.
+    assert [(m.kind, m.vendor_label) for m in methods] == [
+        (MethodKind.FIDO2_SECURITY_KEY, "security_key"),
+        (MethodKind.UNSPECIFIED_SECOND_FACTOR, "2sv_other_methods"),
+    ]
+    only_keys = parse.methods_for(True, counts, keys_only=True)
+    assert [(m.kind, m.vendor_label) for m in only_keys] == [(MethodKind.FIDO2_SECURITY_KEY, "security_key")]

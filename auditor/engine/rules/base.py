@@ -18,6 +18,8 @@ from auditor.engine.rules.frameworks import NIS2_21 as NIS2_21
 from auditor.engine.rules.frameworks import NIST_AAL2 as NIST_AAL2
 from auditor.engine.rules.frameworks import NIST_AAL3 as NIST_AAL3
 from auditor.engine.rules.frameworks import PCI_84 as PCI_84
+from auditor.engine.rules.messages import Params as Params
+from auditor.engine.rules.messages import english_message
 from auditor.engine.rules.profiles import strength_table
 from auditor.model import (
     Account,
@@ -160,8 +162,6 @@ def describe_methods(methods: Iterable[Method]) -> str:
 # --- rules -------------------------------------------------------------------------------
 
 Check = Callable[["Rule", RuleContext], Iterable[Finding]]
-# The values a finding's message inserts, as (name, value) pairs: see ``Finding.message_params``.
-Params = tuple[tuple[str, str], ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,8 +180,9 @@ class Rule:
     requires: tuple[Fact, ...]
     check: Check
     severity_on_high: Severity | None = None
-    # The ids of the messages the rule writes ("not_enrolled" → "MFA-001.not_enrolled"):
-    # each has an English and a French text in report_templates/i18n/rules.<lang>.json.
+    # The ids of the messages the rule says ("not_enrolled" → "MFA-001.not_enrolled"):
+    # each has its English and French sentence in report_templates/i18n/rules.<lang>.json,
+    # the only place a sentence is written (``auditor.engine.rules.messages``).
     messages: tuple[str, ...] = ()
     # When set and false for a source, the rule has nothing to judge there (e.g. no declared
     # emergency-access account): a missing fact is then not worth a "not evaluated" note.
@@ -207,7 +208,6 @@ class Rule:
         self,
         *,
         source: SourceName,
-        message: str,
         key: str,
         evidence: Mapping[str, str],
         params: Params = (),
@@ -215,9 +215,10 @@ class Rule:
         portal: Portal | None = None,
         severity: Severity | None = None,
     ) -> Finding:
-        """``message`` is the English text; ``key`` names it among the rule's ``messages``
-        and ``params`` are the values it inserts, each as the text ``message`` shows, so
-        that the catalogue's English text with ``params`` gives ``message`` back (tested)."""
+        """``key`` names the finding's sentence among the rule's ``messages`` and ``params``
+        are the values it inserts, each as the text the message shows: the message is the
+        English sentence with ``params`` (``english_message``), every language's the same way."""
+        message_key = self.message_key(key)
         return Finding(
             rule_id=self.id,
             severity=severity or self.severity_for(portal.sensitivity if portal is not None else None),
@@ -227,19 +228,17 @@ class Rule:
             principal=account.principal if account is not None else None,
             portal_id=portal.id if portal is not None else None,
             portal_name=portal.name if portal is not None else None,
-            message=message,
+            message=english_message(message_key, params),
             evidence=evidence,
             remediation=self.remediation,
             references=self.references,
-            message_key=self.message_key(key),
+            message_key=message_key,
             message_params=params,
         )
 
-    def row_finding(
-        self, ctx: RuleContext, row: Coverage, message: str, key: str, params: Params = (), **extra: str
-    ) -> Finding:
+    def row_finding(self, ctx: RuleContext, row: Coverage, key: str, params: Params = (), **extra: str) -> Finding:
         """A finding on one coverage row, with the row's evidence; ``key`` and ``params``
-        say ``message`` again for the translations (see ``Rule.finding``)."""
+        give its message (see ``Rule.finding``)."""
         account = ctx.account(row.source, row.account_id)
         portal = ctx.portal(row.portal_source, row.portal_id)
         evidence = {
@@ -263,7 +262,6 @@ class Rule:
             evidence["stricter_policy_not_enforced"] = stricter
         return self.finding(
             source=row.source,
-            message=message,
             key=key,
             params=params,
             evidence=ctx.shared_evidence(evidence),

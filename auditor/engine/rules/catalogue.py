@@ -79,42 +79,33 @@ _UNPROTECTED = (
 )
 
 
-def _status_rows(rule: Rule, ctx: RuleContext, status: CoverageStatus, message: str) -> Iterator[Finding]:
+def _status_rows(rule: Rule, ctx: RuleContext, status: CoverageStatus) -> Iterator[Finding]:
+    """The rows of one status; the status names the message ("MFA-001.not_enrolled")."""
     accounts = ctx.coverage.accounts
     for row in ctx.sensitive_by_status[status]:
         if accounts[row.source][row.account_id].privileged:
             continue  # MFA-006
-        yield rule.row_finding(ctx, row, message, status.value)
+        yield rule.row_finding(ctx, row, status.value)
 
 
 def _not_enrolled(rule: Rule, ctx: RuleContext) -> Iterator[Finding]:
-    yield from _status_rows(
-        rule, ctx, CoverageStatus.NOT_ENROLLED, "no active second factor; access to a sensitive portal"
-    )
+    yield from _status_rows(rule, ctx, CoverageStatus.NOT_ENROLLED)
 
 
 def _not_enforced(rule: Rule, ctx: RuleContext) -> Iterator[Finding]:
-    yield from _status_rows(
-        rule, ctx, CoverageStatus.NOT_ENFORCED, "a second factor is enrolled but no enforced policy requires it here"
-    )
+    yield from _status_rows(rule, ctx, CoverageStatus.NOT_ENFORCED)
 
 
 def _report_only(rule: Rule, ctx: RuleContext) -> Iterator[Finding]:
-    yield from _status_rows(
-        rule, ctx, CoverageStatus.REPORT_ONLY, "only report-only or disabled policies would require a second factor"
-    )
+    yield from _status_rows(rule, ctx, CoverageStatus.REPORT_ONLY)
 
 
 def _conditional(rule: Rule, ctx: RuleContext) -> Iterator[Finding]:
-    yield from _status_rows(
-        rule, ctx, CoverageStatus.CONDITIONAL, "a second factor is required only under conditions (location, platform…)"
-    )
+    yield from _status_rows(rule, ctx, CoverageStatus.CONDITIONAL)
 
 
 def _weak(rule: Rule, ctx: RuleContext) -> Iterator[Finding]:
-    yield from _status_rows(
-        rule, ctx, CoverageStatus.WEAK, "the enforced or enrolled second factor is weaker than this portal requires"
-    )
+    yield from _status_rows(rule, ctx, CoverageStatus.WEAK)
 
 
 def _privileged(rule: Rule, ctx: RuleContext) -> Iterator[Finding]:
@@ -146,7 +137,6 @@ def _privileged(rule: Rule, ctx: RuleContext) -> Iterator[Finding]:
             evidence["stricter_policy_not_enforced"] = "; ".join(stricter[(source, account_id)])
         yield rule.finding(
             source=source,
-            message="privileged account without phishing-resistant MFA enforced and enrolled",
             key="privileged",
             evidence=evidence,
             account=account,
@@ -174,8 +164,6 @@ def _enrolment_dependent(rule: Rule, ctx: RuleContext) -> Iterator[Finding]:
         weakest = min((r.effective or Strength.NONE for r in rows), key=lambda s: s.rank)
         yield rule.finding(
             source=portal_source,
-            message=f"{names} enforces less than this portal requires; protection of {len(rows)} access(es) depends "
-            "on the accounts' current methods",
             key="depends",
             params=(("policy", names), ("count", str(len(rows)))),
             evidence={
@@ -197,8 +185,7 @@ def _excluded(rule: Rule, ctx: RuleContext) -> Iterator[Finding]:
                 names = ctx.policy_names(row.enforcement_source, row.excluded_by)
                 # Two ids with one English text: French agrees in number ("qui couvrirait(ent)").
                 key = "excluded_one" if len(row.excluded_by) == 1 else "excluded_many"
-                message = f"excluded from {names}, which would cover this portal"
-                yield rule.row_finding(ctx, row, message, key, (("policies", names),))
+                yield rule.row_finding(ctx, row, key, (("policies", names),))
 
 
 def _dormant(rule: Rule, ctx: RuleContext) -> Iterator[Finding]:
@@ -211,14 +198,12 @@ def _dormant(rule: Rule, ctx: RuleContext) -> Iterator[Finding]:
                 continue
             params: Params
             if last is None:
-                seen, key, params = "never signed in", "dormant_never", ()
+                key, params = "dormant_never", ()
             else:
-                day = last.date().isoformat()
-                seen, key, params = f"last sign-in {day}", "dormant", (("last_sign_in", day),)
+                key, params = "dormant", (("last_sign_in", last.date().isoformat()),)
             yield rule.row_finding(
                 ctx,
                 row,
-                f"dormant account ({seen}) keeps unprotected sensitive access",
                 key,
                 params,
                 last_sign_in=last.isoformat() if last is not None else "never",
@@ -238,7 +223,6 @@ def _expired_exception(rule: Rule, ctx: RuleContext) -> Iterator[Finding]:
                 break
         yield rule.finding(
             source=account.source if account is not None else SourceName("exceptions"),
-            message=f"exception {entry.id} expired on {entry.expires.isoformat()} and is no longer honoured",
             key="expired",
             params=(("exception", entry.id), ("expires", entry.expires.isoformat())),
             evidence={
@@ -268,7 +252,6 @@ def _incomplete_source(rule: Rule, ctx: RuleContext) -> Iterator[Finding]:
         }
         yield rule.finding(
             source=snap.source,
-            message=f"source {snap.source} was not read in full: coverage of its accounts is unknown",
             key="incomplete",
             params=(("source", snap.source),),
             evidence=evidence,
@@ -295,7 +278,6 @@ def _single_factor_sign_in(rule: Rule, ctx: RuleContext) -> Iterator[Finding]:
             portal = portals[portal_id]
             yield rule.finding(
                 source=snap.source,
-                message=f"{len(times)} single-factor sign-in(s) to a sensitive portal during {ctx.snapshot.period}",
                 # Two ids with one English text: French agrees in number.
                 key="sign_ins_one" if len(times) == 1 else "sign_ins_many",
                 params=(("count", str(len(times))), ("period", ctx.snapshot.period)),
@@ -311,7 +293,6 @@ def _legacy_auth(rule: Rule, ctx: RuleContext) -> Iterator[Finding]:
             humans = sum(1 for a in snap.accounts if a.kind is not AccountKind.SERVICE and a.enabled)
             yield rule.finding(
                 source=snap.source,
-                message=f"legacy authentication (protocols without MFA) is not blocked in {snap.source}",
                 key="not_blocked",
                 params=(("source", snap.source),),
                 evidence={"legacy_auth_blocked": "false", "enabled_accounts": str(humans)},

@@ -67,7 +67,6 @@ def _methods(rule: Rule, ctx: RuleContext) -> Iterator[Finding]:
         if not accounts:
             yield rule.finding(
                 source=SourceName("emergency_access"),
-                message=f"declared emergency-access account {entry.account} was not found in any source",
                 key="not_found",
                 params=(("account", entry.account),),
                 evidence=_evidence(entry),
@@ -84,7 +83,6 @@ def _methods(rule: Rule, ctx: RuleContext) -> Iterator[Finding]:
                 continue
             yield rule.finding(
                 source=account.source,
-                message="emergency-access account holds no phishing-resistant method (FIDO2 key or certificate)",
                 key="no_phishing_resistant",
                 evidence={**_evidence(entry), "methods": describe_methods(account.methods)},
                 account=account,
@@ -107,7 +105,6 @@ def _used(rule: Rule, ctx: RuleContext) -> Iterator[Finding]:
             day = (last.date() if last is not None else date.fromisoformat(times[-1][:10])).isoformat()
             yield rule.finding(
                 source=account.source,
-                message=f"emergency-access account signed in during {ctx.snapshot.period} (last {day}): review the use",
                 key="used",
                 params=(("period", ctx.snapshot.period), ("last_sign_in", day)),
                 evidence={**_evidence(entry), "last_sign_in": day, "sign_ins_in_log": str(len(times))},
@@ -124,7 +121,6 @@ def _review(rule: Rule, ctx: RuleContext) -> Iterator[Finding]:
         accounts = _declared_accounts(ctx, entry)
         yield rule.finding(
             source=accounts[0].source if accounts else SourceName("emergency_access"),
-            message=f"the review of emergency-access account {entry.account} was due on {due.isoformat()}",
             key="overdue",
             params=(("account", entry.account), ("due", due.isoformat())),
             evidence={**_evidence(entry), "review_due": due.isoformat()},
@@ -146,8 +142,6 @@ def _undeclared(rule: Rule, ctx: RuleContext) -> Iterator[Finding]:
             names = ctx.policy_names(SourceName(source), excluded)
             yield rule.finding(
                 source=SourceName(source),
-                message=f"privileged account excluded from every MFA policy ({names}) and not declared "
-                "as an emergency-access account",
                 key="undeclared",
                 params=(("policies", names),),
                 evidence={

@@ -107,6 +107,16 @@ def login_activity(sign_in: SignIn, account: Account, n: int) -> Json:
         if n % 2 == 0 or len(challenge) > 1
         else {"name": "login_challenge_method", "value": challenge[0]}
     )
+    # A sign-in at a SAML identity provider (client_app "saml"): Google records the login
+    # type and no password challenge of its own; a second step only if Google asked one.
+    saml = sign_in.client_app == "saml"
+    params: list[Json] = [{"name": "login_type", "value": "saml" if saml else "google_password"}]
+    if not saml or sign_in.factor is SignInFactor.MULTI:
+        params.append(method_param if not saml else {"name": "login_challenge_method", "multiValue": challenge[1:]})
+    params += [
+        {"name": "is_second_factor", "boolValue": sign_in.factor is SignInFactor.MULTI},
+        {"name": "is_suspicious", "boolValue": False},
+    ]
     return {
         "kind": "admin#reports#activity",
         "id": {
@@ -117,18 +127,7 @@ def login_activity(sign_in: SignIn, account: Account, n: int) -> Json:
         },
         "actor": {"email": account.principal, "profileId": account.id},
         "ipAddress": f"203.0.113.{n % 250 + 1}",
-        "events": [
-            {
-                "type": "login",
-                "name": "login_success",
-                "parameters": [
-                    {"name": "login_type", "value": "google_password"},
-                    method_param,
-                    {"name": "is_second_factor", "boolValue": sign_in.factor is SignInFactor.MULTI},
-                    {"name": "is_suspicious", "boolValue": False},
-                ],
-            }
-        ],
+        "events": [{"type": "login", "name": "login_success", "parameters": params}],
     }
 
 

@@ -207,6 +207,8 @@ def method_objects(a: Account, unknown: str | None) -> list[dict[str, Any]]:
     for i, m in enumerate(a.methods):
         if m.status is not MethodStatus.ACTIVE:
             continue
+        if m.kind is MethodKind.VOICE and m.vendor_label == "mobilePhone":
+            continue  # the voice side of a mobile phone: the same phone, served once
         name, extra = _METHOD_OBJECTS[m.kind]
         obj: dict[str, Any] = {"@odata.type": f"#microsoft.graph.{name}", "id": uid("method", a.id, i)}
         obj.update(extra)
@@ -224,7 +226,8 @@ def method_objects(a: Account, unknown: str | None) -> list[dict[str, Any]]:
 
 
 def registration_row(a: Account, unknown: str | None) -> dict[str, Any]:
-    labels = [m.vendor_label for m in a.methods if m.status is MethodStatus.ACTIVE]
+    # One label per registered method (a mobile phone is one label for SMS and voice).
+    labels = list(dict.fromkeys(m.vendor_label for m in a.methods if m.status is MethodStatus.ACTIVE))
     if unknown:
         labels.append(unknown)
     strong = any(m.strength.rank >= 2 for m in a.methods if m.status is MethodStatus.ACTIVE)

@@ -44,7 +44,7 @@ def test_json_carries_metrics_findings_and_the_whole_matrix(context: ReportConte
 
 def test_snapshot_stream_is_byte_identical_to_the_serialiser(context: ReportContext) -> None:
     expected = snapshot_to_json(context.snapshot).encode("utf-8")
-    assert snapshot_file(context.snapshot).data() == expected
+    assert snapshot_file(context.snapshot).data() == expected == context.artefacts.snapshot_file.data()
     assert _json(context)["run"]["snapshot_sha256"] == snapshot_sha256(context.snapshot)
 
 

@@ -19,6 +19,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from auditor.evidence.run_artefacts import RunArtefacts
 from auditor.interfaces import ReportContext
 from auditor.model import (
     AccountId,
@@ -247,7 +248,8 @@ def _hostile_context(context: ReportContext, texts: list[str], optional: list[st
         for f in context.result.findings[:60]
     ]
     result: AuditResult = replace(context.result, coverage=tuple(coverage), findings=tuple(findings))
-    return replace(context, snapshot=replace(snap, sources=sources), result=result)
+    snapshot = replace(snap, sources=sources)
+    return replace(context, snapshot=snapshot, artefacts=RunArtefacts(snapshot), result=result)
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -44,12 +44,13 @@ CASES = [
     ("security key, not enforced", FIN, [KEY], False, False, CoverageStatus.NOT_ENFORCED),
     ("passkey, enforced", FIN, [PASSKEY], True, False, CoverageStatus.PROTECTED),
     ("unspecified kind on a high portal, enforced", MED, [UNSPEC], True, False, CoverageStatus.WEAK),
-    # Changed (#14): 2SV accepts any second factor, but a key-only account passes only with its key (effective).
-    ("security key on a high portal, enforced", MED, [KEY], True, False, CoverageStatus.PROTECTED),
+    # Changed (#15 audit): a key holder may also use any other 2SV method they registered, which the API does
+    # not name (weak: it may be SMS), unless the org unit is declared "Only security key" (tested below).
+    ("security key on a high portal, enforced", MED, [KEY], True, False, CoverageStatus.WEAK),
     ("unspecified kind on a high portal, not enforced", MED, [UNSPEC], False, False, CoverageStatus.NOT_ENFORCED),
     ("nothing required", GEN, [], False, False, CoverageStatus.PROTECTED),
-    # Changed (#14): same reading for the admin: the key is the only usable method, phishing-resistant.
-    ("super admin, security key, enforced", FIN, [KEY], True, True, CoverageStatus.PROTECTED),
+    # Changed (#15 audit): same reading for the admin: phishing resistance is not proven by a key alone.
+    ("super admin, security key, enforced", FIN, [KEY], True, True, CoverageStatus.WEAK),
 ]
 
 CONFIG = EvaluationConfig(
@@ -72,7 +73,9 @@ def _account(i: int, ou: str, kinds: list[MethodKind], enforced: bool, admin: bo
         roles=(RoleId("_SEED_ADMIN_ROLE"),) if admin else (),
         last_sign_in=org.now - timedelta(days=1),
         created=org.now - timedelta(days=400),
-        methods=tuple(Method(k, LABEL[k]) for k in kinds),
+        # A key or passkey holder's other 2SV methods, which the report does not name.
+        methods=tuple(Method(k, LABEL[k]) for k in kinds)
+        + ((Method(UNSPEC, "2sv_other_methods"),) if {KEY, PASSKEY} & set(kinds) else ()),
         attributes={"org_unit": ou, "2sv_enforced": "true" if enforced else "false"},
     )
 
@@ -107,3 +110,16 @@ def test_unread_source_is_unknown_never_protected(cases_org, start_sandbox, make
     snap = make_connector(sandbox, max_attempts=2).collect(make_ctx(cases_org))
     assert not snap.complete
     assert set(_evaluate(cases_org, snap).values()) == {CoverageStatus.UNKNOWN}
+
+
+def test_an_org_unit_declared_security_key_only_makes_the_key_decisive(
+    cases_org, start_sandbox, make_connector, make_ctx
+) -> None:
+    sandbox = start_sandbox(cases_org)
+    snap = make_connector(sandbox, security_key_only_org_units=[MED]).collect(make_ctx(cases_org))
+    statuses = _evaluate(cases_org, snap)
+    assert statuses["security key on a high portal, enforced"] is CoverageStatus.PROTECTED
+    # Elsewhere the key holder may still fall back on another method.
+    assert statuses["super admin, security key, enforced"] is CoverageStatus.WEAK
+    note = [i for i in snap.issues if i.code == "google.2sv_other_methods"]
+    assert len(note) == 1 and note[0].message.startswith("3 security-key or passkey holders may also use")

@@ -92,9 +92,14 @@ def test_unreadable_users_name_the_record_and_field(raw: Any, record: str, reaso
         (False, None, []),
         (True, None, [MethodKind.UNSPECIFIED_SECOND_FACTOR]),
         (True, parse.FactorCounts(True, 0, 0), [MethodKind.UNSPECIFIED_SECOND_FACTOR]),
-        (True, parse.FactorCounts(True, 2, 0), [MethodKind.FIDO2_SECURITY_KEY]),
-        (True, parse.FactorCounts(True, 0, 1), [MethodKind.PASSKEY]),
-        (True, parse.FactorCounts(True, 1, 1), [MethodKind.FIDO2_SECURITY_KEY, MethodKind.PASSKEY]),
+        # A key or passkey holder may also use any other 2SV method they registered (#15 audit).
+        (True, parse.FactorCounts(True, 2, 0), [MethodKind.FIDO2_SECURITY_KEY, MethodKind.UNSPECIFIED_SECOND_FACTOR]),
+        (True, parse.FactorCounts(True, 0, 1), [MethodKind.PASSKEY, MethodKind.UNSPECIFIED_SECOND_FACTOR]),
+        (
+            True,
+            parse.FactorCounts(True, 1, 1),
+            [MethodKind.FIDO2_SECURITY_KEY, MethodKind.PASSKEY, MethodKind.UNSPECIFIED_SECOND_FACTOR],
+        ),
         # The Directory (current) wins over the report's "enrolled" (a day or more old).
         (False, parse.FactorCounts(True, 0, 0), []),
         (False, parse.FactorCounts(False, 0, 1), [MethodKind.PASSKEY]),
@@ -151,10 +156,11 @@ def test_report_warnings() -> None:
         ([{"name": "login_challenge_method", "value": "something_new"}], SignInFactor.SINGLE),
         ([{"name": "is_second_factor", "boolValue": True}], SignInFactor.MULTI),
         ([{"name": "is_second_factor", "boolValue": False}], SignInFactor.SINGLE),
-        ([], SignInFactor.SINGLE),
+        # Nothing stated: evidence of neither kind (was single).
+        ([], None),
     ],
 )
-def test_sign_in_factor(params: list[dict[str, Any]], factor: SignInFactor) -> None:
+def test_sign_in_factor(params: list[dict[str, Any]], factor: SignInFactor | None) -> None:
     assert parse.sign_in_factor(params)[0] is factor
 
 
@@ -204,3 +210,23 @@ def test_two_step_policy_names_exactly_the_enforced_users() -> None:
     assert policy.state.value == "enforced" and rule.requirement.value == "mfa"
     assert rule.scope.include_users == ("1", "3") and not rule.scope.include_all
     assert rule.portals.all and rule.conditions == ()
+
+
+@pytest.mark.parametrize(
+    ("org_unit", "units", "keys_only"),
+    [
+        ("/Admins", ("/Admins",), True),
+        ("/Admins/Tier0", ("/Admins",), True),  # 2SV policies are inherited by sub-units
+        ("/AdminsExtra", ("/Admins",), False),
+        ("/Sales", ("/Admins",), False),
+        ("/Sales", ("/",), True),
+        ("/Sales", (), False),
+    ],
+)
+def test_a_declared_security_key_only_org_unit_leaves_the_key_alone(
+    org_unit: str, units: tuple[str, ...], keys_only: bool
+) -> None:
+    assert parse.in_org_units(org_unit, units) is keys_only
+    methods = parse.methods_for(True, parse.FactorCounts(True, 1, 0), keys_only=parse.in_org_units(org_unit, units))
+    expected = ["security_key"] if keys_only else ["security_key", parse.OTHER_2SV_METHODS]
+    assert [m.vendor_label for m in methods] == expected
