@@ -25,7 +25,18 @@ from hypothesis import strategies as st
 from auditor.config.load import ConfigError, parse_config
 from auditor.engine.rules import frameworks as fw
 from auditor.interfaces import ManagementResponse, ReportContext, ReportOptions, SignOff
-from auditor.model import CoverageStatus, Finding, FrameworkRef, Sensitivity, Severity, Snapshot, Strength
+from auditor.model import (
+    CoverageStatus,
+    Fact,
+    FactRead,
+    Finding,
+    FrameworkRef,
+    Sensitivity,
+    Severity,
+    Snapshot,
+    SourceIssue,
+    Strength,
+)
 from auditor.render import statement
 from auditor.render.csv_out import CsvRenderer, spreadsheet_codec
 from auditor.render.document import render_html
@@ -677,3 +688,114 @@ def _overflowing_cells(ctx: ReportContext) -> list[str]:
 @pytest.mark.parametrize("language", ["en", "fr"])
 def test_no_table_text_runs_past_its_cell(language: str, en_ctx: ReportContext, fr_ctx: ReportContext) -> None:
     assert _overflowing_cells(en_ctx if language == "en" else fr_ctx) == []
+
+
+# --- what sources did not read, in French ------------------------------------------------------
+
+
+def _unread_snapshot(incomplete_snapshot: Snapshot) -> Snapshot:
+    """The incomplete sample (okta rate-limited) with facts Entra, Google and Okta did not
+    read, in their connectors' own words: a refused phase (the reason repeats the issue),
+    constant reasons, one with data inserted, and one the catalogue does not know."""
+    from connectors.google_workspace.facts import LEGACY_AUTH_REASON as GOOGLE_LEGACY
+    from connectors.okta.facts import METHODS_POLICY_REASON as OKTA_METHODS_POLICY
+
+    refused = "GET /directoryRoles failed: HTTP 403 Authorization_RequestDenied"
+    facts = {
+        "entra": (
+            (FactRead(Fact.ROLES, False, refused),),
+            (SourceIssue("entra.roles_unread", refused, incomplete=True),),
+        ),
+        "google": ((FactRead(Fact.LEGACY_AUTH, False, GOOGLE_LEGACY),), ()),
+        "okta": (
+            (
+                FactRead(Fact.METHODS_POLICY, False, OKTA_METHODS_POLICY),
+                FactRead(Fact.SIGN_IN_LOG, False, "read:logs refused: insufficient_scope"),
+            ),
+            (),
+        ),
+    }
+    sources = []
+    for s in incomplete_snapshot.sources:
+        read, issues = facts.get(s.source, ((), ()))
+        given = {f.fact for f in read}
+        everything = tuple(FactRead(f, True) for f in Fact if f not in given) + read
+        sources.append(replace(s, facts=everything, issues=s.issues + issues, complete=s.complete and not issues))
+    return replace(incomplete_snapshot, sources=tuple(sources))
+
+
+@pytest.fixture(scope="module")
+def unread_fr(
+    context_factory: Callable[..., ReportContext], incomplete_snapshot: Snapshot, tmp_path_factory: Any
+) -> tuple[ReportContext, Path]:
+    ctx = context_factory(_unread_snapshot(incomplete_snapshot), language="fr", max_detail_rows=5)
+    return ctx, _render(ctx, tmp_path_factory.mktemp("unread") / "rapport.pdf")
+
+
+def _connector_words(ctx: ReportContext) -> set[str]:
+    """The English the connectors wrote: fact reasons and issue messages, cut where data is inserted."""
+    texts = [f.reason for s in ctx.snapshot.sources for f in s.facts if f.reason]
+    texts += [i.message for s in ctx.snapshot.sources for i in s.issues]
+    pieces = set()
+    for text in texts:
+        for piece in re.split(r"[:;()]|HTTP \d+|/\S+", text):
+            piece = " ".join(piece.split()).strip(" ,.")
+            if len(piece.split()) >= 3:
+                pieces.add(piece)
+    return pieces
+
+
+@pytest.mark.slow  # a whole PDF
+def test_no_english_from_the_not_read_boxes_in_the_french_pdf(unread_fr: tuple[ReportContext, Path]) -> None:
+    ctx, path = unread_fr
+    text = " ".join(text_of(path).split())
+    assert ctx.result.not_evaluated, "the sample must leave rules not evaluated"
+    found = sorted(p for p in _connector_words(ctx) | _english_interface_phrases() if p in text)
+    assert found == []
+    # What replaced them: the code-based sentences, each naming its code, and the reasons.
+    assert "attributions de rôles : non lus (entra.roles_unread)" in text  # pdftotext: no-break spaces as spaces
+    assert "120 comptes non lus" in text  # okta.rate_limited, its figures kept
+    assert "applications moins sécurisées" in text and "read:logs refusé" in text
+
+
+def test_not_read_reasons_are_translated_by_code_and_english_only_when_unknown() -> None:
+    from auditor.render.reasons import issue_text, reason_text
+
+    fr, en = Translator("fr"), Translator("en")
+    known = SourceIssue("keycloak.flows_unreadable", "GET /authentication/flows: 500")
+    assert issue_text(fr, known) == "flux d'authentification\u00a0: lecture impossible (keycloak.flows_unreadable)"
+    unknown = SourceIssue("okta.something_new", "a sentence the catalogue does not know")
+    assert issue_text(fr, unknown) == unknown.message
+    assert issue_text(en, known) == known.message and reason_text(en, "the sign-in log was not read") == (
+        "the sign-in log was not read"
+    )
+    # A reason that repeats an issue's message is the issue; several reasons each translated.
+    assert reason_text(fr, known.message, (known,)) == issue_text(fr, known)
+    joined = "sign-ins not collected (collect_sign_ins is off); Cognito keeps no last-sign-in time on the user"
+    assert reason_text(fr, joined) == (
+        "connexions non collectées (collect_sign_ins est désactivé)"
+        + fr("common.sep")
+        + "Cognito ne conserve pas la date de dernière connexion de l'utilisateur"
+    )
+    assert reason_text(fr, "not a known reason") == "not a known reason"
+
+
+def test_every_constant_reason_a_connector_gives_has_a_french_text() -> None:
+    """The connectors' fixed reasons (module constants) are in the catalogue: a new one
+    without a translation would print English in the French edition."""
+    from auditor.render.reasons import reason_text
+    from connectors.file import facts as file_facts
+    from connectors.google_workspace import facts as google_facts
+    from connectors.okta import facts as okta_facts
+
+    constants = [
+        file_facts.NO_METHODS_POLICY,
+        file_facts.NO_SIGN_IN_LOG,
+        file_facts.NO_LEGACY_AUTH,
+        google_facts.METHODS_POLICY_REASON,
+        google_facts.LEGACY_AUTH_REASON,
+        okta_facts.METHODS_POLICY_REASON,
+        okta_facts.LEGACY_AUTH_REASON,
+    ]
+    fr = Translator("fr")
+    assert [c for c in constants if reason_text(fr, c) == c] == []
