@@ -106,5 +106,3 @@ def reason_text(t: Translator, reason: str, issues: Iterable[SourceIssue] = ()) 
         return whole
     parts = [_one_reason(t, p, issues) or p for p in reason.split("; ")]
     return t("common.sep").join(parts) if len(parts) > 1 else parts[0]
-
-
