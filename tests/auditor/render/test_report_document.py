@@ -755,7 +755,7 @@ def test_no_english_from_the_not_read_boxes_in_the_french_pdf(unread_fr: tuple[R
     # What replaced them: the code-based sentences, each naming its code, and the reasons.
     assert "attributions de rôles : non lus (entra.roles_unread)" in text  # pdftotext: no-break spaces as spaces
     assert "120 comptes non lus" in text  # okta.rate_limited, its figures kept
-    assert "applications moins sécurisées" in text and "read:logs refusé" in text
+    assert "applications moins sécurisées" in text and "read:logs refusé" in text  # Google's, Auth0's reasons
 
 
 def test_not_read_reasons_are_translated_by_code_and_english_only_when_unknown() -> None:
