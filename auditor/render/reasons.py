@@ -20,7 +20,8 @@ from functools import cache
 from auditor.model import SourceIssue
 from auditor.render.i18n import Translator, catalogue
 
-# Code endings shared by every connector (``okta.factors_unreadable``), longest first.
+# Code endings shared by every connector (``okta.factors_unreadable``); "unknown" is also a
+# prefix (``auth0.unknown_method_type``).
 FAMILIES = ("unreadable", "incomplete", "unread", "refused", "partial", "short_read", "limited", "unknown")
 _ISSUE = "issue."
 _FAMILY = "issue_family."
