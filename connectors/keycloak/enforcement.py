@@ -40,20 +40,22 @@ def enforce(
     accounts: list[Account],
     user_facts: Mapping[AccountId, flows.UserFacts],
 ) -> tuple[list[Portal], list[Access], list[Policy]]:
-    walk = flows.Walk()
-    memo: dict[tuple[str, flows.UserFacts], flows.Outcome] = {}
+    walk = flows.walk_for(realm)
+    memo: dict[tuple[str, flows.UserFacts, bool], flows.Outcome] = {}
 
-    def outcome_of(alias: str | None, uid: AccountId) -> flows.Outcome | None:
+    def outcome_of(alias: str | None, uid: AccountId, brokered: bool = False) -> flows.Outcome | None:
+        """``brokered``: a post-broker flow, run after the identity provider's sign-in."""
         if alias is None:
             return None
         tree = trees.get(alias)
         if tree is None:
             return None
         facts = user_facts[uid]
-        key = (alias, facts)
+        key = (alias, facts, brokered)
         found = memo.get(key)
         if found is None:
-            found = memo[key] = flows.outcome(flows.paths(tree, facts, walk))
+            ways = flows.paths(tree, facts, walk)
+            found = memo[key] = flows.outcome(flows.after_upstream(ways) if brokered else ways)
         return found
 
     portals: list[Portal] = []
@@ -127,7 +129,7 @@ def enforce(
         if idp.post_broker_flow is not None and idp.post_broker_flow in trees:
             brokered: dict[AccountId, flows.Outcome] = {}
             for uid in linked:
-                o = outcome_of(idp.post_broker_flow, uid)
+                o = outcome_of(idp.post_broker_flow, uid, brokered=True)
                 if o is not None:
                     brokered[uid] = o
             out.append(policies.post_broker_policy(idp.alias, idp.post_broker_flow, broker_portals, brokered))

@@ -9,6 +9,8 @@ import pytest
 
 from connectors.entra import methods_policy, parse, policies
 from connectors.google_workspace import parse as google
+from connectors.keycloak import flows as keycloak_flows
+from connectors.keycloak import parse as keycloak
 from connectors.okta import assurance
 from connectors.okta import parse as okta
 
@@ -31,9 +33,13 @@ def _doc(name: str) -> str:
         ("okta.md", list(assurance.CONSTRAINT_METHODS)),
         ("okta.md", list(assurance.CONSTRAINT_TYPES)),
         ("okta.md", list(assurance.STEP_METHODS)),
+        ("keycloak.md", sorted({*keycloak.CREDENTIAL_KINDS, *keycloak.NOT_FACTOR_CREDENTIALS})),
+        ("keycloak.md", list(keycloak.PENDING_ACTIONS)),
+        ("keycloak.md", sorted(keycloak_flows.REQUIREMENTS)),
     ],
     ids=["entra-registered", "entra-types", "entra-modes", "entra-configs", "google-challenges", "okta-factors",
-         "okta-constraint-methods", "okta-constraint-types", "okta-chain-methods"],
+         "okta-constraint-methods", "okta-constraint-types", "okta-chain-methods", "keycloak-credentials",
+         "keycloak-required-actions", "keycloak-requirements"],
 )  # fmt: skip
 def test_every_known_value_is_in_the_docs(doc: str, values: list[str]) -> None:
     text = _doc(doc)
