@@ -255,6 +255,8 @@ class CognitoConnector:
                     unreadable.append(parsed)
                 elif parsed.username not in users:  # a record repeated on a later page: once
                     users[parsed.username] = parsed
+                    if parsed.issue is not None:
+                        run.issues.append(parsed.issue)
                     yield parsed
             nxt = page.get("PaginationToken")
             if not isinstance(nxt, str) or not nxt:

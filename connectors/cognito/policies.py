@@ -14,6 +14,9 @@ What Cognito enforces (Amazon Cognito developer guide, "Adding MFA to a user poo
 - Passwordless first factors (e-mail or SMS one-time code) sign in without the pool's MFA
   (an alternative to it); a passkey counts as MFA only with
   ``FactorConfiguration: MULTI_FACTOR_WITH_USER_VERIFICATION``.
+- Custom authentication (a ``DefineAuthChallenge`` Lambda in ``LambdaConfig``): the
+  Lambda declares which challenges run and when tokens are issued; the pool's MFA is not
+  applied by Cognito there, and the Lambda's code is not read (an alternative way in).
 - Adaptive authentication (threat protection ``ENFORCED``): per app client and risk level
   Low / Medium / High, ``MFA_IF_CONFIGURED`` / ``MFA_REQUIRED`` / ``BLOCK`` /
   ``NO_ACTION``: a second factor only at some risk levels, i.e. conditional. In ``AUDIT``
@@ -75,6 +78,9 @@ class PoolMfa:
     security_mode: str  # threat protection: OFF / AUDIT / ENFORCED
     device_tracking: bool
     passwordless: tuple[str, ...]  # passwordless first factors allowed
+    # A DefineAuthChallenge Lambda: the custom authentication flow, whose challenges (and
+    # whether tokens are issued) the Lambda's code decides, not the pool's MFA setting.
+    custom_auth: bool = False
 
     @property
     def accepted(self) -> tuple[MethodKind, ...]:
@@ -106,6 +112,7 @@ def read_pool_mfa(pool: Mapping[str, Any], mfa: Mapping[str, Any]) -> PoolMfa:
     first = sign_in.get("AllowedFirstAuthFactors") if isinstance(sign_in, Mapping) else None
     first_factors = [f for f in first if isinstance(f, str)] if isinstance(first, list) else []
     device = pool.get("DeviceConfiguration")
+    lambdas = pool.get("LambdaConfig")
     return PoolMfa(
         mode=str(mfa.get("MfaConfiguration") or pool.get("MfaConfiguration") or ""),
         sms=isinstance(mfa.get("SmsMfaConfiguration"), Mapping) and bool(mfa["SmsMfaConfiguration"]),
@@ -117,6 +124,7 @@ def read_pool_mfa(pool: Mapping[str, Any], mfa: Mapping[str, Any]) -> PoolMfa:
         security_mode=str(addons.get("AdvancedSecurityMode") or "OFF") if isinstance(addons, Mapping) else "OFF",
         device_tracking=isinstance(device, Mapping) and bool(device),
         passwordless=tuple(f for f in PASSWORDLESS_FACTORS if f in first_factors),
+        custom_auth=isinstance(lambdas, Mapping) and bool(lambdas.get("DefineAuthChallenge")),
     )
 
 
@@ -139,6 +147,14 @@ def _conditions(cfg: PoolMfa) -> tuple[Condition, ...]:
             Condition(
                 ConditionKind.ALTERNATIVE_CONTROL,
                 f"passwordless first factor allowed ({', '.join(cfg.passwordless)}): sign-in without the pool's MFA",
+            )
+        )
+    if cfg.custom_auth:
+        out.append(
+            Condition(
+                ConditionKind.ALTERNATIVE_CONTROL,
+                "custom authentication (DefineAuthChallenge Lambda): an app client allowing ALLOW_CUSTOM_AUTH signs "
+                "users in with the challenges the Lambda chooses, not the pool's MFA",
             )
         )
     return tuple(out)

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from connectors.cognito import parse as cognito
+from connectors.cognito import policies as cognito_policies
 from connectors.entra import methods_policy, parse, policies
 from connectors.google_workspace import parse as google
 from connectors.keycloak import flows as keycloak_flows
@@ -36,10 +38,15 @@ def _doc(name: str) -> str:
         ("keycloak.md", sorted({*keycloak.CREDENTIAL_KINDS, *keycloak.NOT_FACTOR_CREDENTIALS})),
         ("keycloak.md", list(keycloak.PENDING_ACTIONS)),
         ("keycloak.md", sorted(keycloak_flows.REQUIREMENTS)),
+        ("cognito.md", list(cognito.MFA_SETTING_KINDS)),
+        ("cognito.md", sorted(cognito.KNOWN_STATUSES)),
+        ("cognito.md", sorted(cognito_policies.MODES | cognito_policies.SECURITY_MODES)),
+        ("cognito.md", list(cognito_policies.RISK_ACTIONS)),
     ],
     ids=["entra-registered", "entra-types", "entra-modes", "entra-configs", "google-challenges", "okta-factors",
          "okta-constraint-methods", "okta-constraint-types", "okta-chain-methods", "keycloak-credentials",
-         "keycloak-required-actions", "keycloak-requirements"],
+         "keycloak-required-actions", "keycloak-requirements", "cognito-mfa-settings", "cognito-statuses",
+         "cognito-modes", "cognito-risk-actions"],
 )  # fmt: skip
 def test_every_known_value_is_in_the_docs(doc: str, values: list[str]) -> None:
     text = _doc(doc)

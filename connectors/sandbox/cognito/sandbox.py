@@ -103,6 +103,8 @@ def _pool_config(spec: PoolSpec) -> dict[str, Any]:
         },
         "UsernameConfiguration": {"CaseSensitive": False},
     }
+    if spec.define_auth_challenge:
+        config["LambdaConfig"] = {"DefineAuthChallenge": spec.define_auth_challenge}
     if spec.device_tracking:
         config["DeviceConfiguration"] = {
             "ChallengeRequiredOnNewDevice": True,

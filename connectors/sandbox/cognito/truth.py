@@ -69,6 +69,8 @@ class PoolSpec:
     )
     device_tracking: bool = False
     first_factors: tuple[str, ...] = ("PASSWORD",)
+    # A DefineAuthChallenge Lambda (the custom authentication flow), by ARN; None: none.
+    define_auth_challenge: str | None = None
     clients: tuple[tuple[str, str], ...] = ((MOBILE_CLIENT, "Members mobile app"),)
 
 

@@ -93,6 +93,13 @@ CASES = [
         P.CONDITIONAL,
     ),
     Case(
+        "MFA ON with a custom-authentication Lambda: the Lambda decides its sign-ins",
+        replace(ON_TOTP, define_auth_challenge="arn:aws:lambda:eu-west-3:123456789012:function:define-auth"),
+        ("SOFTWARE_TOKEN_MFA",),
+        HIGH,
+        P.CONDITIONAL,
+    ),
+    Case(
         "MFA OFF, adaptive authentication blocks high-risk sign-ins",
         pool(
             mfa="OFF",
