@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from connectors.auth0 import enforcement as auth0_enforcement
+from connectors.auth0 import parse as auth0
 from connectors.cognito import parse as cognito
 from connectors.cognito import policies as cognito_policies
 from connectors.entra import methods_policy, parse, policies
@@ -42,11 +44,14 @@ def _doc(name: str) -> str:
         ("cognito.md", sorted(cognito.KNOWN_STATUSES)),
         ("cognito.md", sorted(cognito_policies.MODES | cognito_policies.SECURITY_MODES)),
         ("cognito.md", list(cognito_policies.RISK_ACTIONS)),
+        ("auth0.md", sorted({*auth0.METHOD_KINDS, *auth0.NOT_FACTORS, "phone"})),
+        ("auth0.md", sorted({*auth0_enforcement.FACTOR_KINDS, *auth0_enforcement.NOT_FACTORS})),
+        ("auth0.md", [auth0_enforcement.ALL_APPLICATIONS, auth0_enforcement.CONFIDENCE_SCORE]),
     ],
     ids=["entra-registered", "entra-types", "entra-modes", "entra-configs", "google-challenges", "okta-factors",
          "okta-constraint-methods", "okta-constraint-types", "okta-chain-methods", "keycloak-credentials",
          "keycloak-required-actions", "keycloak-requirements", "cognito-mfa-settings", "cognito-statuses",
-         "cognito-modes", "cognito-risk-actions"],
+         "cognito-modes", "cognito-risk-actions", "auth0-method-types", "auth0-factors", "auth0-mfa-policies"],
 )  # fmt: skip
 def test_every_known_value_is_in_the_docs(doc: str, values: list[str]) -> None:
     text = _doc(doc)
