@@ -441,3 +441,58 @@ def test_the_methods_a_rule_accepts(method: dict[str, Any], kinds: set[MethodKin
 
     verification = method["appSignOn"]["verificationMethod"]
     assert set(assurance.accepted_kinds(verification)) == kinds
+
+
+# --- every value of the families re-read in the audit ------------------------------------------
+
+# SOURCE: .../tag/PolicyRule/ (PolicyNetworkCondition: connection ANYWHERE or ZONE;
+# include / exclude zone ids, or the keyword ALL_ZONES for every zone the org defines).
+
+
+@pytest.mark.parametrize(
+    ("network", "details"),
+    [
+        ({"connection": "ANYWHERE"}, []),
+        ({"connection": "ZONE", "include": ["nzo-office"]}, ["zone 'Office network'"]),
+        ({"connection": "ZONE", "exclude": ["nzo-office"]}, ["excludes zone 'Office network'"]),
+        ({"connection": "ZONE", "include": ["ALL_ZONES"]}, ["zones defined in the org (ALL_ZONES)"]),
+        ({"connection": "ZONE", "exclude": ["ALL_ZONES"]}, ["excludes zones defined in the org (ALL_ZONES)"]),
+    ],
+)
+def test_every_network_condition(network: dict[str, Any], details: list[str]) -> None:
+    """Audit defect: ``include: [ALL_ZONES]`` (an IP in any zone the org defines) was
+    read as no condition, i.e. as ANYWHERE; an IP outside every zone is not in it."""
+    lookups = policies.Lookups({"nzo-office": "Office network"}, None, {})
+    found = policies.rule_conditions({"network": network}, lookups)
+    assert [(c.kind.value, c.detail) for c in found] == [("network", d) for d in details]
+
+
+# SOURCE: .../tag/PolicyRule/ (OktaSignOnPolicyRuleSignonActions: access ALLOW / DENY,
+# requireFactor, factorPromptMode ALWAYS / DEVICE / SESSION, factorLifetime,
+# rememberDeviceByDefault).
+
+
+@pytest.mark.parametrize(
+    ("signon", "requirement", "conditions"),
+    [
+        ({"access": "ALLOW", "requireFactor": True, "factorPromptMode": "ALWAYS"}, Requirement.MFA, []),
+        ({"access": "ALLOW", "requireFactor": True, "factorPromptMode": "SESSION"}, Requirement.MFA, []),
+        ({"access": "ALLOW", "requireFactor": True, "factorPromptMode": "DEVICE", "factorLifetime": 15,
+          "rememberDeviceByDefault": False}, Requirement.MFA, ["device"]),
+        ({"access": "ALLOW", "requireFactor": False}, Requirement.NONE, []),
+        ({"access": "DENY"}, Requirement.BLOCK, []),
+    ],
+)  # fmt: skip
+def test_every_sign_on_action(signon: dict[str, Any], requirement: Requirement, conditions: list[str]) -> None:
+    """Audit defect: ``factorPromptMode: DEVICE`` (a remembered device is not asked for a
+    factor) was read as MFA at every sign-in; Cognito's device tracking and Auth0's
+    ``allowRememberBrowser`` are a device condition, and so is this."""
+    raw = policies.OktaPolicy(
+        policy={"id": "00p9", "type": "OKTA_SIGN_ON", "name": "P", "status": "ACTIVE", "priority": 1},
+        rules=({"id": "0pr9", "name": "R", "priority": 1, "status": "ACTIVE", "conditions": None,
+                "actions": {"signon": signon}},),
+    )  # fmt: skip
+    (policy,), issues = policies.sign_on_policies([raw], policies.Lookups({}, None, {}), "k")
+    (rule,) = policy.rules
+    assert issues == [] and rule.requirement is requirement
+    assert [c.kind.value for c in rule.conditions] == conditions
