@@ -256,3 +256,36 @@ def test_auth_events_field_by_field() -> None:
         (3, False, SignInFactor.SINGLE),
         (4, False, SignInFactor.SINGLE),
     ]
+
+
+# SOURCE: {API}/API_DescribeUserPoolClient.html and API_UserPoolClientType.html
+# (ExplicitAuthFlows: ALLOW_ADMIN_USER_PASSWORD_AUTH, ALLOW_CUSTOM_AUTH,
+# ALLOW_USER_PASSWORD_AUTH, ALLOW_USER_SRP_AUTH, ALLOW_REFRESH_TOKEN_AUTH, ALLOW_USER_AUTH
+# and the legacy ADMIN_NO_SRP_AUTH, CUSTOM_AUTH_FLOW_ONLY, USER_PASSWORD_AUTH).
+@pytest.mark.parametrize(
+    ("flows", "custom"),
+    [
+        (["ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"], False),
+        (["ALLOW_CUSTOM_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"], True),
+        (["CUSTOM_AUTH_FLOW_ONLY"], True),
+        (["ALLOW_USER_AUTH", "ALLOW_USER_PASSWORD_AUTH", "ALLOW_ADMIN_USER_PASSWORD_AUTH"], False),
+        (["ADMIN_NO_SRP_AUTH", "USER_PASSWORD_AUTH"], False),
+    ],
+)
+def test_explicit_auth_flows(flows: list[str], custom: bool) -> None:
+    client = {"UserPoolId": "us-east-1_EXAMPLE", "ClientName": "app", "ClientId": "c1", "ExplicitAuthFlows": flows}
+    assert policies.allows_custom_auth(client) is custom
+
+
+def test_only_the_clients_allowing_the_custom_flow_are_conditional() -> None:
+    pool = dict(POOL, LambdaConfig={"DefineAuthChallenge": "arn:aws:lambda:us-east-1:123456789012:function:define"})
+    cfg = policies.read_pool_mfa(pool, {"MfaConfiguration": "ON", "SoftwareTokenMfaConfiguration": {"Enabled": True}})
+    policy, _ = policies.pool_policy(cfg, [], [], [PortalId("custom-client")])
+    assert policy is not None
+    plain, custom = policy.rules
+    assert (plain.portals.all, plain.portals.excluded_ids, plain.conditions) == (True, ("custom-client",), ())
+    assert custom.portals.ids == ("custom-client",)
+    assert [c.kind for c in custom.conditions] == [ConditionKind.ALTERNATIVE_CONTROL]
+    # No client allows it: one rule, no condition.
+    policy, _ = policies.pool_policy(cfg, [], [], [])
+    assert policy is not None and [(r.portals.all, r.conditions) for r in policy.rules] == [(True, ())]
