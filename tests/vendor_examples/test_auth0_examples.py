@@ -243,3 +243,37 @@ def test_a_client_condition_scopes_the_action() -> None:
     code = HANDLER.format("  if (event.client.client_id === 'abc') {\n    api.multifactor.enable('any');\n  }")
     reading = enforcement.read_action(code, {})
     assert (reading.kind, reading.portals.ids) == ("enforce", (PortalId("abc"),))
+
+
+# --- tenant logs --------------------------------------------------------------------------------
+
+# SOURCE: https://auth0.com/docs/deploy-monitor/logs/log-event-type-codes (s: successful
+# login; gd_auth_succeed: MFA authentication success; gd_enrollment_complete: a first-time
+# MFA user enrolled; gd_recovery_succeed: recovery code used; f: failed login).
+LOGS = [
+    {"log_id": "90020240601080000001", "date": "2024-06-01T08:00:00.000Z", "type": "gd_auth_succeed",
+     "user_id": "auth0|u1", "client_id": "app1"},
+    {"log_id": "90020240601080010002", "date": "2024-06-01T08:00:10.000Z", "type": "s", "user_id": "auth0|u1",
+     "client_id": "app1"},
+    {"log_id": "90020240602080000003", "date": "2024-06-02T08:00:00.000Z", "type": "gd_enrollment_complete",
+     "user_id": "auth0|u2", "client_id": "app1"},
+    {"log_id": "90020240602080010004", "date": "2024-06-02T08:00:10.000Z", "type": "s", "user_id": "auth0|u2",
+     "client_id": "app1"},
+    {"log_id": "90020240603080000005", "date": "2024-06-03T08:00:00.000Z", "type": "gd_recovery_succeed",
+     "user_id": "auth0|u3", "client_id": "app1"},
+    {"log_id": "90020240603080010006", "date": "2024-06-03T08:00:10.000Z", "type": "s", "user_id": "auth0|u3",
+     "client_id": "app1"},
+    {"log_id": "90020240604080000007", "date": "2024-06-04T08:00:00.000Z", "type": "f", "user_id": "auth0|u4",
+     "client_id": "app1"},
+]  # fmt: skip
+
+
+def test_tenant_log_sign_ins_field_by_field() -> None:
+    from auditor.model import SignInFactor
+
+    found = parse.sign_ins(parse.parse_log(r) for r in LOGS)
+    assert [(s.account_id, s.portal_id, s.time.day, s.factor) for s in found] == [
+        ("auth0|u1", "app1", 1, SignInFactor.MULTI),
+        ("auth0|u2", "app1", 2, SignInFactor.SINGLE),  # a first enrolment: reached on the password alone
+        ("auth0|u3", "app1", 3, SignInFactor.SINGLE),  # a recovery code: not counted
+    ]
