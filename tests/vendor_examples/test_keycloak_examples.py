@@ -13,6 +13,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from auditor.model import MethodKind, MethodStatus, Requirement, SourceName
 from connectors.keycloak import flows, parse
@@ -244,3 +246,15 @@ def test_user_enabled_and_federation_link() -> None:
     assert (a.id, a.principal, a.display_name, a.enabled) == ("u1", "jdoe@example.org", "J Doe", False)
     assert a.attributes == {"username": "jdoe", "federation_link": "ldap-1", "required_actions": "CONFIGURE_TOTP"}
     assert user.pending == ("CONFIGURE_TOTP",) and user.attributes == {"dept": ("cardio",)}
+
+
+@given(st.frozensets(st.sampled_from([*flows.FACTOR_TYPES, "unknown:sms-plugin"]), max_size=5))
+def test_a_path_of_one_factor_type_never_demands_anything(factors: frozenset[str]) -> None:
+    types = set().union(*(flows.FACTOR_TYPES.get(f, frozenset()) for f in factors))
+    requirement = flows.Path(factors).requirement
+    if len(types) < 2:
+        assert requirement is Requirement.NONE
+    else:
+        assert requirement is max(
+            (flows.FACTOR_REQUIREMENT.get(f, Requirement.NONE) for f in factors), key=lambda r: r.rank
+        )

@@ -13,6 +13,8 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from auditor.model import AccountKind, MethodKind, MethodStatus, Requirement, SourceName
 from connectors.okta import parse, policies
@@ -555,3 +557,28 @@ def test_unknown_authenticator_values_are_coded_and_never_usable(raw: dict[str, 
     allowances, issues = authenticators.method_policy([raw])
     assert [i.code for i in issues] == [code]
     assert not any(a.enabled for a in allowances)
+
+
+@given(
+    st.lists(
+        st.fixed_dictionaries(
+            {"key": st.sampled_from(["okta_verify", "google_otp", "phone_number", "okta_email", "webauthn", "acme"]),
+             "status": st.sampled_from(["ACTIVE", "INACTIVE", "SOMETHING"])},
+            optional={"settings": st.fixed_dictionaries(
+                {"allowedFor": st.sampled_from(["any", "sso", "recovery", "none", "odd"])})},
+        ),
+        max_size=6,
+    )
+)  # fmt: skip
+def test_a_kind_is_allowed_only_through_an_active_sign_in_authenticator(raws: list[dict[str, Any]]) -> None:
+    from connectors.okta import authenticators
+
+    allowances, _ = authenticators.method_policy(raws)
+    for a in allowances:
+        serving = [
+            r for r in raws
+            if a.kind in authenticators.AUTHENTICATOR_KINDS.get(r["key"], ())
+            and r["status"] == "ACTIVE"
+            and r.get("settings", {}).get("allowedFor", "any") in authenticators.SIGN_IN_USES
+        ]  # fmt: skip
+        assert a.enabled is bool(serving)
