@@ -162,8 +162,14 @@ def sign_ins(
     policy_list: list[Policy],
     accounts: list[Account],
     clients: list[parse.KeycloakClient],
+    realm: Mapping[str, Any] | None = None,
 ) -> tuple[SignIn, ...]:
     floors = _unconditional_floors(policy_list)
+    # A passkey alone is two factors only under a passwordless policy requiring user
+    # verification; otherwise its login event does not say that a second factor ran.
+    second = parse.SECOND_FACTOR_TYPES
+    if not flows.walk_for(realm or {}).passkey_verified:
+        second = second - {parse.PASSKEY_CREDENTIAL}
     known = {a.id for a in accounts}
     client_ids = {c.client_id for c in clients}
     lo = datetime.combine(ctx.period_start, datetime.min.time(), UTC)
@@ -171,7 +177,7 @@ def sign_ins(
     out: list[SignIn] = []
     undetermined = 0
     for raw in raws:
-        e = parse.parse_event(raw)
+        e = parse.parse_event(raw, second)
         if e is None or e.user_id not in known or e.client_id not in client_ids or not lo <= e.time < hi:
             continue
         portal = PortalId(e.client_id if e.identity_provider is None else f"{e.client_id}@{e.identity_provider}")

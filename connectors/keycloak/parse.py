@@ -200,10 +200,13 @@ class LoginEvent:
     second_factor: bool | None  # True when the details name a second-factor step; None: they do not say
 
 
-SECOND_FACTOR_TYPES = frozenset({"otp", "webauthn", "webauthn-passwordless"})
+PASSKEY_CREDENTIAL = "webauthn-passwordless"
+SECOND_FACTOR_TYPES = frozenset({"otp", "webauthn", PASSKEY_CREDENTIAL})
 
 
-def parse_event(raw: Any) -> LoginEvent | None:
+def parse_event(raw: Any, second_factor_types: frozenset[str] = SECOND_FACTOR_TYPES) -> LoginEvent | None:
+    """A LOGIN event; ``second_factor``: True when its ``credential_type`` is one of
+    ``second_factor_types``, None when the details do not say."""
     if not isinstance(raw, Mapping) or raw.get("type") != "LOGIN":
         return None
     when = _ms(raw.get("time"))
@@ -214,5 +217,5 @@ def parse_event(raw: Any) -> LoginEvent | None:
     details = details if isinstance(details, Mapping) else {}
     idp = details.get("identity_provider")
     ctype = details.get("credential_type")
-    second: bool | None = True if isinstance(ctype, str) and ctype in SECOND_FACTOR_TYPES else None
+    second: bool | None = True if isinstance(ctype, str) and ctype in second_factor_types else None
     return LoginEvent(when, uid, client, idp if isinstance(idp, str) and idp else None, second)

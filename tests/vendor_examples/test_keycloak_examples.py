@@ -10,6 +10,7 @@ Where a test fixes a defect found in the value-by-value audit its docstring says
 
 from __future__ import annotations
 
+from datetime import UTC
 from typing import Any
 
 import pytest
@@ -258,3 +259,47 @@ def test_a_path_of_one_factor_type_never_demands_anything(factors: frozenset[str
         assert requirement is max(
             (flows.FACTOR_REQUIREMENT.get(f, Requirement.NONE) for f in factors), key=lambda r: r.rank
         )
+
+
+# --- login events ----------------------------------------------------------------------------
+
+# SOURCE: https://www.keycloak.org/docs-api/latest/rest-api/index.html#EventRepresentation
+# (GET /admin/realms/{realm}/events: time, type LOGIN, clientId, userId, details with
+# auth_method, auth_type, username, identity_provider, credential_type).
+LOGIN = {
+    "time": 1_717_230_000_000,
+    "type": "LOGIN",
+    "realmId": "r1",
+    "clientId": "portal",
+    "userId": "u1",
+    "sessionId": "s1",
+    "ipAddress": "192.0.2.10",
+    "details": {"auth_method": "openid-connect", "auth_type": "code", "username": "jdoe",
+                "credential_type": "webauthn-passwordless"},
+}  # fmt: skip
+
+
+def test_a_passkey_login_event_is_multi_factor_only_with_user_verification() -> None:
+    """Audit defect (same family as the passkey path): a login whose credential was a
+    passkey read as multi-factor even where the realm does not require user
+    verification."""
+    from datetime import date, datetime
+
+    from auditor.interfaces import CollectContext
+    from auditor.model import Account, AccountId, AccountKind, PortalId, SignInFactor
+    from connectors.keycloak import enforcement
+    from connectors.keycloak.fetch import Run
+
+    event = parse.parse_event(LOGIN)
+    assert event is not None and (event.user_id, event.client_id, event.second_factor) == ("u1", "portal", True)
+    client = parse.parse_client({"id": "c-uuid", "clientId": "portal", "enabled": True}, SRC)
+    assert client is not None
+    account = Account(SRC, AccountId("u1"), "jdoe@example.org", "J Doe", AccountKind.HUMAN, True)
+    ctx = CollectContext("keycloak", datetime(2024, 7, 1, tzinfo=UTC), date(2024, 4, 1), date(2024, 6, 30))
+    for uv, factors in (("required", [SignInFactor.MULTI]), ("preferred", [])):
+        run = Run()
+        realm = {"webAuthnPolicyPasswordlessUserVerificationRequirement": uv}
+        found = enforcement.sign_ins(run, ctx, [LOGIN], [], [account], [client], realm)
+        assert [(s.portal_id, s.factor) for s in found] == [(PortalId("portal"), f) for f in factors]
+        # Not multi-factor on the event's word: left out, counted in the issue, never guessed.
+        assert bool(run.issues) is (not factors)
