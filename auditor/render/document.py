@@ -32,6 +32,7 @@ from auditor.render.charts import Segment
 from auditor.render.evidence_text import evidence_text
 from auditor.render.i18n import Translator, rule_texts
 from auditor.render.json_out import run_metadata
+from auditor.render.reasons import issue_text, reason_text
 from auditor.render.rows import findings_digest, write_coverage_rows, write_finding_rows
 from auditor.render.statement import break_points, target_for
 from auditor.render.view import (
@@ -399,6 +400,7 @@ def render_html(view: ReportView, attachments: Sequence[EvidenceFile], *, for_pd
     # engine (#14): the method table of the profile in force.
     profile = profile_table(view.result.profile)
     methods_by_strength = {s: [k for k in MethodKind if profile[k] is s] for s in Strength}
+    issues_of = {s.source: s.issues for s in view.sources}
     template = _environment().get_template(TEMPLATE)
     return template.render(
         t=t,
@@ -447,4 +449,9 @@ def render_html(view: ReportView, attachments: Sequence[EvidenceFile], *, for_pd
         group_responses=lambda g: _group_responses(view, g),
         first_seen=view.first_seen.of,
         target=lambda name: target_for(ctx.options, Sensitivity(name)),
+        # What sources did not read, and why, in the report's language (auditor.render.reasons).
+        issue_text=lambda issue: issue_text(t, issue),
+        reason=lambda source, why: reason_text(t, why, issues_of.get(source, ())),
+        source_reasons=lambda s: [issue_text(t, i) for i in s.issues if i.incomplete] or [t("banner.no_reason")],
+        scope_limits=[(s.source, issue_text(t, i)) for s in view.sources for i in s.issues if i.limits_scope],
     )

@@ -27,6 +27,7 @@ from auditor.model import (
     Fact,
     Method,
     MethodAllowance,
+    MethodKind,
     Policy,
     Portal,
     SignIn,
@@ -106,12 +107,14 @@ class Auth0Connector:
             run.fact(Fact.SIGN_IN_LOG, False, "collect_sign_ins is off for this source")
         accounts = []
         unreadable = list(found.unreadable)
+        email_factor = any(a.kind is MethodKind.EMAIL_OTP and a.enabled for a in allowances)
         for user in found.users:
             acct = user.account
             if acct.id in failed:
                 unreadable.append(UnreadableRecord(acct.id, failed[acct.id]))
                 continue
-            accounts.append(replace(acct, methods=methods.get(acct.id, ())))
+            own = parse.with_verified_email(methods.get(acct.id, ()), user.email_verified, email_factor)
+            accounts.append(replace(acct, methods=own))
         accounts.sort(key=lambda a: a.id)
         access = self._access(reader, accounts, portals)
         run.fact(Fact.ACCOUNTS, True)

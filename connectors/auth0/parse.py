@@ -42,6 +42,7 @@ PHONE_KINDS = {"sms": MethodKind.SMS, "voice": MethodKind.VOICE}
 USER_FIELDS = (
     "user_id",
     "email",
+    "email_verified",
     "username",
     "name",
     "created_at",
@@ -73,6 +74,9 @@ class Auth0User:
     account: Account
     # The profile's ``multifactor`` list: None when the record does not carry it.
     multifactor: tuple[str, ...] | None
+    # ``email_verified`` is true: with the e-mail factor on, Auth0 lets the user complete
+    # MFA by e-mail without any enrolment (see ``with_verified_email``).
+    email_verified: bool = False
 
 
 def parse_user(raw: Any, source: SourceName, where: str) -> Auth0User | UnreadableRecord:
@@ -111,7 +115,7 @@ def parse_user(raw: Any, source: SourceName, where: str) -> Auth0User | Unreadab
         created=parse_time(raw.get("created_at")),
         attributes=attributes,
     )
-    return Auth0User(account, multifactor)
+    return Auth0User(account, multifactor, raw.get("email_verified") is True)
 
 
 def parse_methods(items: Iterable[Any], user_id: str) -> tuple[tuple[Method, ...], list[SourceIssue]]:
@@ -159,6 +163,23 @@ def parse_methods(items: Iterable[Any], user_id: str) -> tuple[tuple[Method, ...
         methods.append(Method(kind, label, MethodStatus.ACTIVE if confirmed else MethodStatus.PENDING, when))
     methods.sort(key=lambda m: (m.registered_at is None, m.registered_at or datetime.min, m.vendor_label))
     return tuple(methods), issues
+
+
+VERIFIED_EMAIL_LABEL = "email (verified address)"
+
+
+def with_verified_email(methods: tuple[Method, ...], email_verified: bool, email_factor: bool) -> tuple[Method, ...]:
+    """Auth0 documents that, once the e-mail factor is enabled, every user with a verified
+    address may complete MFA by e-mail ("Try another method"), enrolled or not; the
+    authentication-methods listing does not show it. Added only beside another active
+    method: whether a user with none may use e-mail alone is not documented, and adding
+    it there could only raise a verdict."""
+    if not (email_verified and email_factor):
+        return methods
+    active = [m for m in methods if m.status is MethodStatus.ACTIVE]
+    if not active or any(m.kind is MethodKind.EMAIL_OTP for m in active):
+        return methods
+    return (*methods, Method(MethodKind.EMAIL_OTP, VERIFIED_EMAIL_LABEL, MethodStatus.ACTIVE))
 
 
 # Client app types that people sign in to; ``non_interactive`` is a machine-to-machine app.

@@ -55,6 +55,7 @@ REQUIRED_KEY = {
     "ListUsers": "Users",
     "AdminGetUser": "Username",
     "ListUserPoolClients": "UserPoolClients",
+    "DescribeUserPoolClient": "UserPoolClient",
     "AdminListUserAuthEvents": "AuthEvents",
 }
 

@@ -161,7 +161,8 @@ class CognitoConnector:
         if cfg is not None:
             federated = [u.account.id for u in readable if u.federated]
             opted_in = [u.account.id for u in readable if any(m.kind in cfg.accepted for m in methods[u.username])]
-            pool_pol, issues = policies.pool_policy(cfg, opted_in, federated)
+            custom = self._custom_auth_clients(api, run, cfg, [p.id for p in portals])
+            pool_pol, issues = policies.pool_policy(cfg, opted_in, federated, custom)
             run.issues.extend(issues)
             if pool_pol is not None:
                 policy_list.append(pool_pol)
@@ -255,6 +256,8 @@ class CognitoConnector:
                     unreadable.append(parsed)
                 elif parsed.username not in users:  # a record repeated on a later page: once
                     users[parsed.username] = parsed
+                    if parsed.issue is not None:
+                        run.issues.append(parsed.issue)
                     yield parsed
             nxt = page.get("PaginationToken")
             if not isinstance(nxt, str) or not nxt:
@@ -356,6 +359,32 @@ class CognitoConnector:
                 f"the MFA settings of {len(failed)} user(s) could not be read (first: {first}); listed as unreadable",
             )
         return methods, preferred, failed
+
+    def _custom_auth_clients(
+        self, api: CognitoApi, run: _Run, cfg: policies.PoolMfa, clients: list[PortalId]
+    ) -> list[PortalId] | None:
+        """With a custom-authentication Lambda, the app clients whose ExplicitAuthFlows
+        allow the custom flow (``DescribeUserPoolClient``, one per client); None when not
+        read (every client is then taken to allow it). Without the Lambda, nothing is asked."""
+        if not cfg.custom_auth:
+            return []
+        out: list[PortalId] = []
+        for client in clients:
+            try:
+                answer = api.call("DescribeUserPoolClient", UserPoolId=self._settings.user_pool_id, ClientId=client)
+            except CallFailed as exc:
+                run.issues.append(
+                    SourceIssue(
+                        "cognito.client_flows_unreadable",
+                        f"{exc}: every app client is taken to allow the custom authentication flow",
+                    )
+                )
+                return None
+            run.page("DescribeUserPoolClient", answer, 1)
+            described = answer.get("UserPoolClient")
+            if not isinstance(described, Mapping) or policies.allows_custom_auth(described):
+                out.append(client)
+        return out
 
     def _risks(
         self, api: CognitoApi, run: _Run, cfg: policies.PoolMfa, clients: list[PortalId]
@@ -529,6 +558,9 @@ class CognitoConnector:
         if client:
             probes["DescribeRiskConfiguration"] = lambda: api.call(
                 "DescribeRiskConfiguration", UserPoolId=pool_id, ClientId=client
+            )
+            probes["DescribeUserPoolClient"] = lambda: api.call(
+                "DescribeUserPoolClient", UserPoolId=pool_id, ClientId=client
             )
         for need in ALL_ACTIONS:
             if need.action == "ListUsers" and first is None:

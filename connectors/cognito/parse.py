@@ -33,6 +33,9 @@ MFA_SETTING_KINDS: Mapping[str, MethodKind] = {
 # Users who sign in through an external IdP (SAML / OIDC / social): Cognito delegates the
 # whole authentication to that IdP and never applies the pool's MFA to them.
 FEDERATED_STATUS = "EXTERNAL_PROVIDER"
+# Every UserStatus Cognito documents (ARCHIVED and COMPROMISED are older values, still in
+# the SDKs' enum). None of them takes an account out of scope: ``Enabled`` does. Any other
+# value, or none, is a coded issue and the account stays in scope.
 KNOWN_STATUSES = frozenset(
     {
         "UNCONFIRMED",
@@ -52,6 +55,7 @@ class CognitoUser:
     account: Account
     username: str  # what the Admin* calls take
     status: str
+    issue: SourceIssue | None = None  # a status Cognito does not document
 
     @property
     def federated(self) -> bool:
@@ -104,7 +108,15 @@ def parse_user(raw: Any, source: SourceName, where: str) -> CognitoUser | Unread
         created=_time(raw.get("UserCreateDate")),
         attributes=attributes,
     )
-    return CognitoUser(account, username, status)
+    issue = None
+    if status not in KNOWN_STATUSES:
+        shown = visible_controls(status)[:40] or "(none)"
+        issue = SourceIssue(
+            "cognito.user_status_unknown",
+            f"user {sub} has UserStatus {shown!r}, not one Cognito documents: kept in scope, judged by Enabled",
+            sub,
+        )
+    return CognitoUser(account, username, status, issue)
 
 
 def parse_mfa(raw: Mapping[str, Any], user_id: str) -> tuple[tuple[Method, ...], str, list[SourceIssue]]:

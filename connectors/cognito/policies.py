@@ -14,6 +14,9 @@ What Cognito enforces (Amazon Cognito developer guide, "Adding MFA to a user poo
 - Passwordless first factors (e-mail or SMS one-time code) sign in without the pool's MFA
   (an alternative to it); a passkey counts as MFA only with
   ``FactorConfiguration: MULTI_FACTOR_WITH_USER_VERIFICATION``.
+- Custom authentication (a ``DefineAuthChallenge`` Lambda in ``LambdaConfig``): the
+  Lambda declares which challenges run and when tokens are issued; the pool's MFA is not
+  applied by Cognito there, and the Lambda's code is not read (an alternative way in).
 - Adaptive authentication (threat protection ``ENFORCED``): per app client and risk level
   Low / Medium / High, ``MFA_IF_CONFIGURED`` / ``MFA_REQUIRED`` / ``BLOCK`` /
   ``NO_ACTION``: a second factor only at some risk levels, i.e. conditional. In ``AUDIT``
@@ -75,6 +78,9 @@ class PoolMfa:
     security_mode: str  # threat protection: OFF / AUDIT / ENFORCED
     device_tracking: bool
     passwordless: tuple[str, ...]  # passwordless first factors allowed
+    # A DefineAuthChallenge Lambda: the custom authentication flow, whose challenges (and
+    # whether tokens are issued) the Lambda's code decides, not the pool's MFA setting.
+    custom_auth: bool = False
 
     @property
     def accepted(self) -> tuple[MethodKind, ...]:
@@ -106,6 +112,7 @@ def read_pool_mfa(pool: Mapping[str, Any], mfa: Mapping[str, Any]) -> PoolMfa:
     first = sign_in.get("AllowedFirstAuthFactors") if isinstance(sign_in, Mapping) else None
     first_factors = [f for f in first if isinstance(f, str)] if isinstance(first, list) else []
     device = pool.get("DeviceConfiguration")
+    lambdas = pool.get("LambdaConfig")
     return PoolMfa(
         mode=str(mfa.get("MfaConfiguration") or pool.get("MfaConfiguration") or ""),
         sms=isinstance(mfa.get("SmsMfaConfiguration"), Mapping) and bool(mfa["SmsMfaConfiguration"]),
@@ -117,6 +124,7 @@ def read_pool_mfa(pool: Mapping[str, Any], mfa: Mapping[str, Any]) -> PoolMfa:
         security_mode=str(addons.get("AdvancedSecurityMode") or "OFF") if isinstance(addons, Mapping) else "OFF",
         device_tracking=isinstance(device, Mapping) and bool(device),
         passwordless=tuple(f for f in PASSWORDLESS_FACTORS if f in first_factors),
+        custom_auth=isinstance(lambdas, Mapping) and bool(lambdas.get("DefineAuthChallenge")),
     )
 
 
@@ -130,7 +138,18 @@ def method_policy(cfg: PoolMfa) -> tuple[MethodAllowance, ...]:
     )
 
 
-def _conditions(cfg: PoolMfa) -> tuple[Condition, ...]:
+CUSTOM_AUTH_FLOWS = frozenset({"ALLOW_CUSTOM_AUTH", "CUSTOM_AUTH_FLOW_ONLY"})
+
+
+def allows_custom_auth(client: Mapping[str, Any]) -> bool:
+    """A ``DescribeUserPoolClient`` answer's ``UserPoolClient``: whether its
+    ``ExplicitAuthFlows`` allow the custom authentication flow (``ALLOW_CUSTOM_AUTH``, or
+    the legacy ``CUSTOM_AUTH_FLOW_ONLY``)."""
+    flows = client.get("ExplicitAuthFlows")
+    return isinstance(flows, list) and any(f in CUSTOM_AUTH_FLOWS for f in flows)
+
+
+def _conditions(cfg: PoolMfa, custom: bool = True) -> tuple[Condition, ...]:
     out = []
     if cfg.device_tracking:
         out.append(Condition(ConditionKind.DEVICE, "device tracking: a remembered device skips the MFA challenge"))
@@ -141,13 +160,27 @@ def _conditions(cfg: PoolMfa) -> tuple[Condition, ...]:
                 f"passwordless first factor allowed ({', '.join(cfg.passwordless)}): sign-in without the pool's MFA",
             )
         )
+    if cfg.custom_auth and custom:
+        out.append(
+            Condition(
+                ConditionKind.ALTERNATIVE_CONTROL,
+                "custom authentication (DefineAuthChallenge Lambda): an app client allowing ALLOW_CUSTOM_AUTH signs "
+                "users in with the challenges the Lambda chooses, not the pool's MFA",
+            )
+        )
     return tuple(out)
 
 
 def pool_policy(
-    cfg: PoolMfa, opted_in: Iterable[AccountId], federated: Sequence[AccountId]
+    cfg: PoolMfa,
+    opted_in: Iterable[AccountId],
+    federated: Sequence[AccountId],
+    custom_clients: Sequence[PortalId] | None = None,
 ) -> tuple[Policy | None, list[SourceIssue]]:
-    """The pool's own MFA setting as one policy of one rule."""
+    """The pool's own MFA setting as one policy: one rule, or with a custom-authentication
+    Lambda and ``custom_clients`` known (the app clients allowing the custom flow), a
+    rule for those clients under the custom-flow condition and one for the others.
+    ``custom_clients`` None: not known, every client is taken to allow it."""
     issues: list[SourceIssue] = []
     if cfg.mode not in MODES:
         shown = visible_controls(cfg.mode)[:40]
@@ -180,16 +213,30 @@ def pool_policy(
                 "does not apply to them",
             )
         )
-    rule = PolicyRule(
-        id="pool-mfa",
-        name=f"MfaConfiguration {cfg.mode}" + (" (users who activated MFA)" if cfg.mode == "OPTIONAL" else ""),
-        scope=scope,
-        portals=PortalScope(all=True),
-        requirement=requirement,
-        conditions=_conditions(cfg) if requirement is not Requirement.NONE else (),
-        accepted_methods=cfg.accepted if requirement is not Requirement.NONE else (),
-    )
-    return Policy(POOL_POLICY, f"User pool MFA ({cfg.mode})", PolicyState.ENFORCED, (rule,), POOL_KIND), issues
+    name = f"MfaConfiguration {cfg.mode}" + (" (users who activated MFA)" if cfg.mode == "OPTIONAL" else "")
+    enforcing = requirement is not Requirement.NONE
+
+    def rule(rid: str, portals: PortalScope, custom: bool, suffix: str = "") -> PolicyRule:
+        return PolicyRule(
+            id=rid,
+            name=name + suffix,
+            scope=scope,
+            portals=portals,
+            requirement=requirement,
+            conditions=_conditions(cfg, custom) if enforcing else (),
+            accepted_methods=cfg.accepted if enforcing else (),
+        )
+
+    rules: list[PolicyRule] = []
+    if cfg.custom_auth and custom_clients is not None:
+        custom_ids = tuple(sorted(set(custom_clients)))
+        rules.append(rule("pool-mfa", PortalScope(all=True, excluded_ids=custom_ids), False))
+        if custom_ids:
+            suffix = " (clients allowing custom auth)"
+            rules.append(rule("pool-mfa-custom-auth", PortalScope(ids=custom_ids), True, suffix))
+    else:
+        rules.append(rule("pool-mfa", PortalScope(all=True), True))
+    return Policy(POOL_POLICY, f"User pool MFA ({cfg.mode})", PolicyState.ENFORCED, tuple(rules), POOL_KIND), issues
 
 
 def _actions(risk: Mapping[str, Any] | None) -> dict[str, str]:

@@ -35,6 +35,12 @@ RISK_CONFIG = ActionNeed("DescribeRiskConfiguration", "adaptive authentication: 
 LIST_USERS = ActionNeed("ListUsers", "every user of the pool")
 GET_USER = ActionNeed("AdminGetUser", "each user's active MFA settings and preferred MFA")
 LIST_CLIENTS = ActionNeed("ListUserPoolClients", "the app clients (portals)")
+DESCRIBE_CLIENT = ActionNeed(
+    "DescribeUserPoolClient",
+    "each app client's ExplicitAuthFlows, read only when the pool has a custom-authentication Lambda "
+    "(without it, every client is taken to allow the custom flow)",
+    True,
+)
 AUTH_EVENTS = ActionNeed(
     "AdminListUserAuthEvents", "sign-in events of the period (threat protection only; with collect_sign_ins)", True
 )
@@ -45,6 +51,7 @@ ALL_ACTIONS: tuple[ActionNeed, ...] = (
     LIST_USERS,
     GET_USER,
     LIST_CLIENTS,
+    DESCRIBE_CLIENT,
     AUTH_EVENTS,
 )
 
@@ -57,6 +64,7 @@ CATEGORY = {
     "ListUsers": "UserList",
     "AdminGetUser": "UserRead",
     "ListUserPoolClients": "UserPoolClientRead",
+    "DescribeUserPoolClient": "UserPoolClientRead",
     "AdminListUserAuthEvents": "UserResourceRead",
 }
 DEFAULT_QUOTAS = {

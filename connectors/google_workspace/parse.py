@@ -232,7 +232,7 @@ def report_warnings(page: Mapping[str, Any]) -> tuple[ReportWarning, ...]:
 
 
 # The label of the other 2SV methods a key or passkey holder may have registered.
-OTHER_2SV_METHODS = "2sv_other_methods"
+OTHER_2SV_METHODS = "other_2sv_methods"
 
 
 def methods_for(enrolled_2sv: bool, counts: FactorCounts | None, *, keys_only: bool = False) -> tuple[Method, ...]:

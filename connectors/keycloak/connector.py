@@ -123,7 +123,7 @@ class KeycloakConnector:
             raws, read = reader.read_events(http, run, ctx)
             facts[Fact.SIGN_IN_LOG] = read
             if raws is not None:
-                sign_ins = enforcement.sign_ins(run, ctx, raws, policy_list, accounts, clients)
+                sign_ins = enforcement.sign_ins(run, ctx, raws, policy_list, accounts, clients, realm)
         ctx.logger.info("keycloak %s: %d accounts, %d requests", ctx.source, len(accounts), http.requests)
         return SourceSnapshot(
             source=self._source,

@@ -40,20 +40,22 @@ def enforce(
     accounts: list[Account],
     user_facts: Mapping[AccountId, flows.UserFacts],
 ) -> tuple[list[Portal], list[Access], list[Policy]]:
-    walk = flows.Walk()
-    memo: dict[tuple[str, flows.UserFacts], flows.Outcome] = {}
+    walk = flows.walk_for(realm)
+    memo: dict[tuple[str, flows.UserFacts, bool], flows.Outcome] = {}
 
-    def outcome_of(alias: str | None, uid: AccountId) -> flows.Outcome | None:
+    def outcome_of(alias: str | None, uid: AccountId, brokered: bool = False) -> flows.Outcome | None:
+        """``brokered``: a post-broker flow, run after the identity provider's sign-in."""
         if alias is None:
             return None
         tree = trees.get(alias)
         if tree is None:
             return None
         facts = user_facts[uid]
-        key = (alias, facts)
+        key = (alias, facts, brokered)
         found = memo.get(key)
         if found is None:
-            found = memo[key] = flows.outcome(flows.paths(tree, facts, walk))
+            ways = flows.paths(tree, facts, walk)
+            found = memo[key] = flows.outcome(flows.after_upstream(ways) if brokered else ways)
         return found
 
     portals: list[Portal] = []
@@ -127,7 +129,7 @@ def enforce(
         if idp.post_broker_flow is not None and idp.post_broker_flow in trees:
             brokered: dict[AccountId, flows.Outcome] = {}
             for uid in linked:
-                o = outcome_of(idp.post_broker_flow, uid)
+                o = outcome_of(idp.post_broker_flow, uid, brokered=True)
                 if o is not None:
                     brokered[uid] = o
             out.append(policies.post_broker_policy(idp.alias, idp.post_broker_flow, broker_portals, brokered))
@@ -160,8 +162,14 @@ def sign_ins(
     policy_list: list[Policy],
     accounts: list[Account],
     clients: list[parse.KeycloakClient],
+    realm: Mapping[str, Any] | None = None,
 ) -> tuple[SignIn, ...]:
     floors = _unconditional_floors(policy_list)
+    # A passkey alone is two factors only under a passwordless policy requiring user
+    # verification; otherwise its login event does not say that a second factor ran.
+    second = parse.SECOND_FACTOR_TYPES
+    if not flows.walk_for(realm or {}).passkey_verified:
+        second = second - {parse.PASSKEY_CREDENTIAL}
     known = {a.id for a in accounts}
     client_ids = {c.client_id for c in clients}
     lo = datetime.combine(ctx.period_start, datetime.min.time(), UTC)
@@ -169,7 +177,7 @@ def sign_ins(
     out: list[SignIn] = []
     undetermined = 0
     for raw in raws:
-        e = parse.parse_event(raw)
+        e = parse.parse_event(raw, second)
         if e is None or e.user_id not in known or e.client_id not in client_ids or not lo <= e.time < hi:
             continue
         portal = PortalId(e.client_id if e.identity_provider is None else f"{e.client_id}@{e.identity_provider}")

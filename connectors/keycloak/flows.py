@@ -61,18 +61,47 @@ COND_CONFIGURED = "conditional-user-configured"
 COND_ROLE = "conditional-user-role"
 COND_ATTRIBUTE = "conditional-user-attribute"
 
-# The credential type each factor needs, and the method kinds it accepts.
-FACTOR_CREDENTIAL = {"otp": "otp", "webauthn": "webauthn", "passkey": "webauthn-passwordless", "password": "password"}
+# The credential type each factor needs, and the method kinds it accepts. A passkey
+# (WebAuthn passwordless) is two factors only when the realm's passwordless policy
+# requires user verification (a PIN or biometric on the authenticator): Keycloak's
+# default since its WebAuthnPolicyPasswordlessDefaults; an admin may lower it, and then
+# the walk names the factor ``passkey-unverified`` (possession alone).
+PASSKEY_UNVERIFIED = "passkey-unverified"
+UPSTREAM = "upstream"  # the identity provider's own sign-in, before a post-broker flow
+FACTOR_CREDENTIAL = {
+    "otp": "otp",
+    "webauthn": "webauthn",
+    "passkey": "webauthn-passwordless",
+    PASSKEY_UNVERIFIED: "webauthn-passwordless",
+    "password": "password",
+}
 FACTOR_REQUIREMENT = {
     "otp": Requirement.STRONG,
     "webauthn": Requirement.PHISHING_RESISTANT,
     "passkey": Requirement.PHISHING_RESISTANT,
+    PASSKEY_UNVERIFIED: Requirement.PHISHING_RESISTANT,
 }
 FACTOR_KINDS: Mapping[str, tuple[MethodKind, ...]] = {
     "otp": (MethodKind.TOTP_SOFTWARE,),
     "webauthn": (MethodKind.FIDO2_SECURITY_KEY,),
     "passkey": (MethodKind.PASSKEY,),
+    PASSKEY_UNVERIFIED: (MethodKind.PASSKEY,),
 }
+# The factor types (knowledge, possession, inherence) each step proves: a way in is
+# multi-factor only with two types or more, however many steps it has (an OTP after a
+# username form alone is one factor). The WebAuthn two-factor policy does not require
+# user verification by default: a security key there proves possession only.
+KNOWLEDGE, POSSESSION, INHERENCE = "knowledge", "possession", "inherence"
+FACTOR_TYPES: Mapping[str, frozenset[str]] = {
+    "password": frozenset({KNOWLEDGE}),
+    UPSTREAM: frozenset({KNOWLEDGE}),
+    "otp": frozenset({POSSESSION}),
+    "webauthn": frozenset({POSSESSION}),
+    "passkey": frozenset({POSSESSION, INHERENCE}),
+    PASSKEY_UNVERIFIED: frozenset({POSSESSION}),
+}
+# The realm's passwordless-policy value that makes a passkey two factors.
+UV_REQUIRED = "required"
 MAX_PATHS = 256  # a pathological flow is cut here (and said so), never walked forever
 
 
@@ -109,6 +138,13 @@ class Path:
 
     @property
     def requirement(self) -> Requirement:
+        """The strongest second factor of a multi-factor path; none for a path of one
+        factor type (e.g. a username form then an OTP, with no password)."""
+        types: set[str] = set()
+        for f in self.factors:
+            types |= FACTOR_TYPES.get(f, frozenset())
+        if len(types) < 2:
+            return Requirement.NONE
         best = Requirement.NONE
         for f in self.factors:
             r = FACTOR_REQUIREMENT.get(f, Requirement.NONE)
@@ -179,6 +215,8 @@ class Walk:
     unknown_steps: set[str] = field(default_factory=set)
     unknown_requirements: set[str] = field(default_factory=set)
     truncated: bool = False
+    # The realm's webAuthnPolicyPasswordlessUserVerificationRequirement is "required".
+    passkey_verified: bool = False
 
 
 def paths(steps: Sequence[Step], user: UserFacts, walk: Walk) -> list[Path]:
@@ -229,7 +267,7 @@ def _step_paths(step: Step, user: UserFacts, walk: Walk) -> list[Path]:
     if p == WEBAUTHN_STEP:
         return [Path(frozenset({"webauthn"}))]
     if p == PASSKEY_STEP:
-        return [Path(frozenset({"passkey"}))]
+        return [Path(frozenset({"passkey" if walk.passkey_verified else PASSKEY_UNVERIFIED}))]
     if p == CONDITIONAL_OTP_FORM:
         return _conditional_otp_form(step, user)
     if p == COOKIE_STEP:
@@ -373,6 +411,18 @@ class Outcome:
     kinds: tuple[MethodKind, ...]
     ceiling: Requirement
     conditions: tuple[str, ...] = ()
+
+
+def after_upstream(found: Sequence[Path]) -> list[Path]:
+    """The ways through a post-broker flow, each preceded by the identity provider's
+    own sign-in (one factor, whatever it was)."""
+    return [p.join(Path(frozenset({UPSTREAM}))) for p in found]
+
+
+def walk_for(realm: Mapping[str, object]) -> Walk:
+    """A walk that knows the realm's passwordless policy (absent: not verified)."""
+    uv = realm.get("webAuthnPolicyPasswordlessUserVerificationRequirement")
+    return Walk(passkey_verified=isinstance(uv, str) and uv.strip().lower() == UV_REQUIRED)
 
 
 def outcome(found: Sequence[Path]) -> Outcome:

@@ -29,6 +29,7 @@ from auditor.model import (
     AccountId,
     GroupId,
     Method,
+    MethodAllowance,
     PageDigest,
     Policy,
     PortalId,
@@ -39,12 +40,13 @@ from auditor.model import (
     SourceSnapshot,
     UnreadableRecord,
 )
-from connectors.okta import codes, facts, incremental, parse, policies
+from connectors.okta import authenticators, codes, facts, incremental, parse, policies
 from connectors.okta.client import FetchFailed, OktaHttp, Page, TokenRefused, isolated_client
 from connectors.okta.pacing import FamilyStats, Pacer
 from connectors.okta.settings import (
     ALL_SCOPES,
     APPS,
+    AUTHENTICATORS,
     GROUPS,
     LOGS,
     POLICIES,
@@ -67,6 +69,9 @@ class _Run:
     source: SourceName
     issues: list[SourceIssue] = field(default_factory=list)
     digests: list[PageDigest] = field(default_factory=list)
+    # The authenticator availability, when read (Identity Engine); else why not.
+    method_policy: tuple[MethodAllowance, ...] = ()
+    methods_policy_unread: str = facts.METHODS_POLICY_REASON
 
     def page(self, endpoint: str, page: Page) -> None:
         self.digests.append(PageDigest(endpoint, hashlib.sha256(page.body).hexdigest(), len(page.items)))
@@ -263,7 +268,13 @@ class OktaConnector:
             unreadable=tuple(unreadable),
             raw_digests=tuple(run.digests),
             sign_ins_collected=collected,
-            facts=facts.okta_facts(run.issues, sign_ins=ctx.collect_sign_ins, sign_ins_collected=collected),
+            facts=facts.okta_facts(
+                run.issues,
+                sign_ins=ctx.collect_sign_ins,
+                sign_ins_collected=collected,
+                methods_policy_unread=run.methods_policy_unread,
+            ),
+            method_policy=run.method_policy,
         )
 
     async def _users(self, http: OktaHttp, run: _Run) -> tuple[list[parse.OktaUser], list[UnreadableRecord]]:
@@ -568,6 +579,29 @@ class OktaConnector:
         found = await self._gather(self._settings.max_concurrency, [rules(r) for r in raws])
         return [p for p in found if p is not None]
 
+    async def _authenticators(self, http: OktaHttp, run: _Run) -> None:
+        """The org's authenticators and their status → ``run.method_policy``. Refused or
+        failed: not read (the fact says why), never "everything allowed" on a guess."""
+        c = http.client
+        try:
+            page = await http.page(
+                "authenticators",
+                "authenticators",
+                partial(c.list_authenticators),
+                "/api/v1/authenticators",
+                "AuthenticatorBase",
+            )
+        except FetchFailed as exc:
+            why = f"authenticators not read ({exc}): registered factors are judged against the policies only"
+            run.issues.append(SourceIssue(codes.AUTHENTICATORS_UNREADABLE, why))
+            run.methods_policy_unread = why
+            return
+        run.page("authenticators", page)
+        allowances, issues = authenticators.method_policy(page.items)
+        run.issues.extend(issues)
+        run.method_policy = allowances
+        run.methods_policy_unread = ""
+
     async def _zones(self, http: OktaHttp, run: _Run) -> dict[str, str]:
         c = http.client
         try:
@@ -613,6 +647,10 @@ class OktaConnector:
                     "MFA enrolment policies; per-app sign-on rules are not read",
                 )
             )
+            if identity:
+                await self._authenticators(http, run)
+            else:
+                run.methods_policy_unread = facts.CLASSIC_REASON
             for raw in access:
                 policy, issues = policies.access_policy(raw, lookups)
                 out.append(policy)
@@ -694,6 +732,7 @@ class OktaConnector:
             ),
             ZONES.scope: (partial(c.list_network_zones, limit=1), "/api/v1/zones?limit=1", "NetworkZone"),
             LOGS.scope: (partial(c.list_log_events, limit=1), "/api/v1/logs?limit=1", "LogEvent"),
+            AUTHENTICATORS.scope: (partial(c.list_authenticators), "/api/v1/authenticators", "AuthenticatorBase"),
         }
         return probes[need.scope]
 

@@ -108,7 +108,12 @@ def scope(conditions: JsonObject | None, lookups: Lookups, policy_groups: Sequen
     )
 
 
+ALL_ZONES = "ALL_ZONES"  # every network zone the org defines: not every IP (that is ANYWHERE)
+
+
 def _zone_names(ids: list[str], lookups: Lookups) -> str:
+    if ids == [ALL_ZONES]:
+        return f"zones defined in the org ({ALL_ZONES})"
     names = [f"'{lookups.zones.get(z, z)}'" for z in ids]
     return ("zone " if len(names) == 1 else "zones ") + ", ".join(names)
 
@@ -122,7 +127,7 @@ def rule_conditions(raw: JsonObject | None, lookups: Lookups) -> tuple[Condition
     network = raw.get("network")
     if isinstance(network, Mapping) and network.get("connection") == "ZONE":
         include, exclude = _list(network.get("include")), _list(network.get("exclude"))
-        if include and include != ["ALL_ZONES"]:
+        if include:
             out.append(Condition(ConditionKind.NETWORK, _zone_names(include, lookups)))
         if exclude:
             out.append(Condition(ConditionKind.NETWORK, "excludes " + _zone_names(exclude, lookups)))
@@ -211,6 +216,21 @@ def sign_on_requirement(actions: JsonObject | None, where: str) -> tuple[Require
     return (Requirement.MFA if signon.get("requireFactor") is True else Requirement.NONE), None
 
 
+def prompt_conditions(actions: JsonObject | None) -> tuple[Condition, ...]:
+    """``factorPromptMode`` DEVICE: a factor is asked once per device, and a device
+    remembered (for ``factorLifetime`` minutes) is not asked again, a device condition as
+    for Cognito's device tracking and Auth0's remembered browser. ALWAYS and SESSION (once
+    per Okta session) leave no sign-in out."""
+    signon = actions.get("signon") if isinstance(actions, Mapping) else None
+    if not isinstance(signon, Mapping) or signon.get("requireFactor") is not True:
+        return ()
+    if signon.get("factorPromptMode") != "DEVICE":
+        return ()
+    lifetime = signon.get("factorLifetime")
+    span = f" for {lifetime} min" if isinstance(lifetime, int) and not isinstance(lifetime, bool) else ""
+    return (Condition(ConditionKind.DEVICE, f"factorPromptMode DEVICE: a device remembered{span} is not asked"),)
+
+
 def _ordered(rules: Sequence[JsonObject]) -> list[JsonObject]:
     def key(r: JsonObject) -> tuple[int, int]:
         p = r.get("priority")
@@ -286,7 +306,7 @@ def _sign_on_rules(raw: OktaPolicy, lookups: Lookups, issues: list[SourceIssue])
                 scope(conds, lookups, groups),
                 PortalScope(all=True),
                 req,
-                rule_conditions(conds, lookups),
+                rule_conditions(conds, lookups) + prompt_conditions(r.get("actions")),
             )
         )
     return out

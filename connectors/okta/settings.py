@@ -22,7 +22,7 @@ from auditor.transport import TRANSPORT_KEYS, Transport, parse_transport, servic
 class ScopeNeed:
     scope: str
     purpose: str
-    optional: bool = False  # needed only when the source collects sign-ins
+    optional: bool = False  # the collection is complete without it (what it reads is then "not read")
 
 
 # Read-only scopes only (docs/okta.md repeats them with the same reasons).
@@ -37,7 +37,12 @@ ZONES = ScopeNeed("okta.networkZones.read", "network zone names, so that zone co
 LOGS = ScopeNeed(
     "okta.logs.read", "system log sign-on events of the period (only with collect_sign_ins)", optional=True
 )
-ALL_SCOPES: tuple[ScopeNeed, ...] = (USERS, GROUPS, APPS, POLICIES, ROLES, ZONES, LOGS)
+AUTHENTICATORS = ScopeNeed(
+    "okta.authenticators.read",
+    "the org's authenticators and their status (Identity Engine): a factor of an inactive one is not usable",
+    optional=True,
+)
+ALL_SCOPES: tuple[ScopeNeed, ...] = (USERS, GROUPS, APPS, POLICIES, ROLES, ZONES, LOGS, AUTHENTICATORS)
 
 DEFAULT_MAX_CONCURRENCY = 8
 DEFAULT_MAX_ATTEMPTS = 5

@@ -542,7 +542,7 @@ ORG_UNITS = (
 
 # A key or passkey holder may also use any other 2SV method they registered, which Google's
 # API does not name (no org unit of the sample is "Only security key").
-_GOOGLE_OTHER = Method(MethodKind.UNSPECIFIED_SECOND_FACTOR, "2sv_other_methods", MethodStatus.ACTIVE, None)
+_GOOGLE_OTHER = Method(MethodKind.UNSPECIFIED_SECOND_FACTOR, "other_2sv_methods", MethodStatus.ACTIVE, None)
 
 
 def _google(rng: random.Random, n: int, now: datetime, names: _Names) -> SourceSnapshot:

@@ -169,7 +169,7 @@ def test_usage_row_field_by_field() -> None:
     # The key, and the other 2SV methods Google lets its holder use, which the report does not name.
     assert [(m.kind, m.vendor_label) for m in methods] == [
         (MethodKind.FIDO2_SECURITY_KEY, "security_key"),
-        (MethodKind.UNSPECIFIED_SECOND_FACTOR, "2sv_other_methods"),
+        (MethodKind.UNSPECIFIED_SECOND_FACTOR, "other_2sv_methods"),
     ]
     only_keys = parse.methods_for(True, counts, keys_only=True)
     assert [(m.kind, m.vendor_label) for m in only_keys] == [(MethodKind.FIDO2_SECURITY_KEY, "security_key")]

@@ -13,8 +13,12 @@ written here (2026-12); the wording is ours, the article numbers are the texts'.
   accounts), 11.6.2(a) (strength appropriate to the asset's classification) and 11.7
   (multi-factor authentication).
 - DORA: Regulation (EU) 2022/2554, Art. 9(4)(d) (strong authentication mechanisms);
-  Delegated Regulation (EU) 2024/1774, Art. 21 (access control: authentication commensurate
-  with the classification; strong authentication for remote, privileged and critical access).
+  Delegated Regulation (EU) 2024/1774, Art. 21, first paragraph, point (f) (access control
+  policy, authentication methods): (i) commensurate with the classification and the risk
+  profile, (ii) strong authentication for remote access to the network, privileged access and
+  access to ICT assets supporting critical or important functions or publicly accessible
+  (French: "art. 21, premier alinéa, point f) i) et ii)"). Art. 21 is one paragraph of points:
+  the text itself cites its own points so ("Article 21, first paragraph, point (c)", Art. 20).
 - ISO/IEC 27001:2022 Annex A 5.17 (authentication information), 5.18 (access rights:
   review and removal), 8.5 (secure authentication).
 - NIST SP 800-63B-4 (2025): AAL2 / AAL3, restricted authenticators (PSTN: SMS, voice),
@@ -90,7 +94,7 @@ GDPR_9 = FrameworkRef("GDPR", "Art. 9(1)")
 NIS2_21 = FrameworkRef("NIS2 Directive", "Art. 21(2)(j)")
 NIS2_IR = FrameworkRef("Implementing Regulation (EU) 2024/2690", "Annex 11.3.2(a), 11.6.2(a), 11.7")
 DORA_9 = FrameworkRef("DORA", "Art. 9(4)(d)")
-DORA_RTS = FrameworkRef("Delegated Regulation (EU) 2024/1774", "Art. 21")
+DORA_RTS = FrameworkRef("Delegated Regulation (EU) 2024/1774", "Art. 21, first paragraph, point (f)")
 ISO_A517 = FrameworkRef("ISO/IEC 27001:2022", "Annex A 5.17")
 ISO_A518 = FrameworkRef("ISO/IEC 27001:2022", "Annex A 5.18")
 ISO_A85 = FrameworkRef("ISO/IEC 27001:2022", "Annex A 8.5")
@@ -165,14 +169,16 @@ CITATIONS: tuple[Citation, ...] = (
     Citation(
         "dora",
         DORA_RTS,
-        "Delegated Regulation (EU) 2024/1774, Art. 21",
-        "Règlement délégué (UE) 2024/1774, art. 21",
-        "Access control: authentication commensurate with the classification of ICT assets; strong "
-        "authentication for remote access, privileged access and access to assets supporting "
-        "critical or important functions.",
-        "Contrôle d'accès\u00a0: une authentification proportionnée à la classification des actifs de "
-        "TIC\u202f; une authentification forte pour l'accès à distance, l'accès à privilèges et l'accès "
-        "aux actifs soutenant des fonctions critiques ou importantes.",
+        "Delegated Regulation (EU) 2024/1774, Art. 21, first paragraph, point (f)(i) and (ii)",
+        "Règlement délégué (UE) 2024/1774, art. 21, premier alinéa, point f) i) et ii)",
+        "Access control policy, authentication methods: commensurate with the classification and "
+        "the risk profile of ICT assets; strong authentication for remote access to the network, "
+        "for privileged access, and for access to ICT assets supporting critical or important "
+        "functions or publicly accessible.",
+        "Politique de contrôle d'accès, méthodes d'authentification\u00a0: proportionnées à la "
+        "classification et au profil de risque des actifs de TIC\u202f; une authentification forte pour "
+        "l'accès à distance au réseau, pour l'accès à privilèges et pour l'accès aux actifs de TIC "
+        "soutenant des fonctions critiques ou importantes ou accessibles au public.",
     ),
     Citation(
         "cnil",
@@ -362,15 +368,15 @@ RULE_CITATIONS: dict[str, tuple[FrameworkRef, ...]] = {
 
 # Short forms for lists (a rule's references): (English, French).
 SHORT: dict[FrameworkRef, tuple[str, str]] = {
-    GDPR_32: ("GDPR Art. 32(1)(b)", "RGPD art. 32.1.b"),
-    GDPR_9: ("GDPR Art. 9(1)", "RGPD art. 9.1"),
-    NIS2_21: ("NIS2 Art. 21(2)(j)", "NIS 2 art. 21.2.j"),
+    GDPR_32: ("GDPR Art. 32(1)(b)", "RGPD, art. 32, par. 1, point b)"),
+    GDPR_9: ("GDPR Art. 9(1)", "RGPD, art. 9, par. 1"),
+    NIS2_21: ("NIS2 Art. 21(2)(j)", "NIS 2, art. 21, par. 2, point j)"),
     NIS2_IR: (
         "Impl. Reg. (EU) 2024/2690 Annex 11.3.2(a), 11.6.2(a), 11.7",
         "Règl. d'exéc. (UE) 2024/2690, annexe 11.3.2 a), 11.6.2 a), 11.7",
     ),
-    DORA_9: ("DORA Art. 9(4)(d)", "DORA art. 9.4.d"),
-    DORA_RTS: ("Del. Reg. (EU) 2024/1774 Art. 21", "Règl. délégué (UE) 2024/1774 art. 21"),
+    DORA_9: ("DORA Art. 9(4)(d)", "DORA, art. 9, par. 4, point d)"),
+    DORA_RTS: ("Del. Reg. (EU) 2024/1774 Art. 21(f)", "Règl. délégué (UE) 2024/1774, art. 21, point f)"),
     CNIL_MFA: ("CNIL délib. n° 2025-019", "CNIL délib. n° 2025-019"),
     CNIL_DB: ("CNIL large databases (2025)", "CNIL grandes bases de données (2025)"),
     PGSSI_S: ("PGSSI-S e-identification referential", "PGSSI-S référentiel d'identification électronique"),

@@ -103,6 +103,8 @@ def _pool_config(spec: PoolSpec) -> dict[str, Any]:
         },
         "UsernameConfiguration": {"CaseSensitive": False},
     }
+    if spec.define_auth_challenge:
+        config["LambdaConfig"] = {"DefineAuthChallenge": spec.define_auth_challenge}
     if spec.device_tracking:
         config["DeviceConfiguration"] = {
             "ChallengeRequiredOnNewDevice": True,
@@ -206,7 +208,10 @@ def start(
     for client_key, actions in spec.risk_actions.items():
         ext.risk[(pid, client_key)] = _risk(actions)
     for cid, name in spec.clients:
-        client = CognitoIdpUserPoolClient(pid, False, {"ClientName": name})
+        flows = ["ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]
+        if cid in spec.custom_auth_clients:
+            flows.append("ALLOW_CUSTOM_AUTH")
+        client = CognitoIdpUserPoolClient(pid, False, {"ClientName": name, "ExplicitAuthFlows": flows})
         client.id = cid
         pool.clients[cid] = client
     by_account: dict[str, list[SignIn]] = {}

@@ -42,6 +42,7 @@ CATEGORY = {
     "ListUsers": "UserList",
     "AdminGetUser": "UserRead",
     "ListUserPoolClients": "UserPoolClientRead",
+    "DescribeUserPoolClient": "UserPoolClientRead",
     "AdminListUserAuthEvents": "UserResourceRead",
 }
 Environ = dict[str, Any]

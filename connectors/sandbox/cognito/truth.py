@@ -69,6 +69,10 @@ class PoolSpec:
     )
     device_tracking: bool = False
     first_factors: tuple[str, ...] = ("PASSWORD",)
+    # A DefineAuthChallenge Lambda (the custom authentication flow), by ARN; None: none.
+    define_auth_challenge: str | None = None
+    # App clients (ids) whose ExplicitAuthFlows allow ALLOW_CUSTOM_AUTH.
+    custom_auth_clients: tuple[str, ...] = ()
     clients: tuple[tuple[str, str], ...] = ((MOBILE_CLIENT, "Members mobile app"),)
 
 

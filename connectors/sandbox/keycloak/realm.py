@@ -129,6 +129,9 @@ class RealmBuilder:
                 "eventsExpiration": 2592000,
                 "enabledEventTypes": [],
                 "otpPolicyType": "totp",
+                # Keycloak's passwordless defaults (WebAuthnPolicyPasswordlessDefaults).
+                "webAuthnPolicyPasswordlessUserVerificationRequirement": "required",
+                "webAuthnPolicyUserVerificationRequirement": "not specified",
             },
         )
         self._roles: dict[str, Json] = {}  # "name" or "client.name" → representation

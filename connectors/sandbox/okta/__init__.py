@@ -133,6 +133,7 @@ def start(
     token: str | None = None,
     link_base: str | None = None,
     redirect_to: str | None = None,
+    authenticator_status: Mapping[str, str] | None = None,
 ) -> OktaSandbox:
     """Serve ``org.truth("okta")``. ``engine``: "identity" or "classic" (no access
     policies, no authenticators API). ``budgets`` per endpoint family (users, factors,
@@ -142,7 +143,8 @@ def start(
     service app; ``factors`` replaces a user's factor list with raw JSON;
     ``raw_policies`` adds policies given as Okta JSON; ``token``: the SSWS API token
     to accept (default: a random throwaway one); ``link_base`` / ``redirect_to``: hostile
-    next links and redirects (see ``Faults``)."""
+    next links and redirects (see ``Faults``); ``authenticator_status``: key → status
+    (e.g. ``{"phone_number": "INACTIVE"}``) of the authenticators served."""
     if engine not in ("identity", "classic"):
         raise ValueError(f"engine must be 'identity' or 'classic', not {engine!r}")
     if window_seconds < 1:
@@ -166,6 +168,7 @@ def start(
         sign_ins=truth.sign_ins if sign_ins is None else sign_ins,
         factors=factors,
         raw_policies=raw_policies,
+        authenticator_status=authenticator_status,
     )
     private_pem, public_pem = _key_pair()
     state = ServerState(

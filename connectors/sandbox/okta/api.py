@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from auditor.model import AccessVia, Account, AccountId, Method, SignIn, SourceSnapshot
+from auditor.model import AccessVia, Account, AccountId, Method, MethodKind, SignIn, SourceSnapshot
 from connectors.sandbox.okta import shapes
 from connectors.sandbox.okta.server import ApiError, Faults, Request, Response, paginate, paginate_ids
 
@@ -31,6 +31,22 @@ class RawPolicy:
     apps: tuple[str, ...] = ()
 
 
+# (key, type, name) of the authenticators an Identity Engine org always lists.
+AUTHENTICATORS: tuple[tuple[str, str, str], ...] = (
+    ("okta_email", "email", "Email"),
+    ("okta_password", "password", "Password"),
+    ("okta_verify", "app", "Okta Verify"),
+    ("phone_number", "phone", "Phone"),
+    ("security_question", "security_question", "Security Question"),
+    ("webauthn", "security_key", "Security Key or Biometric"),
+)
+# Added when the truth holds factors of that kind.
+EXTRA_AUTHENTICATORS: tuple[tuple[MethodKind, tuple[str, str, str]], ...] = (
+    (MethodKind.HARDWARE_OTP, ("yubikey_token", "security_key", "YubiKey Authenticator")),
+    (MethodKind.UNSPECIFIED_SECOND_FACTOR, ("duo", "app", "Duo Security")),
+)
+
+
 class OktaApi:
     def __init__(
         self,
@@ -44,6 +60,7 @@ class OktaApi:
         factors: Mapping[str, Sequence[Json]] | None,
         raw_policies: Sequence[RawPolicy],
         base_url: str = "",
+        authenticator_status: Mapping[str, str] | None = None,
     ) -> None:
         self.truth = truth
         self.engine = engine
@@ -53,6 +70,7 @@ class OktaApi:
         self._sign_ins = tuple(sign_ins)
         self._factor_overrides = {k: list(v) for k, v in (factors or {}).items()}
         self._raw_policies = tuple(raw_policies)
+        self._authenticator_status = dict(authenticator_status or {})
         self._accounts = {a.id: a for a in truth.accounts}
         self._listings: dict[tuple[str, str], tuple[list[str], dict[str, int]]] = {}
         self._members: dict[str, list[Account]] = {g: [] for g in group_names}
@@ -326,24 +344,26 @@ class OktaApi:
         raise ApiError(404, "E0000007", f"Not found: Resource not found: {pid} (Policy)")
 
     def _authenticators(self) -> list[Json]:
+        """The authenticators every Identity Engine org has, plus those the truth's factors
+        need (a YubiKey OTP, Duo), ACTIVE unless ``authenticator_status`` says otherwise."""
         if self.engine == "classic":
             raise ApiError(401, "E0000015", "You do not have permission to access the feature you are requesting")
+        kinds = {m.kind for a in self.truth.accounts for m in a.methods}
+        listed = list(AUTHENTICATORS)
+        listed += [extra for kind, extra in EXTRA_AUTHENTICATORS if kind in kinds]
         return [
             {
                 "id": f"aut{key}",
                 "key": key,
                 "type": kind,
-                "status": "ACTIVE",
+                "status": self._authenticator_status.get(key, "ACTIVE"),
                 "name": name,
                 "created": "2024-01-01T00:00:00.000Z",
                 "lastUpdated": "2024-01-01T00:00:00.000Z",
+                "_links": {"self": {"href": f"{self.base_url}/api/v1/authenticators/aut{key}"}},
+                **({"settings": {"allowedFor": "any"}} if key in ("okta_email", "phone_number") else {}),
             }
-            for key, kind, name in (
-                ("okta_password", "password", "Password"),
-                ("okta_verify", "app", "Okta Verify"),
-                ("phone_number", "phone", "Phone"),
-                ("webauthn", "security_key", "Security Key or Biometric"),
-            )
+            for key, kind, name in listed
         ]
 
     # --- system log --------------------------------------------------------------------

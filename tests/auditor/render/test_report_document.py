@@ -25,7 +25,18 @@ from hypothesis import strategies as st
 from auditor.config.load import ConfigError, parse_config
 from auditor.engine.rules import frameworks as fw
 from auditor.interfaces import ManagementResponse, ReportContext, ReportOptions, SignOff
-from auditor.model import CoverageStatus, Finding, FrameworkRef, Sensitivity, Severity, Snapshot, Strength
+from auditor.model import (
+    CoverageStatus,
+    Fact,
+    FactRead,
+    Finding,
+    FrameworkRef,
+    Sensitivity,
+    Severity,
+    Snapshot,
+    SourceIssue,
+    Strength,
+)
 from auditor.render import statement
 from auditor.render.csv_out import CsvRenderer, spreadsheet_codec
 from auditor.render.document import render_html
@@ -677,3 +688,139 @@ def _overflowing_cells(ctx: ReportContext) -> list[str]:
 @pytest.mark.parametrize("language", ["en", "fr"])
 def test_no_table_text_runs_past_its_cell(language: str, en_ctx: ReportContext, fr_ctx: ReportContext) -> None:
     assert _overflowing_cells(en_ctx if language == "en" else fr_ctx) == []
+
+
+# --- what sources did not read, in French ------------------------------------------------------
+
+
+def _unread_snapshot(incomplete_snapshot: Snapshot) -> Snapshot:
+    """The incomplete sample (okta rate-limited) with facts Entra, Google and Okta did not
+    read, in their connectors' own words: a refused phase (the reason repeats the issue),
+    constant reasons, one with data inserted, and one the catalogue does not know."""
+    from connectors.google_workspace.facts import LEGACY_AUTH_REASON as GOOGLE_LEGACY
+    from connectors.okta.facts import METHODS_POLICY_REASON as OKTA_METHODS_POLICY
+
+    refused = "GET /directoryRoles failed: HTTP 403 Authorization_RequestDenied"
+    facts = {
+        "entra": (
+            (FactRead(Fact.ROLES, False, refused),),
+            (SourceIssue("entra.roles_unread", refused, incomplete=True),),
+        ),
+        "google": ((FactRead(Fact.LEGACY_AUTH, False, GOOGLE_LEGACY),), ()),
+        "okta": (
+            (
+                FactRead(Fact.METHODS_POLICY, False, OKTA_METHODS_POLICY),
+                FactRead(Fact.SIGN_IN_LOG, False, "read:logs refused: insufficient_scope"),
+            ),
+            (),
+        ),
+    }
+    sources = []
+    for s in incomplete_snapshot.sources:
+        read, issues = facts.get(s.source, ((), ()))
+        given = {f.fact for f in read}
+        everything = tuple(FactRead(f, True) for f in Fact if f not in given) + read
+        sources.append(replace(s, facts=everything, issues=s.issues + issues, complete=s.complete and not issues))
+    return replace(incomplete_snapshot, sources=tuple(sources))
+
+
+@pytest.fixture(scope="module")
+def unread_fr(
+    context_factory: Callable[..., ReportContext], incomplete_snapshot: Snapshot, tmp_path_factory: Any
+) -> tuple[ReportContext, Path]:
+    ctx = context_factory(_unread_snapshot(incomplete_snapshot), language="fr", max_detail_rows=5)
+    return ctx, _render(ctx, tmp_path_factory.mktemp("unread") / "rapport.pdf")
+
+
+def _connector_words(ctx: ReportContext) -> set[str]:
+    """The English the connectors wrote: fact reasons and issue messages, cut where data is inserted."""
+    texts = [f.reason for s in ctx.snapshot.sources for f in s.facts if f.reason]
+    texts += [i.message for s in ctx.snapshot.sources for i in s.issues]
+    pieces = set()
+    for text in texts:
+        for piece in re.split(r"[:;()]|HTTP \d+|/\S+", text):
+            piece = " ".join(piece.split()).strip(" ,.")
+            if len(piece.split()) >= 3:
+                pieces.add(piece)
+    return pieces
+
+
+@pytest.mark.slow  # a whole PDF
+def test_no_english_from_the_not_read_boxes_in_the_french_pdf(unread_fr: tuple[ReportContext, Path]) -> None:
+    ctx, path = unread_fr
+    text = " ".join(text_of(path).split())
+    assert ctx.result.not_evaluated, "the sample must leave rules not evaluated"
+    found = sorted(p for p in _connector_words(ctx) | _english_interface_phrases() if p in text)
+    assert found == []
+    # What replaced them: the code-based sentences, each naming its code, and the reasons.
+    assert "attributions de rôles : non lus (entra.roles_unread)" in text  # pdftotext: no-break spaces as spaces
+    assert "120 comptes non lus" in text  # okta.rate_limited, its figures kept
+    assert "applications moins sécurisées" in text and "read:logs refusé" in text  # Google's, Auth0's reasons
+
+
+def test_not_read_reasons_are_translated_by_code_and_english_only_when_unknown() -> None:
+    from auditor.render.reasons import issue_text, reason_text
+
+    fr, en = Translator("fr"), Translator("en")
+    known = SourceIssue("keycloak.flows_unreadable", "GET /authentication/flows: 500")
+    assert issue_text(fr, known) == "flux d'authentification\u00a0: lecture impossible (keycloak.flows_unreadable)"
+    unknown = SourceIssue("okta.something_new", "a sentence the catalogue does not know")
+    assert issue_text(fr, unknown) == unknown.message
+    assert issue_text(en, known) == known.message and reason_text(en, "the sign-in log was not read") == (
+        "the sign-in log was not read"
+    )
+    # A reason that repeats an issue's message is the issue; several reasons each translated.
+    assert reason_text(fr, known.message, (known,)) == issue_text(fr, known)
+    joined = "sign-ins not collected (collect_sign_ins is off); Cognito keeps no last-sign-in time on the user"
+    assert reason_text(fr, joined) == (
+        "connexions non collectées (collect_sign_ins est désactivé)"
+        + fr("common.sep")
+        + "Cognito ne conserve pas la date de dernière connexion de l'utilisateur"
+    )
+    assert reason_text(fr, "not a known reason") == "not a known reason"
+
+
+def _connector_reason_literals() -> set[str]:
+    """Every fixed reason the connectors give a fact they did not read, found in their
+    source: the third argument of ``FactRead(...)`` or of a ``.fact(...)`` recorder, and the
+    module constants those name. Texts built with data (f-strings) are left out."""
+    import ast
+
+    root = Path(__file__).resolve().parents[3] / "connectors"
+    found: set[str] = set()
+    for path in root.rglob("*.py"):
+        if "sandbox" in path.parts:
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        constants = {
+            t.id: node.value
+            for node in tree.body
+            if isinstance(node, ast.Assign)
+            for t in node.targets
+            if isinstance(t, ast.Name)
+        }
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.Call) or len(node.args) < 3:
+                continue
+            name = node.func.id if isinstance(node.func, ast.Name) else getattr(node.func, "attr", "")
+            if name not in ("FactRead", "fact"):
+                continue
+            formatted = {id(c) for j in ast.walk(node.args[2]) if isinstance(j, ast.JoinedStr) for c in ast.walk(j)}
+            for part in ast.walk(node.args[2]):
+                value = constants.get(part.id) if isinstance(part, ast.Name) else part
+                if isinstance(value, ast.Constant) and isinstance(value.value, str) and id(value) not in formatted:
+                    text = value.value.removeprefix("; ")  # a part added to another reason
+                    if text:
+                        found.add(text)
+    return found
+
+
+def test_every_fixed_reason_a_connector_gives_has_a_french_text() -> None:
+    """A connector's fixed reason without a French text would print English in the French
+    edition: each one is in the catalogue."""
+    from auditor.render.reasons import reason_text
+
+    reasons = _connector_reason_literals()
+    assert len(reasons) >= 20  # the scan finds them (Okta's, Google's, Keycloak's, Cognito's, ...)
+    fr = Translator("fr")
+    assert sorted(r for r in reasons if reason_text(fr, r) == r) == []

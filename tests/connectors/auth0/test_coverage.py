@@ -193,3 +193,26 @@ def test_action_issue_names_the_action_and_never_enforces(small_org, sandbox_fac
     assert "'Risky VIP logic'" in issue.message and "act-vip" in issue.message
     assert "requires_mfa" not in issue.message  # the code is not copied into the report
     assert snap.policies == ()
+
+
+def test_a_verified_address_is_usable_for_mfa_when_the_email_factor_is_on(small_org, sandbox_factory, collect) -> None:
+    """Audit defect: Auth0 documents that, with the e-mail factor enabled, any user with a
+    verified address may complete MFA by e-mail without enrolling; the listing of their
+    authentication methods does not show it. A TOTP user with a verified address was
+    judged strong where e-mail (weak) is usable too."""
+    from connectors.sandbox.auth0.tenant import user_json
+
+    org = _org(small_org, TOTP)
+    (account,) = org.truth("auth0").accounts
+    verified = [dict(user_json(account), email_verified=True)]
+    tenant = TenantSettings(mfa_policies=("all-applications",))
+    snap = collect(sandbox_factory(org, tenant=tenant, users=verified), org)
+    assert [(m.kind, m.vendor_label) for m in snap.accounts[0].methods] == [
+        (MethodKind.TOTP_SOFTWARE, "totp"),
+        (MethodKind.EMAIL_OTP, "email (verified address)"),
+    ]
+    assert _statuses(org, snap) == (C.WEAK, C.PROTECTED)
+    # The e-mail factor off: the address is no method.
+    off = TenantSettings(mfa_policies=("all-applications",), factors=(("otp", True), ("email", False)))
+    snap = collect(sandbox_factory(org, tenant=off, users=verified), org)
+    assert [m.kind for m in snap.accounts[0].methods] == [MethodKind.TOTP_SOFTWARE]

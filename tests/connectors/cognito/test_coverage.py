@@ -59,6 +59,7 @@ def pool(**kw: object) -> PoolSpec:
 
 
 ON_TOTP = pool(mfa="ON", sms=False, email=False)
+LAMBDA = "arn:aws:lambda:eu-west-3:123456789012:function:define-auth"
 CASES = [
     Case(
         "MFA OFF, TOTP activated",
@@ -91,6 +92,20 @@ CASES = [
         ("SOFTWARE_TOKEN_MFA",),
         HIGH,
         P.CONDITIONAL,
+    ),
+    Case(
+        "MFA ON, custom-authentication Lambda, the client allows ALLOW_CUSTOM_AUTH: the Lambda decides",
+        replace(ON_TOTP, define_auth_challenge=LAMBDA, custom_auth_clients=(CLAIMS,)),
+        ("SOFTWARE_TOKEN_MFA",),
+        HIGH,
+        P.CONDITIONAL,
+    ),
+    Case(
+        "MFA ON, custom-authentication Lambda, this client does not allow the custom flow",
+        replace(ON_TOTP, define_auth_challenge=LAMBDA, custom_auth_clients=(CLAIMS,)),
+        ("SOFTWARE_TOKEN_MFA",),
+        AREA,
+        P.PROTECTED,
     ),
     Case(
         "MFA OFF, adaptive authentication blocks high-risk sign-ins",

@@ -75,7 +75,7 @@ def _account(i: int, ou: str, kinds: list[MethodKind], enforced: bool, admin: bo
         created=org.now - timedelta(days=400),
         # A key or passkey holder's other 2SV methods, which the report does not name.
         methods=tuple(Method(k, LABEL[k]) for k in kinds)
-        + ((Method(UNSPEC, "2sv_other_methods"),) if {KEY, PASSKEY} & set(kinds) else ()),
+        + ((Method(UNSPEC, "other_2sv_methods"),) if {KEY, PASSKEY} & set(kinds) else ()),
         attributes={"org_unit": ou, "2sv_enforced": "true" if enforced else "false"},
     )
 

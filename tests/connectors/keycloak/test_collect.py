@@ -39,7 +39,7 @@ def small_realm(users: int = 7, events: bool = False) -> Realm:
     b.role("auditor-role", composite_of=("staff",))
     b.user("admin@example.fr", credentials=("password", "webauthn"), roles=["realm-management.realm-admin"])
     b.user("staff@example.fr", credentials=("password", "otp"), groups=["/Staff/Support"])
-    b.user("odd@example.fr", credentials=("password", "recovery-authn-codes"), roles=["auditor-role"])
+    b.user("odd@example.fr", credentials=("password", "sms-authenticator-plugin"), roles=["auditor-role"])
     b.user("svc", service_client="api")
     b.user("off@example.fr", enabled=False, required_actions=("webauthn-register",))
     for n in range(users - 5):

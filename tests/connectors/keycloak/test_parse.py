@@ -32,7 +32,10 @@ def test_credential_kinds_and_pending_actions() -> None:
     assert methods[1].registered_at is not None and methods[1].registered_at.year == 2023
 
 
-@given(st.text(min_size=1, max_size=30).filter(lambda t: t not in parse.CREDENTIAL_KINDS))
+KNOWN_TYPES = {*parse.CREDENTIAL_KINDS, *parse.NOT_FACTOR_CREDENTIALS}
+
+
+@given(st.text(min_size=1, max_size=30).filter(lambda t: t not in KNOWN_TYPES))
 def test_an_unknown_credential_type_is_a_coded_issue_never_a_factor(ctype: str) -> None:
     methods, _, issues = parse.parse_credentials([{"type": ctype}], "u1", [])
     assert [m.kind for m in methods] == [MethodKind.UNKNOWN]
