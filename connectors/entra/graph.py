@@ -22,6 +22,7 @@ import requests
 
 from auditor.interfaces import NO_PROGRESS, CollectProgress
 from connectors.entra.auth import TokenSource
+from connectors.entra.pacing import WindowPacer, is_report
 from connectors.entra.settings import EntraSettings
 
 RETRYABLE = frozenset({429, 500, 502, 503, 504})
@@ -132,6 +133,7 @@ class GraphClient:
         self.progress: CollectProgress = NO_PROGRESS
         self.requests_sent = 0
         self.retries = 0
+        self.reports = WindowPacer(settings.reports_limit, settings.reports_window, sleep=sleep)
 
     # --- plumbing ------------------------------------------------------------------------
 
@@ -159,6 +161,8 @@ class GraphClient:
             attempt += 1
             if attempt > self._s.max_attempts:
                 raise GraphGaveUp(endpoint, None, "RetriesExhausted", f"{why} ({self._s.max_attempts} attempts)")
+            if is_report(endpoint):
+                self.reports.acquire(lambda s: self.progress.waiting(s, f"{endpoint}: reports limit, paced"))
             hdrs = {"Authorization": f"Bearer {self._tokens.token()}", "Accept": "application/json"}
             hdrs.update(headers or {})
             try:

@@ -57,6 +57,10 @@ class EntraSettings:
     service_types: tuple[str, ...] = ("service",)  # employeeType values that mark service accounts
     portals: PortalSelection | None = None  # None: every enabled application service principal
     transport: Transport = field(default_factory=Transport)  # proxy and trust_env (auditor.transport)
+    # Graph's identity-and-access reports limit (sign-in log, registration report), spent
+    # as documented rather than found by 429s (connectors/entra/pacing.py).
+    reports_limit: int = 5
+    reports_window: float = 10.0
 
     @property
     def authority(self) -> str:
@@ -79,6 +83,8 @@ _KNOWN = frozenset(
         "page_size",
         "max_attempts",
         "retry_jitter",
+        "reports_limit",
+        "reports_window",
         "backoff_base",
         "max_retry_wait",
         "batch_size",
@@ -225,4 +231,6 @@ def parse_settings(settings: Mapping[str, Any], base_dir: Path) -> EntraSettings
         service_types=types,
         portals=parse_portal_selection(settings.get("portals")),
         transport=transport,
+        reports_limit=_int(settings, "reports_limit", 5, 1, 1000),
+        reports_window=_float(settings, "reports_window", 10.0, 0.01, 3600.0),
     )

@@ -22,7 +22,8 @@ from connectors.sandbox.sample_org import SampleOrg, generate
 SEED, ACCOUNTS = 13, 150
 
 # Settings that keep retries fast: no jitter, tiny backoff.
-FAST = {"retry_jitter": 0.0, "backoff_base": 0.01}
+# The reports window shortened as the sandboxes shorten it (Graph documents 5 per 10 s).
+FAST = {"retry_jitter": 0.0, "backoff_base": 0.01, "reports_window": 0.05}
 
 
 @pytest.fixture(scope="session")

@@ -3,6 +3,7 @@ mocks. Each test states the fault it switches on and what the collection must sh
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from dataclasses import replace
 from pathlib import Path
@@ -81,12 +82,26 @@ def test_throttled_then_recovered(org, sandbox, collect, project, groups_of):
 
 def test_reports_throttle_is_honoured(org, sandbox, collect):
     # 5 requests per window on the reports: with pages of 10 the report needs 10 requests.
+    # The connector is told a wider budget than the server's, so the server's 429s decide.
     sb = sandbox(enforce_limits=True, report_limit=(5, 0.3), report_page_size=10)
-    snap = collect(sb)
+    snap = collect(sb, reports_limit=50, reports_window=0.3)
     report = _paths(sb, "/userRegistrationDetails")
     assert any(r.status == 429 for r in report)
     assert snap.complete
     assert sum(1 for r in report if r.status == 200) == -(-len(org.truth("entra").accounts) // 10)
+
+
+def test_reports_are_paced_from_the_documented_limit_without_a_429(org, sandbox, collect):
+    # The same limit on both sides: the connector spends exactly the budget and is never refused.
+    sb = sandbox(enforce_limits=True, report_limit=(5, 0.3), report_page_size=10)
+    started = time.monotonic()
+    snap = collect(sb, sign_ins=True, reports_limit=5, reports_window=0.3)
+    took = time.monotonic() - started
+    reports = [r for r in sb.requests if r.path.startswith(("/v1.0/reports/", "/beta/auditLogs/"))]
+    assert snap.complete and len(reports) > 10
+    assert [r.status for r in reports if r.status != 200] == []
+    # Each request past the first five waits for the window: the floor the limit sets.
+    assert took >= (len(reports) - 5) / 5 * 0.3
 
 
 def test_transient_5xx_and_malformed_page_recover(org, sandbox, collect):
