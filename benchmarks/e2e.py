@@ -184,8 +184,6 @@ def _serve(conn: Connection, size: int, limited: bool, okta_budget: int, okta_wi
     }
     types = {"entra": "entra", "google": "google_workspace", "okta": "okta"}
     sources = {name: (types[name], sb.settings()) for name, sb in sandboxes.items()}
-    # The connector paces the reports from the limit it is told: the sandbox's shortened window.
-    sources["entra"][1].update(reports_limit=5, reports_window=graph_window)
     env: dict[str, str] = {}
     for sb in sandboxes.values():
         env.update(sb.environ())

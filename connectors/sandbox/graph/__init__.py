@@ -49,6 +49,7 @@ class GraphSandbox(LoopbackSandbox):
             app.private_key_pem.write_to_path(str(self.private_key_path))
             cert_pem = app.cert_chain_pems[0].bytes()
             self.certificate_path.write_bytes(cert_pem)
+        self._report_limit = faults.report_limit if faults.enforce_limits else None
         tenant = build_tenant(
             org, unknown_methods=dict(faults.unknown_methods), extra_policies=tuple(faults.extra_policies)
         )
@@ -88,6 +89,10 @@ class GraphSandbox(LoopbackSandbox):
         else:
             out["client_secret"] = {"env": SECRET_ENV}
         out.update(authority_host=self.base_url, graph_root=self.base_url, ca_bundle=str(self.ca_path))
+        # The reports limit this sandbox enforces, for the connector's pacing; none enforced:
+        # a budget the run never reaches (a real tenant has Graph's 5 per 10 s, the default).
+        limit, window = self._report_limit or (1000, 0.01)
+        out.update(reports_limit=limit, reports_window=window)
         return out
 
     def environ(self) -> dict[str, str]:

@@ -22,8 +22,7 @@ from connectors.sandbox.sample_org import SampleOrg, generate
 SEED, ACCOUNTS = 13, 150
 
 # Settings that keep retries fast: no jitter, tiny backoff.
-# The reports window shortened as the sandboxes shorten it (Graph documents 5 per 10 s).
-FAST = {"retry_jitter": 0.0, "backoff_base": 0.01, "reports_window": 0.05}
+FAST = {"retry_jitter": 0.0, "backoff_base": 0.01}
 
 
 @pytest.fixture(scope="session")
