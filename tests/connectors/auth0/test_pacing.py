@@ -11,25 +11,13 @@ import pytest
 from connectors.auth0.client import Auth0Http
 from connectors.auth0.pacing import Pacer
 from connectors.auth0.settings import parse_settings
+from tests.support.clock import FakeClock
 
 SERVER_NOW = 1_800_000_000.0  # the server's clock: far from the fake local one
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 100.0
-        self.slept: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.slept.append(round(seconds, 6))
-        self.now += seconds
-
-
-def pacer(rate: float = 10.0) -> tuple[Pacer, Clock]:
-    clock = Clock()
+def pacer(rate: float = 10.0) -> tuple[Pacer, FakeClock]:
+    clock = FakeClock(100.0)
     return Pacer(rate, clock=clock, sleep=clock.sleep, wall=lambda: 5.0), clock
 
 
