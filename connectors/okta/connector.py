@@ -20,7 +20,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from auditor.interfaces import AuthenticationError, CollectContext, PermissionCheck
 from auditor.model import (
@@ -91,6 +91,24 @@ class _Run:
     @property
     def complete(self) -> bool:
         return not any(i.incomplete for i in self.issues)
+
+
+A = TypeVar("A")
+B = TypeVar("B")
+
+
+async def _both(first: Awaitable[A], second: Awaitable[B]) -> tuple[A, B]:
+    """Both at once; if one fails, the other is cancelled and the failure raised as it is
+    (not wrapped in an exception group: the pipeline maps connector errors by type)."""
+    tasks = (asyncio.ensure_future(first), asyncio.ensure_future(second))
+    try:
+        a, b = await asyncio.gather(*tasks)
+    except BaseException:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise
+    return a, b
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,15 +230,31 @@ class OktaConnector:
             directory = await self._directory(http, run)
             roles = await self._roles(http, run, directory)
             ctx.logger.info("okta %s: reading factors of %d users", ctx.source, len(users))
-            # With a usable previous snapshot, only users whose factors may have changed.
-            reuse = await incremental.reusable(
-                http, self._pages, run, ctx, s.org_url, s.page_size, [u.account.id for u in users]
-            )
-            run.issues.extend(reuse.issues)
-            methods, failed = await self._factors(http, run, [u for u in users if u.account.id not in reuse.methods])
-            methods.update(reuse.methods)
-            apps, access = await self._apps(http, run, directory)
-            policy_list = await self._policies(http, run, apps, directory)
+            # The factors (one request per user, the rate-limited family that sets the run's
+            # length) are read while the apps and policies are. The factor part keeps its own
+            # record, spliced in where a one-after-the-other run puts it: the snapshot's
+            # issues and page digests come out in the same order either way.
+            factor_run = _Run(self._source)
+            at_digests, at_issues = len(run.digests), len(run.issues)
+
+            async def factor_part() -> tuple[dict[str, tuple[Method, ...]], dict[str, str]]:
+                # With a usable previous snapshot, only users whose factors may have changed.
+                reuse = await incremental.reusable(
+                    http, self._pages, factor_run, ctx, s.org_url, s.page_size, [u.account.id for u in users]
+                )
+                factor_run.issues.extend(reuse.issues)
+                todo = [u for u in users if u.account.id not in reuse.methods]
+                found, unread = await self._factors(http, factor_run, todo)
+                found.update(reuse.methods)
+                return found, unread
+
+            async def portal_part() -> tuple[list[parse.OktaApp], list[Access], tuple[Policy, ...]]:
+                apps, access = await self._apps(http, run, directory)
+                return apps, access, await self._policies(http, run, apps, directory)
+
+            (methods, failed), (apps, access, policy_list) = await _both(factor_part(), portal_part())
+            run.digests[at_digests:at_digests] = factor_run.digests
+            run.issues[at_issues:at_issues] = factor_run.issues
             sign_ins: tuple[SignIn, ...] = ()
             collected = False
             if ctx.collect_sign_ins:
