@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from auditor.config.secrets import settings_secret
+from auditor.config.setting_values import flag, optional_text
 from auditor.interfaces import Secret, SettingsError
 from auditor.transport import TRANSPORT_KEYS, Transport, parse_transport
 
@@ -109,22 +110,6 @@ def _secret(value: Any, key: str, base_dir: Path) -> Secret:
     return settings_secret(value, key, base_dir)  # the one parser of secret references
 
 
-def _str(settings: Mapping[str, Any], key: str) -> str | None:
-    value = settings.get(key)
-    if value is None:
-        return None
-    if not isinstance(value, str) or not value.strip():
-        raise SettingsError(key, "a non-empty string", repr(value) if not isinstance(value, str) else "''")
-    return value.strip()
-
-
-def _bool(settings: Mapping[str, Any], key: str, default: bool) -> bool:
-    value = settings.get(key, default)
-    if not isinstance(value, bool):
-        raise SettingsError(key, "true or false", repr(value))
-    return value
-
-
 def _number(settings: Mapping[str, Any], key: str, default: float, low: float, high: float) -> float:
     value = settings.get(key, default)
     if isinstance(value, bool) or not isinstance(value, int | float) or not low < value <= high:
@@ -140,7 +125,7 @@ def _int(settings: Mapping[str, Any], key: str, default: int, low: int, high: in
 
 
 def _domain(settings: Mapping[str, Any], insecure: bool) -> str:
-    raw = _str(settings, "domain")
+    raw = optional_text(settings, "domain")
     if raw is None:
         raise SettingsError("domain", "the tenant's domain, e.g. example.eu.auth0.com", "nothing")
     if "://" in raw or "/" in raw or not _HOST.match(raw):
@@ -156,9 +141,9 @@ def parse_settings(settings: Mapping[str, Any], base_dir: Path) -> Auth0Settings
     unknown = sorted(set(settings) - _KNOWN)
     if unknown:
         raise SettingsError(unknown[0], f"one of {', '.join(sorted(_KNOWN))}", "an unknown key")
-    insecure = _bool(settings, "allow_insecure_http", False)
+    insecure = flag(settings, "allow_insecure_http", False)
     domain = _domain(settings, insecure)
-    client_id = _str(settings, "client_id")
+    client_id = optional_text(settings, "client_id")
     if client_id is None:
         raise SettingsError("client_id", "the machine-to-machine application's client ID", "nothing")
     if "client_secret" not in settings:
@@ -166,7 +151,7 @@ def parse_settings(settings: Mapping[str, Any], base_dir: Path) -> Auth0Settings
     users_via = settings.get("users_via", "auto")
     if users_via not in USERS_VIA:
         raise SettingsError("users_via", f"one of {', '.join(USERS_VIA)}", repr(users_via))
-    audience = _str(settings, "audience") or f"https://{domain.split(':')[0]}/api/v2/"
+    audience = optional_text(settings, "audience") or f"https://{domain.split(':')[0]}/api/v2/"
     return Auth0Settings(
         transport=parse_transport(settings),
         domain=domain,
@@ -181,6 +166,6 @@ def parse_settings(settings: Mapping[str, Any], base_dir: Path) -> Auth0Settings
         request_timeout_seconds=_number(settings, "request_timeout_seconds", DEFAULT_TIMEOUT, 0, 600),
         export_poll_seconds=_number(settings, "export_poll_seconds", 5.0, 0, 600),
         export_timeout_seconds=_number(settings, "export_timeout_seconds", 3600.0, 0, 86400),
-        multifactor_prefilter=_bool(settings, "multifactor_prefilter", False),
+        multifactor_prefilter=flag(settings, "multifactor_prefilter", False),
         page_size=_int(settings, "page_size", 100, 1, 100),
     )

@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from auditor.config.secrets import settings_secret
+from auditor.config.setting_values import flag, required_text
 from auditor.interfaces import Secret, SettingsError
 from auditor.transport import TRANSPORT_KEYS, Transport, parse_transport
 
@@ -79,20 +80,6 @@ def _secret(value: Any, key: str, base_dir: Path) -> Secret:
     return settings_secret(value, key, base_dir)  # the one parser of secret references
 
 
-def _str(settings: Mapping[str, Any], key: str) -> str:
-    value = settings.get(key)
-    if not isinstance(value, str) or not value.strip():
-        raise SettingsError(key, "a non-empty string", "nothing" if value is None else repr(value))
-    return value.strip()
-
-
-def _bool(settings: Mapping[str, Any], key: str, default: bool) -> bool:
-    value = settings.get(key, default)
-    if not isinstance(value, bool):
-        raise SettingsError(key, "true or false", repr(value))
-    return value
-
-
 def _int(settings: Mapping[str, Any], key: str, default: int, low: int, high: int) -> int:
     value = settings.get(key, default)
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
@@ -108,7 +95,7 @@ def _number(settings: Mapping[str, Any], key: str, default: float, low: float, h
 
 
 def _server_url(settings: Mapping[str, Any], insecure: bool) -> str:
-    url = _str(settings, "server_url")
+    url = required_text(settings, "server_url")
     parts = urlsplit(url)
     if parts.scheme not in ("https", "http") or not parts.hostname or parts.query or parts.fragment:
         raise SettingsError("server_url", "the server's base URL, e.g. https://sso.example.fr (or …/auth)", url)
@@ -137,7 +124,7 @@ def parse_settings(settings: Mapping[str, Any], base_dir: Path) -> KeycloakSetti
     unknown = sorted(set(settings) - _KNOWN)
     if unknown:
         raise SettingsError(unknown[0], f"one of {', '.join(sorted(_KNOWN))}", "an unknown key")
-    insecure = _bool(settings, "allow_insecure_http", False)
+    insecure = flag(settings, "allow_insecure_http", False)
     if "client_secret" not in settings:
         raise SettingsError("client_secret", "a secret reference to the service-account client's secret", "nothing")
     ca = settings.get("ca_bundle")
@@ -147,8 +134,8 @@ def parse_settings(settings: Mapping[str, Any], base_dir: Path) -> KeycloakSetti
     return KeycloakSettings(
         transport=parse_transport(settings),
         server_url=_server_url(settings, insecure),
-        realm=_str(settings, "realm"),
-        client_id=_str(settings, "client_id"),
+        realm=required_text(settings, "realm"),
+        client_id=required_text(settings, "client_id"),
         client_secret=_secret(settings["client_secret"], "client_secret", base_dir),
         allow_insecure_http=insecure,
         ca_bundle=ca_path,

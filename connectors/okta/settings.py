@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from auditor.config.secrets import settings_secret
+from auditor.config.setting_values import flag, optional_text
 from auditor.interfaces import Secret, SettingsError
 from auditor.transport import TRANSPORT_KEYS, Transport, parse_transport, service_url
 
@@ -96,22 +97,6 @@ def _secret(value: Any, key: str, base_dir: Path) -> Secret:
     return settings_secret(value, key, base_dir)
 
 
-def _str(mapping: Mapping[str, Any], key: str, path: str) -> str | None:
-    value = mapping.get(key)
-    if value is None:
-        return None
-    if not isinstance(value, str) or not value.strip():
-        raise SettingsError(path, "a non-empty string", repr(value) if not isinstance(value, str) else "''")
-    return value.strip()
-
-
-def _bool(mapping: Mapping[str, Any], key: str, default: bool) -> bool:
-    value = mapping.get(key, default)
-    if not isinstance(value, bool):
-        raise SettingsError(key, "true or false", repr(value))
-    return value
-
-
 def _int(mapping: Mapping[str, Any], key: str, default: int, low: int, high: int) -> int:
     value = mapping.get(key, default)
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
@@ -120,7 +105,7 @@ def _int(mapping: Mapping[str, Any], key: str, default: int, low: int, high: int
 
 
 def _org_url(settings: Mapping[str, Any], insecure: bool) -> str:
-    url = _str(settings, "org_url", "org_url")
+    url = optional_text(settings, "org_url", where="org_url")
     if url is None:
         raise SettingsError("org_url", "the org's URL, e.g. https://example.okta.com", "nothing")
     parts = urlsplit(url)
@@ -138,7 +123,7 @@ def _oauth(value: Any, base_dir: Path) -> OAuthApp:
     unknown = sorted(set(value) - _OAUTH_KNOWN)
     if unknown:
         raise SettingsError(f"oauth.{unknown[0]}", f"one of {', '.join(sorted(_OAUTH_KNOWN))}", "an unknown key")
-    client_id = _str(value, "client_id", "oauth.client_id")
+    client_id = optional_text(value, "client_id", where="oauth.client_id")
     if client_id is None:
         raise SettingsError("oauth.client_id", "the service app's client ID (0oa…)", "nothing")
     if "private_key" not in value:
@@ -159,7 +144,7 @@ def _oauth(value: Any, base_dir: Path) -> OAuthApp:
         if bad:
             raise SettingsError("oauth.scopes", "read-only okta.*.read scopes only", bad[0])
         scopes = tuple(scopes_raw)
-    return OAuthApp(client_id, key, _str(value, "key_id", "oauth.key_id"), scopes)
+    return OAuthApp(client_id, key, optional_text(value, "key_id", where="oauth.key_id"), scopes)
 
 
 def parse_settings(settings: Mapping[str, Any], base_dir: Path) -> OktaSettings:
@@ -168,7 +153,7 @@ def parse_settings(settings: Mapping[str, Any], base_dir: Path) -> OktaSettings:
     unknown = sorted(set(settings) - _KNOWN)
     if unknown:
         raise SettingsError(unknown[0], f"one of {', '.join(sorted(_KNOWN))}", "an unknown key")
-    insecure = _bool(settings, "allow_insecure_http", False)
+    insecure = flag(settings, "allow_insecure_http", False)
     org_url = _org_url(settings, insecure)
     has_token, has_oauth = settings.get("token") is not None, settings.get("oauth") is not None
     if has_token == has_oauth:
@@ -184,7 +169,7 @@ def parse_settings(settings: Mapping[str, Any], base_dir: Path) -> OktaSettings:
         org_url=org_url,
         token=_secret(settings["token"], "token", base_dir) if has_token else None,
         oauth=_oauth(settings["oauth"], base_dir) if has_oauth else None,
-        include_deprovisioned=_bool(settings, "include_deprovisioned", False),
+        include_deprovisioned=flag(settings, "include_deprovisioned", False),
         max_concurrency=_int(settings, "max_concurrency", DEFAULT_MAX_CONCURRENCY, 1, 64),
         allow_insecure_http=insecure,
         max_attempts=_int(settings, "max_attempts", DEFAULT_MAX_ATTEMPTS, 1, 20),
